@@ -1,0 +1,32 @@
+using HoneyHive.ControlPlane.Api;
+using HoneyHive.ControlPlane.Controller;
+using HoneyHive.DataPlane.Api;
+using HoneyHive.DataPlane.Controller;
+using HoneyHive.Evaluation;
+using HoneyHive.Host;
+using HoneyHive.Ingestion;
+using HoneyHive.LlmProxy;
+using HoneyHive.Notification;
+using HoneyHive.PythonMetric;
+using HoneyHive.Writer;
+
+// Single-node mode: every module in one process; each API answers only on its own port.
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddControlPlaneApi().AddControlPlaneController().AddIngestion().AddWriter().AddDataPlaneApi()
+    .AddDataPlaneController().AddEvaluation().AddPythonMetric().AddLlmProxy().AddNotification();
+
+var app = builder.Build();
+var ports = HostPorts.From(app.Configuration);
+app.MapDefaultEndpoints();
+app.MapControlPlaneApi().RequireHost(ports.ControlPlaneApi);
+app.MapControlPlaneController().RequireHost(ports.ControlPlaneApi);
+app.MapDataPlaneApi().RequireHost(ports.DataPlaneApi);
+app.MapDataPlaneController().RequireHost(ports.DataPlaneApi);
+app.MapIngestion().RequireHost(ports.DataPlaneApi, ports.OtlpHttp, ports.OtlpGrpc);
+app.MapWriter();
+app.MapEvaluation().RequireHost(ports.DataPlaneApi);
+app.MapPythonMetric().RequireHost(ports.DataPlaneApi);
+app.MapLlmProxy().RequireHost(ports.DataPlaneApi);
+app.MapNotification().RequireHost(ports.ControlPlaneApi);
+app.Run();

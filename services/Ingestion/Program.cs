@@ -1,0 +1,10 @@
+using HoneyHive.Ingestion;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddIngestion();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.MapIngestion();
+app.Run();

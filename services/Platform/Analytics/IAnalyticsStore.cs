@@ -1,0 +1,30 @@
+using System.Text.Json;
+
+namespace HoneyHive.Platform.Analytics;
+
+/// <summary>
+/// The ClickHouse engine: embedded chDB or a ClickHouse server. SQL uses ClickHouse query
+/// parameters (<c>{name:Type}</c>); user strings are never spliced into SQL text.
+/// </summary>
+public interface IAnalyticsStore
+{
+    /// <summary>"chdb" or "clickhouse".</summary>
+    string Backend { get; }
+
+    /// <summary>Run a statement that returns no rows (DDL, INSERT ... SELECT).</summary>
+    Task ExecuteAsync(string sql, IReadOnlyDictionary<string, object?>? parameters, CancellationToken cancellationToken);
+
+    /// <summary>Run a query and return its rows as JSON objects (format JSONEachRow).</summary>
+    Task<IReadOnlyList<JsonElement>> QueryAsync(string sql, IReadOnlyDictionary<string, object?>? parameters, CancellationToken cancellationToken);
+
+    /// <summary>Insert newline-delimited JSON objects into a table (format JSONEachRow).</summary>
+    Task InsertJsonEachRowAsync(string table, ReadOnlyMemory<byte> rows, CancellationToken cancellationToken);
+}
+
+/// <summary>An error ClickHouse reported, with its numeric code when known.</summary>
+public sealed class AnalyticsStoreException(string message, int? code = null, Exception? inner = null)
+    : Exception(message, inner)
+{
+    /// <summary>ClickHouse error code (e.g. 62 for a syntax error), when the engine gave one.</summary>
+    public int? Code { get; } = code;
+}

@@ -1,0 +1,38 @@
+namespace HoneyHive.Platform.Messaging;
+
+/// <summary>A delivered message.</summary>
+/// <param name="Topic">Subject / topic it was published on.</param>
+/// <param name="Id">The publisher's message id.</param>
+/// <param name="Data">The serialized CloudEvent.</param>
+/// <param name="DeliveryCount">1 on first delivery.</param>
+public sealed record IncomingMessage(string Topic, string Id, ReadOnlyMemory<byte> Data, int DeliveryCount);
+
+/// <summary>
+/// Handles a batch of messages. Return only once the effect is durable: the batch is acked then.
+/// Throwing redelivers with backoff; the subscription retries members one by one to isolate a
+/// poison message, which goes to the dead-letter subject after its maximum deliveries.
+/// </summary>
+public interface IBatchHandler
+{
+    /// <summary>Apply the batch durably.</summary>
+    Task HandleAsync(IReadOnlyList<IncomingMessage> batch, CancellationToken cancellationToken);
+}
+
+/// <summary>How a handler subscribes: one durable consumer per subscription name.</summary>
+/// <param name="Name">Durable consumer name (also the Dapr route segment).</param>
+/// <param name="Topic">Topic or subject filter (may end in <c>&gt;</c> locally).</param>
+/// <param name="HandlerType">An <see cref="IBatchHandler"/> resolved from DI.</param>
+public sealed record BatchSubscription(string Name, string Topic, Type HandlerType)
+{
+    /// <summary>Largest batch handed to the handler.</summary>
+    public int MaxBatchSize { get; init; } = 1000;
+
+    /// <summary>Longest wait to fill a batch.</summary>
+    public TimeSpan MaxWait { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Deliveries before a message is dead-lettered.</summary>
+    public int MaxDeliver { get; init; } = 5;
+
+    /// <summary>Time the consumer waits for an ack before redelivering.</summary>
+    public TimeSpan AckWait { get; init; } = TimeSpan.FromSeconds(30);
+}
