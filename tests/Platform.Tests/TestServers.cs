@@ -1,0 +1,25 @@
+namespace HoneyHive.Platform.Tests;
+
+/// <summary>
+/// Where the real servers that `./hh test` starts are. A test whose server is missing fails
+/// with this message instead of passing silently.
+/// </summary>
+public static class TestServers
+{
+    public static string NatsUrl => Require("HH_TEST_NATS_URL");
+    public static string Redis => Require("HH_TEST_REDIS");
+
+    /// <summary>Superuser connection string; tests create and drop their own databases.</summary>
+    public static string Postgres => Require("HH_TEST_PG");
+
+    public static string ChdbLibrary => Require("HH_CHDB_LIB");
+
+    /// <summary>A writable folder for this test run (chDB data, object store files).</summary>
+    public static string DataDirectory => Require("HH_TEST_DATA");
+
+    private static string Require(string name) =>
+        Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException(
+                $"Environment variable {name} is not set: run the tests with ./hh test, which starts the servers they need.");
+}
