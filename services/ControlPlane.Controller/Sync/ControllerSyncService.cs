@@ -9,6 +9,7 @@ public sealed class ControllerSyncService(
     DataPlaneRegistry registry,
     ControlPlaneSyncSource source,
     IOptions<SyncOptions> options,
+    IHostApplicationLifetime lifetime,
     ILogger<ControllerSyncService> logger) : ControllerSync.ControllerSyncBase
 {
     public override async Task Connect(
@@ -16,7 +17,10 @@ public sealed class ControllerSyncService(
         IServerStreamWriter<ControlPlaneMessage> responseStream,
         ServerCallContext context)
     {
-        var cancellationToken = context.CancellationToken;
+        // The stream lives as long as the DP is connected; end it when we shut down, or Kestrel's
+        // graceful stop would wait for it until its timeout.
+        using var streamLifetime = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        var cancellationToken = streamLifetime.Token;
         if (!await requestStream.MoveNext(cancellationToken) || requestStream.Current.BodyCase != DataPlaneMessage.BodyOneofCase.Register)
             throw new RpcException(new Status(StatusCode.InvalidArgument, "The first message on the stream must be Register."));
 

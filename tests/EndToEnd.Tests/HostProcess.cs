@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+
+namespace HoneyHive.EndToEnd.Tests;
+
+/// <summary>
+/// The single-node Host as a real process against the servers `./hh test` started: its own
+/// databases, free loopback ports, and a working folder of its own (where .data/ lands).
+/// </summary>
+public sealed class HostProcess : IAsyncLifetime
+{
+    private readonly string id = Guid.NewGuid().ToString("N")[..12];
+    private readonly StringBuilder output = new();
+    private Process? process;
+
+    public string WorkingDirectory { get; private set; } = "";
+    public Uri DataPlaneApi { get; private set; } = null!;
+    public Uri ControlPlaneApi { get; private set; } = null!;
+    public Uri OtlpHttp { get; private set; } = null!;
+    public Uri OtlpGrpc { get; private set; } = null!;
+    public string CpdbConnectionString { get; private set; } = "";
+    public string DpdbConnectionString { get; private set; } = "";
+
+    public string BootstrapPath => Path.Combine(WorkingDirectory, ".data", "bootstrap.json");
+
+    public async Task InitializeAsync()
+    {
+        WorkingDirectory = Path.Combine(Require("HH_TEST_DATA"), "e2e-" + id);
+        Directory.CreateDirectory(WorkingDirectory);
+        CpdbConnectionString = await CreateDatabaseAsync("hh_e2e_cp_" + id);
+        DpdbConnectionString = await CreateDatabaseAsync("hh_e2e_dp_" + id);
+        DataPlaneApi = new Uri($"http://127.0.0.1:{FreePort()}");
+        ControlPlaneApi = new Uri($"http://127.0.0.1:{FreePort()}");
+        OtlpHttp = new Uri($"http://127.0.0.1:{FreePort()}");
+        OtlpGrpc = new Uri($"http://127.0.0.1:{FreePort()}");
+        await StartAsync();
+    }
+
+    public async Task StartAsync()
+    {
+        var hostDll = LocateHost();
+        var controllerGrpc = $"http://127.0.0.1:{FreePort()}";
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = WorkingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(hostDll);
+        start.ArgumentList.Add("--contentRoot");
+        start.ArgumentList.Add(Path.GetDirectoryName(hostDll)!);
+        var env = start.Environment;
+        env["ConnectionStrings__cpdb"] = CpdbConnectionString;
+        env["ConnectionStrings__dpdb"] = DpdbConnectionString;
+        env["ConnectionStrings__nats"] = Require("HH_TEST_NATS_URL");
+        env["ConnectionStrings__redis"] = Require("HH_TEST_REDIS");
+        env["ClickHouse__ChdbLibrary"] = Require("HH_CHDB_LIB");
+        env["ClickHouse__DataPath"] = Path.Combine(WorkingDirectory, ".data", "clickhouse");
+        env["ObjectStore__Path"] = Path.Combine(WorkingDirectory, ".data", "objects");
+        env["State__KeyPrefix"] = $"hh-e2e-{id}:";
+        env["Kestrel__Endpoints__DataPlaneApi__Url"] = DataPlaneApi.ToString().TrimEnd('/');
+        env["Kestrel__Endpoints__ControlPlaneApi__Url"] = ControlPlaneApi.ToString().TrimEnd('/');
+        env["Kestrel__Endpoints__OtlpHttp__Url"] = OtlpHttp.ToString().TrimEnd('/');
+        env["Kestrel__Endpoints__OtlpGrpc__Url"] = OtlpGrpc.ToString().TrimEnd('/');
+        env["Kestrel__Endpoints__ControllerGrpc__Url"] = controllerGrpc;
+        env["Controller__ControlPlaneUrl"] = controllerGrpc;
+        env["Controller__Sync__Interval"] = "00:00:00.500";
+
+        process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the Host process.");
+        process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await WaitHealthyAsync(DataPlaneApi);
+        await WaitHealthyAsync(ControlPlaneApi);
+    }
+
+    public async Task StopAsync()
+    {
+        if (process is null || process.HasExited) return;
+        // SIGTERM lets the host close chDB and flush; a kill would skip that.
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync(timeout.Token);
+        process.Dispose();
+        process = null;
+    }
+
+    public async Task DisposeAsync()
+    {
+        try { await StopAsync(); }
+        catch (OperationCanceledException) { process?.Kill(entireProcessTree: true); }
+    }
+
+    public string Output { get { lock (output) return output.ToString(); } }
+
+    public JsonElement ReadBootstrap() => JsonDocument.Parse(File.ReadAllText(BootstrapPath)).RootElement.Clone();
+
+    public HttpClient Client(Uri baseAddress, string? apiKey = null)
+    {
+        var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (apiKey is not null) client.DefaultRequestHeaders.Authorization = new("Bearer", apiKey);
+        return client;
+    }
+
+    private async Task WaitHealthyAsync(Uri baseAddress)
+    {
+        using var client = Client(baseAddress);
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        string last = "no answer";
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process!.HasExited) throw new InvalidOperationException($"The Host exited with {process.ExitCode}:\n{Output}");
+            try
+            {
+                using var response = await client.GetAsync(new Uri("/health", UriKind.Relative));
+                last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+                if (response.StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException ex)
+            {
+                last = ex.Message;
+            }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"{baseAddress}health did not answer 200 within 120 s (last: {last}).\n{Output}");
+    }
+
+    private static async Task<string> CreateDatabaseAsync(string name)
+    {
+        var admin = Require("HH_TEST_PG");
+        await using var connection = new NpgsqlConnection(admin);
+        await connection.OpenAsync();
+        await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+        await create.ExecuteNonQueryAsync();
+        return new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
+    }
+
+    private static string LocateHost()
+    {
+        var configuration = typeof(HostProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        var repo = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(repo, "HoneyHive.sln"))) repo = Path.GetDirectoryName(repo.TrimEnd('/'))
+            ?? throw new InvalidOperationException("HoneyHive.sln not found above the test assembly.");
+        var dll = Path.Combine(repo, "services", "Host", "bin", configuration, "net10.0", "HoneyHive.Host.dll");
+        return File.Exists(dll) ? dll : throw new InvalidOperationException($"{dll} is missing; build the solution first.");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string Require(string name) =>
+        Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException($"{name} is not set: run the tests with ./hh test, which starts the servers they need.");
+}
