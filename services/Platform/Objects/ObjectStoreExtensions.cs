@@ -13,6 +13,9 @@ public static class ObjectStoreExtensions
     /// <summary>Where the filesystem store keeps objects when <c>ObjectStore:Path</c> is unset.</summary>
     public const string DefaultPath = ".data/objects";
 
+    /// <summary>Service key of the object store's <see cref="IAmazonS3"/> client.</summary>
+    public const string ClientKey = "objectstore";
+
     /// <summary>Filesystem or S3, plus the "objectstore" health check. Both modes use the same store.</summary>
     public static IHostApplicationBuilder AddObjectStore(this IHostApplicationBuilder builder)
     {
@@ -20,10 +23,11 @@ public static class ObjectStoreExtensions
         if (!string.IsNullOrWhiteSpace(s3Section["Bucket"]))
         {
             builder.Services.AddOptions<S3ObjectStoreOptions>().Bind(s3Section);
-            builder.Services.TryAddSingleton<IAmazonS3>(sp =>
+            // Keyed: another module's S3 client (other credentials or endpoint) must not be mistaken for ours.
+            builder.Services.TryAddKeyedSingleton<IAmazonS3>(ClientKey, (sp, _) =>
                 S3ObjectStore.CreateClient(sp.GetRequiredService<IOptions<S3ObjectStoreOptions>>().Value));
             builder.Services.TryAddSingleton<IObjectStore>(sp => new S3ObjectStore(
-                sp.GetRequiredService<IAmazonS3>(),
+                sp.GetRequiredKeyedService<IAmazonS3>(ClientKey),
                 sp.GetRequiredService<IOptions<S3ObjectStoreOptions>>().Value.Bucket!,
                 sp.GetRequiredService<ILogger<S3ObjectStore>>()));
         }
