@@ -1,0 +1,53 @@
+using HoneyHive.Contracts.Events;
+
+namespace HoneyHive.Ingestion.Normalization.Conventions;
+
+/// <summary>
+/// HoneyHive's own span attributes (HONEYHIVE-DATA-MODEL.md): honeyhive_&lt;bucket&gt;.* map to the
+/// bucket of that name, honeyhive_error/duration_ms/event_name to their fields. They win over
+/// every other convention, so they are applied last.
+/// </summary>
+public static class HoneyHiveAttributes
+{
+    public static void Apply(SpanAttributes attributes, EventRecord record)
+    {
+        MapBucket(attributes, "honeyhive_inputs.", record.Inputs);
+        MapBucket(attributes, "honeyhive_outputs.", record.Outputs);
+        MapBucket(attributes, "honeyhive_config.", record.Config);
+        MapBucket(attributes, "honeyhive_metadata.", record.Metadata);
+        MapBucket(attributes, "honeyhive_metrics.", record.Metrics);
+        MapBucket(attributes, "honeyhive_feedback.", record.Feedback);
+        MapBucket(attributes, "honeyhive_user_properties.", record.UserProperties);
+        // Whole-bucket forms: honeyhive_inputs = "{...}".
+        foreach (var (name, bucket) in new[]
+                 {
+                     ("honeyhive_inputs", record.Inputs), ("honeyhive_outputs", record.Outputs), ("honeyhive_config", record.Config),
+                     ("honeyhive_metadata", record.Metadata), ("honeyhive_metrics", record.Metrics), ("honeyhive_feedback", record.Feedback),
+                     ("honeyhive_user_properties", record.UserProperties),
+                 })
+        {
+            if (attributes.TryTake(name, out var value)) Buckets.Merge(bucket, Buckets.ParseIfJson(value), "value");
+        }
+
+        if (attributes.TakeString("honeyhive_event_name") is { Length: > 0 } eventName) record.EventName = eventName;
+        if (attributes.TakeString("honeyhive_error") is { Length: > 0 } error) record.Error = error;
+        if (attributes.TakeString("honeyhive_error_type") is { Length: > 0 } errorType) record.Metadata["error_type"] = errorType;
+        if (attributes.TakeNumber("honeyhive_duration_ms") is { } duration && double.IsFinite(duration) && duration >= 0) record.Duration = duration;
+        if (attributes.TakeString("honeyhive_user_id") is { Length: > 0 } userId) record.UserProperties["user_id"] = userId;
+    }
+
+    private static void MapBucket(SpanAttributes attributes, string prefix, System.Text.Json.Nodes.JsonObject bucket)
+    {
+        foreach (var (path, value) in attributes.TakePrefix(prefix))
+        {
+            // The TS SDK nests function arguments under _params_; the argument names are what users filter on.
+            var key = path.StartsWith("_params_.", StringComparison.Ordinal) ? path["_params_.".Length..] : path;
+            Buckets.SetPath(bucket, key, Buckets.ParseIfJson(value));
+        }
+        foreach (var (key, value) in bucket.ToList())
+        {
+            bucket.Remove(key);
+            bucket[key] = Buckets.RestoreArrays(value);
+        }
+    }
+}

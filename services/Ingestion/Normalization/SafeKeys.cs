@@ -1,0 +1,20 @@
+namespace HoneyHive.Ingestion.Normalization;
+
+/// <summary>
+/// Keys from clients end up as JSON object keys that browsers and JS SDKs read. Keys that would
+/// reach an object's prototype there are renamed; over-long keys are cut and flagged.
+/// </summary>
+public static class SafeKeys
+{
+    private static readonly HashSet<string> PrototypeKeys = new(StringComparer.Ordinal) { "__proto__", "constructor", "prototype" };
+
+    public static string Clean(string key, IngestLimits limits, Truncation truncation)
+    {
+        if (key.Length > limits.MaxKeyLength)
+        {
+            truncation.ValueTruncated(AnyValueConverter.Clip(key, 64) + "…");
+            key = AnyValueConverter.Clip(key, limits.MaxKeyLength);
+        }
+        return PrototypeKeys.Contains(key) ? "_" + key : key;
+    }
+}

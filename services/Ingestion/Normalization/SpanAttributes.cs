@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Google.Protobuf.Collections;
+using OpenTelemetry.Proto.Common.V1;
+
+namespace HoneyHive.Ingestion.Normalization;
+
+/// <summary>
+/// A span's attributes as JSON values. Mappers take the keys they understand; whatever is left at
+/// the end lands in metadata, so nothing a client sent is dropped.
+/// </summary>
+public sealed class SpanAttributes
+{
+    private readonly Dictionary<string, JsonNode?> values = new(StringComparer.Ordinal);
+
+    public static SpanAttributes From(RepeatedField<KeyValue> attributes, IngestLimits limits, Truncation truncation)
+    {
+        var result = new SpanAttributes();
+        foreach (var kv in attributes)
+        {
+            var key = SafeKeys.Clean(kv.Key, limits, truncation);
+            // OTLP requires unique keys; when a client repeats one, the last value wins.
+            if (!result.values.ContainsKey(key) && result.values.Count >= limits.MaxAttributesPerSpan)
+            {
+                truncation.DroppedAttributes++;
+                continue;
+            }
+            result.values[key] = AnyValueConverter.ToJson(kv.Value, limits, truncation, key);
+        }
+        return result;
+    }
+
+    public int Count => values.Count;
+
+    public bool Has(string key) => values.ContainsKey(key);
+
+    public string? PeekString(string key) => values.TryGetValue(key, out var value) ? AsString(value) : null;
+
+    public bool HasPrefix(string prefix) => values.Keys.Any(k => k.StartsWith(prefix, StringComparison.Ordinal));
+
+    public bool TryTake(string key, out JsonNode? value)
+    {
+        if (values.Remove(key, out value)) return true;
+        value = null;
+        return false;
+    }
+
+    public JsonNode? Take(string key) => TryTake(key, out var value) ? value : null;
+
+    public string? TakeString(string key) => TryTake(key, out var value) ? AsString(value) : null;
+
+    /// <summary>The first of several alternative keys that is present; all of them are consumed.</summary>
+    public string? TakeFirstString(params string[] keys)
+    {
+        string? found = null;
+        foreach (var key in keys)
+        {
+            var value = TakeString(key);
+            found ??= string.IsNullOrEmpty(value) ? null : value;
+        }
+        return found;
+    }
+
+    public double? TakeNumber(string key) => TryTake(key, out var value) ? AsNumber(value) : null;
+
+    public bool? TakeBool(string key)
+    {
+        if (!TryTake(key, out var value) || value is null) return null;
+        if (value is JsonValue v && v.TryGetValue<bool>(out var b)) return b;
+        return bool.TryParse(AsString(value), out var parsed) ? parsed : null;
+    }
+
+    /// <summary>Takes every key under <paramref name="prefix"/>, returning the rest of each key.</summary>
+    public List<(string Suffix, JsonNode? Value)> TakePrefix(string prefix)
+    {
+        var taken = new List<(string, JsonNode?)>();
+        foreach (var key in values.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToList())
+        {
+            values.Remove(key, out var value);
+            taken.Add((key[prefix.Length..], value));
+        }
+        return taken;
+    }
+
+    public IEnumerable<KeyValuePair<string, JsonNode?>> Remaining => values;
+
+    public static string? AsString(JsonNode? value) => value switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        _ => value.ToJsonString(),
+    };
+
+    public static double? AsNumber(JsonNode? value) => value switch
+    {
+        JsonValue v when v.TryGetValue<long>(out var l) => l,
+        JsonValue v when v.TryGetValue<double>(out var d) => d,
+        JsonValue v when v.TryGetValue<string>(out var s) && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) => parsed,
+        _ => null,
+    };
+}

@@ -1,0 +1,33 @@
+using System.Text.Json.Nodes;
+
+namespace HoneyHive.Ingestion.Normalization;
+
+/// <summary>
+/// What normalization had to cut, recorded on the event's metadata so a user sees that a value is
+/// incomplete instead of silently getting less than they sent.
+/// </summary>
+public sealed class Truncation
+{
+    private readonly List<string> truncatedKeys = [];
+
+    public int DroppedAttributes { get; set; }
+
+    public void ValueTruncated(string key)
+    {
+        if (truncatedKeys.Count < 100) truncatedKeys.Add(key);
+    }
+
+    public void WriteTo(JsonObject metadata)
+    {
+        if (truncatedKeys.Count > 0)
+        {
+            metadata["truncated"] = true;
+            metadata["truncated_attributes"] = new JsonArray(truncatedKeys.Select(k => (JsonNode?)JsonValue.Create(k)).ToArray());
+        }
+        if (DroppedAttributes > 0)
+        {
+            metadata["truncated"] = true;
+            metadata["dropped_attributes_count"] = DroppedAttributes;
+        }
+    }
+}
