@@ -59,7 +59,8 @@ public sealed class BatchSubscriptionWorker(
         }
     }
 
-    internal static ConsumerConfig ConsumerConfigFor(BatchSubscription subscription) => new(subscription.Name)
+    /// <summary>The durable pull consumer of a subscription.</summary>
+    public static ConsumerConfig ConsumerConfigFor(BatchSubscription subscription) => new(subscription.Name)
     {
         AckPolicy = ConsumerConfigAckPolicy.Explicit,
         AckWait = subscription.AckWait,

@@ -32,7 +32,8 @@ public sealed class JetStreamTopology(INatsJSContext js, IOptions<MessagingOptio
         ready.TrySetResult();
     }
 
-    internal static StreamConfig StreamConfigFor(string name, string subject, MessagingOptions options)
+    /// <summary>The configuration a stream is created or updated with.</summary>
+    public static StreamConfig StreamConfigFor(string name, string subject, MessagingOptions options)
     {
         var limits = options.LimitsFor(name);
         return new StreamConfig(name, [subject])
