@@ -31,14 +31,19 @@ public static partial class MessagingExtensions
         var services = builder.Services;
         services.AddOptions<MessagingOptions>().Bind(builder.Configuration.GetSection(MessagingOptions.Section));
 
+        var url = builder.Configuration.GetConnectionString(NatsConnectionName);
         if (builder.Configuration.GetHostingMode() == HostingMode.Dapr)
         {
             services.AddDaprClient();
             services.TryAddSingleton<IEventPublisher, DaprEventPublisher>();
+
+            // pubsub.jetstream neither creates streams nor sets their duplicate window; an app given the
+            // NATS address provisions them exactly as single-node mode does (see dapr.yaml).
+            if (!string.IsNullOrWhiteSpace(url)) services.AddJetStreamProvisioning(url, builder.Environment.ApplicationName);
             return builder;
         }
 
-        var url = builder.Configuration.GetConnectionString(NatsConnectionName)
+        url = url
             ?? throw new InvalidOperationException(
                 $"ConnectionStrings:{NatsConnectionName} is not set; it names the NATS server (e.g. nats://127.0.0.1:4222).");
         services.AddJetStream(url, builder.Environment.ApplicationName);
@@ -51,6 +56,14 @@ public static partial class MessagingExtensions
     /// context, stream provisioning at start and the publisher. Also used by tests.
     /// </summary>
     public static IServiceCollection AddJetStream(this IServiceCollection services, string natsUrl, string clientName = "honeyhive")
+    {
+        services.AddJetStreamProvisioning(natsUrl, clientName);
+        services.TryAddSingleton<IEventPublisher, JetStreamEventPublisher>();
+        return services;
+    }
+
+    /// <summary>The NATS connection and the stream provisioning at start, without a publisher.</summary>
+    public static IServiceCollection AddJetStreamProvisioning(this IServiceCollection services, string natsUrl, string clientName = "honeyhive")
     {
         services.AddOptions<MessagingOptions>();
         services.TryAddSingleton<INatsConnection>(sp => new NatsConnection(NatsOpts.Default with
@@ -65,7 +78,6 @@ public static partial class MessagingExtensions
         services.TryAddSingleton<INatsJSContext>(sp => new NatsJSContext(sp.GetRequiredService<INatsConnection>()));
         services.TryAddSingleton<JetStreamTopology>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, JetStreamProvisioner>());
-        services.TryAddSingleton<IEventPublisher, JetStreamEventPublisher>();
         return services;
     }
 
