@@ -44,12 +44,13 @@ public sealed class JetStreamHarness : IAsyncDisposable
     /// <summary>Start a host; <paramref name="subscribe"/> shapes the subscription (null: publisher only).</summary>
     public static async Task<JetStreamHarness> StartAsync(
         RecordingHandler? handler = null,
-        Func<BatchSubscription, BatchSubscription>? subscribe = null)
+        Func<BatchSubscription, BatchSubscription>? subscribe = null,
+        string? natsUrl = null)
     {
         var topic = NewTopic();
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        builder.Services.AddJetStream(TestServers.NatsUrl, "platform-tests");
+        builder.Services.AddJetStream(natsUrl ?? TestServers.NatsUrl, "platform-tests");
         BatchSubscription? subscription = null;
         if (handler is not null)
         {

@@ -124,7 +124,7 @@ public sealed class JetStreamMessagingTests
     }
 
     [Fact]
-    public async Task Stream_limits_come_from_configuration()
+    public void Stream_limits_come_from_configuration()
     {
         var options = new MessagingOptions
         {

@@ -18,11 +18,9 @@ public sealed class JetStreamEventPublisher(
 {
     public async Task PublishAsync(OutgoingMessage message, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.Value.PublishTimeout);
         try
         {
-            await PublishOneAsync(message, timeout.Token);
+            await PublishOneAsync(message, cancellationToken);
         }
         catch (Exception ex) when (IsUnavailable(ex, cancellationToken))
         {
@@ -34,52 +32,63 @@ public sealed class JetStreamEventPublisher(
     {
         if (messages.Count == 0) return;
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.Value.PublishTimeout);
-
-        // NATS.Net multiplexes the replies of concurrent requests on one inbox, so many publishes
-        // with their acks in flight is just many concurrent PublishAsync calls; the window bounds memory.
+        // NATS.Net multiplexes the replies of concurrent requests on one inbox, so many publishes with
+        // their acks in flight is just many concurrent PublishAsync calls; the window bounds memory.
+        // Each publish has its own timeout, so a large batch is not cut off by the clock, only a stall is.
         var window = Math.Max(1, options.Value.MaxPublishesInFlight);
         using var slots = new SemaphoreSlim(window, window);
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var pending = new List<Task>(messages.Count);
         try
         {
             foreach (var message in messages)
             {
-                await slots.WaitAsync(timeout.Token);
-                pending.Add(ReleaseAfter(PublishOneAsync(message, timeout.Token), slots));
+                await slots.WaitAsync(abort.Token);
+                pending.Add(PublishInWindowAsync(message, slots, abort, cancellationToken));
             }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // A publish failed and stopped the loop; its own exception surfaces below.
+        }
 
+        try
+        {
             await Task.WhenAll(pending);
         }
         catch (Exception ex) when (IsUnavailable(ex, cancellationToken))
         {
-            // Let the publishes already started finish or fail so none outlives the call.
-            await Task.WhenAll(pending).ContinueWith(static _ => { }, TaskScheduler.Default);
             throw Unavailable(ex, messages.Count);
         }
     }
 
-    private async Task PublishOneAsync(OutgoingMessage message, CancellationToken cancellationToken)
-    {
-        var ack = await js.PublishAsync(
-            message.Topic,
-            message.Data,
-            opts: new NatsJSPubOpts { MsgId = message.Id },
-            cancellationToken: cancellationToken);
-        EnsureStored(ack, message);
-    }
-
-    private static async Task ReleaseAfter(Task publish, SemaphoreSlim slots)
+    private async Task PublishInWindowAsync(OutgoingMessage message, SemaphoreSlim slots, CancellationTokenSource abort, CancellationToken cancellationToken)
     {
         try
         {
-            await publish;
+            await PublishOneAsync(message, cancellationToken);
+        }
+        catch
+        {
+            await abort.CancelAsync();
+            throw;
         }
         finally
         {
             slots.Release();
         }
+    }
+
+    private async Task PublishOneAsync(OutgoingMessage message, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Value.PublishTimeout);
+        var ack = await js.PublishAsync(
+            message.Topic,
+            message.Data,
+            opts: new NatsJSPubOpts { MsgId = message.Id },
+            cancellationToken: timeout.Token);
+        EnsureStored(ack, message);
     }
 
     private static void EnsureStored(PubAckResponse ack, OutgoingMessage message)
