@@ -35,4 +35,37 @@ public sealed record BatchSubscription(string Name, string Topic, Type HandlerTy
 
     /// <summary>Time the consumer waits for an ack before redelivering.</summary>
     public TimeSpan AckWait { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Delay before the first redelivery of a failed message; doubles with each delivery.</summary>
+    public TimeSpan RetryBackoff { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest delay between redeliveries.</summary>
+    public TimeSpan MaxRetryBackoff { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Redelivery delay after a failed delivery: exponential in the delivery count, capped.</summary>
+    public TimeSpan BackoffFor(int deliveryCount)
+    {
+        var exponent = Math.Clamp(deliveryCount - 1, 0, 30);
+        var delay = RetryBackoff.TotalMilliseconds * Math.Pow(2, exponent);
+        return TimeSpan.FromMilliseconds(Math.Min(delay, MaxRetryBackoff.TotalMilliseconds));
+    }
+}
+
+/// <summary>Headers of a message republished on <c>deadletter.&lt;topic&gt;</c>.</summary>
+public static class DeadLetterHeaders
+{
+    /// <summary>The subject the message was published on.</summary>
+    public const string OriginalSubject = "HH-Original-Subject";
+
+    /// <summary>The publisher's message id.</summary>
+    public const string OriginalId = "HH-Original-Id";
+
+    /// <summary>Deliveries made before giving up.</summary>
+    public const string DeliveryCount = "HH-Delivery-Count";
+
+    /// <summary>The last handler error (type and message, one line).</summary>
+    public const string Error = "HH-Error";
+
+    /// <summary>The subscription (durable consumer) that gave up.</summary>
+    public const string Subscription = "HH-Subscription";
 }

@@ -1,0 +1,264 @@
+using HoneyHive.Contracts;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+
+namespace HoneyHive.Platform.Messaging.JetStream;
+
+/// <summary>
+/// Runs one <see cref="BatchSubscription"/> on a durable JetStream pull consumer: fetch a batch,
+/// hand it to the handler, ack it once the handler returned. A failed batch is retried member by
+/// member so that one poison message cannot hold back the others; a member that keeps failing is
+/// nak'd with an exponential delay and, at its last delivery, republished on
+/// <c>deadletter.&lt;subject&gt;</c> and terminated.
+/// </summary>
+public sealed class BatchSubscriptionWorker(
+    BatchSubscription subscription,
+    INatsJSContext js,
+    JetStreamTopology topology,
+    IServiceScopeFactory scopes,
+    ILogger<BatchSubscriptionWorker> logger) : BackgroundService
+{
+    private const string MsgIdHeader = "Nats-Msg-Id";
+    private const int MaxErrorHeaderLength = 1024;
+    private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(15);
+
+    private readonly string stream = Topics.StreamOf(subscription.Topic);
+
+    /// <summary>The subscription this worker runs.</summary>
+    public BatchSubscription Subscription => subscription;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await topology.WhenReadyAsync(stoppingToken);
+                var consumer = await js.CreateOrUpdateConsumerAsync(stream, ConsumerConfigFor(subscription), stoppingToken);
+                logger.LogInformation("Consuming {Topic} on {Stream} as {Consumer}", subscription.Topic, stream, subscription.Name);
+                delay = TimeSpan.FromMilliseconds(200);
+                await ConsumeAsync(consumer, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // NATS restarts, a deleted consumer, a lost connection: the client reconnects by itself,
+                // so back off, recreate the consumer (idempotent) and carry on.
+                logger.LogWarning(ex, "Subscription {Consumer} interrupted; resuming in {Delay}", subscription.Name, delay);
+                await Task.Delay(delay, stoppingToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxReconnectDelay.Ticks));
+            }
+        }
+    }
+
+    /// <summary>The durable pull consumer of a subscription.</summary>
+    public static ConsumerConfig ConsumerConfigFor(BatchSubscription subscription) => new(subscription.Name)
+    {
+        AckPolicy = ConsumerConfigAckPolicy.Explicit,
+        AckWait = subscription.AckWait,
+        // One delivery beyond the handler's budget: a message whose last delivery never got a verdict
+        // (process crash, ack timeout) still comes back once, and is dead-lettered without being handled.
+        MaxDeliver = subscription.MaxDeliver + 1,
+        FilterSubject = subscription.Topic,
+        DeliverPolicy = ConsumerConfigDeliverPolicy.All,
+        MaxAckPending = Math.Max(1000, subscription.MaxBatchSize * 2),
+        MaxBatch = 0,
+    };
+
+    private async Task ConsumeAsync(INatsJSConsumer consumer, CancellationToken stoppingToken)
+    {
+        var fetch = new NatsJSFetchOpts
+        {
+            MaxMsgs = subscription.MaxBatchSize,
+            // The server rejects pull requests that expire in under a second.
+            Expires = subscription.MaxWait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : subscription.MaxWait,
+        };
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var batch = new List<INatsJSMsg<byte[]>>(Math.Min(subscription.MaxBatchSize, 1024));
+            await foreach (var msg in consumer.FetchAsync(fetch, NatsRawSerializer<byte[]>.Default, stoppingToken))
+            {
+                batch.Add(msg);
+            }
+
+            if (batch.Count > 0)
+            {
+                await ProcessAsync(batch, stoppingToken);
+            }
+        }
+    }
+
+    private async Task ProcessAsync(List<INatsJSMsg<byte[]>> batch, CancellationToken stoppingToken)
+    {
+        // Deliveries beyond the handler's budget got no verdict last time (see ConsumerConfigFor).
+        var exhausted = batch.Where(m => DeliveryCount(m) > subscription.MaxDeliver).ToList();
+        foreach (var msg in exhausted)
+        {
+            await DeadLetterAsync(msg, "Delivered beyond MaxDeliver without an ack (handler crashed or timed out).", stoppingToken);
+        }
+
+        var live = exhausted.Count == 0 ? batch : batch.Except(exhausted).ToList();
+        if (live.Count == 0) return;
+
+        var failure = await TryHandleAsync(live, stoppingToken);
+        if (failure is null)
+        {
+            await AckAllAsync(live, stoppingToken);
+            return;
+        }
+
+        if (live.Count == 1)
+        {
+            await FailAsync(live[0], failure, stoppingToken);
+            return;
+        }
+
+        logger.LogWarning(failure, "Batch of {Count} on {Consumer} failed; retrying its messages one by one",
+            live.Count, subscription.Name);
+        foreach (var msg in live)
+        {
+            var single = await TryHandleAsync([msg], stoppingToken);
+            if (single is null)
+            {
+                await msg.AckAsync(cancellationToken: stoppingToken);
+            }
+            else
+            {
+                await FailAsync(msg, single, stoppingToken);
+            }
+        }
+    }
+
+    private async Task<Exception?> TryHandleAsync(IReadOnlyList<INatsJSMsg<byte[]>> messages, CancellationToken stoppingToken)
+    {
+        var incoming = messages.Select(ToIncoming).ToList();
+        using var heartbeat = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var keepAlive = KeepInProgressAsync(messages, heartbeat.Token);
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var handler = (IBatchHandler)scope.ServiceProvider.GetRequiredService(subscription.HandlerType);
+            await handler.HandleAsync(incoming, stoppingToken);
+            return null;
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: no verdict; the messages come back after AckWait.
+            throw;
+        }
+        catch (Exception ex)
+        {
+            return ex;
+        }
+        finally
+        {
+            await heartbeat.CancelAsync();
+            await keepAlive;
+        }
+    }
+
+    /// <summary>Tells the server the batch is still being worked on so a slow handler is not redelivered meanwhile.</summary>
+    private async Task KeepInProgressAsync(IReadOnlyList<INatsJSMsg<byte[]>> messages, CancellationToken cancellationToken)
+    {
+        var period = subscription.AckWait / 3;
+        if (period < TimeSpan.FromMilliseconds(100)) return;
+        using var timer = new PeriodicTimer(period);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                foreach (var msg in messages)
+                {
+                    await msg.AckProgressAsync(cancellationToken: cancellationToken);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (NatsException ex)
+        {
+            logger.LogDebug(ex, "Progress ack failed on {Consumer}", subscription.Name);
+        }
+    }
+
+    private async Task FailAsync(INatsJSMsg<byte[]> msg, Exception error, CancellationToken stoppingToken)
+    {
+        var deliveries = DeliveryCount(msg);
+        if (deliveries >= subscription.MaxDeliver)
+        {
+            await DeadLetterAsync(msg, $"{error.GetType().Name}: {error.Message}", stoppingToken);
+            return;
+        }
+
+        var delay = subscription.BackoffFor(deliveries);
+        logger.LogWarning(error, "Message {Id} on {Subject} failed (delivery {Delivery} of {MaxDeliver}); redelivering in {Delay}",
+            MessageId(msg), msg.Subject, deliveries, subscription.MaxDeliver, delay);
+        await msg.NakAsync(new AckOpts { NakDelay = delay }, stoppingToken);
+    }
+
+    private async Task DeadLetterAsync(INatsJSMsg<byte[]> msg, string error, CancellationToken stoppingToken)
+    {
+        var id = MessageId(msg);
+        var deliveries = DeliveryCount(msg);
+        var headers = new NatsHeaders
+        {
+            [DeadLetterHeaders.OriginalSubject] = msg.Subject,
+            [DeadLetterHeaders.OriginalId] = id,
+            [DeadLetterHeaders.DeliveryCount] = deliveries.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [DeadLetterHeaders.Error] = HeaderSafe(error),
+            [DeadLetterHeaders.Subscription] = subscription.Name,
+        };
+
+        // The dead letter gets its own deterministic id: a crash between this publish and the
+        // terminate below republishes it, and the duplicate window stores it once.
+        var ack = await js.PublishAsync(
+            Topics.DeadLetterPrefix + msg.Subject,
+            msg.Data ?? [],
+            opts: new NatsJSPubOpts { MsgId = $"{subscription.Name}:{id}" },
+            headers: headers,
+            cancellationToken: stoppingToken);
+        if (ack.Error is { } apiError)
+        {
+            throw new NatsJSApiException(apiError);
+        }
+
+        await msg.AckTerminateAsync(cancellationToken: stoppingToken);
+        logger.LogError("Message {Id} on {Subject} dead-lettered after {Deliveries} deliveries: {Error}",
+            id, msg.Subject, deliveries, error);
+    }
+
+    private static async Task AckAllAsync(IEnumerable<INatsJSMsg<byte[]>> messages, CancellationToken cancellationToken)
+    {
+        foreach (var msg in messages)
+        {
+            await msg.AckAsync(cancellationToken: cancellationToken);
+        }
+    }
+
+    private static IncomingMessage ToIncoming(INatsJSMsg<byte[]> msg) =>
+        new(msg.Subject, MessageId(msg), msg.Data ?? [], DeliveryCount(msg));
+
+    private static string MessageId(INatsJSMsg<byte[]> msg) =>
+        msg.Headers is { } headers && headers.TryGetValue(MsgIdHeader, out var id) && !string.IsNullOrEmpty(id.ToString())
+            ? id.ToString()
+            : $"{msg.Metadata?.Stream}:{msg.Metadata?.Sequence.Stream}";
+
+    private static int DeliveryCount(INatsJSMsg<byte[]> msg) =>
+        (int)Math.Min(int.MaxValue, msg.Metadata?.NumDelivered ?? 1);
+
+    private static string HeaderSafe(string value)
+    {
+        var oneLine = value.ReplaceLineEndings(" ");
+        return oneLine.Length <= MaxErrorHeaderLength ? oneLine : oneLine[..MaxErrorHeaderLength];
+    }
+}

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace HoneyHive.Platform.Tests.Messaging;
+
+/// <summary>
+/// A nats-server of our own (JetStream, file store under HH_TEST_DATA) for the one test that must
+/// stop and restart the server; the shared server of the other tests is never touched. The binary
+/// is HH_NATS_SERVER when set, else <c>nats-server</c> on PATH; without either the test fails.
+/// </summary>
+public sealed class PrivateNatsServer : IAsyncDisposable
+{
+    private readonly string binary;
+    private readonly string storeDirectory;
+    private Process? process;
+
+    private PrivateNatsServer(string binary, int port, string storeDirectory)
+    {
+        this.binary = binary;
+        Port = port;
+        this.storeDirectory = storeDirectory;
+    }
+
+    public int Port { get; }
+
+    public string Url => $"nats://127.0.0.1:{Port}";
+
+    public static async Task<PrivateNatsServer> StartAsync()
+    {
+        var binary = Environment.GetEnvironmentVariable("HH_NATS_SERVER") is { Length: > 0 } configured
+            ? configured
+            : FindOnPath("nats-server")
+              ?? throw new InvalidOperationException("No nats-server: set HH_NATS_SERVER or put nats-server on PATH.");
+        var store = Path.Combine(TestServers.DataDirectory, $"nats-restart-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(store);
+        var server = new PrivateNatsServer(binary, FreePort(), store);
+        await server.StartProcessAsync();
+        return server;
+    }
+
+    /// <summary>Kill the server (no graceful shutdown) and start it again on the same port and store.</summary>
+    public async Task RestartAsync()
+    {
+        await StopProcessAsync();
+        await StartProcessAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopProcessAsync();
+        Directory.Delete(storeDirectory, recursive: true);
+    }
+
+    private async Task StartProcessAsync()
+    {
+        var info = new ProcessStartInfo(binary)
+        {
+            ArgumentList = { "-a", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-js", "-sd", storeDirectory },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {binary}.");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await Eventually.TrueAsync(Accepts, $"nats-server to listen on {Port}");
+    }
+
+    private async Task StopProcessAsync()
+    {
+        if (process is null) return;
+        if (!process.HasExited) process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+        process.Dispose();
+        process = null;
+    }
+
+    private bool Accepts()
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(IPAddress.Loopback, Port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static string? FindOnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(directory => Path.Combine(directory, name))
+            .FirstOrDefault(File.Exists);
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
