@@ -1,4 +1,5 @@
 using HoneyHive.Platform;
+using HoneyHive.Platform.Messaging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -82,6 +83,8 @@ public static class ServiceDefaultsExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // Dapr mode: the sidecar's subscription discovery and delivery routes (nothing in Local mode).
+        app.MapBatchSubscriptions();
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync });
         app.MapHealthChecks("/alive", new HealthCheckOptions
         {

@@ -14,8 +14,8 @@ public static class StateStoreExtensions
                 builder.AddRedisStateStore();
                 break;
             case HostingMode.Dapr:
-                // TODO(lead): replace with DaprStateStore.AddDaprStateStore(builder.Services) once that file lands.
-                throw new NotSupportedException("Dapr state store registers in DaprStateStore.cs");
+                builder.Services.AddDaprStateStore();
+                break;
             default:
                 throw new NotSupportedException($"No state store for hosting mode {builder.Configuration.GetHostingMode()}.");
         }
