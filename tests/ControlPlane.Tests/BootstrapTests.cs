@@ -17,7 +17,7 @@ public sealed class BootstrapTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await cpdb.InitializeAsync();
-        await PostgresMigrator.MigrateAsync(cpdb.ConnectionString, typeof(ControlPlaneApiModule).Assembly, NullLogger.Instance, CancellationToken.None);
+        await PostgresMigrator.MigrateAsync(cpdb.DataSource, typeof(ControlPlaneApiModule).Assembly, NullLogger.Instance, CancellationToken.None);
     }
 
     public async Task DisposeAsync()

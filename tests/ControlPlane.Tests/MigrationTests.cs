@@ -42,7 +42,7 @@ public sealed class MigrationTests : IAsyncLifetime
     }
 
     private static Task MigrateAsync(TestDatabase database, Type module) =>
-        PostgresMigrator.MigrateAsync(database.ConnectionString, module.Assembly, NullLogger.Instance, CancellationToken.None);
+        PostgresMigrator.MigrateAsync(database.DataSource, module.Assembly, NullLogger.Instance, CancellationToken.None);
 
     private static async Task<List<string>> SchemaAsync(TestDatabase database)
     {

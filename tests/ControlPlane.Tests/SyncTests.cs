@@ -24,8 +24,8 @@ public sealed class SyncTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await Task.WhenAll(cpdb.InitializeAsync(), dpdb.InitializeAsync());
-        await PostgresMigrator.MigrateAsync(cpdb.ConnectionString, typeof(ControlPlaneApiModule).Assembly, NullLogger.Instance, CancellationToken.None);
-        await PostgresMigrator.MigrateAsync(dpdb.ConnectionString, typeof(DataPlaneApiModule).Assembly, NullLogger.Instance, CancellationToken.None);
+        await PostgresMigrator.MigrateAsync(cpdb.DataSource, typeof(ControlPlaneApiModule).Assembly, NullLogger.Instance, CancellationToken.None);
+        await PostgresMigrator.MigrateAsync(dpdb.DataSource, typeof(DataPlaneApiModule).Assembly, NullLogger.Instance, CancellationToken.None);
     }
 
     public async Task DisposeAsync()

@@ -16,7 +16,7 @@ internal sealed class ControlPlaneDatabaseInitializer(
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await PostgresMigrator.MigrateAsync(cpdb.ConnectionString, typeof(ControlPlaneApiModule).Assembly, logger, cancellationToken);
+        await PostgresMigrator.MigrateAsync(cpdb, typeof(ControlPlaneApiModule).Assembly, logger, cancellationToken);
 
         var options = BootstrapOptions.From(configuration);
         var created = await bootstrapper.RunAsync(options, cancellationToken);

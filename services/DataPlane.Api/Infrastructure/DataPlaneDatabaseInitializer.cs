@@ -9,7 +9,7 @@ internal sealed class DataPlaneDatabaseInitializer(
     ILogger<DataPlaneDatabaseInitializer> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken) =>
-        PostgresMigrator.MigrateAsync(dpdb.ConnectionString, typeof(DataPlaneApiModule).Assembly, logger, cancellationToken);
+        PostgresMigrator.MigrateAsync(dpdb, typeof(DataPlaneApiModule).Assembly, logger, cancellationToken);
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -1,5 +1,6 @@
 using System.Reflection;
 using DbUp;
+using DbUp.Postgresql;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -16,10 +17,10 @@ public static class PostgresMigrator
     private const long AdvisoryLockKey = 0x4848_4D49_4752; // "HHMIGR"
 
     /// <summary>Run the scripts of <paramref name="assembly"/> whose resource names contain ".Migrations.".</summary>
-    public static async Task MigrateAsync(string connectionString, Assembly assembly, ILogger logger, CancellationToken cancellationToken)
+    public static async Task MigrateAsync(NpgsqlDataSource dataSource, Assembly assembly, ILogger logger, CancellationToken cancellationToken)
     {
-        await using var lockConnection = new NpgsqlConnection(connectionString);
-        await lockConnection.OpenAsync(cancellationToken);
+        // The data source, not its ConnectionString: Npgsql strips the password from that property.
+        await using var lockConnection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using (var take = new NpgsqlCommand("SELECT pg_advisory_lock(@key)", lockConnection))
         {
             take.Parameters.AddWithValue("key", AdvisoryLockKey);
@@ -29,7 +30,7 @@ public static class PostgresMigrator
         try
         {
             var result = DeployChanges.To
-                .PostgresqlDatabase(connectionString)
+                .PostgresqlDatabase(new PostgresqlConnectionManager(dataSource))
                 .WithScriptsEmbeddedInAssembly(assembly, name => name.Contains(".Migrations.", StringComparison.Ordinal))
                 .WithTransactionPerScript()
                 .LogTo(logger)

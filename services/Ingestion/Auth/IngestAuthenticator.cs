@@ -1,0 +1,32 @@
+using HoneyHive.Ingestion.Normalization;
+using HoneyHive.ServiceDefaults.Auth;
+
+namespace HoneyHive.Ingestion.Auth;
+
+/// <summary>Outcome of checking a request's project API key; the key itself is never part of it.</summary>
+public readonly record struct IngestAuthResult(Tenant? Tenant, bool Forbidden, string? Problem)
+{
+    public static IngestAuthResult Missing { get; } = new(null, false, "Send 'Authorization: Bearer <project API key>'.");
+    public static IngestAuthResult Unknown { get; } = new(null, false, "The API key is unknown or revoked.");
+    public static IngestAuthResult NoIngestScope { get; } = new(null, true, "This API key may not ingest data (it lacks the 'ingest' scope).");
+}
+
+/// <summary>
+/// API-key check for the OTLP endpoints, which must answer in OTLP's own error format (a
+/// google.rpc.Status, or a gRPC status) rather than through ASP.NET's challenge.
+/// </summary>
+public sealed class IngestAuthenticator(ApiKeyDirectory directory)
+{
+    public async Task<IngestAuthResult> AuthenticateAsync(string? authorization, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(authorization) || !authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            return IngestAuthResult.Missing;
+        var key = authorization["Bearer ".Length..].Trim();
+        if (key.Length is 0 or > 512) return IngestAuthResult.Unknown;
+
+        var identity = await directory.FindAsync(key, cancellationToken);
+        if (identity is null) return IngestAuthResult.Unknown;
+        if (!identity.Scopes.Contains(AuthExtensions.IngestScope)) return IngestAuthResult.NoIngestScope;
+        return new IngestAuthResult(new Tenant(identity.ProjectId.ToString(), identity.WorkspaceId.ToString(), identity.OrgId.ToString()), false, null);
+    }
+}

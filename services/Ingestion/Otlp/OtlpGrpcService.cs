@@ -1,0 +1,49 @@
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Grpc.Core;
+using HoneyHive.Ingestion.Auth;
+using HoneyHive.Ingestion.Backpressure;
+using HoneyHive.Platform.Messaging;
+using OpenTelemetry.Proto.Collector.Trace.V1;
+
+namespace HoneyHive.Ingestion.Otlp;
+
+/// <summary>OTLP/gRPC TraceService.Export: a thin adapter over <see cref="OtlpTraceService"/>.</summary>
+public sealed class OtlpGrpcService(
+    OtlpTraceService service,
+    IngestAuthenticator authenticator,
+    IngestionBackpressure backpressure) : TraceService.TraceServiceBase
+{
+    public override async Task<ExportTraceServiceResponse> Export(ExportTraceServiceRequest request, ServerCallContext context)
+    {
+        var auth = await authenticator.AuthenticateAsync(context.RequestHeaders.GetValue("authorization"), context.CancellationToken);
+        if (auth.Tenant is not { } tenant)
+        {
+            throw new RpcException(new Grpc.Core.Status(auth.Forbidden ? StatusCode.PermissionDenied : StatusCode.Unauthenticated, auth.Problem!));
+        }
+
+        var state = backpressure.Current;
+        if (!state.Accepting)
+        {
+            throw RetryLater(state.LogUnavailable ? Code.Unavailable : Code.ResourceExhausted, state.Reason!, state.RetryAfter);
+        }
+
+        try
+        {
+            return await service.ExportAsync(request, tenant, context.CancellationToken);
+        }
+        catch (MessageLogUnavailableException ex)
+        {
+            throw RetryLater(Code.Unavailable, ex.Message, TimeSpan.FromSeconds(5));
+        }
+    }
+
+    /// <summary>The status with RetryInfo, which OTLP exporters read to decide that and when to retry.</summary>
+    private static RpcException RetryLater(Code code, string reason, TimeSpan delay) =>
+        new Google.Rpc.Status
+        {
+            Code = (int)code,
+            Message = reason + " Retry later.",
+            Details = { Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(delay) }) },
+        }.ToRpcException();
+}

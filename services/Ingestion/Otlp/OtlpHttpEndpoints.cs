@@ -1,0 +1,177 @@
+using System.Buffers;
+using System.IO.Compression;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using HoneyHive.Ingestion.Auth;
+using HoneyHive.Ingestion.Backpressure;
+using HoneyHive.Ingestion.Normalization;
+using HoneyHive.Platform.Messaging;
+using Microsoft.AspNetCore.Http.Features;
+using OpenTelemetry.Proto.Collector.Trace.V1;
+
+namespace HoneyHive.Ingestion.Otlp;
+
+/// <summary>
+/// OTLP/HTTP: POST /v1/traces (and /opentelemetry/v1/traces on the API port), protobuf or JSON,
+/// optionally gzip. Every answer is encoded like the request; failures carry a google.rpc.Status
+/// as the specification requires.
+/// </summary>
+public static class OtlpHttpEndpoints
+{
+    private const string Protobuf = "application/x-protobuf";
+    private const string Json = "application/json";
+
+    public static void MapOtlpHttp(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/traces", ExportAsync).DisableAntiforgery();
+        app.MapPost("/opentelemetry/v1/traces", ExportAsync).DisableAntiforgery();
+    }
+
+    private static async Task ExportAsync(
+        HttpContext context,
+        IngestAuthenticator authenticator,
+        IngestionBackpressure backpressure,
+        OtlpTraceService service,
+        IngestLimits limits)
+    {
+        var mediaType = context.Request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
+        var json = mediaType == Json;
+        if (!json && mediaType != Protobuf)
+        {
+            await WriteStatusAsync(context, json: true, StatusCodes.Status415UnsupportedMediaType, Code.InvalidArgument,
+                $"Content-Type must be {Protobuf} or {Json}, not '{mediaType ?? "(none)"}'.");
+            return;
+        }
+
+        var auth = await authenticator.AuthenticateAsync(context.Request.Headers.Authorization, context.RequestAborted);
+        if (auth.Tenant is not { } tenant)
+        {
+            await WriteStatusAsync(context, json, auth.Forbidden ? StatusCodes.Status403Forbidden : StatusCodes.Status401Unauthorized,
+                auth.Forbidden ? Code.PermissionDenied : Code.Unauthenticated, auth.Problem!);
+            return;
+        }
+
+        var state = backpressure.Current;
+        if (!state.Accepting)
+        {
+            await WriteRetryLaterAsync(context, json, state.LogUnavailable, state.RetryAfter, state.Reason!);
+            return;
+        }
+
+        var body = await ReadBodyAsync(context, json, limits);
+        if (body is null) return;
+        ExportTraceServiceRequest request;
+        try
+        {
+            request = json ? OtlpJson.ParseRequest(body.Value.Span) : ExportTraceServiceRequest.Parser.ParseFrom(body.Value.Span);
+        }
+        catch (Exception ex) when (ex is InvalidProtocolBufferException or FormatException)
+        {
+            await WriteStatusAsync(context, json, StatusCodes.Status400BadRequest, Code.InvalidArgument, $"The body is not an OTLP trace request: {ex.Message}");
+            return;
+        }
+
+        ExportTraceServiceResponse response;
+        try
+        {
+            response = await service.ExportAsync(request, tenant, context.RequestAborted);
+        }
+        catch (MessageLogUnavailableException ex)
+        {
+            await WriteRetryLaterAsync(context, json, logUnavailable: true, TimeSpan.FromSeconds(5), ex.Message);
+            return;
+        }
+        await WriteMessageAsync(context, json, StatusCodes.Status200OK, response);
+    }
+
+    /// <summary>Reads the (possibly gzip) body up to the limit; answers 400/413/415 itself and returns null when it did.</summary>
+    private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpContext context, bool json, IngestLimits limits)
+    {
+        var encoding = context.Request.Headers.ContentEncoding.ToString().Trim().ToLowerInvariant();
+        if (encoding is not ("" or "identity" or "gzip"))
+        {
+            await WriteStatusAsync(context, json, StatusCodes.Status415UnsupportedMediaType, Code.InvalidArgument,
+                $"Content-Encoding '{encoding}' is not supported; use gzip or none.");
+            return null;
+        }
+
+        var declared = context.Request.ContentLength;
+        if (declared > limits.MaxBodyBytes)
+        {
+            await TooLargeAsync(context, json, limits);
+            return null;
+        }
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            // The compressed body may not exceed the limit either.
+            feature.MaxRequestBodySize = limits.MaxBodyBytes;
+        }
+
+        await using var source = encoding == "gzip"
+            ? new GZipStream(context.Request.Body, CompressionMode.Decompress, leaveOpen: true)
+            : context.Request.Body;
+        var buffer = new ArrayBufferWriter<byte>(declared is > 0 and < 1 << 20 ? (int)declared.Value : 64 * 1024);
+        try
+        {
+            while (true)
+            {
+                var memory = buffer.GetMemory(64 * 1024);
+                var read = await source.ReadAsync(memory, context.RequestAborted);
+                if (read == 0) break;
+                buffer.Advance(read);
+                // Counts decompressed bytes too, so a small gzip bomb cannot blow up memory.
+                if (buffer.WrittenCount > limits.MaxBodyBytes)
+                {
+                    await TooLargeAsync(context, json, limits);
+                    return null;
+                }
+            }
+        }
+        catch (InvalidDataException ex)
+        {
+            await WriteStatusAsync(context, json, StatusCodes.Status400BadRequest, Code.InvalidArgument, $"The gzip body is corrupt or truncated: {ex.Message}");
+            return null;
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await TooLargeAsync(context, json, limits);
+            return null;
+        }
+        return buffer.WrittenMemory;
+    }
+
+    private static Task TooLargeAsync(HttpContext context, bool json, IngestLimits limits) =>
+        WriteStatusAsync(context, json, StatusCodes.Status413PayloadTooLarge, Code.ResourceExhausted,
+            $"The request body exceeds {limits.MaxBodyBytes} bytes (after decompression); send fewer spans per request.");
+
+    private static Task WriteRetryLaterAsync(HttpContext context, bool json, bool logUnavailable, TimeSpan retryAfter, string reason)
+    {
+        context.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var status = new Google.Rpc.Status
+        {
+            Code = (int)(logUnavailable ? Code.Unavailable : Code.ResourceExhausted),
+            Message = reason + " Retry later.",
+            Details = { Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(retryAfter) }) },
+        };
+        return WriteMessageAsync(context, json, logUnavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status429TooManyRequests, status);
+    }
+
+    private static Task WriteStatusAsync(HttpContext context, bool json, int httpStatus, Code code, string message) =>
+        WriteMessageAsync(context, json, httpStatus, new Google.Rpc.Status { Code = (int)code, Message = message });
+
+    private static async Task WriteMessageAsync(HttpContext context, bool json, int httpStatus, IMessage message)
+    {
+        context.Response.StatusCode = httpStatus;
+        if (json)
+        {
+            context.Response.ContentType = Json;
+            await context.Response.WriteAsync(OtlpJson.Format(message), context.RequestAborted);
+        }
+        else
+        {
+            context.Response.ContentType = Protobuf;
+            await context.Response.Body.WriteAsync(message.ToByteArray(), context.RequestAborted);
+        }
+    }
+}

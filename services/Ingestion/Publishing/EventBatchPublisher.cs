@@ -1,0 +1,79 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text.Json;
+using HoneyHive.Contracts;
+using HoneyHive.Contracts.Events;
+using HoneyHive.Platform.Messaging;
+
+namespace HoneyHive.Ingestion.Publishing;
+
+/// <summary>
+/// Publishes normalized events as CloudEvents (data: <see cref="EventBatch"/>) on
+/// <see cref="Topics.EventsIngested"/>, one message per chunk of a request, kept under NATS's
+/// 1 MiB message limit. A chunk's id is the hash of its data, so the same request sent twice is
+/// stored once by the message log's deduplication. Returns only when every chunk is durable.
+/// </summary>
+public sealed class EventBatchPublisher(IEventPublisher publisher, TimeProvider clock)
+{
+    public const string Source = "/honeyhive/ingestion";
+    public const string EventType = "honeyhive.events.ingested.v1";
+
+    /// <summary>Serialized events per message, below NATS's default 1 MiB max_payload with room for the envelope.</summary>
+    public int MaxMessageBytes { get; init; } = 900 * 1024;
+
+    public Task PublishAsync(string projectId, IReadOnlyList<EventRecord> events, CancellationToken cancellationToken)
+    {
+        if (events.Count == 0) return Task.CompletedTask;
+        var messages = new List<OutgoingMessage>();
+        var chunk = new List<byte[]>();
+        long bytes = 0;
+        foreach (var record in events)
+        {
+            // Each event is serialized once; chunks are assembled from the bytes.
+            var json = JsonSerializer.SerializeToUtf8Bytes(record, EventJson.Default.EventRecord);
+            if (chunk.Count > 0 && bytes + json.Length > MaxMessageBytes)
+            {
+                messages.Add(Envelope(projectId, chunk));
+                chunk = [];
+                bytes = 0;
+            }
+            chunk.Add(json);
+            bytes += json.Length + 1;
+        }
+        messages.Add(Envelope(projectId, chunk));
+        return publisher.PublishBatchAsync(messages, cancellationToken);
+    }
+
+    private OutgoingMessage Envelope(string projectId, List<byte[]> events)
+    {
+        var data = new ArrayBufferWriter<byte>(events.Sum(e => e.Length + 1) + 128);
+        using (var writer = new Utf8JsonWriter(data))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("project_id", projectId);
+            writer.WriteStartArray("events");
+            foreach (var json in events) writer.WriteRawValue(json, skipInputValidation: true);
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        // The id covers the data only (not the envelope's time), so a retried request hashes the same.
+        var id = Convert.ToHexStringLower(SHA256.HashData(data.WrittenSpan));
+        var envelope = new ArrayBufferWriter<byte>(data.WrittenCount + 256);
+        using (var writer = new Utf8JsonWriter(envelope))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("specversion", "1.0");
+            writer.WriteString("id", id);
+            writer.WriteString("source", Source);
+            writer.WriteString("type", EventType);
+            writer.WriteString("datacontenttype", "application/json");
+            writer.WriteString("topic", Topics.EventsIngested);
+            writer.WriteString("time", clock.GetUtcNow());
+            writer.WritePropertyName("data");
+            writer.WriteRawValue(data.WrittenSpan, skipInputValidation: true);
+            writer.WriteEndObject();
+        }
+        return new OutgoingMessage(Topics.EventsIngested, id, envelope.WrittenMemory);
+    }
+}
