@@ -522,6 +522,22 @@ start_servers() {
   start_postgres
 }
 
+# Every port is checked before anything starts, so a clash never leaves half a platform running.
+preflight_ports() {
+  running_pid nats >/dev/null || {
+    require_port "$NATS_PORT" NATS "${ENV_PREFIX}NATS_PORT"
+    require_port "$NATS_MON_PORT" "NATS monitoring" "${ENV_PREFIX}NATS_MONITOR_PORT"
+  }
+  running_pid redis >/dev/null || require_port "$REDIS_PORT" Redis "${ENV_PREFIX}REDIS_PORT"
+  running_pid postgres >/dev/null || require_port "$PG_PORT" PostgreSQL "${ENV_PREFIX}PG_PORT"
+  [ "$INSTANCE" = up ] || return 0
+  running_pid host >/dev/null && return 0
+  require_port "$DP_PORT" "DP API" HH_DP_API_PORT
+  require_port "$CP_PORT" "CP API" HH_CP_API_PORT
+  require_port "$OTLP_GRPC_PORT" "OTLP gRPC" HH_OTLP_GRPC_PORT
+  require_port "$OTLP_HTTP_PORT" "OTLP HTTP" HH_OTLP_HTTP_PORT
+}
+
 cmd_up() {
   local detach=0
   while [ $# -gt 0 ]; do
@@ -530,6 +546,7 @@ cmd_up() {
   done
   use_instance up
   any_running && load_saved_ports
+  preflight_ports
   ensure_tools
   make_dirs
   save_ports
@@ -552,7 +569,6 @@ cmd_up() {
 
 cmd_down() {
   use_instance up
-  load_saved_ports
   find_pg_bin || true
   stop_all
   say "Stopped."
@@ -565,7 +581,7 @@ component_line() { # name, pid-or-empty, address
 
 cmd_status() {
   use_instance up
-  load_saved_ports
+  any_running && load_saved_ports
   local pid health
   pid=$(running_pid nats) || pid=""
   component_line nats "$pid" "127.0.0.1:$NATS_PORT (monitoring :$NATS_MON_PORT)"
@@ -608,6 +624,7 @@ start_scratch_instance() {
   make_dirs
   save_ports
   trap 'stop_all' EXIT
+  preflight_ports
   start_servers
   export HH_TEST_NATS_URL="nats://127.0.0.1:$NATS_PORT"
   export HH_TEST_REDIS="127.0.0.1:$REDIS_PORT"
