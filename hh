@@ -334,7 +334,8 @@ redis_ping() { [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" =
 # ---------------------------------------------------------------------------------------------
 # PostgreSQL: its own cluster, run as the postgres user (the server refuses root).
 # ---------------------------------------------------------------------------------------------
-as_pg() { if is_root; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# From /, because the postgres user may not be allowed into the current folder.
+as_pg() { if is_root; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 
 locate_pg() {
   local link="$DATA/pg"
@@ -665,9 +666,13 @@ cmd_test() {
   say "dotnet test HoneyHive.sln"
   dotnet test "$ROOT/HoneyHive.sln" --logger "console;verbosity=normal" --logger trx \
     --results-directory "$results" || rc=$?
+  # Servers are stopped first so the totals are the last line, where CI looks for them.
+  stop_all
+  trap - EXIT
   echo
+  [ "$rc" -eq 0 ] || printf 'hh: dotnet test failed (exit code %s).\n' "$rc" >&2
   print_totals "$results"
-  [ "$rc" -eq 0 ] || die "dotnet test failed (exit code $rc)."
+  return "$rc"
 }
 
 cmd_bench() {
