@@ -1,7 +1,9 @@
 using HoneyHive.Contracts;
+using HoneyHive.ControlPlane.Api.Bootstrap;
+using HoneyHive.Platform.Postgres;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace HoneyHive.ControlPlane.Api;
@@ -11,8 +13,16 @@ public static class ControlPlaneApiModule
 {
     public const string AppId = AppIds.ControlPlaneApi;
 
+    /// <summary>The control plane's own database; the data plane never opens it.</summary>
+    public const string Database = "cpdb";
+
     public static IHostApplicationBuilder AddControlPlaneApi(this IHostApplicationBuilder builder)
     {
+        builder.AddPostgres(Database);
+        builder.Services.AddSingleton(sp => new Bootstrapper(
+            sp.GetRequiredKeyedService<Npgsql.NpgsqlDataSource>(Database),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<Bootstrapper>>()));
+        builder.Services.AddHostedService<ControlPlaneDatabaseInitializer>();
         return builder;
     }
 

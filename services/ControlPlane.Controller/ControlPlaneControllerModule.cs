@@ -1,8 +1,6 @@
 using HoneyHive.Contracts;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Hosting;
+using HoneyHive.ControlPlane.Controller.Sync;
+using HoneyHive.Platform.Postgres;
 
 namespace HoneyHive.ControlPlane.Controller;
 
@@ -13,12 +11,19 @@ public static class ControlPlaneControllerModule
 
     public static IHostApplicationBuilder AddControlPlaneController(this IHostApplicationBuilder builder)
     {
+        builder.AddPostgres("cpdb");
+        builder.Services.AddGrpc();
+        builder.Services.Configure<SyncOptions>(builder.Configuration.GetSection("Controller:Sync"));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<DataPlaneRegistry>();
+        builder.Services.AddSingleton<ControlPlaneSyncSource>();
         return builder;
     }
 
     public static RouteGroupBuilder MapControlPlaneController(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("");
+        group.MapGrpcService<ControllerSyncService>();
         return group;
     }
 }

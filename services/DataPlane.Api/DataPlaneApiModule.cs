@@ -1,8 +1,7 @@
 using HoneyHive.Contracts;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Hosting;
+using HoneyHive.DataPlane.Api.Apis;
+using HoneyHive.DataPlane.Api.Infrastructure;
+using HoneyHive.Platform.Postgres;
 
 namespace HoneyHive.DataPlane.Api;
 
@@ -11,14 +10,21 @@ public static class DataPlaneApiModule
 {
     public const string AppId = AppIds.DataPlaneApi;
 
+    /// <summary>The data plane's own database; the control plane never opens it.</summary>
+    public const string Database = "dpdb";
+
     public static IHostApplicationBuilder AddDataPlaneApi(this IHostApplicationBuilder builder)
     {
+        builder.AddPostgres(Database);
+        builder.AddDataPlaneAuthentication();
+        builder.Services.AddHostedService<DataPlaneDatabaseInitializer>();
         return builder;
     }
 
     public static RouteGroupBuilder MapDataPlaneApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("");
+        group.MapProjectsApi();
         return group;
     }
 }

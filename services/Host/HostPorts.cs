@@ -4,13 +4,14 @@ namespace HoneyHive.Host;
 /// Host patterns ("*:8080") of the single node's Kestrel endpoints, read from configuration so a
 /// route group answers only on the port of the API it belongs to.
 /// </summary>
-internal sealed record HostPorts(string DataPlaneApi, string ControlPlaneApi, string OtlpGrpc, string OtlpHttp)
+internal sealed record HostPorts(string DataPlaneApi, string ControlPlaneApi, string OtlpGrpc, string OtlpHttp, string ControllerGrpc)
 {
     public static HostPorts From(IConfiguration configuration) => new(
         Pattern(configuration, "DataPlaneApi"),
         Pattern(configuration, "ControlPlaneApi"),
         Pattern(configuration, "OtlpGrpc"),
-        Pattern(configuration, "OtlpHttp"));
+        Pattern(configuration, "OtlpHttp"),
+        Pattern(configuration, "ControllerGrpc"));
 
     private static string Pattern(IConfiguration configuration, string endpoint)
     {

@@ -20,7 +20,7 @@ var app = builder.Build();
 var ports = HostPorts.From(app.Configuration);
 app.MapDefaultEndpoints();
 app.MapControlPlaneApi().RequireHost(ports.ControlPlaneApi);
-app.MapControlPlaneController().RequireHost(ports.ControlPlaneApi);
+app.MapControlPlaneController().RequireHost(ports.ControllerGrpc);
 app.MapDataPlaneApi().RequireHost(ports.DataPlaneApi);
 app.MapDataPlaneController().RequireHost(ports.DataPlaneApi);
 app.MapIngestion().RequireHost(ports.DataPlaneApi, ports.OtlpHttp, ports.OtlpGrpc);

@@ -1,0 +1,51 @@
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace HoneyHive.ServiceDefaults.Auth;
+
+/// <summary>
+/// <c>Authorization: Bearer &lt;project API key&gt;</c>. The key is never logged or echoed: failures
+/// say only what to send.
+/// </summary>
+public sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    ApiKeyDirectory directory) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+    private const int MaxKeyLength = 512;
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (string.IsNullOrEmpty(header)) return AuthenticateResult.NoResult();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            return AuthenticateResult.Fail("The Authorization header must be 'Bearer <project API key>'.");
+
+        var key = header["Bearer ".Length..].Trim();
+        if (key.Length is 0 or > MaxKeyLength) return AuthenticateResult.Fail("The API key is empty or too long.");
+
+        var identity = await directory.FindAsync(key, Context.RequestAborted);
+        return identity is null
+            ? AuthenticateResult.Fail("The API key is unknown or revoked.")
+            : AuthenticateResult.Success(new AuthenticationTicket(identity.ToPrincipal(SchemeName), SchemeName));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        WriteProblemAsync(StatusCodes.Status401Unauthorized, "Unauthorized",
+            "Send 'Authorization: Bearer <project API key>' with a valid, unrevoked key.");
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        WriteProblemAsync(StatusCodes.Status403Forbidden, "Forbidden", "This API key does not have the scope this route needs.");
+
+    private Task WriteProblemAsync(int status, string title, string detail)
+    {
+        Response.StatusCode = status;
+        if (status == StatusCodes.Status401Unauthorized) Response.Headers.WWWAuthenticate = "Bearer";
+        return Results.Problem(statusCode: status, title: title, detail: detail).ExecuteAsync(Context);
+    }
+}

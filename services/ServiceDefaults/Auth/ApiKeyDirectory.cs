@@ -1,0 +1,57 @@
+using HoneyHive.Platform.Security;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace HoneyHive.ServiceDefaults.Auth;
+
+/// <summary>
+/// Looks project API keys up by their SHA-256 hash in dpdb (filled by the controllers' sync).
+/// Answers are cached briefly so ingestion does not hit PostgreSQL per request, and short enough
+/// that a revoked key is refused within seconds.
+/// </summary>
+public sealed class ApiKeyDirectory(
+    [FromKeyedServices("dpdb")] NpgsqlDataSource dpdb,
+    IMemoryCache cache,
+    ApiKeyDirectoryOptions options)
+{
+    public async Task<ApiKeyIdentity?> FindAsync(string presentedKey, CancellationToken cancellationToken)
+    {
+        var hash = ApiKeys.Hash(presentedKey);
+        var cacheKey = "apikey:" + Convert.ToHexString(hash);
+        if (cache.TryGetValue(cacheKey, out ApiKeyIdentity? cached)) return cached;
+
+        var found = await LoadAsync(hash, cancellationToken);
+        if (options.CacheDuration > TimeSpan.Zero) cache.Set(cacheKey, found, options.CacheDuration);
+        return found;
+    }
+
+    private async Task<ApiKeyIdentity?> LoadAsync(byte[] hash, CancellationToken cancellationToken)
+    {
+        await using var command = dpdb.CreateCommand(
+            """
+            SELECT k.id, k.key_hash, k.scopes, p.id, p.workspace_id, p.org_id, p.name
+            FROM api_keys k JOIN projects p ON p.id = k.project_id
+            WHERE k.key_hash = $1 AND NOT k.revoked
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = hash });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken)) return null;
+        // The index lookup already matched; comparing again in constant time costs nothing and keeps
+        // the check independent of how the database compares bytea.
+        if (!ApiKeys.HashesEqual(reader.GetFieldValue<byte[]>(1), hash)) return null;
+        return new ApiKeyIdentity(
+            KeyId: reader.GetGuid(0),
+            ProjectId: reader.GetGuid(3),
+            WorkspaceId: reader.GetGuid(4),
+            OrgId: reader.GetGuid(5),
+            ProjectName: reader.GetString(6),
+            Scopes: reader.GetFieldValue<string[]>(2));
+    }
+}
+
+/// <summary>Configuration section <c>Auth:ApiKeys</c>.</summary>
+public sealed class ApiKeyDirectoryOptions
+{
+    public TimeSpan CacheDuration { get; set; } = TimeSpan.FromSeconds(5);
+}

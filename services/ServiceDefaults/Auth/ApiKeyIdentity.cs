@@ -1,0 +1,37 @@
+using System.Security.Claims;
+
+namespace HoneyHive.ServiceDefaults.Auth;
+
+/// <summary>What a project API key resolves to. Every data-plane query is scoped by <see cref="ProjectId"/>.</summary>
+public sealed record ApiKeyIdentity(Guid KeyId, Guid ProjectId, Guid WorkspaceId, Guid OrgId, string ProjectName, IReadOnlyList<string> Scopes)
+{
+    public const string ProjectIdClaim = "project_id";
+    public const string WorkspaceIdClaim = "workspace_id";
+    public const string OrgIdClaim = "org_id";
+    public const string ProjectNameClaim = "project_name";
+    public const string ScopeClaim = "scope";
+    public const string KeyIdClaim = "key_id";
+
+    public ClaimsPrincipal ToPrincipal(string scheme)
+    {
+        var claims = new List<Claim>
+        {
+            new(KeyIdClaim, KeyId.ToString()),
+            new(ProjectIdClaim, ProjectId.ToString()),
+            new(WorkspaceIdClaim, WorkspaceId.ToString()),
+            new(OrgIdClaim, OrgId.ToString()),
+            new(ProjectNameClaim, ProjectName),
+        };
+        claims.AddRange(Scopes.Select(s => new Claim(ScopeClaim, s)));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme));
+    }
+}
+
+/// <summary>Reads the tenant of an authenticated request.</summary>
+public static class TenantClaims
+{
+    /// <summary>The caller's project; throws if the endpoint forgot to require authentication.</summary>
+    public static Guid ProjectId(this ClaimsPrincipal user) =>
+        Guid.Parse(user.FindFirstValue(ApiKeyIdentity.ProjectIdClaim)
+            ?? throw new InvalidOperationException("The request is not authenticated with a project key."));
+}

@@ -1,0 +1,28 @@
+using HoneyHive.Platform.Postgres;
+using HoneyHive.ServiceDefaults.Auth;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>Data-plane authentication: project API keys (CP-issued JWTs join when the CP issue lands).</summary>
+public static class AuthExtensions
+{
+    public const string IngestScope = "ingest";
+
+    public static IHostApplicationBuilder AddDataPlaneAuthentication(this IHostApplicationBuilder builder)
+    {
+        if (builder.Services.Any(d => d.ServiceType == typeof(ApiKeyDirectory))) return builder;
+
+        builder.AddPostgres("dpdb");
+        builder.Services.AddMemoryCache();
+        builder.Services.AddSingleton(builder.Configuration.GetSection("Auth:ApiKeys").Get<ApiKeyDirectoryOptions>() ?? new ApiKeyDirectoryOptions());
+        builder.Services.AddSingleton<ApiKeyDirectory>();
+        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(IngestScope, policy => policy.RequireAuthenticatedUser().RequireClaim(ApiKeyIdentity.ScopeClaim, IngestScope));
+        return builder;
+    }
+}
