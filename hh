@@ -48,6 +48,7 @@ use_instance() {
       NATS_PORT=${HH_NATS_PORT:-14222}; NATS_MON_PORT=${HH_NATS_MONITOR_PORT:-18222}
       REDIS_PORT=${HH_REDIS_PORT:-16379}; PG_PORT=${HH_PG_PORT:-15432}
       DP_PORT=${HH_DP_API_PORT:-8080}; CP_PORT=${HH_CP_API_PORT:-8081}
+      CONTROLLER_PORT=${HH_CONTROLLER_PORT:-8091}
       OTLP_GRPC_PORT=${HH_OTLP_GRPC_PORT:-4317}; OTLP_HTTP_PORT=${HH_OTLP_HTTP_PORT:-4318}
       PG_HOST_AUTH=scram-sha-256 ;;
     test|bench)
@@ -85,6 +86,7 @@ DP_PORT=${DP_PORT:-}
 CP_PORT=${CP_PORT:-}
 OTLP_GRPC_PORT=${OTLP_GRPC_PORT:-}
 OTLP_HTTP_PORT=${OTLP_HTTP_PORT:-}
+CONTROLLER_PORT=${CONTROLLER_PORT:-}
 EOF
 }
 
@@ -464,15 +466,17 @@ start_host() {
   require_port "$CP_PORT" "CP API" HH_CP_API_PORT
   require_port "$OTLP_GRPC_PORT" "OTLP gRPC" HH_OTLP_GRPC_PORT
   require_port "$OTLP_HTTP_PORT" "OTLP HTTP" HH_OTLP_HTTP_PORT
+  require_port "$CONTROLLER_PORT" "CP controller gRPC" HH_CONTROLLER_PORT
   build_host
   exe=$(host_exe)
   [ -n "$exe" ] || die "The build produced no services/Host/bin/Release/*/HoneyHive.Host."
   mkdir -p "$DATA/clickhouse" "$DATA/objects"
   say "Starting services/Host"
-  # From its output folder, so appsettings.json is the content root's. HH_INIT_* variables are
-  # inherited as they are: the bootstrap reads them.
+  # Run from the repository root, so relative paths in configuration land in .data/, with the
+  # build output as content root, where appsettings.json is. HH_INIT_* variables are inherited
+  # as they are: the first-start bootstrap reads them.
   (
-    cd "$(dirname "$exe")"
+    cd "$ROOT"
     export ConnectionStrings__nats="nats://127.0.0.1:$NATS_PORT"
     export ConnectionStrings__redis="127.0.0.1:$REDIS_PORT"
     export ConnectionStrings__cpdb="Host=127.0.0.1;Port=$PG_PORT;Username=cp;Password=$HH_CP_DB_PASSWORD;Database=cpdb"
@@ -485,7 +489,11 @@ start_host() {
     export Kestrel__Endpoints__ControlPlaneApi__Url="http://127.0.0.1:$CP_PORT"
     export Kestrel__Endpoints__OtlpGrpc__Url="http://127.0.0.1:$OTLP_GRPC_PORT"
     export Kestrel__Endpoints__OtlpHttp__Url="http://127.0.0.1:$OTLP_HTTP_PORT"
-    spawn host "$exe"
+    export Kestrel__Endpoints__ControllerGrpc__Url="http://127.0.0.1:$CONTROLLER_PORT"
+    export Kestrel__Endpoints__ControllerGrpc__Protocols=Http2
+    export Controller__ControlPlaneUrl="http://127.0.0.1:$CONTROLLER_PORT"
+    export Controller__IdentityPath="$DATA/dp-identity.pem"
+    spawn host "$exe" --contentRoot "$(dirname "$exe")"
   )
   wait_host_healthy
 }
@@ -537,6 +545,7 @@ preflight_ports() {
   require_port "$CP_PORT" "CP API" HH_CP_API_PORT
   require_port "$OTLP_GRPC_PORT" "OTLP gRPC" HH_OTLP_GRPC_PORT
   require_port "$OTLP_HTTP_PORT" "OTLP HTTP" HH_OTLP_HTTP_PORT
+  require_port "$CONTROLLER_PORT" "CP controller gRPC" HH_CONTROLLER_PORT
 }
 
 cmd_up() {
