@@ -32,7 +32,7 @@ die() { printf 'hh: %s\n' "$*" >&2; exit 1; }
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
 usage() {
-  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -133,6 +133,7 @@ ensure_packages() {
 
 # The main Debian archive this machine already uses, so no mirror is written down here.
 debian_archive_uri() {
+  # shellcheck disable=SC2016 # apt's own $(FIELD) placeholders, not shell expansions
   apt-get indextargets --no-release-info --format '$(REPO_URI) $(RELEASE)' 2>/dev/null \
     | awk '$2 !~ /-/ { print $1; exit }'
 }
@@ -231,10 +232,13 @@ require_port() { # port, what, env var that moves it
 }
 
 # Startup failed: show why and name the folder to reset when its data is the cause.
-startup_failed() { # name, data folder
+startup_failed() { # name, data folder (empty: the component keeps no data of its own)
   local log="$LOGS/$1.log"
+  # A Host that never became healthy is stopped, so the next `./hh up` starts it again.
+  if [ "$1" = host ]; then stop_component host; fi
   printf -- '--- last lines of %s ---\n' "$log" >&2
   tail -n 25 "$log" >&2 2>/dev/null || true
+  [ -n "$2" ] || die "$1 did not start or did not become healthy (log: $log)."
   die "$1 did not start (log: $log). If its data folder $2 is damaged, './hh down && rm -rf $2' starts it afresh (its data is lost)."
 }
 
@@ -285,7 +289,7 @@ stop_all() {
 # NATS with JetStream
 # ---------------------------------------------------------------------------------------------
 nats_supports_sync_interval() {
-  local v
+  local v major minor
   v=$("$NATS_BIN" --version | sed -n 's/.*v\([0-9][0-9]*\)\.\([0-9][0-9]*\).*/\1 \2/p')
   read -r major minor <<<"$v"
   [ "${major:-0}" -gt 2 ] || { [ "${major:-0}" -eq 2 ] && [ "${minor:-0}" -ge 10 ]; }
@@ -502,7 +506,7 @@ host_health() { curl -fsS -m 5 "http://127.0.0.1:$1/health" >/dev/null 2>&1; }
 
 wait_host_healthy() {
   say "Waiting for /health on :$DP_PORT and :$CP_PORT (up to $HEALTH_TIMEOUT s)"
-  wait_ready host "$DATA" "$HEALTH_TIMEOUT" host_both_healthy
+  wait_ready host "" "$HEALTH_TIMEOUT" host_both_healthy
 }
 
 host_both_healthy() { host_health "$DP_PORT" && host_health "$CP_PORT"; }
