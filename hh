@@ -12,7 +12,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/honeyhive-cs"
+CACHE="${XDG_CACHE_HOME:-${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}/.cache}/honeyhive-cs"
 CHDB_VERSION=26.5.3
 CHDB_PACKAGE="@chdb/lib-linux-x64-gnu"
 # Debian bookworm's nats-server is 2.9.10, which has no `sync_interval` (it rejects the field):
@@ -357,6 +357,7 @@ locate_pg() {
     local hash
     hash=$(printf '%s' "$DATA" | sha256sum | cut -c1-16)
     PG_HOME="$PG_OUTSIDE_ROOT/$hash/pg"
+    if [ -e "$PG_HOME" ]; then remove_orphan_cluster; fi
     mkdir -p "$PG_HOME"
     ln -sfn "$PG_HOME" "$link"
   fi
@@ -365,6 +366,16 @@ locate_pg() {
   # the name apart from other clusters').
   PG_SOCKET_DIR="$PG_HOME"
   if [ $((${#PG_HOME} + 20)) -gt 100 ]; then PG_SOCKET_DIR=/tmp; fi
+}
+
+# A cluster outside the checkout whose .data/.../pg link is gone: the link was deleted to start
+# afresh (rm -rf on the link leaves its target), or this is a new clone in the same folder.
+# Either way no checkout owns it any more.
+remove_orphan_cluster() {
+  PGDATA_DIR="$PG_HOME/data"
+  if pg_is_running; then as_pg "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null; fi
+  say "Removing the PostgreSQL cluster $PG_HOME, left behind by a deleted $DATA/pg"
+  rm -rf "$PG_HOME"
 }
 
 pg_is_running() { [ -f "$PGDATA_DIR/PG_VERSION" ] && as_pg "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; }
@@ -630,10 +641,7 @@ start_scratch_instance() {
   use_instance "$1"
   ensure_tools
   stop_all
-  if [ -L "$DATA/pg" ]; then
-    local target; target=$(readlink -f "$DATA/pg")
-    case $target in "$PG_OUTSIDE_ROOT"/*) rm -rf "$target" ;; esac
-  fi
+  # A cluster kept outside the checkout is removed with its link (see remove_orphan_cluster).
   rm -rf "$DATA"
   make_dirs
   save_ports
