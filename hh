@@ -653,6 +653,7 @@ start_scratch_instance() {
   export HH_TEST_PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres"
   export HH_CHDB_LIB="$CHDB_LIB"
   export HH_TEST_DATA="$DATA/run"
+  export HH_NATS_SERVER="$NATS_BIN"   # the restart test starts its own server with the same binary
   mkdir -p "$HH_TEST_DATA"
   say "Test servers: HH_TEST_NATS_URL=$HH_TEST_NATS_URL HH_TEST_REDIS=$HH_TEST_REDIS HH_TEST_PG='$HH_TEST_PG' HH_CHDB_LIB=$HH_CHDB_LIB HH_TEST_DATA=$HH_TEST_DATA"
 }
