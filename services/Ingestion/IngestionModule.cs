@@ -1,8 +1,9 @@
 using HoneyHive.Contracts;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Hosting;
+using HoneyHive.Ingestion.Auth;
+using HoneyHive.Ingestion.Backpressure;
+using HoneyHive.Ingestion.Normalization;
+using HoneyHive.Ingestion.Otlp;
+using HoneyHive.Ingestion.Publishing;
 
 namespace HoneyHive.Ingestion;
 
@@ -13,12 +14,29 @@ public static class IngestionModule
 
     public static IHostApplicationBuilder AddIngestion(this IHostApplicationBuilder builder)
     {
+        var limits = builder.Configuration.GetSection("Ingestion:Limits").Get<IngestLimits>() ?? new IngestLimits();
+        builder.Services.AddSingleton(limits);
+        builder.Services.AddSingleton(builder.Configuration.GetSection("Ingestion:Backpressure").Get<BackpressureOptions>() ?? new BackpressureOptions());
+        builder.AddDataPlaneAuthentication();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IngestAuthenticator>();
+        builder.Services.AddSingleton<EventBatchPublisher>();
+        builder.Services.AddSingleton<OtlpTraceService>();
+        builder.Services.AddSingleton<IngestionBackpressure>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestionBackpressure>());
+        builder.Services.AddGrpc(options =>
+        {
+            options.MaxReceiveMessageSize = (int)Math.Min(limits.MaxBodyBytes, int.MaxValue);
+            options.EnableDetailedErrors = false;
+        });
         return builder;
     }
 
     public static RouteGroupBuilder MapIngestion(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("");
+        group.MapGrpcService<OtlpGrpcService>();
+        group.MapOtlpHttp();
         return group;
     }
 }

@@ -12,7 +12,7 @@ namespace HoneyHive.EndToEnd.Tests;
 /// The single-node Host as a real process against the servers `./hh test` started: its own
 /// databases, free loopback ports, and a working folder of its own (where .data/ lands).
 /// </summary>
-public sealed class HostProcess : IAsyncLifetime
+public class HostProcess : IAsyncLifetime
 {
     private readonly string id = Guid.NewGuid().ToString("N")[..12];
     private readonly StringBuilder output = new();
@@ -28,7 +28,14 @@ public sealed class HostProcess : IAsyncLifetime
 
     public string BootstrapPath => Path.Combine(WorkingDirectory, ".data", "bootstrap.json");
 
-    public async Task InitializeAsync()
+    /// <summary>The NATS server the Host uses; the shared test server unless a test brings its own.</summary>
+    public string NatsUrl { get; protected set; } = Require("HH_TEST_NATS_URL");
+
+    public string ApiKey => ReadBootstrap().GetProperty("api_key").GetString()!;
+
+    public string ProjectId => ReadBootstrap().GetProperty("project_id").GetString()!;
+
+    public virtual async Task InitializeAsync()
     {
         WorkingDirectory = Path.Combine(Require("HH_TEST_DATA"), "e2e-" + id);
         Directory.CreateDirectory(WorkingDirectory);
@@ -58,7 +65,7 @@ public sealed class HostProcess : IAsyncLifetime
         var env = start.Environment;
         env["ConnectionStrings__cpdb"] = CpdbConnectionString;
         env["ConnectionStrings__dpdb"] = DpdbConnectionString;
-        env["ConnectionStrings__nats"] = Require("HH_TEST_NATS_URL");
+        env["ConnectionStrings__nats"] = NatsUrl;
         env["ConnectionStrings__redis"] = Require("HH_TEST_REDIS");
         env["ClickHouse__ChdbLibrary"] = Require("HH_CHDB_LIB");
         env["ClickHouse__DataPath"] = Path.Combine(WorkingDirectory, ".data", "clickhouse");
@@ -92,7 +99,7 @@ public sealed class HostProcess : IAsyncLifetime
         process = null;
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         try { await StopAsync(); }
         catch (OperationCanceledException) { process?.Kill(entireProcessTree: true); }
@@ -109,7 +116,7 @@ public sealed class HostProcess : IAsyncLifetime
         return client;
     }
 
-    private async Task WaitHealthyAsync(Uri baseAddress)
+    public async Task WaitHealthyAsync(Uri baseAddress)
     {
         using var client = Client(baseAddress);
         var deadline = DateTime.UtcNow.AddSeconds(120);

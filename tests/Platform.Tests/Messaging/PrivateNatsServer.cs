@@ -46,6 +46,12 @@ public sealed class PrivateNatsServer : IAsyncDisposable
         await StartProcessAsync();
     }
 
+    /// <summary>Kill the server and leave it down (an outage).</summary>
+    public Task StopAsync() => StopProcessAsync();
+
+    /// <summary>Start it again on the same port and store after <see cref="StopAsync"/>.</summary>
+    public Task StartAgainAsync() => StartProcessAsync();
+
     public async ValueTask DisposeAsync()
     {
         await StopProcessAsync();
