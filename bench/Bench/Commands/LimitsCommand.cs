@@ -19,6 +19,7 @@ public static class LimitsCommand
         BenchEnvironment.EnsureSet(limits.SelectMany(l => l.RequiredEnvironment).Distinct().ToArray());
 
         var startedAt = DateTimeOffset.UtcNow;
+        Console.WriteLine($"# load average {ResultFile.LoadAverage() ?? "unknown"} on {Environment.ProcessorCount} cores");
         var results = new List<Measurement>();
         foreach (var limit in limits)
         {

@@ -27,6 +27,7 @@ public static class ResultFile
                 processorCount = Environment.ProcessorCount,
                 os = RuntimeInformation.OSDescription,
                 runtime = RuntimeInformation.FrameworkDescription,
+                loadAverage = LoadAverage(),
             },
             measurements = rows,
         };
@@ -34,6 +35,10 @@ public static class ResultFile
         await JsonSerializer.SerializeAsync(stream, document, Options, ct);
         return path;
     }
+
+    /// <summary>The 1/5/15-minute load average: the machine is shared, so a slow run says why.</summary>
+    public static string? LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : null;
 
     // The bench runs from bin/Release/...; results belong next to the sources, not the build output.
     private static string FindRepositoryRoot()
