@@ -1,0 +1,31 @@
+using HoneyHive.Bench;
+using HoneyHive.Bench.Commands;
+
+// One line per command; each takes the remaining arguments and returns an exit code.
+var commands = new Dictionary<string, Func<string[], CancellationToken, Task<int>>>(StringComparer.OrdinalIgnoreCase)
+{
+    ["limits"] = LimitsCommand.RunAsync,
+};
+
+if (args.Length == 0 || !commands.TryGetValue(args[0], out var command))
+{
+    await Console.Error.WriteLineAsync($"usage: bench <{string.Join('|', commands.Keys)}> [options]");
+    return 64;
+}
+
+using var cts = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cts.Cancel();
+};
+
+try
+{
+    return await command(args[1..], cts.Token);
+}
+catch (BenchEnvironmentException e)
+{
+    await Console.Error.WriteLineAsync(e.Message);
+    return 2;
+}

@@ -1,0 +1,59 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+
+namespace HoneyHive.Bench.Report;
+
+/// <summary>Writes a run's measurements as JSON under bench/results (git-ignored) for comparison across runs.</summary>
+public static class ResultFile
+{
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+    };
+
+    public static async Task<string> WriteAsync(string command, DateTimeOffset startedAt, IReadOnlyList<Measurement> rows, CancellationToken ct)
+    {
+        var folder = Path.Combine(FindRepositoryRoot(), "bench", "results");
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, $"{command}-{startedAt.UtcDateTime:yyyyMMddTHHmmssZ}.json");
+
+        var document = new
+        {
+            command,
+            startedAt = startedAt.UtcDateTime,
+            machine = new
+            {
+                processorCount = Environment.ProcessorCount,
+                os = RuntimeInformation.OSDescription,
+                runtime = RuntimeInformation.FrameworkDescription,
+                loadAverage = LoadAverage(),
+            },
+            measurements = rows,
+        };
+        await using var stream = File.Create(path);
+        await JsonSerializer.SerializeAsync(stream, document, Options, ct);
+        return path;
+    }
+
+    /// <summary>The 1/5/15-minute load average: the machine is shared, so a slow run says why.</summary>
+    public static string? LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : null;
+
+    // The bench runs from bin/Release/...; results belong next to the sources, not the build output.
+    private static string FindRepositoryRoot()
+    {
+        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "HoneyHive.sln")))
+                {
+                    return dir.FullName;
+                }
+            }
+        }
+
+        return Directory.GetCurrentDirectory();
+    }
+}
