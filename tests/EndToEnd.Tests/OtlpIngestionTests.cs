@@ -173,7 +173,10 @@ public sealed class OtlpIngestionTests(HostProcess host) : IClassFixture<HostPro
         await ExpectStatusAsync(await PostProtobufAsync(authorized, [0x0A, 0xFF, 0xFF, 0xFF, 0x0F, 0x01]), HttpStatusCode.BadRequest);
         await ExpectStatusAsync(await PostProtobufAsync(authorized, Gzip(valid)[..20], gzip: true), HttpStatusCode.BadRequest);
         await ExpectStatusAsync(await PostProtobufAsync(authorized, Random.Shared.GetItems<byte>(Enumerable.Range(0, 256).Select(i => (byte)i).ToArray(), 4096)), HttpStatusCode.BadRequest);
+        // As exporters do for large bodies: wait for 100-continue, so the server can refuse before the upload.
+        authorized.DefaultRequestHeaders.ExpectContinue = true;
         await ExpectStatusAsync(await PostProtobufAsync(authorized, new byte[17 * 1024 * 1024]), HttpStatusCode.RequestEntityTooLarge);
+        authorized.DefaultRequestHeaders.ExpectContinue = false;
         using (var textPlain = await authorized.PostAsync(new Uri("/v1/traces", UriKind.Relative), new StringContent("hello", Encoding.UTF8, "text/plain")))
         {
             Assert.Equal(HttpStatusCode.UnsupportedMediaType, textPlain.StatusCode);

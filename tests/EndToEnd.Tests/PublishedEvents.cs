@@ -27,8 +27,10 @@ public static class PublishedEvents
     {
         await using var connection = new NatsConnection(NatsOpts.Default with { Url = natsUrl });
         var js = new NatsJSContext(connection);
+        // A fresh consumer per read: every read starts from the first message.
         var consumer = await js.CreateOrUpdateConsumerAsync(Streams.Events, new ConsumerConfig
         {
+            Name = "e2e-reader-" + Guid.NewGuid().ToString("N"),
             FilterSubject = Topics.EventsIngested,
             DeliverPolicy = ConsumerConfigDeliverPolicy.All,
             AckPolicy = ConsumerConfigAckPolicy.None,
@@ -51,6 +53,7 @@ public static class PublishedEvents
             }
             if (seen == before) break;
         }
+        await js.DeleteConsumerAsync(Streams.Events, consumer.Info.Name);
         return result;
     }
 }
