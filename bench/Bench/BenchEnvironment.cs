@@ -29,7 +29,7 @@ public static class BenchEnvironment
         }
     }
 
-    private static string Require(string name)
+    public static string Require(string name)
     {
         EnsureSet(name);
         return Environment.GetEnvironmentVariable(name)!;

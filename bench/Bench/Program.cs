@@ -5,6 +5,7 @@ using HoneyHive.Bench.Commands;
 var commands = new Dictionary<string, Func<string[], CancellationToken, Task<int>>>(StringComparer.OrdinalIgnoreCase)
 {
     ["limits"] = LimitsCommand.RunAsync,
+    ["ingest"] = IngestCommand.RunAsync,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var command))

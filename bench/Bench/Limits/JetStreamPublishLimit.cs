@@ -57,7 +57,7 @@ public sealed class JetStreamPublishLimit : ILimit
         }
     }
 
-    private static async Task<Measurement[]> MeasureSizeAsync(INatsJSContext js, string subject, string name, int size, CancellationToken ct)
+    public static async Task<Measurement[]> MeasureSizeAsync(INatsJSContext js, string subject, string name, int size, CancellationToken ct)
     {
         var payload = new byte[size];
         new Random(size).NextBytes(payload);

@@ -1,0 +1,76 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using OpenTelemetry.Proto.Collector.Trace.V1;
+
+namespace HoneyHive.Bench.Load;
+
+/// <summary>How a send ended: accepted spans, or refused (with the server's Retry-After when it gave one).</summary>
+public readonly record struct SendResult(bool Accepted, long AcceptedSpans, TimeSpan? RetryAfter, string? Error);
+
+/// <summary>Sends one OTLP export request over HTTP/protobuf or gRPC, as exporters do.</summary>
+public interface IOtlpSender : IDisposable
+{
+    string Protocol { get; }
+    Task<SendResult> SendAsync(ExportTraceServiceRequest request, CancellationToken ct);
+}
+
+public sealed class HttpProtobufSender(Uri endpoint, string apiKey) : IOtlpSender
+{
+    private readonly HttpClient client = new(new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+    {
+        Timeout = TimeSpan.FromSeconds(30),
+    };
+
+    public string Protocol => "http/protobuf";
+
+    public async Task<SendResult> SendAsync(ExportTraceServiceRequest request, CancellationToken ct)
+    {
+        using var content = new ByteArrayContent(request.ToByteArray());
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/x-protobuf");
+        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint, "/v1/traces")) { Content = content };
+        message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        using var response = await client.SendAsync(message, ct);
+        var body = await response.Content.ReadAsByteArrayAsync(ct);
+        if (response.StatusCode == HttpStatusCode.OK)
+        {
+            var answer = ExportTraceServiceResponse.Parser.ParseFrom(body);
+            return new SendResult(true, SpanCount(request) - (answer.PartialSuccess?.RejectedSpans ?? 0), null, null);
+        }
+        return new SendResult(false, 0, response.Headers.RetryAfter?.Delta, $"HTTP {(int)response.StatusCode}");
+    }
+
+    public void Dispose() => client.Dispose();
+
+    public static long SpanCount(ExportTraceServiceRequest request) =>
+        request.ResourceSpans.Sum(r => r.ScopeSpans.Sum(s => (long)s.Spans.Count));
+}
+
+public sealed class GrpcSender(Uri endpoint, string apiKey) : IOtlpSender
+{
+    private readonly GrpcChannel channel = GrpcChannel.ForAddress(endpoint, new GrpcChannelOptions
+    {
+        MaxSendMessageSize = 16 * 1024 * 1024,
+        HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
+    });
+    private readonly Metadata headers = new() { { "authorization", "Bearer " + apiKey } };
+
+    public string Protocol => "grpc";
+
+    public async Task<SendResult> SendAsync(ExportTraceServiceRequest request, CancellationToken ct)
+    {
+        try
+        {
+            var answer = await new TraceService.TraceServiceClient(channel).ExportAsync(request, headers, cancellationToken: ct);
+            return new SendResult(true, HttpProtobufSender.SpanCount(request) - (answer.PartialSuccess?.RejectedSpans ?? 0), null, null);
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.ResourceExhausted)
+        {
+            return new SendResult(false, 0, TimeSpan.FromSeconds(1), ex.StatusCode.ToString());
+        }
+    }
+
+    public void Dispose() => channel.Dispose();
+}

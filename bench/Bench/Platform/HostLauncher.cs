@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+
+namespace HoneyHive.Bench.Platform;
+
+/// <summary>
+/// Starts the single-node Host (Release build) as its own process against the servers `./hh bench`
+/// started: fresh databases, free loopback ports, a working folder under HH_TEST_DATA.
+/// </summary>
+public sealed class HostLauncher : IAsyncDisposable
+{
+    private readonly StringBuilder output = new();
+    private Process? process;
+
+    public Uri DataPlaneApi { get; private set; } = null!;
+    public Uri OtlpHttp { get; private set; } = null!;
+    public Uri OtlpGrpc { get; private set; } = null!;
+    public string ApiKey { get; private set; } = "";
+    public string WorkingDirectory { get; private set; } = "";
+    public int ProcessId => process?.Id ?? 0;
+
+    public static async Task<HostLauncher> StartAsync(IReadOnlyDictionary<string, string>? settings, CancellationToken ct)
+    {
+        var launcher = new HostLauncher();
+        await launcher.StartInternalAsync(settings ?? new Dictionary<string, string>(), ct);
+        return launcher;
+    }
+
+    private async Task StartInternalAsync(IReadOnlyDictionary<string, string> settings, CancellationToken ct)
+    {
+        var id = Guid.NewGuid().ToString("N")[..10];
+        WorkingDirectory = Path.Combine(BenchEnvironment.DataDirectory, "host-" + id);
+        Directory.CreateDirectory(WorkingDirectory);
+        DataPlaneApi = new Uri($"http://127.0.0.1:{FreePort()}");
+        OtlpHttp = new Uri($"http://127.0.0.1:{FreePort()}");
+        OtlpGrpc = new Uri($"http://127.0.0.1:{FreePort()}");
+        var controlPlane = $"http://127.0.0.1:{FreePort()}";
+        var controller = $"http://127.0.0.1:{FreePort()}";
+
+        var dll = LocateHost();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = WorkingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            ArgumentList = { dll, "--contentRoot", Path.GetDirectoryName(dll)! },
+        };
+        var env = start.Environment;
+        env["ConnectionStrings__cpdb"] = await CreateDatabaseAsync("hh_bench_cp_" + id, ct);
+        env["ConnectionStrings__dpdb"] = await CreateDatabaseAsync("hh_bench_dp_" + id, ct);
+        env["ConnectionStrings__nats"] = BenchEnvironment.NatsUrl;
+        env["ConnectionStrings__redis"] = BenchEnvironment.Require("HH_TEST_REDIS");
+        env["ClickHouse__ChdbLibrary"] = BenchEnvironment.ChdbLibrary;
+        env["ClickHouse__DataPath"] = Path.Combine(WorkingDirectory, "clickhouse");
+        env["ObjectStore__Path"] = Path.Combine(WorkingDirectory, "objects");
+        env["Kestrel__Endpoints__DataPlaneApi__Url"] = DataPlaneApi.ToString().TrimEnd('/');
+        env["Kestrel__Endpoints__ControlPlaneApi__Url"] = controlPlane;
+        env["Kestrel__Endpoints__OtlpHttp__Url"] = OtlpHttp.ToString().TrimEnd('/');
+        env["Kestrel__Endpoints__OtlpGrpc__Url"] = OtlpGrpc.ToString().TrimEnd('/');
+        env["Kestrel__Endpoints__ControllerGrpc__Url"] = controller;
+        env["Controller__ControlPlaneUrl"] = controller;
+        env["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in settings) env[key] = value;
+
+        process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the Host.");
+        process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using var http = new HttpClient { BaseAddress = DataPlaneApi };
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (true)
+        {
+            if (process.HasExited) throw new InvalidOperationException($"The Host exited:\n{Output}");
+            try
+            {
+                using var response = await http.GetAsync(new Uri("/health", UriKind.Relative), ct);
+                if (response.StatusCode == HttpStatusCode.OK) break;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"The Host did not become healthy:\n{Output}");
+            await Task.Delay(250, ct);
+        }
+        using var bootstrap = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(WorkingDirectory, ".data", "bootstrap.json"), ct));
+        ApiKey = bootstrap.RootElement.GetProperty("api_key").GetString()!;
+    }
+
+    public string Output { get { lock (output) return output.ToString(); } }
+
+    /// <summary>Resident memory of the Host process in MB (from /proc), for reports.</summary>
+    public double ResidentMegabytes()
+    {
+        if (process is null || process.HasExited) return 0;
+        process.Refresh();
+        return process.WorkingSet64 / 1e6;
+    }
+
+    public TimeSpan CpuTime()
+    {
+        if (process is null || process.HasExited) return TimeSpan.Zero;
+        process.Refresh();
+        return process.TotalProcessorTime;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (process is { HasExited: false })
+        {
+            using (var term = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await term.WaitForExitAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try { await process.WaitForExitAsync(timeout.Token); }
+            catch (OperationCanceledException) { process.Kill(entireProcessTree: true); }
+        }
+        process?.Dispose();
+    }
+
+    private static async Task<string> CreateDatabaseAsync(string name, CancellationToken ct)
+    {
+        var admin = BenchEnvironment.Require("HH_TEST_PG");
+        await using var connection = new NpgsqlConnection(admin);
+        await connection.OpenAsync(ct);
+        await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+        await create.ExecuteNonQueryAsync(ct);
+        return new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
+    }
+
+    private static string LocateHost()
+    {
+        var repo = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(repo, "HoneyHive.sln"))) repo = Path.GetDirectoryName(repo.TrimEnd('/'))
+            ?? throw new InvalidOperationException("HoneyHive.sln not found above the bench.");
+        foreach (var configuration in new[] { "Release", "Debug" })
+        {
+            var dll = Path.Combine(repo, "services", "Host", "bin", configuration, "net10.0", "HoneyHive.Host.dll");
+            if (File.Exists(dll)) return dll;
+        }
+        throw new InvalidOperationException("services/Host is not built; run `dotnet build -c Release services/Host`.");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
