@@ -100,8 +100,9 @@ public sealed record MigrationScript(uint Version, string Name, string Sql, stri
 /// Splits a script into statements at semicolons outside quotes and comments: ClickHouse (HTTP
 /// and chDB alike) runs one statement per request.
 /// </summary>
-internal static class SqlStatements
+public static class SqlStatements
 {
+    /// <summary>The statements of <paramref name="script"/>, trimmed, without empty or comment-only chunks.</summary>
     public static IReadOnlyList<string> Split(string script)
     {
         var statements = new List<string>();

@@ -36,7 +36,7 @@ SELECT
     max(if(event_type = 'session', toString(event_name), '')) AS session_name,
     uniqExactState(event_id) AS event_count,
     uniqExactIfState(event_id, toUInt8(event_type = 'model')) AS model_event_count,
-    uniqExactIfState(event_id, toUInt8(isNotNull(error) AND error != '')) AS error_count,
+    uniqExactIfState(event_id, toUInt8(ifNull(error, '') != '')) AS error_count,
     sum(JSONExtractFloat(metadata['prompt_tokens'])) AS prompt_tokens,
     sum(JSONExtractFloat(metadata['completion_tokens'])) AS completion_tokens,
     sum(JSONExtractFloat(metadata['total_tokens'])) AS total_tokens,
