@@ -53,6 +53,9 @@ public sealed class ClickHouseServerStore : IAnalyticsStore, IDisposable
             Username = user,
             Password = password,
             Database = database.Length > 0 ? database : "default",
+            // 64-bit integers as JSON numbers, as chDB 26.x answers by default; ClickHouse 23.8
+            // quotes them unless told not to, and callers should not see the backend in row shapes.
+            CustomSettings = new Dictionary<string, object> { ["output_format_json_quote_64bit_integers"] = 0 },
         };
     }
 
