@@ -13,7 +13,7 @@ public static class AnalyticsStoreExtensions
     /// chDB or ClickHouse server, as a singleton (chDB allows one connection per process), the
     /// schema migrator, and the <c>analytics</c> health check. Keys: <c>ClickHouse:Url</c>;
     /// for chDB <c>ClickHouse:ChdbLibrary</c>, <c>ClickHouse:DataPath</c> (default
-    /// <c>.data/chdb</c>), <c>ClickHouse:ChdbMaxConcurrentQueries</c> (default 1);
+    /// <c>.data/chdb</c>);
     /// <c>ClickHouse:MigrateOnStartup</c> (default false) applies the schema when the host starts.
     /// </summary>
     public static IHostApplicationBuilder AddAnalyticsStore(this IHostApplicationBuilder builder)
@@ -46,6 +46,5 @@ public static class AnalyticsStoreExtensions
             ? library
             : throw new InvalidOperationException("Set ClickHouse:ChdbLibrary to the path of libchdb.so, or ClickHouse:Url to use a ClickHouse server."),
         DataPath = section["DataPath"] is { Length: > 0 } dataPath ? dataPath : Path.Combine(".data", "chdb"),
-        MaxConcurrentQueries = section.GetValue("ChdbMaxConcurrentQueries", 1),
     };
 }

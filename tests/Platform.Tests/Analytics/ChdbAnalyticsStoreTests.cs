@@ -142,6 +142,32 @@ public sealed class ChdbAnalyticsStoreTests(ChdbFixture fixture)
     }
 
     [Fact]
+    public async Task Data_holding_empty_lines_lands_whole()
+    {
+        // chDB ends inline INSERT data at "\n\n"; RowBinary holds those bytes in strings and numbers alike.
+        await store.ExecuteAsync("DROP TABLE IF EXISTS blank_items", null, None);
+        await store.ExecuteAsync("CREATE TABLE blank_items (id UInt32, name String) ENGINE = MergeTree ORDER BY id", null, None);
+        var data = new List<byte>();
+        foreach (var (id, name) in new[] { (1u, "a"), (0x0A0Au, "b"), (3u, "x\n\ny"), (4u, "\n\n"), (5u, "last") })
+        {
+            var number = new byte[4];
+            BinaryPrimitives.WriteUInt32LittleEndian(number, id);
+            data.AddRange(number);
+            var text = Encoding.UTF8.GetBytes(name);
+            data.Add((byte)text.Length);
+            data.AddRange(text);
+        }
+
+        await store.InsertAsync("blank_items", "RowBinary", data.ToArray(), None);
+        await store.InsertJsonEachRowAsync("blank_items", "\n{\"id\":6,\"name\":\"j1\"}\n\n\n{\"id\":7,\"name\":\"j2\"}\n"u8.ToArray(), None);
+
+        var rows = await store.QueryAsync("SELECT id, name FROM blank_items ORDER BY id", null, None);
+        Assert.Equal([1, 3, 4, 5, 6, 7, 0x0A0A], rows.Select(r => r.GetProperty("id").GetInt32()));
+        Assert.Equal("x\n\ny", rows[1].GetProperty("name").GetString());
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(store.DataPath, "insert-spool")));
+    }
+
+    [Fact]
     public async Task Table_and_format_names_that_are_not_plain_identifiers_are_refused()
     {
         await Assert.ThrowsAsync<ArgumentException>(() => store.InsertAsync("t; DROP TABLE x", "JSONEachRow", "{}"u8.ToArray(), None));

@@ -14,7 +14,7 @@ public sealed class ChdbFixture : IDisposable
         var dataPath = Path.Combine(TestServers.DataDirectory, "chdb");
         if (Directory.Exists(dataPath)) Directory.Delete(dataPath, recursive: true);
         Store = new ChdbAnalyticsStore(
-            new ChdbOptions { LibraryPath = TestServers.ChdbLibrary, DataPath = dataPath, MaxConcurrentQueries = 1 },
+            new ChdbOptions { LibraryPath = TestServers.ChdbLibrary, DataPath = dataPath },
             NullLogger<ChdbAnalyticsStore>.Instance);
     }
 

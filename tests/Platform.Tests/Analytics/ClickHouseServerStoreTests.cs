@@ -111,11 +111,12 @@ public sealed class ClickHouseServerStoreTests(ChdbFixture fixture) : IAsyncLife
     {
         await store.ExecuteAsync("DROP TABLE IF EXISTS srv_bin", null, None);
         await store.ExecuteAsync("CREATE TABLE srv_bin (id UInt8, name String) ENGINE = MergeTree ORDER BY id", null, None);
-        byte[] rowBinary = [5, 4, (byte)'f', (byte)'i', (byte)'v', (byte)'e'];
+        // The second row's name holds an empty line ("\n\n"), which the engine must not take for the end of the data.
+        byte[] rowBinary = [5, 4, (byte)'f', (byte)'i', (byte)'v', (byte)'e', 6, 3, (byte)'\n', (byte)'\n', (byte)'6'];
         await store.InsertAsync("srv_bin", "RowBinary", rowBinary, None);
 
-        var rows = await store.QueryAsync("SELECT id, name FROM srv_bin", null, None);
-        Assert.Equal("five", Assert.Single(rows).GetProperty("name").GetString());
+        var rows = await store.QueryAsync("SELECT id, name FROM srv_bin ORDER BY id", null, None);
+        Assert.Equal(["five", "\n\n6"], rows.Select(r => r.GetProperty("name").GetString()));
         // The driver gzips raw inserts; the stand-in read them like ClickHouse does.
         Assert.Contains(standIn.Requests, r => r.Headers.GetValueOrDefault("Content-Encoding") == "gzip");
     }
