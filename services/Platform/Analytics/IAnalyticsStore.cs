@@ -19,6 +19,12 @@ public interface IAnalyticsStore
 
     /// <summary>Insert newline-delimited JSON objects into a table (format JSONEachRow).</summary>
     Task InsertJsonEachRowAsync(string table, ReadOnlyMemory<byte> rows, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Insert rows encoded in any ClickHouse input format (<c>RowBinary</c>, <c>Native</c>,
+    /// <c>Arrow</c>, <c>JSONEachRow</c>...) into a table.
+    /// </summary>
+    Task InsertAsync(string table, string format, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
 }
 
 /// <summary>An error ClickHouse reported, with its numeric code when known.</summary>
