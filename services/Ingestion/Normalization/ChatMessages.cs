@@ -96,14 +96,30 @@ public static class ChatMessages
         return result;
     }
 
+    /// <summary>Moves every message from one array to another without copying them.</summary>
+    public static void MoveInto(JsonArray from, JsonArray to)
+    {
+        var items = from.ToArray();
+        from.Clear();
+        foreach (var item in items) to.Add(item);
+    }
+
     /// <summary>outputs for a model event: the first choice as {role, content, ...}, all of them under choices when several.</summary>
     public static void SetOutputs(JsonObject outputs, JsonArray choices)
     {
         if (choices.Count == 0) return;
+        if (choices.Count > 1)
+        {
+            // Several choices: the first one's fields at the top, all of them under "choices".
+            if (choices[0] is JsonObject head) foreach (var (key, value) in head) outputs[key] = value?.DeepClone();
+            outputs["choices"] = choices;
+            return;
+        }
         if (choices[0] is JsonObject first)
         {
-            foreach (var (key, value) in first) outputs[key] = value?.DeepClone();
+            var fields = first.ToList();
+            first.Clear();
+            foreach (var (key, value) in fields) outputs[key] = value;
         }
-        if (choices.Count > 1) outputs["choices"] = choices.DeepClone();
     }
 }

@@ -73,14 +73,18 @@ public sealed class SpanAttributes
     /// <summary>Takes every key under <paramref name="prefix"/>, returning the rest of each key.</summary>
     public List<(string Suffix, JsonNode? Value)> TakePrefix(string prefix)
     {
-        var taken = new List<(string, JsonNode?)>();
-        foreach (var key in values.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToList())
+        // Called for every convention's prefixes on every span: allocate only when something matches.
+        List<(string, JsonNode?)>? taken = null;
+        foreach (var (key, value) in values)
         {
-            values.Remove(key, out var value);
-            taken.Add((key[prefix.Length..], value));
+            if (key.StartsWith(prefix, StringComparison.Ordinal)) (taken ??= []).Add((key[prefix.Length..], value));
         }
+        if (taken is null) return NoneTaken;
+        foreach (var (suffix, _) in taken) values.Remove(prefix + suffix);
         return taken;
     }
+
+    private static readonly List<(string Suffix, JsonNode? Value)> NoneTaken = [];
 
     public IEnumerable<KeyValuePair<string, JsonNode?>> Remaining => values;
 

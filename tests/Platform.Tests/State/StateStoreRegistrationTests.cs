@@ -53,11 +53,13 @@ public sealed class StateStoreRegistrationTests(RedisFixture fixture) : IClassFi
     }
 
     [Fact]
-    public void Dapr_mode_is_left_for_the_dapr_state_store()
+    public void Dapr_mode_registers_the_dapr_state_store()
     {
         var builder = Builder(new() { ["Hosting:Mode"] = "Dapr" });
-        var ex = Assert.Throws<NotSupportedException>(() => builder.AddStateStore());
-        Assert.Contains("DaprStateStore.cs", ex.Message);
+        builder.AddStateStore();
+        using var services = builder.Services.BuildServiceProvider();
+
+        Assert.IsType<DaprStateStore>(services.GetRequiredService<IStateStore>());
     }
 
     [Fact]

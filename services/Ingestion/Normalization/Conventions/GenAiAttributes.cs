@@ -74,20 +74,14 @@ public static class GenAiAttributes
                 : SpanAttributes.AsString(system);
             history.Add(new JsonObject { ["role"] = "system", ["content"] = text });
         }
-        if (attributes.TryTake("gen_ai.input.messages", out var input))
-        {
-            foreach (var message in ChatMessages.FromGenAiMessages(input).ToList()) history.Add(message?.DeepClone());
-        }
+        if (attributes.TryTake("gen_ai.input.messages", out var input)) ChatMessages.MoveInto(ChatMessages.FromGenAiMessages(input), history);
         // Traceloop / OpenLLMetry flatten messages by index.
-        foreach (var message in ChatMessages.FromIndexed(attributes.TakePrefix("gen_ai.prompt."))) history.Add(message?.DeepClone());
+        ChatMessages.MoveInto(ChatMessages.FromIndexed(attributes.TakePrefix("gen_ai.prompt.")), history);
         if (history.Count > 0) record.Inputs["chat_history"] = history;
 
         var choices = new JsonArray();
-        if (attributes.TryTake("gen_ai.output.messages", out var output))
-        {
-            foreach (var message in ChatMessages.FromGenAiMessages(output).ToList()) choices.Add(message?.DeepClone());
-        }
-        foreach (var message in ChatMessages.FromIndexed(attributes.TakePrefix("gen_ai.completion."))) choices.Add(message?.DeepClone());
+        if (attributes.TryTake("gen_ai.output.messages", out var output)) ChatMessages.MoveInto(ChatMessages.FromGenAiMessages(output), choices);
+        ChatMessages.MoveInto(ChatMessages.FromIndexed(attributes.TakePrefix("gen_ai.completion.")), choices);
         ChatMessages.SetOutputs(record.Outputs, choices);
     }
 

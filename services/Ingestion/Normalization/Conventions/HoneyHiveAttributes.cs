@@ -38,14 +38,21 @@ public static class HoneyHiveAttributes
 
     private static void MapBucket(SpanAttributes attributes, string prefix, System.Text.Json.Nodes.JsonObject bucket)
     {
-        foreach (var (path, value) in attributes.TakePrefix(prefix))
+        var taken = attributes.TakePrefix(prefix);
+        if (taken.Count == 0) return;
+        var touched = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (path, value) in taken)
         {
             // The TS SDK nests function arguments under _params_; the argument names are what users filter on.
             var key = path.StartsWith("_params_.", StringComparison.Ordinal) ? path["_params_.".Length..] : path;
             Buckets.SetPath(bucket, key, Buckets.ParseIfJson(value));
+            var dot = key.IndexOf('.', StringComparison.Ordinal);
+            touched.Add(dot < 0 ? key : key[..dot]);
         }
-        foreach (var (key, value) in bucket.ToList())
+        // Flattened lists ("tags.0", "tags.1") become arrays again; only what this prefix wrote.
+        foreach (var key in touched)
         {
+            var value = bucket[key];
             bucket.Remove(key);
             bucket[key] = Buckets.RestoreArrays(value);
         }
