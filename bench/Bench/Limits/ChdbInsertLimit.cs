@@ -31,7 +31,7 @@ public sealed class ChdbInsertLimit : ILimit
             }
             return figures.SelectMany(f =>
             {
-                var name = InsertNamePrefix + f.Format + (f.Target == "events" ? ".with_views" : "");
+                var name = InsertNamePrefix + f.Format + (f.Target.StartsWith("events (", StringComparison.Ordinal) ? ".with_views" : "");
                 var note = $"{f.Rows:N0} rows, {f.BytesPerRow:0} B/row, {f.BatchesWithEmptyLine} batches spooled through a file";
                 return new[] { new Measurement(name, "rows/s", f.RowsPerSecond, note), new Measurement(name, "MB/s", f.MegabytesPerSecond) };
             }).ToList();
