@@ -26,6 +26,67 @@ public sealed class HostWithPrivateNats : HostProcess
     }
 }
 
+/// <summary>A Host that refuses new data once two messages wait unprocessed.</summary>
+public sealed class HostWithTinyBacklogLimit : HostProcess
+{
+    public string Laggard { get; } = "laggard-" + Guid.NewGuid().ToString("N")[..8];
+
+    public HostWithTinyBacklogLimit()
+    {
+        ExtraEnvironment["Ingestion__Backpressure__Consumers__0"] = Laggard;
+        ExtraEnvironment["Ingestion__Backpressure__MaxBacklogMessages"] = "2";
+        ExtraEnvironment["Ingestion__Backpressure__PollInterval"] = "00:00:00.200";
+    }
+}
+
+public sealed class BacklogLimitTests(HostWithTinyBacklogLimit host) : IClassFixture<HostWithTinyBacklogLimit>
+{
+    [Fact]
+    public async Task Over_the_backlog_limit_exporters_get_429_with_Retry_After_until_the_backlog_drains()
+    {
+        // A consumer that never fetches stands for a Writer that has fallen behind.
+        await using var nats = new NATS.Client.Core.NatsConnection(new NATS.Client.Core.NatsOpts { Url = host.NatsUrl });
+        var js = new NATS.Client.JetStream.NatsJSContext(nats);
+        var laggard = host.Laggard;
+        await js.CreateOrUpdateConsumerAsync(HoneyHive.Contracts.Streams.Events, new NATS.Client.JetStream.Models.ConsumerConfig(laggard)
+        {
+            FilterSubject = HoneyHive.Contracts.Topics.EventsIngested,
+            DeliverPolicy = NATS.Client.JetStream.Models.ConsumerConfigDeliverPolicy.New,
+            AckPolicy = NATS.Client.JetStream.Models.ConsumerConfigAckPolicy.Explicit,
+        });
+        using var client = host.Client(host.OtlpHttp, host.ApiKey);
+        var refusedWith429 = false;
+        TimeSpan? retryAfter = null;
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (DateTime.UtcNow < deadline && !refusedWith429)
+            {
+                using var response = await OtlpIngestionTests.PostProtobufAsync(client, OtlpIngestionTests.Request(Guid.NewGuid().ToByteArray(), "pile-up").ToByteArray());
+                refusedWith429 = response.StatusCode == HttpStatusCode.TooManyRequests;
+                retryAfter = response.Headers.RetryAfter?.Delta;
+                await Task.Delay(100);
+            }
+        }
+        finally
+        {
+            await js.DeleteConsumerAsync(HoneyHive.Contracts.Streams.Events, laggard);
+        }
+
+        Assert.True(refusedWith429);
+        Assert.True(retryAfter > TimeSpan.Zero);
+        var accepted = false;
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < until && !accepted)
+        {
+            await Task.Delay(250);
+            using var after = await OtlpIngestionTests.PostProtobufAsync(client, OtlpIngestionTests.Request(Guid.NewGuid().ToByteArray(), "drained").ToByteArray());
+            accepted = after.StatusCode == HttpStatusCode.OK;
+        }
+        Assert.True(accepted);
+    }
+}
+
 public sealed class BackpressureTests(HostWithPrivateNats host) : IClassFixture<HostWithPrivateNats>
 {
     [Fact]

@@ -31,6 +31,9 @@ public class HostProcess : IAsyncLifetime
     /// <summary>The NATS server the Host uses; the shared test server unless a test brings its own.</summary>
     public string NatsUrl { get; protected set; } = Require("HH_TEST_NATS_URL");
 
+    /// <summary>Configuration a fixture adds for its Host (environment variables, e.g. Ingestion__Limits__...).</summary>
+    protected Dictionary<string, string> ExtraEnvironment { get; } = new(StringComparer.Ordinal);
+
     public string ApiKey => ReadBootstrap().GetProperty("api_key").GetString()!;
 
     public string ProjectId => ReadBootstrap().GetProperty("project_id").GetString()!;
@@ -78,6 +81,7 @@ public class HostProcess : IAsyncLifetime
         env["Kestrel__Endpoints__ControllerGrpc__Url"] = controllerGrpc;
         env["Controller__ControlPlaneUrl"] = controllerGrpc;
         env["Controller__Sync__Interval"] = "00:00:00.500";
+        foreach (var (key, value) in ExtraEnvironment) env[key] = value;
 
         process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the Host process.");
         process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };

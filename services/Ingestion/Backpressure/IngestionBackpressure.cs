@@ -48,9 +48,17 @@ public sealed class IngestionBackpressure(
             try
             {
                 long backlog = 0;
-                await foreach (var consumer in js.ListConsumersAsync(Streams.Events, stoppingToken))
+                foreach (var name in options.Consumers)
                 {
-                    backlog = Math.Max(backlog, (long)consumer.Info.NumPending + consumer.Info.NumAckPending);
+                    try
+                    {
+                        var info = (await js.GetConsumerAsync(Streams.Events, name, stoppingToken)).Info;
+                        backlog = Math.Max(backlog, (long)info.NumPending + info.NumAckPending);
+                    }
+                    catch (NatsJSApiException ex) when (ex.Error.Code == 404)
+                    {
+                        // Not created yet (the Writer has not started): nothing is waiting on it.
+                    }
                 }
                 Interlocked.Exchange(ref lastBacklog, backlog);
                 var over = backlog > options.MaxBacklogMessages ? 1 : 0;
@@ -75,6 +83,12 @@ public sealed class BackpressureOptions
     public long MaxBacklogMessages { get; set; } = 200_000;
 
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Durable consumers whose backlog counts (the Writer's). Only these: a consumer left behind by a
+    /// removed app must not stop ingestion.
+    /// </summary>
+    public string[] Consumers { get; set; } = ["cp-writer"];
 
     /// <summary>What Retry-After tells clients.</summary>
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(5);
