@@ -78,6 +78,7 @@ public class HostProcess : IAsyncLifetime
         env["Kestrel__Endpoints__ControllerGrpc__Url"] = controllerGrpc;
         env["Controller__ControlPlaneUrl"] = controllerGrpc;
         env["Controller__Sync__Interval"] = "00:00:00.500";
+        ConfigureEnvironment(env);
 
         process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the Host process.");
         process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
@@ -87,6 +88,9 @@ public class HostProcess : IAsyncLifetime
         await WaitHealthyAsync(DataPlaneApi);
         await WaitHealthyAsync(ControlPlaneApi);
     }
+
+    /// <summary>Lets a fixture add configuration (environment variables) for its Host.</summary>
+    protected virtual void ConfigureEnvironment(IDictionary<string, string?> environment) { }
 
     public async Task StopAsync()
     {
