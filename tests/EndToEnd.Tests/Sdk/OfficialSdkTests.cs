@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 
-namespace HoneyHive.EndToEnd.Tests.Sdk;
+// Not "...Tests.Sdk": that namespace would hide OpenTelemetry's Sdk class from the other tests.
+namespace HoneyHive.EndToEnd.Tests.OfficialSdk;
 
 /// <summary>
 /// The official HoneyHive TypeScript SDK (npm `honeyhive` 1.0.42, tests/sdk) against the single node,
