@@ -1,6 +1,7 @@
 using HoneyHive.Contracts;
 using HoneyHive.Ingestion.Auth;
 using HoneyHive.Ingestion.Backpressure;
+using HoneyHive.Ingestion.Events;
 using HoneyHive.Ingestion.Normalization;
 using HoneyHive.Ingestion.Otlp;
 using HoneyHive.Ingestion.Publishing;
@@ -24,6 +25,7 @@ public static class IngestionModule
         builder.Services.AddSingleton<OtlpTraceService>();
         builder.Services.AddSingleton<IngestionBackpressure>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestionBackpressure>());
+        builder.AddEventApi();
         builder.Services.AddGrpc(options =>
         {
             options.MaxReceiveMessageSize = (int)Math.Min(limits.MaxBodyBytes, int.MaxValue);
@@ -37,6 +39,7 @@ public static class IngestionModule
         var group = app.MapGroup("");
         group.MapGrpcService<OtlpGrpcService>();
         group.MapOtlpHttp();
+        group.MapEventApi();
         return group;
     }
 }

@@ -9,21 +9,24 @@ namespace HoneyHive.EndToEnd.Tests;
 /// <summary>Reads what ingestion published on events-stream, straight from JetStream.</summary>
 public static class PublishedEvents
 {
+    // Reads start here unless a test says otherwise: a long-lived stream need not be read from its beginning.
+    private static readonly DateTime TestRunStarted = DateTime.UtcNow.AddMinutes(-1);
+
     /// <summary>Every published CloudEvent (id and events) whose events satisfy <paramref name="match"/>, waiting up to 30 s for at least <paramref name="expected"/> events.</summary>
-    public static async Task<List<(string MessageId, JsonObject Event)>> WaitForAsync(string natsUrl, Func<JsonObject, bool> match, int expected)
+    public static async Task<List<(string MessageId, JsonObject Event)>> WaitForAsync(string natsUrl, Func<JsonObject, bool> match, int expected, DateTime? since = null)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         List<(string, JsonObject)> found = [];
         while (DateTime.UtcNow < deadline)
         {
-            found = await ReadAllAsync(natsUrl, match);
+            found = await ReadAllAsync(natsUrl, match, since);
             if (found.Count >= expected) return found;
             await Task.Delay(250);
         }
         return found;
     }
 
-    public static async Task<List<(string MessageId, JsonObject Event)>> ReadAllAsync(string natsUrl, Func<JsonObject, bool> match)
+    public static async Task<List<(string MessageId, JsonObject Event)>> ReadAllAsync(string natsUrl, Func<JsonObject, bool> match, DateTime? since = null)
     {
         await using var connection = new NatsConnection(NatsOpts.Default with { Url = natsUrl });
         var js = new NatsJSContext(connection);
@@ -32,7 +35,8 @@ public static class PublishedEvents
         {
             Name = "e2e-reader-" + Guid.NewGuid().ToString("N"),
             FilterSubject = Topics.EventsIngested,
-            DeliverPolicy = ConsumerConfigDeliverPolicy.All,
+            DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartTime,
+            OptStartTime = since ?? TestRunStarted,
             AckPolicy = ConsumerConfigAckPolicy.None,
             InactiveThreshold = TimeSpan.FromSeconds(30),
         });

@@ -1,0 +1,42 @@
+using HoneyHive.Ingestion.Normalization;
+
+namespace HoneyHive.Ingestion.Events;
+
+/// <summary>
+/// HoneyHive's event API on the DP port: the legacy routes the TS SDK calls and the /v1 routes of the
+/// data-plane spec, authenticated with a project API key that has the "ingest" scope.
+/// </summary>
+public static class EventApi
+{
+    public static IHostApplicationBuilder AddEventApi(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<EventNormalizer>();
+        builder.Services.AddSingleton<SessionRegistry>();
+        builder.Services.AddSingleton<EventIngestService>();
+        return builder;
+    }
+
+    public static RouteGroupBuilder MapEventApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("").RequireAuthorization(AuthExtensions.IngestScope).DisableAntiforgery();
+        group.MapPost("/session/start", (HttpContext c, EventIngestService s) =>
+            s.RunAsync(c, (body, tenant) => EventRoutes.StartSessionLegacy(body, tenant, s.Normalizer)));
+        group.MapPost("/v1/sessions", (HttpContext c, EventIngestService s) =>
+            s.RunAsync(c, (body, tenant) => EventRoutes.CreateSession(body, tenant, s.Normalizer)));
+        group.MapPost("/v1/sessions/{session_id}/events/batch", (HttpContext c, EventIngestService s, string session_id) =>
+            s.RunAsync(c, (body, tenant) => EventRoutes.CreateSessionEventBatch(body, tenant, s.Normalizer, s.Limits, session_id)));
+        group.MapPost("/events", (HttpContext c, EventIngestService s) =>
+            s.RunAsync(c, (body, tenant) => EventRoutes.CreateEventLegacy(body, tenant, s.Normalizer)));
+        group.MapPost("/v1/events", (HttpContext c, EventIngestService s) =>
+            s.RunAsync(c, (body, tenant) => EventRoutes.CreateEvent(body, tenant, s.Normalizer)));
+        group.MapPost("/events/batch", (HttpContext c, EventIngestService s) =>
+            s.RunAsync(c, (body, tenant) => EventRoutes.CreateEventBatchLegacy(body, tenant, s.Normalizer, s.Limits)));
+        group.MapPost("/v1/events/batch", (HttpContext c, EventIngestService s) =>
+            s.RunAsync(c, (body, tenant) => EventRoutes.CreateEventBatch(body, tenant, s.Normalizer, s.Limits)));
+        group.MapPost("/events/model", (HttpContext c, EventIngestService s) =>
+            s.RunAsync(c, (body, tenant) => EventRoutes.CreateModelEvent(body, tenant, s.Normalizer)));
+        group.MapPost("/events/model/batch", (HttpContext c, EventIngestService s) =>
+            s.RunAsync(c, (body, tenant) => EventRoutes.CreateModelEventBatch(body, tenant, s.Normalizer, s.Limits)));
+        return group;
+    }
+}

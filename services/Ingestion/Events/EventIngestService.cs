@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text.Json.Nodes;
+using HoneyHive.Contracts.Events;
+using HoneyHive.Ingestion.Backpressure;
+using HoneyHive.Ingestion.Normalization;
+using HoneyHive.Ingestion.Publishing;
+using HoneyHive.Platform.Messaging;
+using HoneyHive.ServiceDefaults.Auth;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace HoneyHive.Ingestion.Events;
+
+/// <summary>
+/// The event API's request pipeline, shared by every route: back-pressure → read JSON → the route's
+/// mapping → publish (answer only after the message log acknowledged) → the route's response. Every
+/// failure is a problem details response whose detail says what to fix.
+/// </summary>
+public sealed class EventIngestService(
+    EventNormalizer normalizer,
+    SessionRegistry sessions,
+    EventBatchPublisher publisher,
+    IngestionBackpressure backpressure,
+    IngestLimits limits,
+    ILogger<EventIngestService> logger)
+{
+    public EventNormalizer Normalizer => normalizer;
+
+    public IngestLimits Limits => limits;
+
+    /// <summary>What a route produced: the events to publish, the session to register first (if any), and the answer.</summary>
+    public sealed record Outcome(IReadOnlyList<EventRecord> Events, EventRecord? Session, Func<EventRecord?, IReadOnlyList<EventRecord>, IResult> Respond);
+
+    public async Task<IResult> RunAsync(HttpContext context, Func<JsonObject, Tenant, Outcome> route)
+    {
+        var state = backpressure.Current;
+        if (!state.Accepting) return RetryLater(context, state.LogUnavailable, state.RetryAfter, state.Reason!);
+        try
+        {
+            var tenant = TenantOf(context.User);
+            var body = await EventRequestBody.ReadObjectAsync(context, limits);
+            var outcome = route(body, tenant);
+            var events = outcome.Events;
+            EventRecord? session = null;
+            if (outcome.Session is { } incoming)
+            {
+                (session, _) = await sessions.StartAsync(incoming, context.RequestAborted);
+                events = [session, .. events];
+            }
+            await publisher.PublishAsync(tenant.ProjectId, events, context.RequestAborted);
+            return outcome.Respond(session, outcome.Events);
+        }
+        catch (EventRequestException ex)
+        {
+            return Problem(ex.Status, ex.Message);
+        }
+        catch (MessageLogUnavailableException ex)
+        {
+            logger.LogWarning("Event API publish failed, answering 503: {Reason}", ex.Message);
+            return RetryLater(context, logUnavailable: true, TimeSpan.FromSeconds(5), ex.Message);
+        }
+        catch (SessionStateUnavailableException ex)
+        {
+            logger.LogWarning(ex, "Session state unavailable, answering 503");
+            return RetryLater(context, logUnavailable: true, TimeSpan.FromSeconds(1), ex.Message);
+        }
+    }
+
+    public static Tenant TenantOf(ClaimsPrincipal user) => new(
+        user.ProjectId().ToString(),
+        user.FindFirstValue(ApiKeyIdentity.WorkspaceIdClaim) ?? "",
+        user.FindFirstValue(ApiKeyIdentity.OrgIdClaim) ?? "");
+
+    public static IResult Problem(int status, string detail) =>
+        TypedResults.Problem(detail: detail, statusCode: status, title: ReasonPhrases.GetReasonPhrase(status));
+
+    private static IResult RetryLater(HttpContext context, bool logUnavailable, TimeSpan retryAfter, string reason)
+    {
+        context.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        return Problem(logUnavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status429TooManyRequests, reason + " Retry later.");
+    }
+}

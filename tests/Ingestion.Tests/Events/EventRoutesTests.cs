@@ -1,0 +1,145 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using HoneyHive.Ingestion.Events;
+using HoneyHive.Ingestion.Normalization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using static HoneyHive.Ingestion.Tests.Events.EventNormalizerTests;
+
+namespace HoneyHive.Ingestion.Tests.Events;
+
+public sealed class EventRoutesTests
+{
+    private static JsonObject Body(string json) => JsonNode.Parse(json)!.AsObject();
+
+    private static JsonElement Response(EventIngestService.Outcome outcome) =>
+        Response(outcome.Respond(outcome.Session, outcome.Events));
+
+    private static JsonElement Response(IResult result)
+    {
+        var value = result.GetType().GetProperty("Value")!.GetValue(result);
+        return JsonSerializer.SerializeToElement(value);
+    }
+
+    [Fact]
+    public void Legacy_event_accepts_a_JSON_encoded_string_and_an_object()
+    {
+        var fromString = EventRoutes.CreateEventLegacy(Body("""{"event":"{\"event_type\":\"tool\",\"inputs\":{\"a\":1}}"}"""), TestTenant, Normalizer());
+        var fromObject = EventRoutes.CreateEventLegacy(Body("""{"event":{"event_type":"tool","inputs":{"a":1}}}"""), TestTenant, Normalizer());
+
+        Assert.Equal(1, Assert.Single(fromString.Events).Inputs["a"]!.GetValue<int>());
+        Assert.Equal(1, Assert.Single(fromObject.Events).Inputs["a"]!.GetValue<int>());
+        var response = Response(fromString);
+        Assert.True(response.GetProperty("success").GetBoolean());
+        Assert.Equal(fromString.Events[0].EventId, response.GetProperty("event_id").GetString());
+    }
+
+    [Theory]
+    [InlineData("""{"event":"{not json"}""", "'event' (a JSON-encoded string) is not valid JSON")]
+    [InlineData("""{"event":"[1,2]"}""", "'event' (a JSON-encoded string) must be a JSON object, not an array")]
+    [InlineData("""{"event":42}""", "'event' must be an object or a JSON-encoded object string, not a number")]
+    [InlineData("""{}""", "'event' is required")]
+    public void A_bad_legacy_event_wrapper_is_refused(string json, string detail)
+    {
+        var refused = Assert.Throws<EventRequestException>(() => EventRoutes.CreateEventLegacy(Body(json), TestTenant, Normalizer()));
+
+        Assert.Equal(400, refused.Status);
+        Assert.Contains(detail, refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Session_start_accepts_both_shapes_and_answers_the_full_session_object()
+    {
+        var outcome = EventRoutes.StartSessionLegacy(Body("""{"session":"{\"session_name\":\"s\",\"project\":\"p\"}"}"""), TestTenant, Normalizer());
+
+        Assert.Empty(outcome.Events);
+        var session = outcome.Session!;
+        Assert.Equal("s", session.EventName);
+        var response = Response(outcome);
+        Assert.Equal(session.SessionId, response.GetProperty("session_id").GetString());
+        Assert.Equal(session.SessionId, response.GetProperty("event_id").GetString());
+        Assert.Equal(TestTenant.OrgId, response.GetProperty("org_id").GetString());
+        Assert.Equal(TestTenant.WorkspaceId, response.GetProperty("workspace_id").GetString());
+        Assert.Equal(TestTenant.ProjectId, response.GetProperty("project_id").GetString());
+        Assert.Equal(JsonValueKind.Array, response.GetProperty("children_ids").ValueKind);
+        Assert.False(response.TryGetProperty("revision", out _));
+        Assert.Equal("s", EventRoutes.StartSessionLegacy(Body("""{"session":{"session_name":"s"}}"""), TestTenant, Normalizer()).Session!.EventName);
+    }
+
+    [Fact]
+    public void Single_session_batch_creates_the_session_and_puts_every_event_in_it()
+    {
+        var outcome = EventRoutes.CreateEventBatch(Body("""
+            {"events":[{"event_type":"tool","inputs":{},"session_id":"ignored"},{"event_type":"model","inputs":{},"parent_id":"p1"}],
+             "single_session":true,"session_properties":{"session_name":"batch","metadata":{"k":1}}}
+            """), TestTenant, Normalizer(), new IngestLimits());
+
+        var session = outcome.Session!;
+        Assert.Equal("batch", session.EventName);
+        Assert.All(outcome.Events, e => Assert.Equal(session.SessionId, e.SessionId));
+        Assert.Equal(session.SessionId, outcome.Events[0].ParentId);
+        Assert.Equal(EventIds.Normalize("p1", TestTenant.ProjectId), outcome.Events[1].ParentId);
+        var response = Response(outcome);
+        Assert.Equal(session.SessionId, response.GetProperty("session_id").GetString());
+        Assert.Equal(outcome.Events.Select(e => e.EventId), response.GetProperty("event_ids").EnumerateArray().Select(e => e.GetString()));
+        Assert.True(response.GetProperty("success").GetBoolean());
+    }
+
+    [Fact]
+    public void Legacy_batch_accepts_is_single_session_and_session_aliases()
+    {
+        var outcome = EventRoutes.CreateEventBatchLegacy(Body("""
+            {"events":[{"event_type":"chain","inputs":{}}],"is_single_session":true,"session":{"session_name":"legacy"}}
+            """), TestTenant, Normalizer(), new IngestLimits());
+
+        Assert.Equal("legacy", outcome.Session!.EventName);
+        Assert.Equal(outcome.Session.SessionId, outcome.Events[0].SessionId);
+    }
+
+    [Fact]
+    public void V1_batch_refuses_the_legacy_aliases_and_names_the_failing_event()
+    {
+        var alias = Assert.Throws<EventRequestException>(() => EventRoutes.CreateEventBatch(Body("""{"events":[],"is_single_session":true}"""), TestTenant, Normalizer(), new IngestLimits()));
+        var second = Assert.Throws<EventRequestException>(() => EventRoutes.CreateEventBatch(Body("""{"events":[{"event_type":"tool","inputs":{}},{"event_type":"tool"}]}"""), TestTenant, Normalizer(), new IngestLimits()));
+
+        Assert.Contains("'is_single_session' is not accepted", alias.Message, StringComparison.Ordinal);
+        Assert.Contains("'events[1].inputs' is required", second.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_batch_over_the_event_limit_is_413()
+    {
+        var refused = Assert.Throws<EventRequestException>(() => EventRoutes.CreateEventBatch(
+            Body("""{"events":[{"event_type":"tool","inputs":{}},{"event_type":"tool","inputs":{}},{"event_type":"tool","inputs":{}}]}"""),
+            TestTenant, Normalizer(), new IngestLimits { MaxSpansPerRequest = 2 }));
+
+        Assert.Equal(413, refused.Status);
+        Assert.Contains("at most 2", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Session_event_batch_takes_the_session_from_the_path_and_answers_success_only()
+    {
+        var outcome = EventRoutes.CreateSessionEventBatch(Body("""{"events":[{"event_type":"tool","inputs":{},"session_id":"other"}]}"""),
+            TestTenant, Normalizer(), new IngestLimits(), "caf77ace-3417-4da4-944d-f4a0688f3c23");
+
+        Assert.Null(outcome.Session);
+        Assert.Equal("caf77ace-3417-4da4-944d-f4a0688f3c23", outcome.Events[0].SessionId);
+        Assert.Equal("""{"success":true}""", Response(outcome).GetRawText());
+    }
+
+    [Fact]
+    public void Model_batch_remaps_every_event_and_defaults_the_type_to_model()
+    {
+        var outcome = EventRoutes.CreateModelEventBatch(Body("""
+            {"model_events":[{"model":"gpt-4o","provider":"openai","messages":[{"role":"user","content":"hi"}],"response":{"role":"assistant","content":"hello"},"usage":{"prompt_tokens":3,"completion_tokens":2},"duration":12}]}
+            """), TestTenant, Normalizer(), new IngestLimits());
+
+        var model = Assert.Single(outcome.Events);
+        Assert.Equal("model", model.EventType);
+        Assert.Equal("gpt-4o", model.Config["model"]!.GetValue<string>());
+        Assert.Equal(5, model.Metadata["total_tokens"]!.GetValue<double>());
+        Assert.Equal(12, model.Duration);
+        Assert.IsType<Ok<PostEventBatchResponse>>(outcome.Respond(null, outcome.Events));
+    }
+}
