@@ -8,7 +8,7 @@ using OpenTelemetry.Proto.Collector.Trace.V1;
 namespace HoneyHive.EndToEnd.Tests;
 
 /// <summary>A Host on a NATS server of its own, so the test can stop the message log under it.</summary>
-public sealed class HostWithPrivateNats : HostProcess
+public class HostWithPrivateNats : HostProcess
 {
     public PrivateNatsServer Nats { get; private set; } = null!;
 

@@ -264,29 +264,13 @@ public sealed class EventApiTests(HostProcess host) : IClassFixture<HostProcess>
 }
 
 /// <summary>A Host on its own NATS server whose backlog limit is below zero, so it always reports back-pressure.</summary>
-public sealed class OverloadedHost : HostProcess
+public sealed class OverloadedHost : HostWithPrivateNats
 {
     public OverloadedHost()
     {
         // A backlog limit below zero: every poll finds the backlog over it.
         ExtraEnvironment["Ingestion__Backpressure__MaxBacklogMessages"] = "-1";
         ExtraEnvironment["Ingestion__Backpressure__PollInterval"] = "00:00:00.200";
-    }
-
-    public PrivateNatsServer Nats { get; private set; } = null!;
-
-    public override async Task InitializeAsync()
-    {
-        Nats = await PrivateNatsServer.StartAsync();
-        NatsUrl = Nats.Url;
-        await base.InitializeAsync();
-    }
-
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        await Nats.DisposeAsync();
     }
 }
 
