@@ -193,6 +193,45 @@ public sealed class OtlpIngestionTests(HostProcess host) : IClassFixture<HostPro
     }
 
     [Fact]
+    public async Task Invalid_UTF8_is_a_400_naming_it_in_protobuf_and_replaced_by_U_FFFD_in_JSON()
+    {
+        // A KeyValue {key:"k", value:{string_value: 61 C3 28 FF 62}} appended to a valid span by hand.
+        var request = Request(Guid.NewGuid().ToByteArray(), "utf8");
+        var span = request.ResourceSpans[0].ScopeSpans[0].Spans[0].ToByteArray();
+        byte[] badValue = [0x0A, 0x05, 0x61, 0xC3, 0x28, 0xFF, 0x62];
+        byte[] keyValue = [0x0A, 0x01, (byte)'k', 0x12, (byte)badValue.Length, .. badValue];
+        byte[] spanWithBadAttribute = [.. span, 0x4A, (byte)keyValue.Length, .. keyValue];
+        byte[] scopeSpans = [0x12, .. Varint(spanWithBadAttribute.Length), .. spanWithBadAttribute];
+        byte[] resourceSpans = [0x12, .. Varint(scopeSpans.Length), .. scopeSpans];
+        byte[] body = [0x0A, .. Varint(resourceSpans.Length), .. resourceSpans];
+        using var client = host.Client(host.OtlpHttp, host.ApiKey);
+
+        using var protobuf = await PostProtobufAsync(client, body);
+        var status = Google.Rpc.Status.Parser.ParseFrom(await protobuf.Content.ReadAsByteArrayAsync());
+        var traceId = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
+        var json = new ByteArrayContent([.. Encoding.UTF8.GetBytes($"{{\"resourceSpans\":[{{\"scopeSpans\":[{{\"spans\":[{{\"traceId\":\"{traceId}\",\"spanId\":\"eee19b7ec3c1b174\",\"name\":\"bad"), 0xC3, 0x28, .. "\"}]}]}]}"u8.ToArray()]);
+        json.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var jsonAnswer = await client.PostAsync(new Uri("/v1/traces", UriKind.Relative), json);
+
+        Assert.True(protobuf.StatusCode == HttpStatusCode.BadRequest, $"protobuf answered {(int)protobuf.StatusCode}");
+        Assert.Contains("UTF-8", status.Message, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, jsonAnswer.StatusCode);
+        var published = Assert.Single(await PublishedEvents.WaitForAsync(host.NatsUrl, e => TraceOf(e) == traceId, expected: 1)).Event;
+        Assert.Equal("bad\uFFFD(", published["event_name"]!.GetValue<string>());
+        using var stillUp = await PostProtobufAsync(client, Request(Guid.NewGuid().ToByteArray(), "after").ToByteArray());
+        Assert.Equal(HttpStatusCode.OK, stillUp.StatusCode);
+    }
+
+    private static byte[] Varint(int value)
+    {
+        var bytes = new List<byte>();
+        var v = (uint)value;
+        while (v >= 0x80) { bytes.Add((byte)(v | 0x80)); v >>= 7; }
+        bytes.Add((byte)v);
+        return [.. bytes];
+    }
+
+    [Fact]
     public async Task Grpc_refuses_a_missing_or_wrong_key_with_unauthenticated()
     {
         using var channel = GrpcChannel.ForAddress(host.OtlpGrpc);
