@@ -86,6 +86,8 @@ public sealed class SessionQueries(IAnalyticsStore store, QueryOptions options)
         var exists = await store.QueryAsync(CurrentEvents.Select("1 AS found", scope, "1", parameters) + "\nLIMIT 1", parameters.Values, cancellationToken);
         if (exists.Count == 0) return false;
 
+        // INSERT maps columns by position. The new version gets its own alias: ClickHouse aliases are
+        // visible in WHERE, and "AS version" would turn the current-revision test against itself.
         // Copies keep session_id and start_time, so each tombstone shares its event's sort key and
         // partition and replaces it when parts merge.
         const string columns = """
@@ -93,7 +95,7 @@ public sealed class SessionQueries(IAnalyticsStore store, QueryOptions options)
             start_time, end_time, duration, error, inputs, outputs, config, metadata, metrics, feedback, user_properties
             """;
         var select = CurrentEvents.Select(
-            columns + string.Create(CultureInfo.InvariantCulture, $", version + {TombstoneStep} AS version, toUInt8(1) AS is_deleted"),
+            columns + string.Create(CultureInfo.InvariantCulture, $", version + {TombstoneStep} AS tombstone_version, toUInt8(1) AS tombstone"),
             scope, "1", parameters) + "\nLIMIT 1 BY event_id";
         await store.ExecuteAsync($"INSERT INTO events ({columns}, version, is_deleted)\n{select}", parameters.Values, cancellationToken);
         return true;
