@@ -15,9 +15,23 @@ public sealed class EventQueries(IAnalyticsStore store)
     {
         var parameters = new QueryParameters(project);
         var condition = FilterCompiler.Compile(search.Filters, parameters);
-        if (after is not null) condition += " AND " + search.Sort.After(after, parameters);
+        var scope = search.Scope;
+        if (after is not null)
+        {
+            condition += " AND " + search.Sort.After(after, parameters);
+            // start_time never changes across revisions, so the cursor may also narrow the
+            // deduplication scope: later pages (an export's chunks) stop re-reading earlier ones.
+            if (search.Sort.Field == "start_time")
+            {
+                var time = DateTimeOffset.UnixEpoch.AddTicks(long.Parse(after.Value, CultureInfo.InvariantCulture) * 10);
+                scope = search.Sort.Descending
+                    ? scope with { To = scope.To is { } to && to < time ? to : time }
+                    : scope with { From = scope.From is { } from && from > time ? from : time };
+            }
+        }
+
         // One row more than asked tells whether another page exists.
-        var sql = CurrentEvents.Select(CurrentEvents.Columns + ", " + search.Sort.ValueColumn, search.Scope, condition, parameters)
+        var sql = CurrentEvents.Select(CurrentEvents.Columns + ", " + search.Sort.ValueColumn, scope, condition, parameters)
                   + string.Create(CultureInfo.InvariantCulture,
                       $"\nORDER BY {search.Sort.OrderBy}\nLIMIT 1 BY event_id\nLIMIT {limit + 1} OFFSET {offset}");
         var rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
