@@ -1,6 +1,7 @@
 using HoneyHive.Contracts;
 using HoneyHive.DataPlane.Api.Apis;
 using HoneyHive.DataPlane.Api.Infrastructure;
+using HoneyHive.DataPlane.Api.Queries;
 using HoneyHive.Platform.Postgres;
 
 namespace HoneyHive.DataPlane.Api;
@@ -18,6 +19,7 @@ public static class DataPlaneApiModule
         builder.AddPostgres(Database);
         builder.AddDataPlaneAuthentication();
         builder.Services.AddHostedService<DataPlaneDatabaseInitializer>();
+        builder.AddDataPlaneQueries();
         return builder;
     }
 
@@ -25,6 +27,8 @@ public static class DataPlaneApiModule
     {
         var group = app.MapGroup("");
         group.MapProjectsApi();
+        group.MapEventsApi();
+        group.MapSessionsApi();
         return group;
     }
 }

@@ -1,0 +1,107 @@
+using System.Security.Claims;
+using System.Text.Json.Nodes;
+using HoneyHive.DataPlane.Api.Queries;
+using HoneyHive.ServiceDefaults.Auth;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace HoneyHive.DataPlane.Api.Apis;
+
+/// <summary>
+/// Event reads: search (data-plane spec), export (legacy spec; the SDK's events.getEvents calls
+/// <c>POST /events/export</c>), one event, charts and the field catalogue. Every query is scoped
+/// to the API key's project, so another project's ids answer 404.
+/// </summary>
+public static class EventsApi
+{
+    public static void MapEventsApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/events/search", SearchAsync).RequireAuthorization();
+        app.MapPost("/v1/events/export", ExportAsync).RequireAuthorization();
+        app.MapPost("/events/export", ExportAsync).RequireAuthorization();
+        app.MapGet("/v1/events/chart", ChartAsync).RequireAuthorization();
+        app.MapGet("/v1/events/schema", SchemaAsync).RequireAuthorization();
+        app.MapGet("/v1/events/{event_id}", GetAsync).RequireAuthorization();
+    }
+
+    private static async Task<Results<EventPageResult, ValidationProblem>> SearchAsync(
+        EventSearchRequest request, ClaimsPrincipal user, EventQueries queries, QueryOptions options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var search = EventSearch.From(request, options.SearchMaxLimit);
+            var project = user.ProjectId();
+            var page = await queries.PageAsync(project, search, search.After, search.Limit, search.Offset, cancellationToken);
+            var total = await queries.CountAsync(project, search, cancellationToken);
+            return new EventPageResult(page, search.Projection, total);
+        }
+        catch (QueryValidationException e)
+        {
+            return Invalid(e);
+        }
+    }
+
+    private static async Task<Results<EventExportResult, ValidationProblem>> ExportAsync(
+        EventSearchRequest request, ClaimsPrincipal user, EventQueries queries, QueryOptions options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var search = EventSearch.From(request, options.ExportMaxLimit);
+            // Counting first also runs the compiled filters once before any byte of the 200 is sent.
+            var total = await queries.CountAsync(user.ProjectId(), search, cancellationToken);
+            return new EventExportResult(queries, user.ProjectId(), search, total, options.ExportChunkSize);
+        }
+        catch (QueryValidationException e)
+        {
+            return Invalid(e);
+        }
+    }
+
+    private static async Task<Results<Ok<JsonObject>, NotFound<ProblemDetails>>> GetAsync(
+        [FromRoute(Name = "event_id")] string eventId, ClaimsPrincipal user, EventQueries queries, CancellationToken cancellationToken)
+    {
+        var row = await queries.GetAsync(user.ProjectId(), eventId, cancellationToken);
+        return row is { } found
+            ? TypedResults.Ok(new JsonObject { ["event"] = EventJson.ToNode(found) })
+            : TypedResults.NotFound(new ProblemDetails { Title = "Event not found", Status = StatusCodes.Status404NotFound });
+    }
+
+    private static async Task<Results<Ok<JsonObject>, ValidationProblem>> ChartAsync(
+        ClaimsPrincipal user, ChartQueries charts,
+        [FromQuery(Name = "dateRange")] string? dateRange, [FromQuery(Name = "filters")] string? filters,
+        [FromQuery(Name = "metric")] string? metric, [FromQuery(Name = "groupBy")] string? groupBy,
+        [FromQuery(Name = "bucket")] string? bucket, [FromQuery(Name = "aggregation")] string? aggregation,
+        [FromQuery(Name = "evaluation_id")] string? evaluationId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var points = await charts.ChartAsync(
+                user.ProjectId(), new ChartRequest(dateRange, filters, metric, groupBy, bucket, aggregation, evaluationId), cancellationToken);
+            var events = new JsonArray();
+            foreach (var point in points)
+                events.Add(new JsonObject { ["timestamp"] = point.Timestamp, ["group"] = point.Group, ["value"] = point.Value, ["count"] = point.Count });
+            return TypedResults.Ok(new JsonObject { ["events"] = events, ["totalEvents"] = points.Sum(p => p.Count) });
+        }
+        catch (QueryValidationException e)
+        {
+            return Invalid(e);
+        }
+    }
+
+    private static async Task<Results<Ok<object>, ValidationProblem>> SchemaAsync(
+        ClaimsPrincipal user, SchemaQueries schemas, [FromQuery(Name = "dateRange")] string? dateRange, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (from, to) = EventSearch.ParseDateRange(dateRange is null ? default : System.Text.Json.JsonSerializer.SerializeToElement(dateRange));
+            return TypedResults.Ok(SchemaQueries.Response(await schemas.FieldsAsync(user.ProjectId(), from, to, cancellationToken)));
+        }
+        catch (QueryValidationException e)
+        {
+            return Invalid(e);
+        }
+    }
+
+    internal static ValidationProblem Invalid(QueryValidationException e) =>
+        TypedResults.ValidationProblem(e.Errors, detail: e.Message, title: "The query is not valid.");
+}

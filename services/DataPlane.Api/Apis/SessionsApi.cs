@@ -1,0 +1,66 @@
+using System.Security.Claims;
+using System.Text.Json.Nodes;
+using HoneyHive.DataPlane.Api.Queries;
+using HoneyHive.ServiceDefaults.Auth;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace HoneyHive.DataPlane.Api.Apis;
+
+/// <summary>Session reads: the trace tree, deletion (tombstones) and the session list with aggregates.</summary>
+public static class SessionsApi
+{
+    public static void MapSessionsApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/sessions/{session_id}", GetAsync).RequireAuthorization();
+        app.MapDelete("/v1/sessions/{session_id}", DeleteAsync).RequireAuthorization();
+        app.MapPost("/v1/sessions/search", SearchAsync).RequireAuthorization();
+        app.MapGet("/v1/sessions", ListAsync).RequireAuthorization();
+    }
+
+    private static async Task<Results<JsonNodeResult, NotFound<ProblemDetails>>> GetAsync(
+        [FromRoute(Name = "session_id")] string sessionId, ClaimsPrincipal user, SessionQueries sessions, CancellationToken cancellationToken)
+    {
+        var tree = await sessions.TreeAsync(user.ProjectId(), sessionId, cancellationToken);
+        return tree is null ? NotFound() : new JsonNodeResult(tree);
+    }
+
+    private static async Task<Results<Ok<JsonObject>, NotFound<ProblemDetails>>> DeleteAsync(
+        [FromRoute(Name = "session_id")] string sessionId, ClaimsPrincipal user, SessionQueries sessions, CancellationToken cancellationToken) =>
+        await sessions.DeleteAsync(user.ProjectId(), sessionId, cancellationToken)
+            ? TypedResults.Ok(new JsonObject { ["success"] = true, ["deleted"] = sessionId })
+            : NotFound();
+
+    private static Task<Results<Ok<JsonObject>, ValidationProblem>> SearchAsync(
+        EventSearchRequest request, ClaimsPrincipal user, SessionQueries sessions, QueryOptions options, CancellationToken cancellationToken) =>
+        PageAsync(request, user, sessions, options, cancellationToken);
+
+    private static Task<Results<Ok<JsonObject>, ValidationProblem>> ListAsync(
+        ClaimsPrincipal user, SessionQueries sessions, QueryOptions options,
+        [FromQuery(Name = "limit")] int? limit, [FromQuery(Name = "cursor")] string? cursor, [FromQuery(Name = "page")] int? page,
+        CancellationToken cancellationToken) =>
+        PageAsync(new EventSearchRequest { Limit = limit ?? 100, Cursor = cursor, Page = page }, user, sessions, options, cancellationToken);
+
+    private static async Task<Results<Ok<JsonObject>, ValidationProblem>> PageAsync(
+        EventSearchRequest request, ClaimsPrincipal user, SessionQueries sessions, QueryOptions options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var search = EventSearch.From(request with { Limit = request.Limit ?? 100 }, options.SessionMaxLimit);
+            var (list, total, next) = await sessions.ListAsync(user.ProjectId(), search, cancellationToken);
+            return TypedResults.Ok(new JsonObject
+            {
+                ["sessions"] = new JsonArray([.. list]),
+                ["count"] = total,
+                ["next_cursor"] = next?.Encode(),
+            });
+        }
+        catch (QueryValidationException e)
+        {
+            return EventsApi.Invalid(e);
+        }
+    }
+
+    private static NotFound<ProblemDetails> NotFound() =>
+        TypedResults.NotFound(new ProblemDetails { Title = "Session not found", Status = StatusCodes.Status404NotFound });
+}

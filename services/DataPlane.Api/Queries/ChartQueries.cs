@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Text.Json;
+using HoneyHive.Platform.Analytics;
+
+namespace HoneyHive.DataPlane.Api.Queries;
+
+/// <summary>Query parameters of <c>GET /v1/events/chart</c> (legacy spec); filters and dateRange as JSON text.</summary>
+public sealed record ChartRequest(
+    string? DateRange, string? Filters, string? Metric, string? GroupBy, string? Bucket, string? Aggregation, string? EvaluationId);
+
+/// <summary>One point: a time bucket (Unix ms), a group value ('' without groupBy), the aggregate, and how many events fed it.</summary>
+public sealed record ChartPoint(long Timestamp, string Group, double? Value, long Count);
+
+/// <summary>Time-bucketed aggregates of a metric over current events, optionally grouped by a field.</summary>
+public sealed class ChartQueries(IAnalyticsStore store)
+{
+    public const int MaxPoints = 10_000;
+
+    public async Task<IReadOnlyList<ChartPoint>> ChartAsync(Guid project, ChartRequest request, CancellationToken cancellationToken)
+    {
+        var parameters = new QueryParameters(project);
+        var metric = EventField.Resolve(request.Metric is { Length: > 0 } m ? m : "duration", "metric");
+        var aggregate = Aggregate(request.Aggregation);
+        var bucket = Bucket(request.Bucket);
+        var group = request.GroupBy is { Length: > 0 } g ? FilterCompiler.Text(EventField.Resolve(g, "groupBy"), parameters) : "''";
+        var (from, to) = EventSearch.ParseDateRange(request.DateRange is null ? default : JsonSerializer.SerializeToElement(request.DateRange));
+        var filters = ParseFilters(request.Filters);
+        if (!string.IsNullOrEmpty(request.EvaluationId))
+            filters.Add(new EventFilter("metadata.run_id", "is", JsonSerializer.SerializeToElement(request.EvaluationId), "string"));
+
+        var condition = FilterCompiler.Compile(filters, parameters);
+        var current = CurrentEvents.Select(
+            $"event_id, start_time, {FilterCompiler.Number(metric, parameters)} AS m, {group} AS g",
+            new EventScope { From = from, To = to }, condition, parameters) + "\nLIMIT 1 BY event_id";
+        var sql = string.Create(CultureInfo.InvariantCulture, $"""
+            SELECT toInt64(toUnixTimestamp(toDateTime({bucket}, 'UTC'))) * 1000 AS t, toString(g) AS grp, {aggregate} AS value, count() AS n
+            FROM ({current})
+            GROUP BY t, grp
+            ORDER BY t, grp
+            LIMIT {MaxPoints}
+            """);
+        var rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
+        return rows.Select(r => new ChartPoint(
+            EventJson.ReadInt64(r.GetProperty("t")),
+            r.GetProperty("grp").GetString() ?? "",
+            r.GetProperty("value").ValueKind == JsonValueKind.Null ? null : EventJson.ReadDouble(r.GetProperty("value")),
+            EventJson.ReadInt64(r.GetProperty("n")))).ToList();
+    }
+
+    private static List<EventFilter> ParseFilters(string? filters)
+    {
+        if (string.IsNullOrWhiteSpace(filters)) return [];
+        try
+        {
+            return JsonSerializer.Deserialize<List<EventFilter>>(filters) ?? [];
+        }
+        catch (JsonException)
+        {
+            throw new QueryValidationException("filters", "filters is a JSON array of {field, operator, value, type}.");
+        }
+    }
+
+    private static string Aggregate(string? aggregation) => (aggregation ?? "average").ToLowerInvariant() switch
+    {
+        "avg" or "average" or "mean" => "avg(m)",
+        "sum" => "sum(m)",
+        "min" => "min(m)",
+        "max" => "max(m)",
+        "count" => "toFloat64(count())",
+        "median" or "p50" => "quantile(0.5)(m)",
+        "p75" => "quantile(0.75)(m)",
+        "p90" => "quantile(0.9)(m)",
+        "p95" => "quantile(0.95)(m)",
+        "p99" => "quantile(0.99)(m)",
+        _ => throw new QueryValidationException("aggregation", "aggregation is one of avg, average, mean, sum, min, max, count, median, p50, p75, p90, p95, p99."),
+    };
+
+    private static string Bucket(string? bucket) => (bucket ?? "hour") switch
+    {
+        "minute" or "minutes" or "1m" => "toStartOfMinute(start_time)",
+        "hour" or "hours" or "1h" => "toStartOfHour(start_time)",
+        "day" or "days" or "1d" => "toStartOfDay(start_time)",
+        "week" or "weeks" or "1w" => "toStartOfWeek(start_time, 1)",
+        "month" or "months" or "1M" => "toStartOfMonth(start_time)",
+        _ => throw new QueryValidationException("bucket", "bucket is one of minute, hour, day, week, month (or 1m, 1h, 1d, 1w, 1M)."),
+    };
+}

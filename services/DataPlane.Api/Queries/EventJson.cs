@@ -1,0 +1,145 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace HoneyHive.DataPlane.Api.Queries;
+
+/// <summary>
+/// Writes an <c>events</c> row (as <see cref="CurrentEvents.Columns"/> selects it) as the API's
+/// event object: times as Unix milliseconds, each bucket rebuilt from its per-key JSON texts.
+/// </summary>
+public static class EventJson
+{
+    private static readonly string[] Buckets = ["config", "inputs", "outputs", "metadata", "metrics", "feedback", "user_properties"];
+
+    public static void Write(Utf8JsonWriter writer, JsonElement row, Projection? projection = null)
+    {
+        writer.WriteStartObject();
+        WriteString(writer, row, "event_id", projection, always: true);
+        WriteString(writer, row, "project_id", projection);
+        WriteString(writer, row, "org_id", projection);
+        WriteString(writer, row, "workspace_id", projection);
+        WriteString(writer, row, "session_id", projection);
+        if (Wants(projection, "parent_id") && row.GetProperty("parent_id").GetString() is { Length: > 0 } parent)
+            writer.WriteString("parent_id", parent);
+        if (Wants(projection, "children_ids")) row.GetProperty("children_ids").WriteTo(WithName(writer, "children_ids"));
+        WriteString(writer, row, "event_type", projection);
+        WriteString(writer, row, "event_name", projection);
+        WriteString(writer, row, "source", projection);
+        if (Wants(projection, "start_time")) writer.WriteNumber("start_time", ReadInt64(row.GetProperty("start_ms")));
+        if (Wants(projection, "end_time")) writer.WriteNumber("end_time", ReadInt64(row.GetProperty("end_ms")));
+        if (Wants(projection, "duration")) writer.WriteNumber("duration", ReadDouble(row.GetProperty("duration")));
+        if (Wants(projection, "error"))
+        {
+            var error = row.GetProperty("error");
+            if (error.ValueKind == JsonValueKind.String) writer.WriteString("error", error.GetString());
+            else writer.WriteNull("error");
+        }
+
+        foreach (var bucket in Buckets)
+        {
+            if (!Wants(projection, bucket) && projection?.Keys(bucket) is null) continue;
+            writer.WriteStartObject(bucket);
+            var keys = Wants(projection, bucket) ? null : projection!.Keys(bucket);
+            foreach (var entry in row.GetProperty(bucket).EnumerateObject())
+            {
+                if (keys is not null && !keys.Contains(entry.Name)) continue;
+                writer.WritePropertyName(entry.Name);
+                WriteJsonText(writer, entry.Value.GetString() ?? "null");
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
+    }
+
+    public static JsonObject ToNode(JsonElement row)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer)) Write(writer, row);
+        return JsonNode.Parse(buffer.WrittenSpan)!.AsObject();
+    }
+
+    /// <summary>A bucket value is the JSON text the writer stored; anything unparsable is returned as a string, not dropped.</summary>
+    private static void WriteJsonText(Utf8JsonWriter writer, string text)
+    {
+        try
+        {
+            writer.WriteRawValue(text);
+        }
+        catch (JsonException)
+        {
+            writer.WriteStringValue(text);
+        }
+        catch (ArgumentException)
+        {
+            writer.WriteStringValue(text);
+        }
+    }
+
+    private static Utf8JsonWriter WithName(Utf8JsonWriter writer, string name)
+    {
+        writer.WritePropertyName(name);
+        return writer;
+    }
+
+    private static void WriteString(Utf8JsonWriter writer, JsonElement row, string name, Projection? projection, bool always = false)
+    {
+        if (always || Wants(projection, name)) writer.WriteString(name, row.GetProperty(name).GetString());
+    }
+
+    private static bool Wants(Projection? projection, string name) => projection is null || projection.Includes(name);
+
+    public static long ReadInt64(JsonElement value) => value.ValueKind == JsonValueKind.String
+        ? long.Parse(value.GetString()!, CultureInfo.InvariantCulture)
+        : value.GetInt64();
+
+    public static double ReadDouble(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => double.Parse(value.GetString()!, CultureInfo.InvariantCulture),
+        JsonValueKind.Number => value.GetDouble(),
+        _ => 0,
+    };
+}
+
+/// <summary>The fields a request asked for: top-level names, whole buckets, or single bucket keys (<c>metadata.model</c>).</summary>
+public sealed class Projection
+{
+    private static readonly HashSet<string> TopLevel = new(StringComparer.Ordinal)
+    {
+        "event_id", "project_id", "org_id", "workspace_id", "session_id", "parent_id", "children_ids", "event_type", "event_name",
+        "source", "start_time", "end_time", "duration", "error", "config", "inputs", "outputs", "metadata", "metrics", "feedback",
+        "user_properties",
+    };
+
+    private readonly HashSet<string> fields = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> keys = new(StringComparer.Ordinal);
+
+    public static Projection? From(IReadOnlyList<string>? projections)
+    {
+        if (projections is null || projections.Count == 0) return null;
+        var projection = new Projection();
+        foreach (var name in projections)
+        {
+            if (name is not null && TopLevel.Contains(name))
+            {
+                projection.fields.Add(name);
+                continue;
+            }
+
+            // Validates the name; a nested path projects its whole top-level key.
+            var field = EventField.Resolve(name, "projections");
+            if (!field.IsBucket) projection.fields.Add(field.Column);
+            else if (projection.keys.TryGetValue(field.Column, out var set)) set.Add(field.Key!);
+            else projection.keys[field.Column] = new HashSet<string>(StringComparer.Ordinal) { field.Key! };
+        }
+
+        return projection;
+    }
+
+    public bool Includes(string name) => fields.Contains(name);
+
+    public IReadOnlySet<string>? Keys(string bucket) => keys.GetValueOrDefault(bucket);
+}

@@ -1,0 +1,64 @@
+using System.Text.Json;
+
+namespace HoneyHive.DataPlane.Api.Queries;
+
+/// <summary>
+/// <c>{"events": [...], "count": n, "totalEvents": n, "next_cursor": ...}</c> for one search page:
+/// <c>count</c> is the data-plane spec's name and <c>totalEvents</c> the legacy one, both the
+/// number of matching events.
+/// </summary>
+public sealed class EventPageResult(EventPage page, Projection? projection, long total) : IResult
+{
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        httpContext.Response.ContentType = "application/json; charset=utf-8";
+        await using var writer = new Utf8JsonWriter(httpContext.Response.BodyWriter);
+        writer.WriteStartObject();
+        writer.WriteStartArray("events");
+        foreach (var row in page.Rows) EventJson.Write(writer, row, projection);
+        writer.WriteEndArray();
+        writer.WriteNumber("count", total);
+        writer.WriteNumber("totalEvents", total);
+        if (page.Next is null) writer.WriteNull("next_cursor");
+        else writer.WriteString("next_cursor", page.Next.Encode());
+        writer.WriteEndObject();
+    }
+}
+
+/// <summary>
+/// Streams an export: one keyset-paginated query per chunk, each chunk written and flushed to the
+/// client before the next is read, so memory holds one chunk whatever the result size, and a slow
+/// reader slows the queries down (the response pipe applies back-pressure) instead of filling memory.
+/// </summary>
+public sealed class EventExportResult(EventQueries queries, Guid project, EventSearch search, long total, int chunkSize) : IResult
+{
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        var cancellationToken = httpContext.RequestAborted;
+        var body = httpContext.Response.BodyWriter;
+        httpContext.Response.ContentType = "application/json; charset=utf-8";
+        await using var writer = new Utf8JsonWriter(body);
+        writer.WriteStartObject();
+        writer.WriteStartArray("events");
+
+        var remaining = search.Limit;
+        var after = search.After;
+        var offset = search.Offset;
+        while (remaining > 0)
+        {
+            var page = await queries.PageAsync(project, search, after, Math.Min(chunkSize, remaining), offset, cancellationToken);
+            foreach (var row in page.Rows) EventJson.Write(writer, row, search.Projection);
+            remaining -= page.Rows.Count;
+            writer.Flush();
+            await body.FlushAsync(cancellationToken);
+            if (page.Next is null) break;
+            after = page.Next;
+            offset = 0;
+        }
+
+        writer.WriteEndArray();
+        writer.WriteNumber("totalEvents", total);
+        writer.WriteNumber("count", total);
+        writer.WriteEndObject();
+    }
+}

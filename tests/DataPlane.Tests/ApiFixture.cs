@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using HoneyHive.DataPlane.Api.Apis;
+using HoneyHive.DataPlane.Api.Queries;
+using HoneyHive.Platform.Analytics;
+using HoneyHive.Platform.Analytics.Chdb;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace HoneyHive.DataPlane.Tests;
+
+/// <summary>
+/// The process's one chDB connection over an empty folder under HH_TEST_DATA, migrated and seeded
+/// with events for three projects, and the query routes on a TestServer.
+/// </summary>
+public sealed class ApiFixture : IAsyncLifetime
+{
+    public const int ExportRows = 50_000;
+    public const int ExportChunk = 2_000;
+
+    private WebApplication? app;
+
+    public ChdbAnalyticsStore Store { get; private set; } = null!;
+
+    /// <summary>The real store, counting the queries the routes issue (the export test reads it).</summary>
+    public CountingStore Counting { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var dataPath = Path.Combine(TestServers.DataDirectory, "chdb");
+        if (Directory.Exists(dataPath)) Directory.Delete(dataPath, recursive: true);
+        Store = new ChdbAnalyticsStore(new ChdbOptions { LibraryPath = TestServers.ChdbLibrary, DataPath = dataPath }, NullLogger<ChdbAnalyticsStore>.Instance);
+        await new ClickHouseMigrator(Store, NullLogger<ClickHouseMigrator>.Instance).MigrateAsync(CancellationToken.None);
+        await SeedData.InsertAsync(Store);
+        Counting = new CountingStore(Store);
+
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
+        builder.WebHost.UseTestServer();
+        builder.Logging.ClearProviders();
+        builder.Configuration["Queries:ExportChunkSize"] = ExportChunk.ToString(CultureInfo.InvariantCulture);
+        builder.Services.AddSingleton<IAnalyticsStore>(Counting);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddAuthentication(TestAuthHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, TestAuthHandler>(TestAuthHandler.SchemeName, null);
+        builder.Services.AddAuthorization();
+        builder.AddDataPlaneQueries();
+        app = builder.Build();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapEventsApi();
+        app.MapSessionsApi();
+        await app.StartAsync();
+    }
+
+    public HttpClient Client(string? key)
+    {
+        var client = app!.GetTestClient();
+        if (key is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (app is not null) await app.DisposeAsync();
+        Store.Dispose();
+    }
+
+    public static StringContent Json(object body) => new(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
+}
+
+[CollectionDefinition(Name)]
+public sealed class ApiCollection : ICollectionFixture<ApiFixture>
+{
+    public const string Name = "api";
+}
+
+/// <summary>Delegates to the real store and counts queries, so a test can see how far a streaming route has read.</summary>
+public sealed class CountingStore(IAnalyticsStore inner) : IAnalyticsStore
+{
+    private int queries;
+
+    public int Queries => Volatile.Read(ref queries);
+
+    public string Backend => inner.Backend;
+
+    public Task ExecuteAsync(string sql, IReadOnlyDictionary<string, object?>? parameters, CancellationToken cancellationToken) =>
+        inner.ExecuteAsync(sql, parameters, cancellationToken);
+
+    public Task<IReadOnlyList<JsonElement>> QueryAsync(string sql, IReadOnlyDictionary<string, object?>? parameters, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref queries);
+        return inner.QueryAsync(sql, parameters, cancellationToken);
+    }
+
+    public Task InsertJsonEachRowAsync(string table, ReadOnlyMemory<byte> rows, CancellationToken cancellationToken) =>
+        inner.InsertJsonEachRowAsync(table, rows, cancellationToken);
+
+    public Task InsertAsync(string table, string format, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        inner.InsertAsync(table, format, data, cancellationToken);
+}

@@ -1,0 +1,47 @@
+using System.Text.Encodings.Web;
+using HoneyHive.ServiceDefaults.Auth;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace HoneyHive.DataPlane.Tests;
+
+/// <summary>
+/// Stands in for the API-key handler (its dpdb lookup is tested with the auth code): a bearer token
+/// names a test tenant, and the principal is built by the production ApiKeyIdentity.ToPrincipal,
+/// so the routes see exactly the claims a real key gives.
+/// </summary>
+public sealed class TestAuthHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "Test";
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.Ordinal)) return Task.FromResult(AuthenticateResult.NoResult());
+        var tenant = Tenants.ByKey(header["Bearer ".Length..]);
+        return Task.FromResult(tenant is null
+            ? AuthenticateResult.Fail("unknown key")
+            : AuthenticateResult.Success(new AuthenticationTicket(tenant.ToPrincipal(SchemeName), SchemeName)));
+    }
+}
+
+public static class Tenants
+{
+    public static readonly ApiKeyIdentity A = Identity("11111111-1111-4111-8111-111111111111", "project-a");
+    public static readonly ApiKeyIdentity B = Identity("22222222-2222-4222-8222-222222222222", "project-b");
+    public static readonly ApiKeyIdentity C = Identity("33333333-3333-4333-8333-333333333333", "project-c");
+
+    public static ApiKeyIdentity? ByKey(string key) => key switch
+    {
+        "key-a" => A,
+        "key-b" => B,
+        "key-c" => C,
+        _ => null,
+    };
+
+    private static ApiKeyIdentity Identity(string project, string name) => new(
+        Guid.NewGuid(), Guid.Parse(project), Guid.Parse("99999999-9999-4999-8999-999999999999"),
+        Guid.Parse("88888888-8888-4888-8888-888888888888"), name, ["ingest", "read"]);
+}
