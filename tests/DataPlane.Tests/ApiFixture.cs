@@ -1,3 +1,4 @@
+using HoneyHive.Platform.Tests;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
