@@ -63,8 +63,9 @@ public sealed class EventWriter(EventStore store, ComputedFields computed)
 
         var storedVersions = await store.MaxVersionsAsync(projectId, rows.Select(r => r.EventId).ToList(), cancellationToken);
         var fresh = rows.Where(r => !storedVersions.TryGetValue(r.EventId, out var version) || version < r.Version).ToList();
-        await store.InsertAsync(fresh, cancellationToken);
-        var inserted = fresh.Count;
+        var freshChildren = fresh.Where(r => !r.IsSession).ToList();
+        await store.InsertAsync(freshChildren, cancellationToken);
+        var inserted = freshChildren.Count;
 
         // A session that arrived after its children: hand its experiment keys and source down to them.
         foreach (var session in arrivedSessions.Where(SessionRollup.HasInheritable))
@@ -77,7 +78,10 @@ public sealed class EventWriter(EventStore store, ComputedFields computed)
             inserted += updated.Count;
         }
 
-        inserted += await RollUpAsync(projectId, sessions, bases, autoCreate, rows, cancellationToken);
+        // The session's own row goes in the same INSERT as its roll-up (one block, atomic), so no reader
+        // ever sees the session without its roll-ups.
+        var freshSessions = fresh.Where(r => r.IsSession).ToList();
+        inserted += await RollUpAsync(projectId, sessions, bases, autoCreate, rows, freshSessions, cancellationToken);
         return inserted;
     }
 
@@ -87,11 +91,12 @@ public sealed class EventWriter(EventStore store, ComputedFields computed)
         Dictionary<string, EventRow> bases,
         HashSet<string> autoCreate,
         List<EventRow> rows,
+        List<EventRow> sessionRows,
         CancellationToken cancellationToken)
     {
         var versions = await store.SessionVersionsAsync(projectId, sessions, cancellationToken);
         var aggregates = await store.AggregatesAsync(projectId, sessions, cancellationToken);
-        var rollups = new List<EventRow>();
+        var rollups = new List<EventRow>(sessionRows);
         foreach (var sessionId in sessions)
         {
             versions.TryGetValue(sessionId, out var latest);
