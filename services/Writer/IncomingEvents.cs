@@ -40,7 +40,7 @@ public static class IncomingEvents
         }
         catch (JsonException ex)
         {
-            return new(message, [], null, $"unreadable: {ex.Message}");
+            return new(message, [], null, ex.Message);
         }
     }
 }

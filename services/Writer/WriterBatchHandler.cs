@@ -28,7 +28,7 @@ public sealed class WriterBatchHandler(
         if (unreadable.Count > 0)
         {
             // Retrying cannot fix a message that does not parse: keep it for a human, write the rest.
-            var key = await deadLetters.WriteAsync(unreadable.Select(p => p.Message).ToList(), "unreadable: " + unreadable[0].Error, cancellationToken);
+            var key = await deadLetters.WriteAsync(unreadable.Select(p => p.Message).ToList(), "unreadable message: " + unreadable[0].Error, cancellationToken);
             metrics.DeadLettered(unreadable.Count);
             status.DeadLettered();
             logger.LogError("{Count} unreadable messages dead-lettered to {Key}: {Error}", unreadable.Count, key, unreadable[0].Error);
