@@ -29,6 +29,7 @@ public static class WriterModule
             MaxBatchSize = options.MaxBatchSize,
             MaxWait = options.MaxWait,
             AckWait = options.AckWait,
+            StartWithNewMessages = options.StartWithNewMessages,
         });
         builder.Services.AddHealthChecks().AddCheck<WriterHealthCheck>(WriterHealthCheck.Name);
         return builder;

@@ -13,6 +13,13 @@ public sealed class WriterOptions
     /// </summary>
     public string ConsumerName { get; set; } = AppIds.Writer;
 
+    /// <summary>
+    /// A consumer created for the first time starts at new messages instead of the log's history. For
+    /// hosts that must not replay a shared server's backlog (the e2e tests' Hosts); off in production,
+    /// where a new Writer must write everything the log still holds.
+    /// </summary>
+    public bool StartWithNewMessages { get; set; }
+
     /// <summary>Subject filter of the subscription.</summary>
     public string Topic { get; set; } = "events.>";
 
