@@ -77,10 +77,11 @@ public sealed class FailureTests(ChdbFixture chdb)
         await using var writer = await WriterHarness.StartAsync(chdb);
         var events = Session(writer, 10);
         var publisher = writer.Services.GetRequiredService<IEventPublisher>();
-        // Two message ids: the message log's duplicate window cannot catch it, the Writer must.
-        await publisher.PublishAsync(writer.Message(events, "first-delivery"), CancellationToken.None);
+        // Two message ids: the message log's duplicate window cannot catch it, the Writer must. (The ids
+        // are unique per run: the window spans the stream, and an id from an earlier run would be dropped.)
+        await publisher.PublishAsync(writer.Message(events, writer.Topic + "-first"), CancellationToken.None);
         await writer.WaitForAsync(r => r.Count == 10, "the first delivery");
-        await publisher.PublishAsync(writer.Message(events, "second-delivery"), CancellationToken.None);
+        await publisher.PublishAsync(writer.Message(events, writer.Topic + "-second"), CancellationToken.None);
         await writer.PublishAsync(writer.Event(events[0].SessionId, "tool", T0, T0 + 1, eventId: "marker"));
 
         var rows = await writer.WaitForAsync(r => r.Any(x => x.EventId == "marker"), "the marker behind the redelivery");
@@ -96,7 +97,7 @@ public sealed class FailureTests(ChdbFixture chdb)
     {
         await using var writer = await WriterHarness.StartAsync(chdb);
         var publisher = writer.Services.GetRequiredService<IEventPublisher>();
-        await publisher.PublishAsync(new OutgoingMessage(writer.Topic, "garbage", "not json"u8.ToArray()), CancellationToken.None);
+        await publisher.PublishAsync(new OutgoingMessage(writer.Topic, writer.Topic + "-garbage", "not json"u8.ToArray()), CancellationToken.None);
         var events = Session(writer, 3);
         await writer.PublishAsync(events);
         await writer.WaitForAsync(r => r.Count == 3, "the readable events");
