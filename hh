@@ -9,6 +9,7 @@
 #   ./hh logs [svc]     tail .data/logs/<svc>.log (nats, redis, postgres, host, build)
 #   ./hh test           fresh servers on the test ports, `dotnet test HoneyHive.sln`, stop them
 #   ./hh bench <name>   the same servers (data under .data/bench), then bench/Bench <name>
+#   ./hh dlq list|replay  the Writer's dead letters in .data/objects; replay re-inserts them
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -32,7 +33,7 @@ die() { printf 'hh: %s\n' "$*" >&2; exit 1; }
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
 usage() {
-  sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -705,6 +706,25 @@ cmd_bench() {
   dotnet run -c Release --project "$ROOT/bench/Bench" -- "$@"
 }
 
+# Dead letters of the Writer. With the Host running, replay hands the messages back to NATS for its
+# Writer (chDB lets one process own .data/clickhouse); otherwise it inserts them itself.
+cmd_dlq() {
+  [ $# -ge 1 ] || die "Usage: ./hh dlq list | ./hh dlq replay"
+  use_instance up
+  load_saved_ports
+  ensure_chdb
+  local extra=()
+  if [ "$1" = replay ] && running_pid host >/dev/null; then extra=(--publish); fi
+  (
+    cd "$ROOT"
+    export ConnectionStrings__nats="nats://127.0.0.1:$NATS_PORT"
+    export ClickHouse__ChdbLibrary="$CHDB_LIB"
+    export ClickHouse__DataPath="$DATA/clickhouse"
+    export ObjectStore__Path="$DATA/objects"
+    dotnet run -c Release --project "$ROOT/services/Writer" -- dlq "$@" "${extra[@]}"
+  )
+}
+
 main() {
   [ $# -ge 1 ] || usage
   local cmd=$1; shift
@@ -715,8 +735,9 @@ main() {
     logs) cmd_logs "$@" ;;
     test) cmd_test "$@" ;;
     bench) cmd_bench "$@" ;;
+    dlq) cmd_dlq "$@" ;;
     -h|--help|help) usage ;;
-    *) die "Unknown command '$cmd'; use up, down, status, logs, test or bench." ;;
+    *) die "Unknown command '$cmd'; use up, down, status, logs, test, bench or dlq." ;;
   esac
 }
 

@@ -1,4 +1,7 @@
 using HoneyHive.Writer;
+using HoneyHive.Writer.DeadLetters;
+
+if (args is ["dlq", ..]) return await DeadLetterCommand.RunAsync(args[1..]);
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -7,4 +10,5 @@ builder.AddWriter();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapWriter();
-app.Run();
+await app.RunAsync();
+return 0;

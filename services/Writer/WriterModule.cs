@@ -1,8 +1,11 @@
 using HoneyHive.Contracts;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Hosting;
+using HoneyHive.Platform.Messaging;
+using HoneyHive.Writer.DeadLetters;
+using HoneyHive.Writer.Enrichment;
+using HoneyHive.Writer.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Polly;
+using Polly.Retry;
 
 namespace HoneyHive.Writer;
 
@@ -11,14 +14,77 @@ public static class WriterModule
 {
     public const string AppId = AppIds.Writer;
 
+    /// <summary>DI key of the retry pipeline around analytics-store writes.</summary>
+    public const string RetryPipelineKey = "writer-retry";
+
+    /// <summary>
+    /// The Writer's services and its batch subscription (keys under <c>Writer:</c>, see <see cref="WriterOptions"/>;
+    /// prices under <c>Writer:Prices:&lt;project&gt;:&lt;model&gt;</c>).
+    /// </summary>
     public static IHostApplicationBuilder AddWriter(this IHostApplicationBuilder builder)
     {
+        var options = builder.AddWriterCore();
+        builder.AddBatchSubscription<WriterBatchHandler>(options.ConsumerName, options.Topic, s => s with
+        {
+            MaxBatchSize = options.MaxBatchSize,
+            MaxWait = options.MaxWait,
+            AckWait = options.AckWait,
+            StartWithNewMessages = options.StartWithNewMessages,
+        });
+        builder.Services.AddHealthChecks().AddCheck<WriterHealthCheck>(WriterHealthCheck.Name);
         return builder;
+    }
+
+    /// <summary>Everything but the subscription: the writer, its retry pipeline and the dead-letter store (also used by <c>dlq</c>).</summary>
+    public static WriterOptions AddWriterCore(this IHostApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(WriterOptions.Section).Get<WriterOptions>() ?? new WriterOptions();
+        var services = builder.Services;
+        services.TryAddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<ModelPrices>();
+        services.TryAddSingleton<ComputedFields>();
+        services.TryAddSingleton<EventStore>();
+        services.TryAddSingleton<EventWriter>();
+        services.TryAddSingleton<DeadLetterStore>();
+        services.TryAddSingleton<DeadLetterReplayer>();
+        services.TryAddSingleton<WriterMetrics>();
+        services.TryAddSingleton<WriterStatus>();
+        services.TryAddKeyedSingleton(RetryPipelineKey, (sp, _) => BuildRetry(
+            sp.GetRequiredService<WriterOptions>(),
+            sp.GetRequiredService<WriterMetrics>(),
+            sp.GetRequiredService<WriterStatus>(),
+            sp.GetRequiredService<ILogger<WriterBatchHandler>>()));
+        return options;
     }
 
     public static RouteGroupBuilder MapWriter(this IEndpointRouteBuilder app)
     {
+        // Nothing to serve: the subscription endpoints (Dapr mode) are mapped by MapDefaultEndpoints.
         var group = app.MapGroup("");
         return group;
     }
+
+    private static ResiliencePipeline BuildRetry(WriterOptions options, WriterMetrics metrics, WriterStatus status, ILogger logger) =>
+        new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
+            {
+                // Every failure of the store is worth a retry: the write is idempotent (see EventWriter).
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException),
+                MaxRetryAttempts = options.MaxRetryAttempts,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = options.RetryDelay,
+                MaxDelay = options.MaxRetryDelay,
+                OnRetry = args =>
+                {
+                    metrics.Retry();
+                    status.Retry();
+                    logger.LogWarning(args.Outcome.Exception, "Writing events failed (attempt {Attempt}); retrying in {Delay}",
+                        args.AttemptNumber + 1, args.RetryDelay);
+                    return default;
+                },
+            })
+            .Build();
 }

@@ -74,6 +74,9 @@ public class HostProcess : IAsyncLifetime
         env["ClickHouse__DataPath"] = Path.Combine(WorkingDirectory, ".data", "clickhouse");
         env["ObjectStore__Path"] = Path.Combine(WorkingDirectory, ".data", "objects");
         env["State__KeyPrefix"] = $"hh-e2e-{id}:";
+        // Several Hosts share one NATS server here; each has its own chDB, so each needs its own cursor.
+        env["Writer__ConsumerName"] = $"cp-writer-e2e-{id}";
+        env["Writer__StartWithNewMessages"] = "true";
         env["Kestrel__Endpoints__DataPlaneApi__Url"] = DataPlaneApi.ToString().TrimEnd('/');
         env["Kestrel__Endpoints__ControlPlaneApi__Url"] = ControlPlaneApi.ToString().TrimEnd('/');
         env["Kestrel__Endpoints__OtlpHttp__Url"] = OtlpHttp.ToString().TrimEnd('/');

@@ -42,6 +42,12 @@ public sealed record BatchSubscription(string Name, string Topic, Type HandlerTy
     /// <summary>Longest delay between redeliveries.</summary>
     public TimeSpan MaxRetryBackoff { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Where the durable consumer starts when it is first created: every stored message (false, the
+    /// default) or only messages published afterwards (a consumer that must not replay the log's history).
+    /// </summary>
+    public bool StartWithNewMessages { get; init; }
+
     /// <summary>Redelivery delay after a failed delivery: exponential in the delivery count, capped.</summary>
     public TimeSpan BackoffFor(int deliveryCount)
     {

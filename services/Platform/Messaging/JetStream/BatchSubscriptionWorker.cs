@@ -68,7 +68,7 @@ public sealed class BatchSubscriptionWorker(
         // (process crash, ack timeout) still comes back once, and is dead-lettered without being handled.
         MaxDeliver = subscription.MaxDeliver + 1,
         FilterSubject = subscription.Topic,
-        DeliverPolicy = ConsumerConfigDeliverPolicy.All,
+        DeliverPolicy = subscription.StartWithNewMessages ? ConsumerConfigDeliverPolicy.New : ConsumerConfigDeliverPolicy.All,
         MaxAckPending = Math.Max(1000, subscription.MaxBatchSize * 2),
         MaxBatch = 0,
     };

@@ -1,0 +1,121 @@
+using HoneyHive.Contracts.Events;
+using HoneyHive.Writer.Enrichment;
+using HoneyHive.Writer.Storage;
+
+namespace HoneyHive.Writer;
+
+/// <summary>
+/// Enriches a batch of events and writes it to <c>events</c>. Idempotent, so a retry or a redelivered
+/// batch adds no visible duplicate:
+/// <list type="bullet">
+/// <item>an event revision already stored (same or higher version) is not inserted again, which also
+/// keeps the materialized views' sums from counting it twice;</item>
+/// <item>session roll-ups are recomputed from the stored children (latest revision each) on every batch
+/// that touches the session and written as a new, higher version of the session row.</item>
+/// </list>
+/// Reads take the highest version per event (<c>LIMIT 1 BY event_id</c> or argMax), so the newest
+/// revision wins without FINAL even before ReplacingMergeTree merges.
+/// </summary>
+public sealed class EventWriter(EventStore store, ComputedFields computed)
+{
+    /// <summary>Rows inserted by the last call (events and derived session rows), for metrics.</summary>
+    public async Task<int> WriteAsync(IReadOnlyList<EventRecord> events, CancellationToken cancellationToken)
+    {
+        var inserted = 0;
+        foreach (var project in events.GroupBy(e => e.ProjectId, StringComparer.Ordinal))
+        {
+            inserted += await WriteProjectAsync(project.Key, project.ToList(), cancellationToken);
+        }
+
+        return inserted;
+    }
+
+    private async Task<int> WriteProjectAsync(string projectId, List<EventRecord> events, CancellationToken cancellationToken)
+    {
+        foreach (var record in events) computed.Apply(record);
+
+        // The same event twice in a batch (a retried request, an update right after the create): the highest revision.
+        var rows = events
+            .Select(EventRow.From)
+            .GroupBy(r => r.EventId, StringComparer.Ordinal)
+            .Select(g => g.MaxBy(r => r.Version)!)
+            .ToList();
+        var autoCreate = events.Where(e => e.SessionAutoCreate && e.EventType != "session").Select(e => e.SessionId).ToHashSet(StringComparer.Ordinal);
+        var sessions = rows.Select(r => r.SessionId).Distinct(StringComparer.Ordinal).ToList();
+
+        // Session bases: the stored client row, replaced by a newer one from this batch.
+        var bases = await store.SessionBasesAsync(projectId, sessions, cancellationToken);
+        var arrivedSessions = new List<EventRow>();
+        foreach (var session in rows.Where(r => r.IsSession))
+        {
+            if (!bases.TryGetValue(session.SessionId, out var stored) || stored.Version <= session.Version)
+            {
+                // Also on a redelivery: a crash after the insert but before the hand-down must not leave children behind.
+                arrivedSessions.Add(session);
+                bases[session.SessionId] = session;
+            }
+        }
+
+        foreach (var child in rows.Where(r => !r.IsSession))
+        {
+            if (bases.TryGetValue(child.SessionId, out var session)) SessionRollup.Inherit(child, session);
+        }
+
+        var storedVersions = await store.MaxVersionsAsync(projectId, rows.Select(r => r.EventId).ToList(), cancellationToken);
+        var fresh = rows.Where(r => !storedVersions.TryGetValue(r.EventId, out var version) || version < r.Version).ToList();
+        var freshChildren = fresh.Where(r => !r.IsSession).ToList();
+        await store.InsertAsync(freshChildren, cancellationToken);
+        var inserted = freshChildren.Count;
+
+        // A session that arrived after its children: hand its experiment keys and source down to them.
+        foreach (var session in arrivedSessions.Where(SessionRollup.HasInheritable))
+        {
+            var keys = SessionRollup.InheritedKeys.Where(session.Metadata.ContainsKey).ToList();
+            var children = await store.ChildrenMissingAsync(projectId, session.SessionId, keys, cancellationToken);
+            var updated = children.Where(c => SessionRollup.Inherit(c, session)).ToList();
+            foreach (var child in updated) child.Version++;
+            await store.InsertAsync(updated, cancellationToken);
+            inserted += updated.Count;
+        }
+
+        // The session's own row goes in the same INSERT as its roll-up (one block, atomic), so no reader
+        // ever sees the session without its roll-ups.
+        var freshSessions = fresh.Where(r => r.IsSession).ToList();
+        inserted += await RollUpAsync(projectId, sessions, bases, autoCreate, rows, freshSessions, cancellationToken);
+        return inserted;
+    }
+
+    private async Task<int> RollUpAsync(
+        string projectId,
+        List<string> sessions,
+        Dictionary<string, EventRow> bases,
+        HashSet<string> autoCreate,
+        List<EventRow> rows,
+        List<EventRow> sessionRows,
+        CancellationToken cancellationToken)
+    {
+        var versions = await store.SessionVersionsAsync(projectId, sessions, cancellationToken);
+        var aggregates = await store.AggregatesAsync(projectId, sessions, cancellationToken);
+        var rollups = new List<EventRow>(sessionRows);
+        foreach (var sessionId in sessions)
+        {
+            versions.TryGetValue(sessionId, out var latest);
+            if (!bases.TryGetValue(sessionId, out var session))
+            {
+                // No session event yet: create one only when asked to (or when an earlier batch did);
+                // otherwise the children wait, linkable by session_id, until it arrives.
+                var alreadyCreated = latest is > 0 and < EventRow.ClientVersionUnit;
+                if (!autoCreate.Contains(sessionId) && !alreadyCreated) continue;
+                var child = rows.First(r => r.SessionId == sessionId);
+                session = SessionRollup.AutoCreated(child);
+            }
+
+            aggregates.TryGetValue(sessionId, out var children);
+            var version = Math.Max(latest, session.Version) + 1;
+            rollups.Add(SessionRollup.Apply(session, children, version));
+        }
+
+        await store.InsertAsync(rollups, cancellationToken);
+        return rollups.Count;
+    }
+}

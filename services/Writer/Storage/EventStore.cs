@@ -1,0 +1,169 @@
+using System.Text.Json;
+using HoneyHive.Platform.Analytics;
+
+namespace HoneyHive.Writer.Storage;
+
+/// <summary>Per-session children aggregates, over the latest revision of each non-session event.</summary>
+public sealed record SessionAggregate(
+    string SessionId,
+    long NumEvents,
+    long NumModelEvents,
+    bool HasFeedback,
+    double PromptTokens,
+    double CompletionTokens,
+    double TotalTokens,
+    double Cost,
+    double StartMs,
+    double EndMs,
+    Dictionary<string, string> FinalOutputs,
+    string? LastError,
+    List<string> TopLevelChildren);
+
+/// <summary>
+/// The Writer's reads and writes on <c>events</c>. Every read takes the latest revision of an event
+/// with <c>ORDER BY version DESC LIMIT 1 BY event_id</c> inside one project and a few sessions (the
+/// sorting key's prefix), never FINAL: it is exact before merges and touches only those granules.
+/// Query APIs read the same way (or argMax(..., version)).
+/// </summary>
+public sealed class EventStore(IAnalyticsStore store)
+{
+    public const string Table = "events";
+
+    public Task InsertAsync(IReadOnlyCollection<EventRow> rows, CancellationToken cancellationToken) =>
+        rows.Count == 0 ? Task.CompletedTask : store.InsertJsonEachRowAsync(Table, RowJson.ToJsonEachRow(rows), cancellationToken);
+
+    /// <summary>Highest stored version of each of the given events (absent when never stored).</summary>
+    public async Task<Dictionary<string, ulong>> MaxVersionsAsync(string projectId, IReadOnlyCollection<string> eventIds, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, ulong>(StringComparer.Ordinal);
+        if (eventIds.Count == 0) return result;
+        var rows = await store.QueryAsync(
+            "SELECT event_id, max(version) AS v FROM events WHERE project_id = {project:String} AND event_id IN {ids:Array(String)} GROUP BY event_id",
+            new Dictionary<string, object?> { ["project"] = projectId, ["ids"] = eventIds.ToArray() },
+            cancellationToken);
+        foreach (var row in rows) result[row.GetProperty("event_id").GetString()!] = ReadUInt64(row.GetProperty("v"));
+        return result;
+    }
+
+    /// <summary>Highest stored version of the session rows of each session (client rows, roll-ups or auto-created).</summary>
+    public async Task<Dictionary<string, ulong>> SessionVersionsAsync(string projectId, IReadOnlyCollection<string> sessionIds, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, ulong>(StringComparer.Ordinal);
+        if (sessionIds.Count == 0) return result;
+        var rows = await store.QueryAsync(
+            """
+            SELECT session_id, max(version) AS v FROM events
+            WHERE project_id = {project:String} AND session_id IN {sessions:Array(String)} AND event_type = 'session'
+            GROUP BY session_id
+            """,
+            new Dictionary<string, object?> { ["project"] = projectId, ["sessions"] = sessionIds.ToArray() },
+            cancellationToken);
+        foreach (var row in rows) result[row.GetProperty("session_id").GetString()!] = ReadUInt64(row.GetProperty("v"));
+        return result;
+    }
+
+    /// <summary>
+    /// The latest client-written session row of each session: the base a roll-up is computed on, so the
+    /// derived fields never feed back into the next roll-up.
+    /// </summary>
+    public async Task<Dictionary<string, EventRow>> SessionBasesAsync(string projectId, IReadOnlyCollection<string> sessionIds, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, EventRow>(StringComparer.Ordinal);
+        if (sessionIds.Count == 0) return result;
+        var rows = await store.QueryAsync(
+            """
+            SELECT * EXCEPT (inserted_at) FROM events
+            WHERE project_id = {project:String} AND session_id IN {sessions:Array(String)} AND event_type = 'session'
+              AND version >= {unit:UInt64} AND version % {unit:UInt64} = 0
+            ORDER BY version DESC LIMIT 1 BY session_id
+            """,
+            new Dictionary<string, object?> { ["project"] = projectId, ["sessions"] = sessionIds.ToArray(), ["unit"] = EventRow.ClientVersionUnit },
+            cancellationToken);
+        foreach (var element in rows)
+        {
+            var row = RowJson.Read(element);
+            if (row.IsDeleted == 0) result[row.SessionId] = row;
+        }
+
+        return result;
+    }
+
+    /// <summary>Latest revisions of a session's non-session events that lack any of the given metadata keys or a source.</summary>
+    public async Task<List<EventRow>> ChildrenMissingAsync(string projectId, string sessionId, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        var rows = await store.QueryAsync(
+            """
+            SELECT * EXCEPT (inserted_at) FROM
+            (
+                SELECT * FROM events
+                WHERE project_id = {project:String} AND session_id = {session:String} AND event_type != 'session'
+                ORDER BY version DESC LIMIT 1 BY event_id
+            )
+            WHERE is_deleted = 0 AND (source IN ('', 'unknown') OR NOT hasAll(mapKeys(metadata), {keys:Array(String)}))
+            """,
+            new Dictionary<string, object?> { ["project"] = projectId, ["session"] = sessionId, ["keys"] = keys.ToArray() },
+            cancellationToken);
+        return rows.Select(RowJson.Read).ToList();
+    }
+
+    /// <summary>Roll-up inputs per session, computed in ClickHouse: sums, counts, min and max are order-independent.</summary>
+    public async Task<Dictionary<string, SessionAggregate>> AggregatesAsync(string projectId, IReadOnlyCollection<string> sessionIds, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, SessionAggregate>(StringComparer.Ordinal);
+        if (sessionIds.Count == 0) return result;
+        var rows = await store.QueryAsync(
+            """
+            SELECT
+                session_id,
+                count() AS num_events,
+                countIf(event_type = 'model') AS num_model_events,
+                max(length(mapKeys(feedback)) > 0) AS has_feedback,
+                sumIf(JSONExtractFloat(metadata['prompt_tokens']), event_type = 'model') AS prompt_tokens,
+                sumIf(JSONExtractFloat(metadata['completion_tokens']), event_type = 'model') AS completion_tokens,
+                sumIf(JSONExtractFloat(metadata['total_tokens']), event_type = 'model') AS total_tokens,
+                sum(JSONExtractFloat(metadata['cost'])) AS cost,
+                toUnixTimestamp64Micro(min(start_time)) AS start_us,
+                toUnixTimestamp64Micro(max(end_time)) AS end_us,
+                argMaxIf(outputs, end_time, length(mapKeys(outputs)) > 0) AS final_outputs,
+                argMaxIf(error, end_time, ifNull(error, '') != '') AS last_error,
+                groupUniqArrayIf(event_id, parent_id IN ('', session_id)) AS top_level
+            FROM
+            (
+                SELECT * FROM events
+                WHERE project_id = {project:String} AND session_id IN {sessions:Array(String)} AND event_type != 'session'
+                ORDER BY version DESC LIMIT 1 BY session_id, event_id
+            )
+            WHERE is_deleted = 0
+            GROUP BY session_id
+            """,
+            new Dictionary<string, object?> { ["project"] = projectId, ["sessions"] = sessionIds.ToArray() },
+            cancellationToken);
+        foreach (var row in rows)
+        {
+            var error = row.GetProperty("last_error");
+            var aggregate = new SessionAggregate(
+                row.GetProperty("session_id").GetString()!,
+                (long)ReadUInt64(row.GetProperty("num_events")),
+                (long)ReadUInt64(row.GetProperty("num_model_events")),
+                ReadUInt64(row.GetProperty("has_feedback")) != 0,
+                row.GetProperty("prompt_tokens").GetDouble(),
+                row.GetProperty("completion_tokens").GetDouble(),
+                row.GetProperty("total_tokens").GetDouble(),
+                row.GetProperty("cost").GetDouble(),
+                ReadUInt64(row.GetProperty("start_us")) / 1000d,
+                ReadUInt64(row.GetProperty("end_us")) / 1000d,
+                row.GetProperty("final_outputs").Deserialize<Dictionary<string, string>>() ?? [],
+                error.ValueKind == JsonValueKind.String && error.GetString() is { Length: > 0 } text ? text : null,
+                row.GetProperty("top_level").Deserialize<List<string>>() ?? []);
+            result[aggregate.SessionId] = aggregate;
+        }
+
+        return result;
+    }
+
+    /// <summary>ClickHouse writes 64-bit integers as JSON strings by default; accept both.</summary>
+    private static ulong ReadUInt64(JsonElement value) =>
+        value.ValueKind == JsonValueKind.String
+            ? ulong.Parse(value.GetString()!, System.Globalization.CultureInfo.InvariantCulture)
+            : value.ValueKind == JsonValueKind.True ? 1 : value.ValueKind == JsonValueKind.False ? 0 : value.GetUInt64();
+}

@@ -1,0 +1,46 @@
+using HoneyHive.Contracts;
+
+namespace HoneyHive.Writer;
+
+/// <summary>Settings of the Writer (configuration section <c>Writer</c>).</summary>
+public sealed class WriterOptions
+{
+    public const string Section = "Writer";
+
+    /// <summary>
+    /// Durable consumer name. One name = one shared cursor: several Writer replicas with the same name
+    /// split the stream; a Host with its own name (tests start several against one NATS) gets every message.
+    /// </summary>
+    public string ConsumerName { get; set; } = AppIds.Writer;
+
+    /// <summary>
+    /// A consumer created for the first time starts at new messages instead of the log's history. For
+    /// hosts that must not replay a shared server's backlog (the e2e tests' Hosts); off in production,
+    /// where a new Writer must write everything the log still holds.
+    /// </summary>
+    public bool StartWithNewMessages { get; set; }
+
+    /// <summary>Subject filter of the subscription.</summary>
+    public string Topic { get; set; } = "events.>";
+
+    /// <summary>Messages per batch (each carries up to ~100 events, see EventBatchPublisher).</summary>
+    public int MaxBatchSize { get; set; } = 1000;
+
+    /// <summary>Longest wait to fill a batch.</summary>
+    public TimeSpan MaxWait { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Time JetStream waits for an ack; the worker extends it while a batch is retried.</summary>
+    public TimeSpan AckWait { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Retries of a failed write before the batch is dead-lettered.</summary>
+    public int MaxRetryAttempts { get; set; } = 8;
+
+    /// <summary>First retry delay; doubles with each attempt, with jitter.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Longest delay between retries.</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Object-store prefix of dead letters.</summary>
+    public string DeadLetterPrefix { get; set; } = "deadletters/events/";
+}
