@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json.Nodes;
+using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Trace;
+
+namespace HoneyHive.EndToEnd.Tests;
+
+/// <summary>The whole pipeline in one process: OTLP in, Writer, chDB, the DP query API out.</summary>
+public sealed class PipelineTests(HostProcess host) : IClassFixture<HostProcess>
+{
+    [Fact]
+    public async Task A_trace_exported_over_OTLP_comes_back_as_a_session_tree_with_roll_ups()
+    {
+        using var source = new ActivitySource("e2e-pipeline");
+        string sessionId;
+        using (var provider = Sdk.CreateTracerProviderBuilder()
+                   .AddSource(source.Name)
+                   .AddOtlpExporter(o =>
+                   {
+                       o.Protocol = OtlpExportProtocol.HttpProtobuf;
+                       o.Endpoint = new Uri(host.OtlpHttp, "/v1/traces");
+                       o.Headers = $"Authorization=Bearer {host.ApiKey}";
+                       o.ExportProcessorType = ExportProcessorType.Simple;
+                   })
+                   .Build())
+        {
+            using (var root = source.StartActivity("support_agent"))
+            {
+                root!.SetTag("honeyhive_event_type", "chain");
+                root.SetTag("honeyhive.session_auto_create", true);
+                sessionId = new Guid(Convert.FromHexString(root.TraceId.ToHexString()), bigEndian: true).ToString();
+                using var llm = source.StartActivity("chat gpt-4o-mini", ActivityKind.Client);
+                llm!.SetTag("gen_ai.operation.name", "chat");
+                llm.SetTag("gen_ai.request.model", "gpt-4o-mini");
+                llm.SetTag("gen_ai.usage.input_tokens", 100);
+                llm.SetTag("gen_ai.usage.output_tokens", 20);
+                llm.SetTag("gen_ai.output.messages", """[{"role":"assistant","parts":[{"type":"text","content":"Done."}]}]""");
+            }
+            Assert.True(provider.ForceFlush(30_000));
+        }
+
+        using var api = host.Client(host.DataPlaneApi, host.ApiKey);
+        JsonObject? session = null;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            using var response = await api.GetAsync(new Uri($"/v1/sessions/{sessionId}", UriKind.Relative));
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                session = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+                if (Descendants(session).Count() >= 2 && session["metadata"]?["num_events"] is not null) break;
+            }
+            await Task.Delay(500);
+        }
+
+        Assert.NotNull(session);
+        Assert.Equal(sessionId, session["event_id"]!.GetValue<string>());
+        var chain = Assert.Single(Descendants(session), e => e["event_type"]!.GetValue<string>() == "chain");
+        var model = Assert.Single(chain["children"]!.AsArray().OfType<JsonObject>());
+        Assert.Equal("model", model["event_type"]!.GetValue<string>());
+        Assert.Equal("Done.", model["outputs"]!["content"]!.GetValue<string>());
+        Assert.Equal(120, session["metadata"]!["total_tokens"]!.GetValue<double>());
+        Assert.True(session["metadata"]!["cost"]!.GetValue<double>() > 0);
+
+        // Another project's key never sees it.
+        using var stranger = host.Client(host.DataPlaneApi, "hh_not-a-real-key-at-all-000000000000");
+        using var refused = await stranger.GetAsync(new Uri($"/v1/sessions/{sessionId}", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+    }
+
+    private static IEnumerable<JsonObject> Descendants(JsonObject node) =>
+        node["children"]?.AsArray().OfType<JsonObject>().SelectMany(c => Descendants(c).Prepend(c)) ?? [];
+}
