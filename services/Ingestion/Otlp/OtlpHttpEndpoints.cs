@@ -1,4 +1,4 @@
-using System.Buffers;
+using CommunityToolkit.HighPerformance.Buffers;
 using System.IO.Compression;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -59,12 +59,13 @@ public static class OtlpHttpEndpoints
             return;
         }
 
-        var body = await ReadBodyAsync(context, json, limits);
+        using var body = await ReadBodyAsync(context, json, limits);
         if (body is null) return;
         ExportTraceServiceRequest request;
         try
         {
-            request = json ? OtlpJson.ParseRequest(body.Value.Span) : ExportTraceServiceRequest.Parser.ParseFrom(body.Value.Span);
+            // Parsing copies what it keeps, so the pooled body can go back right after.
+            request = json ? OtlpJson.ParseRequest(body.WrittenSpan) : ExportTraceServiceRequest.Parser.ParseFrom(body.WrittenSpan);
         }
         catch (Exception ex) when (ex is InvalidProtocolBufferException or FormatException)
         {
@@ -86,7 +87,7 @@ public static class OtlpHttpEndpoints
     }
 
     /// <summary>Reads the (possibly gzip) body up to the limit; answers 400/413/415 itself and returns null when it did.</summary>
-    private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpContext context, bool json, IngestLimits limits)
+    private static async Task<ArrayPoolBufferWriter<byte>?> ReadBodyAsync(HttpContext context, bool json, IngestLimits limits)
     {
         var encoding = context.Request.Headers.ContentEncoding.ToString().Trim().ToLowerInvariant();
         if (encoding is not ("" or "identity" or "gzip"))
@@ -111,7 +112,8 @@ public static class OtlpHttpEndpoints
         await using var source = encoding == "gzip"
             ? new GZipStream(context.Request.Body, CompressionMode.Decompress, leaveOpen: true)
             : context.Request.Body;
-        var buffer = new ArrayBufferWriter<byte>(declared is > 0 and < 1 << 20 ? (int)declared.Value : 64 * 1024);
+        var buffer = new ArrayPoolBufferWriter<byte>(declared is > 0 and < 1 << 20 ? (int)declared.Value : 64 * 1024);
+        var complete = false;
         try
         {
             while (true)
@@ -127,6 +129,8 @@ public static class OtlpHttpEndpoints
                     return null;
                 }
             }
+            complete = true;
+            return buffer;
         }
         catch (InvalidDataException ex)
         {
@@ -138,7 +142,10 @@ public static class OtlpHttpEndpoints
             await TooLargeAsync(context, json, limits);
             return null;
         }
-        return buffer.WrittenMemory;
+        finally
+        {
+            if (!complete) buffer.Dispose();
+        }
     }
 
     private static Task TooLargeAsync(HttpContext context, bool json, IngestLimits limits) =>

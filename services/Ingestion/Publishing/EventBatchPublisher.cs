@@ -1,4 +1,4 @@
-using System.Buffers;
+using CommunityToolkit.HighPerformance.Buffers;
 using System.Security.Cryptography;
 using System.Text.Json;
 using HoneyHive.Contracts;
@@ -21,9 +21,12 @@ public sealed class EventBatchPublisher(IEventPublisher publisher, TimeProvider 
     /// <summary>Serialized events per message, below NATS's default 1 MiB max_payload with room for the envelope.</summary>
     public int MaxMessageBytes { get; init; } = 900 * 1024;
 
-    public Task PublishAsync(string projectId, IReadOnlyList<EventRecord> events, CancellationToken cancellationToken)
+    public async Task PublishAsync(string projectId, IReadOnlyList<EventRecord> events, CancellationToken cancellationToken)
     {
-        if (events.Count == 0) return Task.CompletedTask;
+        if (events.Count == 0) return;
+        // Messages are ~100-900 KB: pooled buffers keep them off the large-object heap, whose
+        // collections (gen 2) otherwise stall every request under load.
+        var buffers = new List<ArrayPoolBufferWriter<byte>>();
         var messages = new List<OutgoingMessage>();
         var chunk = new List<byte[]>();
         long bytes = 0;
@@ -33,20 +36,27 @@ public sealed class EventBatchPublisher(IEventPublisher publisher, TimeProvider 
             var json = JsonSerializer.SerializeToUtf8Bytes(record, EventJson.Default.EventRecord);
             if (chunk.Count > 0 && bytes + json.Length > MaxMessageBytes)
             {
-                messages.Add(Envelope(projectId, chunk));
+                messages.Add(Envelope(projectId, chunk, buffers));
                 chunk = [];
                 bytes = 0;
             }
             chunk.Add(json);
             bytes += json.Length + 1;
         }
-        messages.Add(Envelope(projectId, chunk));
-        return publisher.PublishBatchAsync(messages, cancellationToken);
+        try
+        {
+            messages.Add(Envelope(projectId, chunk, buffers));
+            await publisher.PublishBatchAsync(messages, cancellationToken);
+        }
+        finally
+        {
+            foreach (var buffer in buffers) buffer.Dispose();
+        }
     }
 
-    private OutgoingMessage Envelope(string projectId, List<byte[]> events)
+    private OutgoingMessage Envelope(string projectId, List<byte[]> events, List<ArrayPoolBufferWriter<byte>> buffers)
     {
-        var data = new ArrayBufferWriter<byte>(events.Sum(e => e.Length + 1) + 128);
+        using var data = new ArrayPoolBufferWriter<byte>(events.Sum(e => e.Length + 1) + 128);
         using (var writer = new Utf8JsonWriter(data))
         {
             writer.WriteStartObject();
@@ -59,7 +69,8 @@ public sealed class EventBatchPublisher(IEventPublisher publisher, TimeProvider 
 
         // The id covers the data only (not the envelope's time), so a retried request hashes the same.
         var id = Convert.ToHexStringLower(SHA256.HashData(data.WrittenSpan));
-        var envelope = new ArrayBufferWriter<byte>(data.WrittenCount + 256);
+        var envelope = new ArrayPoolBufferWriter<byte>(data.WrittenCount + 256);
+        buffers.Add(envelope);
         using (var writer = new Utf8JsonWriter(envelope))
         {
             writer.WriteStartObject();
