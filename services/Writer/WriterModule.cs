@@ -24,6 +24,7 @@ public static class WriterModule
     public static IHostApplicationBuilder AddWriter(this IHostApplicationBuilder builder)
     {
         var options = builder.AddWriterCore();
+        if (!options.ConsumeEvents) return builder;
         builder.AddBatchSubscription<WriterBatchHandler>(options.ConsumerName, options.Topic, s => s with
         {
             MaxBatchSize = options.MaxBatchSize,

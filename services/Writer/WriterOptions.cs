@@ -14,6 +14,12 @@ public sealed class WriterOptions
     public string ConsumerName { get; set; } = AppIds.Writer;
 
     /// <summary>
+    /// Whether this host consumes events at all. Off only to measure ingestion alone (`bench ingest`):
+    /// the message log keeps what is published until a Writer runs.
+    /// </summary>
+    public bool ConsumeEvents { get; set; } = true;
+
+    /// <summary>
     /// A consumer created for the first time starts at new messages instead of the log's history. For
     /// hosts that must not replay a shared server's backlog (the e2e tests' Hosts); off in production,
     /// where a new Writer must write everything the log still holds.

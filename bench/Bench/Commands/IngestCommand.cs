@@ -25,7 +25,9 @@ public static class IngestCommand
         BenchEnvironment.EnsureSet(BenchEnvironment.NatsUrlVariable, BenchEnvironment.ChdbLibraryVariable, BenchEnvironment.DataDirectoryVariable, "HH_TEST_PG", "HH_TEST_REDIS");
         var startedAt = DateTimeOffset.UtcNow;
         Console.WriteLine($"# load average {ResultFile.LoadAverage() ?? "unknown"} on {Environment.ProcessorCount} cores");
-        await using var host = await HostLauncher.StartAsync(null, ct);
+        // Ingestion alone: the Writer stays off, so its inserts do not compete for the two cores
+        // (`bench e2e` measures the whole pipeline).
+        await using var host = await HostLauncher.StartAsync(new Dictionary<string, string> { ["Writer__ConsumeEvents"] = "false" }, ct);
         Console.WriteLine($"# host pid {host.ProcessId} ready; warming up");
 
         var results = new List<Measurement>();
