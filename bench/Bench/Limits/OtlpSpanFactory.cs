@@ -37,6 +37,8 @@ public sealed class OtlpSpanFactory(int seed)
     {
         var traceId = RandomBytes(16);
         var rootSpanId = RandomBytes(8);
+        // One session per trace, as an instrumented app sends it.
+        var sessionId = Guid.NewGuid().ToString();
         var scopeSpans = new ScopeSpans
         {
             Scope = new InstrumentationScope { Name = "opentelemetry.instrumentation.openai", Version = "0.40.2" },
@@ -44,7 +46,7 @@ public sealed class OtlpSpanFactory(int seed)
         var start = (ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000UL;
         for (var i = 0; i < spanCount; i++)
         {
-            scopeSpans.Spans.Add(CreateSpan(traceId, i == 0 ? ByteString.Empty : rootSpanId, i == 0 ? rootSpanId : RandomBytes(8), start + (ulong)i * 1_000_000UL));
+            scopeSpans.Spans.Add(CreateSpan(traceId, i == 0 ? ByteString.Empty : rootSpanId, i == 0 ? rootSpanId : RandomBytes(8), start + (ulong)i * 1_000_000UL, sessionId));
         }
 
         var resourceSpans = new ResourceSpans
@@ -66,7 +68,7 @@ public sealed class OtlpSpanFactory(int seed)
         return new ExportTraceServiceRequest { ResourceSpans = { resourceSpans } };
     }
 
-    private Span CreateSpan(ByteString traceId, ByteString parentId, ByteString spanId, ulong startNanos)
+    private Span CreateSpan(ByteString traceId, ByteString parentId, ByteString spanId, ulong startNanos, string sessionId)
     {
         var pick = _random.Next(Models.Length);
         var inputTokens = _random.Next(200, 4000);
@@ -110,7 +112,7 @@ public sealed class OtlpSpanFactory(int seed)
                 },
                 Str("gen_ai.input.messages", input),
                 Str("gen_ai.output.messages", output),
-                Str("honeyhive.session_id", Guid.NewGuid().ToString()),
+                Str("honeyhive.session_id", sessionId),
                 Str("honeyhive.project", "support-assistant"),
             },
         };

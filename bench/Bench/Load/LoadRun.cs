@@ -27,6 +27,8 @@ public static class LoadRun
         {
             var template = new OtlpSpanFactory(seed: 1000 + worker).CreateRequest(spansPerRequest);
             var spans = template.ResourceSpans.SelectMany(r => r.ScopeSpans).SelectMany(s => s.Spans).ToList();
+            // Each request is a new trace and a new session of SpansPerRequest spans.
+            var sessionAttributes = spans.SelectMany(s => s.Attributes).Where(a => a.Key == "honeyhive.session_id").ToList();
             var random = new Random(worker);
             var traceBytes = new byte[16];
             var spanBytes = new byte[8];
@@ -44,6 +46,8 @@ public static class LoadRun
 
                 random.NextBytes(traceBytes);
                 var traceId = ByteString.CopyFrom(traceBytes);
+                var sessionId = new Guid(traceBytes).ToString();
+                foreach (var attribute in sessionAttributes) attribute.Value.StringValue = sessionId;
                 foreach (var span in spans)
                 {
                     random.NextBytes(spanBytes);
