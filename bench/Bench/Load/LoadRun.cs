@@ -55,14 +55,21 @@ public static class LoadRun
                     span.SpanId = ByteString.CopyFrom(spanBytes);
                 }
 
-                var started = sw.Elapsed;
-                var result = await sender.SendAsync(template, ct);
-                latency.Record(sw.Elapsed - started);
-                if (result.Accepted) Interlocked.Add(ref accepted, result.AcceptedSpans);
-                else
+                // As OTLP exporters do: a refused request is sent again, unchanged, after Retry-After;
+                // the server's deduplication makes a retry of a request it did store harmless.
+                for (var attempt = 0; attempt < 10 && !ct.IsCancellationRequested; attempt++)
                 {
+                    var started = sw.Elapsed;
+                    var result = await sender.SendAsync(template, ct);
+                    latency.Record(sw.Elapsed - started);
+                    if (result.Accepted)
+                    {
+                        Interlocked.Add(ref accepted, result.AcceptedSpans);
+                        break;
+                    }
                     Interlocked.Increment(ref refused);
-                    if (result.RetryAfter is { } retry) await Task.Delay(retry < TimeSpan.FromSeconds(2) ? retry : TimeSpan.FromSeconds(2), ct);
+                    var retry = result.RetryAfter ?? TimeSpan.FromSeconds(1);
+                    await Task.Delay(retry < TimeSpan.FromSeconds(2) ? retry : TimeSpan.FromSeconds(2), ct);
                 }
             }
         }

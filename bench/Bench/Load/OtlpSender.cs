@@ -32,7 +32,16 @@ public sealed class HttpProtobufSender(Uri endpoint, string apiKey) : IOtlpSende
         content.Headers.ContentType = new MediaTypeHeaderValue("application/x-protobuf");
         using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint, "/v1/traces")) { Content = content };
         message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
-        using var response = await client.SendAsync(message, ct);
+        HttpResponseMessage response;
+        try
+        {
+            response = await client.SendAsync(message, ct);
+        }
+        catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !ct.IsCancellationRequested))
+        {
+            return new SendResult(false, 0, TimeSpan.FromSeconds(1), ex.Message);
+        }
+        using var _ = response;
         var body = await response.Content.ReadAsByteArrayAsync(ct);
         if (response.StatusCode == HttpStatusCode.OK)
         {
@@ -66,7 +75,7 @@ public sealed class GrpcSender(Uri endpoint, string apiKey) : IOtlpSender
             var answer = await new TraceService.TraceServiceClient(channel).ExportAsync(request, headers, cancellationToken: ct);
             return new SendResult(true, HttpProtobufSender.SpanCount(request) - (answer.PartialSuccess?.RejectedSpans ?? 0), null, null);
         }
-        catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.ResourceExhausted)
+        catch (RpcException ex) when (ex.StatusCode is not (StatusCode.Unauthenticated or StatusCode.PermissionDenied or StatusCode.InvalidArgument))
         {
             return new SendResult(false, 0, TimeSpan.FromSeconds(1), ex.StatusCode.ToString());
         }
