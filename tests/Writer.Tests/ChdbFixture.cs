@@ -1,3 +1,4 @@
+using HoneyHive.Platform.Tests;
 using HoneyHive.Platform.Analytics;
 using HoneyHive.Platform.Analytics.Chdb;
 using Microsoft.Extensions.Logging.Abstractions;

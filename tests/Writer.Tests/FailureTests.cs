@@ -1,3 +1,4 @@
+using HoneyHive.Platform.Tests.Messaging;
 using HoneyHive.Contracts.Events;
 using HoneyHive.Platform.Messaging;
 using HoneyHive.Platform.Objects;

@@ -1,3 +1,5 @@
+using HoneyHive.Platform.Tests;
+using HoneyHive.Platform.Tests.Messaging;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using HoneyHive.Contracts;

@@ -3,7 +3,7 @@ namespace HoneyHive.Platform.Tests.Messaging;
 /// <summary>Bounded waits: poll a condition until it holds or the limit passes, then fail with a message.</summary>
 public static class Eventually
 {
-    public static readonly TimeSpan DefaultLimit = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DefaultLimit = TimeSpan.FromSeconds(60);
 
     public static async Task<T> ValueAsync<T>(Func<Task<T>> probe, Func<T, bool> done, string what, TimeSpan? limit = null)
     {
