@@ -61,7 +61,7 @@ public sealed class EventWriter(EventStore store, ComputedFields computed)
             if (bases.TryGetValue(child.SessionId, out var session)) SessionRollup.Inherit(child, session);
         }
 
-        var storedVersions = await store.MaxVersionsAsync(projectId, rows.Select(r => r.EventId).ToList(), cancellationToken);
+        var storedVersions = await store.MaxVersionsAsync(projectId, sessions, rows.Select(r => r.EventId).ToList(), cancellationToken);
         var fresh = rows.Where(r => !storedVersions.TryGetValue(r.EventId, out var version) || version < r.Version).ToList();
         var freshChildren = fresh.Where(r => !r.IsSession).ToList();
         await store.InsertAsync(freshChildren, cancellationToken);

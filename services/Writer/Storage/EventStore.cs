@@ -33,13 +33,20 @@ public sealed class EventStore(IAnalyticsStore store)
         rows.Count == 0 ? Task.CompletedTask : store.InsertJsonEachRowAsync(Table, RowJson.ToJsonEachRow(rows), cancellationToken);
 
     /// <summary>Highest stored version of each of the given events (absent when never stored).</summary>
-    public async Task<Dictionary<string, ulong>> MaxVersionsAsync(string projectId, IReadOnlyCollection<string> eventIds, CancellationToken cancellationToken)
+    public async Task<Dictionary<string, ulong>> MaxVersionsAsync(
+        string projectId, IReadOnlyCollection<string> sessionIds, IReadOnlyCollection<string> eventIds, CancellationToken cancellationToken)
     {
         var result = new Dictionary<string, ulong>(StringComparer.Ordinal);
         if (eventIds.Count == 0) return result;
+        // The sessions narrow the read to their ranges of the primary key (project_id, session_id,
+        // event_id); event ids alone would make every batch scan the project's whole history.
         var rows = await store.QueryAsync(
-            "SELECT event_id, max(version) AS v FROM events WHERE project_id = {project:String} AND event_id IN {ids:Array(String)} GROUP BY event_id",
-            new Dictionary<string, object?> { ["project"] = projectId, ["ids"] = eventIds.ToArray() },
+            """
+            SELECT event_id, max(version) AS v FROM events
+            WHERE project_id = {project:String} AND session_id IN {sessions:Array(String)} AND event_id IN {ids:Array(String)}
+            GROUP BY event_id
+            """,
+            new Dictionary<string, object?> { ["project"] = projectId, ["sessions"] = sessionIds.ToArray(), ["ids"] = eventIds.ToArray() },
             cancellationToken);
         foreach (var row in rows) result[row.GetProperty("event_id").GetString()!] = ReadUInt64(row.GetProperty("v"));
         return result;
