@@ -19,7 +19,7 @@ public sealed class JetStreamMessagingTests
             .ToList();
 
         await harness.Publisher.PublishAsync(messages[0], CancellationToken.None);
-        await harness.Publisher.PublishBatchAsync(messages.Skip(1).ToList(), CancellationToken.None);
+        await harness.Publisher.PublishBatchAsync(messages.GetRange(1, messages.Count - 1), CancellationToken.None);
 
         await Eventually.TrueAsync(() => handler.Handled.Count >= 3, "three handled messages");
         var info = await Eventually.ValueAsync(
