@@ -19,9 +19,7 @@ public static class ControlPlaneApiModule
     public static IHostApplicationBuilder AddControlPlaneApi(this IHostApplicationBuilder builder)
     {
         builder.AddPostgres(Database);
-        builder.Services.AddSingleton(sp => new Bootstrapper(
-            sp.GetRequiredKeyedService<Npgsql.NpgsqlDataSource>(Database),
-            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<Bootstrapper>>()));
+        builder.Services.AddSingleton<Bootstrapper>();
         builder.Services.AddHostedService<ControlPlaneDatabaseInitializer>();
         return builder;
     }

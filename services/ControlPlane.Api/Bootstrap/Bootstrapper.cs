@@ -3,6 +3,7 @@ using System.Text.Json;
 using Dapper;
 using HoneyHive.ControlPlane.Api.Identity;
 using HoneyHive.Platform.Security;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -12,7 +13,7 @@ namespace HoneyHive.ControlPlane.Api.Bootstrap;
 /// First start: creates the admin user, an org, a workspace, a project and a project API key, and
 /// writes them to bootstrap.json (mode 0600). Later starts find the org and create nothing.
 /// </summary>
-public sealed class Bootstrapper(NpgsqlDataSource cpdb, ILogger<Bootstrapper> logger)
+public sealed class Bootstrapper([FromKeyedServices(ControlPlaneApiModule.Database)] NpgsqlDataSource cpdb, ILogger<Bootstrapper> logger)
 {
     private const long BootstrapLockKey = 0x4848_424F_4F54; // "HHBOOT"
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };

@@ -19,10 +19,8 @@ public sealed class IngestAuthenticator(ApiKeyDirectory directory)
 {
     public async Task<IngestAuthResult> AuthenticateAsync(string? authorization, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(authorization) || !authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-            return IngestAuthResult.Missing;
-        var key = authorization["Bearer ".Length..].Trim();
-        if (key.Length is 0 or > 512) return IngestAuthResult.Unknown;
+        if (!BearerToken.TryRead(authorization, out var key)) return IngestAuthResult.Missing;
+        if (!BearerToken.IsPlausible(key)) return IngestAuthResult.Unknown;
 
         var identity = await directory.FindAsync(key, cancellationToken);
         if (identity is null) return IngestAuthResult.Unknown;

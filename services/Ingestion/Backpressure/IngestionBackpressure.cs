@@ -20,6 +20,8 @@ public sealed class IngestionBackpressure(
     BackpressureOptions options,
     ILogger<IngestionBackpressure> logger) : BackgroundService
 {
+    // Resolved once: Current is read on every request. Null in Dapr mode (no NATS connection of ours).
+    private readonly INatsConnection? connection = services.GetService<INatsConnection>();
     private volatile int backlogOverLimit;
     private long lastBacklog;
 
@@ -29,7 +31,6 @@ public sealed class IngestionBackpressure(
     {
         get
         {
-            var connection = services.GetService<INatsConnection>();
             if (connection is not null && connection.ConnectionState != NatsConnectionState.Open)
                 return new BackpressureState(false, true, options.RetryAfter, "The message log is unreachable.");
             if (backlogOverLimit == 1)

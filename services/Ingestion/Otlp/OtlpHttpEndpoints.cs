@@ -109,9 +109,9 @@ public static class OtlpHttpEndpoints
             feature.MaxRequestBodySize = limits.MaxBodyBytes;
         }
 
-        await using var source = encoding == "gzip"
-            ? new GZipStream(context.Request.Body, CompressionMode.Decompress, leaveOpen: true)
-            : context.Request.Body;
+        // Only the decompressor is ours to dispose; the request body belongs to the server.
+        await using var gzip = encoding == "gzip" ? new GZipStream(context.Request.Body, CompressionMode.Decompress, leaveOpen: true) : null;
+        var source = gzip ?? context.Request.Body;
         var buffer = new ArrayPoolBufferWriter<byte>(declared is > 0 and < 1 << 20 ? (int)declared.Value : 64 * 1024);
         var complete = false;
         try

@@ -17,17 +17,14 @@ public sealed class ApiKeyAuthenticationHandler(
     ApiKeyDirectory directory) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
-    private const int MaxKeyLength = 512;
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
         if (string.IsNullOrEmpty(header)) return AuthenticateResult.NoResult();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        if (!BearerToken.TryRead(header, out var key))
             return AuthenticateResult.Fail("The Authorization header must be 'Bearer <project API key>'.");
-
-        var key = header["Bearer ".Length..].Trim();
-        if (key.Length is 0 or > MaxKeyLength) return AuthenticateResult.Fail("The API key is empty or too long.");
+        if (!BearerToken.IsPlausible(key)) return AuthenticateResult.Fail("The API key is empty or too long.");
 
         var identity = await directory.FindAsync(key, Context.RequestAborted);
         return identity is null
