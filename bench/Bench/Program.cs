@@ -7,6 +7,7 @@ var commands = new Dictionary<string, Func<string[], CancellationToken, Task<int
     ["limits"] = LimitsCommand.RunAsync,
     ["ingest"] = IngestCommand.RunAsync,
     ["e2e"] = E2eCommand.RunAsync,
+    ["writer"] = WriterCommand.RunAsync,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var command))

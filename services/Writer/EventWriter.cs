@@ -1,4 +1,3 @@
-using HoneyHive.Contracts.Events;
 using HoneyHive.Writer.Enrichment;
 using HoneyHive.Writer.Storage;
 
@@ -13,13 +12,14 @@ namespace HoneyHive.Writer;
 /// <item>session roll-ups are recomputed from the stored children (latest revision each) on every batch
 /// that touches the session and written as a new, higher version of the session row.</item>
 /// </list>
+/// Inputs and outputs above a size go to the object store first (<see cref="LargePayloads"/>).
 /// Reads take the highest version per event (<c>LIMIT 1 BY event_id</c> or argMax), so the newest
 /// revision wins without FINAL even before ReplacingMergeTree merges.
 /// </summary>
-public sealed class EventWriter(EventStore store, ComputedFields computed)
+public sealed class EventWriter(EventStore store, ComputedFields computed, LargePayloads payloads)
 {
     /// <summary>Rows inserted by the last call (events and derived session rows), for metrics.</summary>
-    public async Task<int> WriteAsync(IReadOnlyList<EventRecord> events, CancellationToken cancellationToken)
+    public async Task<int> WriteAsync(IReadOnlyList<EventRow> events, CancellationToken cancellationToken)
     {
         var inserted = 0;
         foreach (var project in events.GroupBy(e => e.ProjectId, StringComparer.Ordinal))
@@ -30,17 +30,17 @@ public sealed class EventWriter(EventStore store, ComputedFields computed)
         return inserted;
     }
 
-    private async Task<int> WriteProjectAsync(string projectId, List<EventRecord> events, CancellationToken cancellationToken)
+    private async Task<int> WriteProjectAsync(string projectId, List<EventRow> events, CancellationToken cancellationToken)
     {
-        foreach (var record in events) computed.Apply(record);
+        // Enrichment is idempotent (it only fills what is missing), so a retry may pass the same rows again.
+        foreach (var row in events) computed.Apply(row);
 
         // The same event twice in a batch (a retried request, an update right after the create): the highest revision.
         var rows = events
-            .Select(EventRow.From)
             .GroupBy(r => r.EventId, StringComparer.Ordinal)
             .Select(g => g.MaxBy(r => r.Version)!)
             .ToList();
-        var autoCreate = events.Where(e => e.SessionAutoCreate && e.EventType != "session").Select(e => e.SessionId).ToHashSet(StringComparer.Ordinal);
+        var autoCreate = events.Where(e => e.SessionAutoCreate && !e.IsSession).Select(e => e.SessionId).ToHashSet(StringComparer.Ordinal);
         var sessions = rows.Select(r => r.SessionId).Distinct(StringComparer.Ordinal).ToList();
 
         // Session bases: the stored client row, replaced by a newer one from this batch.
@@ -64,6 +64,7 @@ public sealed class EventWriter(EventStore store, ComputedFields computed)
         var storedVersions = await store.MaxVersionsAsync(projectId, sessions, rows.Select(r => r.EventId).ToList(), cancellationToken);
         var fresh = rows.Where(r => !storedVersions.TryGetValue(r.EventId, out var version) || version < r.Version).ToList();
         var freshChildren = fresh.Where(r => !r.IsSession).ToList();
+        await payloads.OffloadAsync(freshChildren, cancellationToken);
         await store.InsertAsync(freshChildren, cancellationToken);
         var inserted = freshChildren.Count;
 
@@ -95,26 +96,36 @@ public sealed class EventWriter(EventStore store, ComputedFields computed)
         CancellationToken cancellationToken)
     {
         var versions = await store.SessionVersionsAsync(projectId, sessions, cancellationToken);
-        var aggregates = await store.AggregatesAsync(projectId, sessions, cancellationToken);
-        var rollups = new List<EventRow>(sessionRows);
+        var firstChild = new Dictionary<string, EventRow>(StringComparer.Ordinal);
+        foreach (var row in rows) firstChild.TryAdd(row.SessionId, row);
+        var sessionsToRollUp = new Dictionary<string, EventRow>(StringComparer.Ordinal);
         foreach (var sessionId in sessions)
         {
             versions.TryGetValue(sessionId, out var latest);
-            if (!bases.TryGetValue(sessionId, out var session))
+            if (bases.TryGetValue(sessionId, out var session))
             {
-                // No session event yet: create one only when asked to (or when an earlier batch did);
-                // otherwise the children wait, linkable by session_id, until it arrives.
-                var alreadyCreated = latest is > 0 and < EventRow.ClientVersionUnit;
-                if (!autoCreate.Contains(sessionId) && !alreadyCreated) continue;
-                var child = rows.First(r => r.SessionId == sessionId);
-                session = SessionRollup.AutoCreated(child);
+                sessionsToRollUp[sessionId] = session;
+                continue;
             }
 
+            // No session event yet: create one only when asked to (or when an earlier batch did);
+            // otherwise the children wait, linkable by session_id, until it arrives.
+            var alreadyCreated = latest is > 0 and < EventRow.ClientVersionUnit;
+            if (autoCreate.Contains(sessionId) || alreadyCreated) sessionsToRollUp[sessionId] = SessionRollup.AutoCreated(firstChild[sessionId]);
+        }
+
+        // Children are aggregated only for the sessions that get a roll-up row.
+        var aggregates = await store.AggregatesAsync(projectId, sessionsToRollUp.Keys, cancellationToken);
+        var rollups = new List<EventRow>(sessionRows);
+        foreach (var (sessionId, session) in sessionsToRollUp)
+        {
+            versions.TryGetValue(sessionId, out var latest);
             aggregates.TryGetValue(sessionId, out var children);
             var version = Math.Max(latest, session.Version) + 1;
             rollups.Add(SessionRollup.Apply(session, children, version));
         }
 
+        await payloads.OffloadAsync(rollups, cancellationToken);
         await store.InsertAsync(rollups, cancellationToken);
         return rollups.Count;
     }

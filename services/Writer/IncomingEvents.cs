@@ -1,20 +1,21 @@
 using System.Text.Json;
 using HoneyHive.Contracts.Events;
 using HoneyHive.Platform.Messaging;
+using HoneyHive.Writer.Storage;
 
 namespace HoneyHive.Writer;
 
-/// <summary>A message's events, or why they could not be read.</summary>
-public sealed record ParsedMessage(IncomingMessage Message, IReadOnlyList<EventRecord> Events, DateTimeOffset? PublishedAt, string? Error);
+/// <summary>A message's events as rows, or why they could not be read.</summary>
+public sealed record ParsedMessage(IncomingMessage Message, IReadOnlyList<EventRow> Events, DateTimeOffset? PublishedAt, string? Error);
 
 /// <summary>
 /// Reads what ingestion publishes (EventBatchPublisher): a CloudEvent whose <c>data</c> is an
-/// <see cref="EventBatch"/>. A message that does not parse is reported, not thrown: retrying cannot fix it.
+/// <see cref="EventBatch"/>, straight into <see cref="EventRow"/>s: bucket values keep their JSON text as
+/// it arrived, so no JSON tree is built per event. A message that does not parse is reported, not
+/// thrown: retrying cannot fix it.
 /// </summary>
 public static class IncomingEvents
 {
-    private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.General);
-
     public static ParsedMessage Parse(IncomingMessage message)
     {
         try
@@ -26,19 +27,22 @@ public static class IncomingEvents
             DateTimeOffset? time = root.TryGetProperty("time", out var t) && t.ValueKind == JsonValueKind.String && t.TryGetDateTimeOffset(out var parsed)
                 ? parsed
                 : null;
-            var batch = data.Deserialize<EventBatch>(Options);
-            if (batch?.Events is null) return new(message, [], time, "data is not an event batch");
-            foreach (var record in batch.Events)
+            if (data.ValueKind != JsonValueKind.Object || !data.TryGetProperty("events", out var events) || events.ValueKind != JsonValueKind.Array)
+                return new(message, [], time, "data is not an event batch");
+            // The batch's project is the API key's; an event never names another one.
+            var project = data.TryGetProperty("project_id", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString()! : "";
+            var rows = new List<EventRow>(events.GetArrayLength());
+            foreach (var element in events.EnumerateArray())
             {
-                // The batch's project is the API key's; an event never names another one.
-                if (string.IsNullOrEmpty(record.ProjectId)) record.ProjectId = batch.ProjectId;
-                if (string.IsNullOrEmpty(record.EventId) || string.IsNullOrEmpty(record.SessionId) || string.IsNullOrEmpty(record.EventType))
+                var row = EventRowReader.Read(element, project);
+                if (row.EventId.Length == 0 || row.SessionId.Length == 0 || row.EventType.Length == 0)
                     return new(message, [], time, "an event lacks event_id, session_id or event_type");
+                rows.Add(row);
             }
 
-            return new(message, batch.Events, time, null);
+            return new(message, rows, time, null);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or OverflowException)
         {
             return new(message, [], null, ex.Message);
         }

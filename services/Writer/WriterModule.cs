@@ -40,6 +40,8 @@ public static class WriterModule
     public static WriterOptions AddWriterCore(this IHostApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(WriterOptions.Section).Get<WriterOptions>() ?? new WriterOptions();
+        if (options.PreviewChars < 16 || options.LargePayloadBytes < options.PreviewChars * 2)
+            throw new InvalidOperationException("Writer:PreviewChars must be at least 16 and Writer:LargePayloadBytes at least twice Writer:PreviewChars.");
         var services = builder.Services;
         services.TryAddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
@@ -47,6 +49,7 @@ public static class WriterModule
         services.TryAddSingleton<ModelPrices>();
         services.TryAddSingleton<ComputedFields>();
         services.TryAddSingleton<EventStore>();
+        services.TryAddSingleton<LargePayloads>();
         services.TryAddSingleton<EventWriter>();
         services.TryAddSingleton<DeadLetterStore>();
         services.TryAddSingleton<DeadLetterReplayer>();

@@ -47,6 +47,15 @@ public sealed class WriterOptions
     /// <summary>Longest delay between retries.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// An inputs or outputs bucket larger than this (characters of its JSON text) goes to the object store;
+    /// the row keeps a preview and a reference, and reads return the whole value.
+    /// </summary>
+    public int LargePayloadBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Characters kept per key in the preview of a moved bucket.</summary>
+    public int PreviewChars { get; set; } = 512;
+
     /// <summary>Object-store prefix of dead letters.</summary>
     public string DeadLetterPrefix { get; set; } = "deadletters/events/";
 }

@@ -7,6 +7,7 @@ using HoneyHive.DataPlane.Api.Apis;
 using HoneyHive.DataPlane.Api.Queries;
 using HoneyHive.Platform.Analytics;
 using HoneyHive.Platform.Analytics.Chdb;
+using HoneyHive.Platform.Objects;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,6 +30,9 @@ public sealed class ApiFixture : IAsyncLifetime
 
     public ChdbAnalyticsStore Store { get; private set; } = null!;
 
+    /// <summary>The object store the routes read moved payloads from.</summary>
+    public FileSystemObjectStore Objects { get; private set; } = null!;
+
     /// <summary>The real store, counting the queries the routes issue (the export test reads it).</summary>
     public CountingStore Counting { get; private set; } = null!;
 
@@ -40,12 +44,14 @@ public sealed class ApiFixture : IAsyncLifetime
         await new ClickHouseMigrator(Store, NullLogger<ClickHouseMigrator>.Instance).MigrateAsync(CancellationToken.None);
         await SeedData.InsertAsync(Store);
         Counting = new CountingStore(Store);
+        Objects = new FileSystemObjectStore(Path.Combine(TestServers.DataDirectory, "dp-objects"), NullLogger<FileSystemObjectStore>.Instance);
 
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
         builder.Configuration["Queries:ExportChunkSize"] = ExportChunk.ToString(CultureInfo.InvariantCulture);
         builder.Services.AddSingleton<IAnalyticsStore>(Counting);
+        builder.Services.AddSingleton<IObjectStore>(Objects);
         builder.Services.AddProblemDetails();
         builder.Services.AddAuthentication(TestAuthHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, TestAuthHandler>(TestAuthHandler.SchemeName, null);

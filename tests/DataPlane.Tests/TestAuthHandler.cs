@@ -33,11 +33,15 @@ public static class Tenants
     public static readonly ApiKeyIdentity B = Identity("22222222-2222-4222-8222-222222222222", "project-b");
     public static readonly ApiKeyIdentity C = Identity("33333333-3333-4333-8333-333333333333", "project-c");
 
+    /// <summary>Rows a test inserts itself (moved payloads); never counted by the seeded-data tests.</summary>
+    public static readonly ApiKeyIdentity D = Identity("44444444-4444-4444-8444-444444444444", "project-d");
+
     public static ApiKeyIdentity? ByKey(string key) => key switch
     {
         "key-a" => A,
         "key-b" => B,
         "key-c" => C,
+        "key-d" => D,
         _ => null,
     };
 

@@ -60,9 +60,9 @@ public static class EventsApi
     private static async Task<Results<Ok<JsonObject>, NotFound<ProblemDetails>>> GetAsync(
         [FromRoute(Name = "event_id")] string eventId, ClaimsPrincipal user, EventQueries queries, CancellationToken cancellationToken)
     {
-        var row = await queries.GetAsync(user.ProjectId(), eventId, cancellationToken);
-        return row is { } found
-            ? TypedResults.Ok(new JsonObject { ["event"] = EventJson.ToNode(found) })
+        var found = await queries.GetAsync(user.ProjectId(), eventId, cancellationToken);
+        return found is not null
+            ? TypedResults.Ok(new JsonObject { ["event"] = found })
             : TypedResults.NotFound(new ProblemDetails { Title = "Event not found", Status = StatusCodes.Status404NotFound });
     }
 

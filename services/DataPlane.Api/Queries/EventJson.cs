@@ -13,7 +13,9 @@ public static class EventJson
 {
     private static readonly string[] Buckets = ["config", "inputs", "outputs", "metadata", "metrics", "feedback", "user_properties"];
 
-    public static void Write(Utf8JsonWriter writer, JsonElement row, Projection? projection = null)
+    /// <param name="payloads">Buckets the Writer moved to the object store, by key (<see cref="PayloadResolver"/>):
+    /// written in place of their previews.</param>
+    public static void Write(Utf8JsonWriter writer, JsonElement row, Projection? projection = null, IReadOnlyDictionary<string, string>? payloads = null)
     {
         writer.WriteStartObject();
         WriteString(writer, row, "event_id", projection, always: true);
@@ -40,8 +42,14 @@ public static class EventJson
         foreach (var bucket in Buckets)
         {
             if (!Wants(projection, bucket) && projection?.Keys(bucket) is null) continue;
-            writer.WriteStartObject(bucket);
             var keys = Wants(projection, bucket) ? null : projection!.Keys(bucket);
+            if (payloads is not null && PayloadResolver.Reference(row, bucket) is { } reference && payloads.TryGetValue(reference.Key, out var whole))
+            {
+                WriteWhole(writer, bucket, whole, keys);
+                continue;
+            }
+
+            writer.WriteStartObject(bucket);
             foreach (var entry in row.GetProperty(bucket).EnumerateObject())
             {
                 if (keys is not null && !keys.Contains(entry.Name)) continue;
@@ -55,11 +63,25 @@ public static class EventJson
         writer.WriteEndObject();
     }
 
-    public static JsonObject ToNode(JsonElement row)
+    public static JsonObject ToNode(JsonElement row, IReadOnlyDictionary<string, string>? payloads = null, Projection? projection = null)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer)) Write(writer, row);
+        using (var writer = new Utf8JsonWriter(buffer)) Write(writer, row, projection, payloads);
         return JsonNode.Parse(buffer.WrittenSpan)!.AsObject();
+    }
+
+    /// <summary>A bucket from the full JSON object stored for it (keys filtered like the row's own).</summary>
+    private static void WriteWhole(Utf8JsonWriter writer, string bucket, string whole, IReadOnlySet<string>? keys)
+    {
+        using var document = JsonDocument.Parse(whole);
+        writer.WriteStartObject(bucket);
+        foreach (var entry in document.RootElement.EnumerateObject())
+        {
+            if (keys is not null && !keys.Contains(entry.Name)) continue;
+            entry.WriteTo(writer);
+        }
+
+        writer.WriteEndObject();
     }
 
     /// <summary>A bucket value is the JSON text the writer stored; anything unparsable is returned as a string, not dropped.</summary>

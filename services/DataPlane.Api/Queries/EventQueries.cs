@@ -1,14 +1,16 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using HoneyHive.Platform.Analytics;
 
 namespace HoneyHive.DataPlane.Api.Queries;
 
 /// <summary>A page of current events in sort order, with the cursor of the page after it (null on the last page).</summary>
-public sealed record EventPage(IReadOnlyList<JsonElement> Rows, Cursor? Next);
+/// <param name="Payloads">Moved inputs/outputs of these rows, by object key (see <see cref="PayloadResolver"/>).</param>
+public sealed record EventPage(IReadOnlyList<JsonElement> Rows, Cursor? Next, IReadOnlyDictionary<string, string>? Payloads = null);
 
 /// <summary>Reads events for one project: search pages, counts, single events.</summary>
-public sealed class EventQueries(IAnalyticsStore store)
+public sealed class EventQueries(IAnalyticsStore store, PayloadResolver payloads)
 {
     /// <summary>One page: <paramref name="limit"/> rows after <paramref name="after"/> (or from <paramref name="offset"/>).</summary>
     public async Task<EventPage> PageAsync(Guid project, EventSearch search, Cursor? after, int limit, int offset, CancellationToken cancellationToken)
@@ -35,9 +37,9 @@ public sealed class EventQueries(IAnalyticsStore store)
                   + string.Create(CultureInfo.InvariantCulture,
                       $"\nORDER BY {search.Sort.OrderBy}\nLIMIT 1 BY event_id\nLIMIT {limit + 1} OFFSET {offset}");
         var rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
-        if (rows.Count <= limit) return new EventPage(rows, null);
-        var page = rows.Take(limit).ToList();
-        return new EventPage(page, search.Sort.CursorOf(page[^1]));
+        var page = rows.Count <= limit ? rows : rows.Take(limit).ToList();
+        var loaded = await payloads.LoadAsync(page, project, cancellationToken);
+        return new EventPage(page, rows.Count <= limit ? null : search.Sort.CursorOf(page[^1]), loaded);
     }
 
     /// <summary>How many current events match, ignoring pagination.</summary>
@@ -50,11 +52,11 @@ public sealed class EventQueries(IAnalyticsStore store)
     }
 
     /// <summary>The current revision of one event of the project, or null (absent, deleted, or another project's).</summary>
-    public async Task<JsonElement?> GetAsync(Guid project, string eventId, CancellationToken cancellationToken)
+    public async Task<JsonObject?> GetAsync(Guid project, string eventId, CancellationToken cancellationToken)
     {
         var parameters = new QueryParameters(project);
         var sql = CurrentEvents.Select(CurrentEvents.Columns, new EventScope { EventId = eventId }, "1", parameters) + "\nLIMIT 1";
         var rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
-        return rows.Count == 0 ? null : rows[0];
+        return rows.Count == 0 ? null : EventJson.ToNode(rows[0], await payloads.LoadAsync(rows, project, cancellationToken));
     }
 }

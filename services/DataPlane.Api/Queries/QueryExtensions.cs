@@ -6,6 +6,7 @@ public static class QueryExtensions
     public static IHostApplicationBuilder AddDataPlaneQueries(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton(builder.Configuration.GetSection("Queries").Get<QueryOptions>() ?? new QueryOptions());
+        builder.Services.AddSingleton<PayloadResolver>();
         builder.Services.AddSingleton<EventQueries>();
         builder.Services.AddSingleton<SessionQueries>();
         builder.Services.AddSingleton<ChartQueries>();

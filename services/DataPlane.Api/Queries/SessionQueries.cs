@@ -6,7 +6,7 @@ using HoneyHive.Platform.Analytics;
 namespace HoneyHive.DataPlane.Api.Queries;
 
 /// <summary>Sessions: the trace tree, tombstoning, and the session list with exact per-session aggregates.</summary>
-public sealed class SessionQueries(IAnalyticsStore store, QueryOptions options)
+public sealed class SessionQueries(IAnalyticsStore store, QueryOptions options, PayloadResolver payloads)
 {
     /// <summary>
     /// A tombstone's version: one client version unit (2^32, the writer's EventRow.ClientVersionUnit)
@@ -44,13 +44,14 @@ public sealed class SessionQueries(IAnalyticsStore store, QueryOptions options)
                   + string.Create(CultureInfo.InvariantCulture, $"\nORDER BY start_ms, event_id\nLIMIT 1 BY event_id\nLIMIT {options.MaxTreeEvents}");
         var rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
         if (rows.Count == 0) return null;
+        var loaded = await payloads.LoadAsync(rows, project, cancellationToken);
 
         var nodes = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
         var order = new List<(string Id, string Parent, JsonObject Node)>(rows.Count);
         JsonObject? root = null;
         foreach (var row in rows)
         {
-            var node = EventJson.ToNode(row);
+            var node = EventJson.ToNode(row, loaded);
             node["children"] = new JsonArray();
             var id = row.GetProperty("event_id").GetString()!;
             nodes[id] = node;
@@ -109,7 +110,7 @@ public sealed class SessionQueries(IAnalyticsStore store, QueryOptions options)
         {
             Filters = [.. search.Filters, new EventFilter("event_type", "is", JsonSerializer.SerializeToElement("session"), "string")],
         };
-        var queries = new EventQueries(store);
+        var queries = new EventQueries(store, payloads);
         var page = await queries.PageAsync(project, sessionsOnly, search.After, search.Limit, search.Offset, cancellationToken);
         var total = await queries.CountAsync(project, sessionsOnly, cancellationToken);
         var ids = page.Rows.Select(r => r.GetProperty("session_id").GetString()!).Distinct(StringComparer.Ordinal).ToList();
@@ -125,13 +126,7 @@ public sealed class SessionQueries(IAnalyticsStore store, QueryOptions options)
         var sessions = new List<JsonObject>(page.Rows.Count);
         foreach (var row in page.Rows)
         {
-            var node = EventJson.ToNode(row);
-            if (search.Projection is not null)
-            {
-                var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-                using (var writer = new Utf8JsonWriter(buffer)) EventJson.Write(writer, row, search.Projection);
-                node = JsonNode.Parse(buffer.WrittenSpan)!.AsObject();
-            }
+            var node = EventJson.ToNode(row, page.Payloads, search.Projection);
 
             if (aggregates.TryGetValue(row.GetProperty("session_id").GetString()!, out var a))
             {

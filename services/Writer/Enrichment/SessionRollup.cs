@@ -54,8 +54,8 @@ public static class SessionRollup
         EventType = "session",
         EventName = AutoCreatedName,
         Source = child.Source,
-        StartTime = child.StartTime,
-        EndTime = child.EndTime,
+        StartMs = child.StartMs,
+        EndMs = child.EndMs,
         Metadata = InheritedKeys.Where(child.Metadata.ContainsKey).ToDictionary(k => k, k => child.Metadata[k]),
         Version = 0,
     };
@@ -80,8 +80,8 @@ public static class SessionRollup
         var end = Math.Max(session.EndMs, children.EndMs);
         // start_time is in the partition key (month): it may only move earlier within the month, or
         // the revisions land in different partitions. Reads take the latest version anyway.
-        row.StartTime = EventRow.FormatTime(start);
-        row.EndTime = EventRow.FormatTime(end);
+        row.StartMs = start;
+        row.EndMs = end;
         row.Duration = Math.Max(0, end - start);
         if (children.FinalOutputs.Count > 0) row.Outputs = new(children.FinalOutputs);
         if (string.IsNullOrEmpty(row.Error) && children.LastError is not null) row.Error = children.LastError;

@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Globalization;
+using HoneyHive.Bench.Limits;
+using HoneyHive.Bench.Report;
+using HoneyHive.Bench.Writer;
+using HoneyHive.Platform.Analytics;
+using HoneyHive.Platform.Analytics.Chdb;
+using HoneyHive.Platform.Messaging;
+using HoneyHive.Platform.Objects;
+using HoneyHive.Writer;
+using HoneyHive.Writer.Enrichment;
+using HoneyHive.Writer.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace HoneyHive.Bench.Commands;
+
+/// <summary>
+/// `bench writer`: the Writer's enrichment and writes alone (no NATS, no ingestion) against chDB in a
+/// throw-away folder, batch after batch into a growing table, with the time of every store call, and
+/// the plain chDB insert ceiling for the same kind of rows in the same run. Finds what limits `bench e2e`.
+/// </summary>
+public static class WriterCommand
+{
+    /// <summary>The messages as the batch handler reads them.</summary>
+    private static List<EventRow> Parse(IReadOnlyList<IncomingMessage> messages) =>
+        messages.Select(IncomingEvents.Parse).SelectMany(p => p.Error is null ? p.Events : throw new InvalidOperationException(p.Error)).ToList();
+
+    public static async Task<int> RunAsync(string[] args, CancellationToken ct)
+    {
+        BenchEnvironment.EnsureSet(BenchEnvironment.ChdbLibraryVariable, BenchEnvironment.DataDirectoryVariable);
+        var batches = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 8;
+        var sessionsPerBatch = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200;
+        var spansPerSession = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 100;
+        var startedAt = DateTimeOffset.UtcNow;
+        Console.WriteLine($"# load average {ResultFile.LoadAverage() ?? "unknown"} on {Environment.ProcessorCount} cores");
+        Console.WriteLine($"# {batches} batches of {sessionsPerBatch} sessions x {spansPerSession} spans");
+
+        var dataPath = Path.Combine(BenchEnvironment.DataDirectory, "writer-" + Guid.NewGuid().ToString("N")[..8]);
+        var results = new List<Measurement>();
+        double rate;
+        try
+        {
+            using var chdb = new ChdbAnalyticsStore(new ChdbOptions { LibraryPath = BenchEnvironment.ChdbLibrary, DataPath = dataPath }, NullLogger<ChdbAnalyticsStore>.Instance);
+            await new ClickHouseMigrator(chdb, NullLogger<ClickHouseMigrator>.Instance).MigrateAsync(ct);
+            var timed = new TimedAnalyticsStore(chdb);
+            var objects = new FileSystemObjectStore(Path.Combine(dataPath, "objects"), NullLogger<FileSystemObjectStore>.Instance);
+            var writer = new EventWriter(
+                new EventStore(timed),
+                new ComputedFields(new ModelPrices(new ConfigurationBuilder().Build())),
+                new LargePayloads(objects, new WriterOptions()));
+            var project = Guid.NewGuid().ToString();
+
+            // One untimed batch: the first insert into a fresh engine runs at about half speed.
+            await writer.WriteAsync(Parse(WriterRecords.Messages(project, sessionsPerBatch, spansPerSession, seed: -1)), ct);
+            timed.Reset();
+
+            long events = 0;
+            var enrich = TimeSpan.Zero;
+            var clock = new Stopwatch();
+            for (var b = 0; b < batches; b++)
+            {
+                var messages = WriterRecords.Messages(project, sessionsPerBatch, spansPerSession, seed: b);
+                clock.Start();
+                var rows = Parse(messages);
+                await writer.WriteAsync(rows, ct);
+                clock.Stop();
+                events += rows.Count;
+            }
+
+            rate = events / clock.Elapsed.TotalSeconds;
+            results.Add(new Measurement("writer.events", "events/s", rate, $"{events:N0} events in {clock.Elapsed.TotalSeconds:0.0} s"));
+            var storeTime = TimeSpan.Zero;
+            foreach (var (label, (calls, time)) in timed.Totals.OrderByDescending(t => t.Value.Time))
+            {
+                storeTime += time;
+                results.Add(new Measurement("writer.store." + label.Replace(' ', '_'), "ms/batch", time.TotalMilliseconds / batches, $"{calls} calls"));
+            }
+            enrich = clock.Elapsed - storeTime;
+            results.Add(new Measurement("writer.outside_store", "ms/batch", enrich.TotalMilliseconds / batches, "message parsing, enrichment, serialization"));
+        }
+        finally
+        {
+            if (Directory.Exists(dataPath)) Directory.Delete(dataPath, recursive: true);
+        }
+
+        Console.WriteLine("# chDB insert ceiling for the same kind of rows");
+        var ceiling = (await new ChdbInsertLimit().MeasureAsync(ct))
+            .Where(m => m.Unit == "rows/s").Select(m => m.Value).DefaultIfEmpty(0).Max();
+        results.Add(new Measurement("chdb.insert.ceiling", "rows/s", ceiling));
+        var ratio = ceiling > 0 ? rate / ceiling : double.NaN;
+        results.Add(new Measurement("writer.ceiling_ratio", "ratio", ratio));
+
+        Console.WriteLine();
+        ResultTable.Write(Console.Out, results);
+        var path = await ResultFile.WriteAsync("writer", startedAt, results, ct);
+        Console.WriteLine();
+        Console.WriteLine($"results: {path}");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"writer: events_per_s={rate:0} ceiling_rows_per_s={ceiling:0} ceiling_ratio={ratio:0.00}"));
+        return 0;
+    }
+}
