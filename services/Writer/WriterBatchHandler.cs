@@ -16,6 +16,7 @@ public sealed class WriterBatchHandler(
     EventWriter writer,
     DeadLetterStore deadLetters,
     [FromKeyedServices(WriterModule.RetryPipelineKey)] ResiliencePipeline retry,
+    WriterOptions options,
     WriterMetrics metrics,
     WriterStatus status,
     TimeProvider clock,
@@ -46,6 +47,12 @@ public sealed class WriterBatchHandler(
             var oldest = readable.Min(p => p.PublishedAt);
             metrics.Inserted(rows, Stopwatch.GetElapsedTime(started), oldest is { } t ? clock.GetUtcNow() - t : null);
             status.Written();
+            if (options.Faults.CrashAfterInsert)
+            {
+                logger.LogCritical("Test fault Writer:Faults:CrashAfterInsert: killing the process before the ack");
+                using var self = Process.GetCurrentProcess();
+                self.Kill();
+            }
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {

@@ -56,6 +56,19 @@ public sealed class WriterOptions
     /// <summary>Characters kept per key in the preview of a moved bucket.</summary>
     public int PreviewChars { get; set; } = 512;
 
+    /// <summary>Faults for tests that prove recovery; all off unless a test configuration turns them on.</summary>
+    public WriterFaults Faults { get; set; } = new();
+
     /// <summary>Object-store prefix of dead letters.</summary>
     public string DeadLetterPrefix { get; set; } = "deadletters/events/";
+}
+
+/// <summary>Test-only faults (configuration section <c>Writer:Faults</c>).</summary>
+public sealed class WriterFaults
+{
+    /// <summary>
+    /// Kill the process (SIGKILL, no cleanup) right after a batch is inserted and before it is acked:
+    /// the crash window that must not double or lose events after the restart.
+    /// </summary>
+    public bool CrashAfterInsert { get; set; }
 }

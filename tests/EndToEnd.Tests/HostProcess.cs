@@ -38,6 +38,9 @@ public class HostProcess : IAsyncLifetime
 
     public string ProjectId => ReadBootstrap().GetProperty("project_id").GetString()!;
 
+    /// <summary>This Host's durable Writer consumer on the shared NATS server.</summary>
+    public string WriterConsumer => $"cp-writer-e2e-{id}";
+
     public virtual async Task InitializeAsync()
     {
         WorkingDirectory = Path.Combine(Require("HH_TEST_DATA"), "e2e-" + id);
@@ -75,7 +78,7 @@ public class HostProcess : IAsyncLifetime
         env["ObjectStore__Path"] = Path.Combine(WorkingDirectory, ".data", "objects");
         env["State__KeyPrefix"] = $"hh-e2e-{id}:";
         // Several Hosts share one NATS server here; each has its own chDB, so each needs its own cursor.
-        env["Writer__ConsumerName"] = $"cp-writer-e2e-{id}";
+        env["Writer__ConsumerName"] = WriterConsumer;
         env["Writer__StartWithNewMessages"] = "true";
         env["Kestrel__Endpoints__DataPlaneApi__Url"] = DataPlaneApi.ToString().TrimEnd('/');
         env["Kestrel__Endpoints__ControlPlaneApi__Url"] = ControlPlaneApi.ToString().TrimEnd('/');
@@ -104,6 +107,22 @@ public class HostProcess : IAsyncLifetime
         await process.WaitForExitAsync(timeout.Token);
         process.Dispose();
         process = null;
+    }
+
+    /// <summary>Waits for the process to end by itself (a crash the test provoked): its exit code, or null if it still runs at the timeout.</summary>
+    public async Task<int?> WaitForExitAsync(TimeSpan timeout)
+    {
+        if (process is null) throw new InvalidOperationException("The Host was not started.");
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+            return process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
     }
 
     public virtual async Task DisposeAsync()
