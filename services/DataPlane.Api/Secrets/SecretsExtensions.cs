@@ -1,3 +1,4 @@
+using HoneyHive.Platform.Postgres;
 using Microsoft.Extensions.Options;
 
 namespace HoneyHive.DataPlane.Api.Secrets;
@@ -8,6 +9,7 @@ public static class SecretsExtensions
     public static IHostApplicationBuilder AddProviderSecrets(this IHostApplicationBuilder builder)
     {
         if (builder.Services.Any(d => d.ServiceType == typeof(ProviderSecretStore))) return builder;
+        builder.AddPostgres(DataPlaneApiModule.Database);
         builder.Services.AddOptions<SecretsOptions>().BindConfiguration(SecretsOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<SecretsOptions>, SecretsOptionsValidator>();
         builder.Services.AddSingleton(sp => MasterKeyRing.Create(

@@ -31,6 +31,8 @@ public sealed class DefinitionsFixture : IAsyncLifetime
 
     public NpgsqlDataSource DataSource { get; private set; } = null!;
 
+    public string ConnectionString { get; private set; } = "";
+
     public IServiceProvider Services => app!.Services;
 
     public async Task InitializeAsync()
@@ -40,7 +42,7 @@ public sealed class DefinitionsFixture : IAsyncLifetime
             await admin.OpenAsync();
             await admin.ExecuteAsync($"CREATE DATABASE {database}");
         }
-        var connectionString = new NpgsqlConnectionStringBuilder(TestServers.Postgres) { Database = database }.ConnectionString;
+        var connectionString = ConnectionString = new NpgsqlConnectionStringBuilder(TestServers.Postgres) { Database = database }.ConnectionString;
         DataSource = NpgsqlDataSource.Create(connectionString);
         await PostgresMigrator.MigrateAsync(DataSource, typeof(DataPlaneApiModule).Assembly, NullLogger.Instance, CancellationToken.None);
         await using (var connection = await DataSource.OpenConnectionAsync())
