@@ -457,6 +457,10 @@ ensure_secrets() {
     (umask 077; printf 'HH_CP_DB_PASSWORD=%s\nHH_DP_DB_PASSWORD=%s\n' "$(random_secret)" "$(random_secret)" >"$file.tmp")
     mv "$file.tmp" "$file"
   fi
+  # Added after the first release of this file: older .data/secrets.env files get it appended.
+  if ! grep -q '^HH_SECRETS_MASTER_KEY=' "$file"; then
+    (umask 077; printf 'HH_SECRETS_MASTER_KEY=%s\n' "$(head -c 32 /dev/urandom | base64)" >>"$file")
+  fi
   chmod 600 "$file"
   # shellcheck disable=SC1090
   . "$file"
@@ -497,6 +501,7 @@ start_host() {
     export ConnectionStrings__redis="127.0.0.1:$REDIS_PORT"
     export ConnectionStrings__cpdb="Host=127.0.0.1;Port=$PG_PORT;Username=cp;Password=$HH_CP_DB_PASSWORD;Database=cpdb"
     export ConnectionStrings__dpdb="Host=127.0.0.1;Port=$PG_PORT;Username=dp;Password=$HH_DP_DB_PASSWORD;Database=dpdb"
+    export Secrets__MasterKey="$HH_SECRETS_MASTER_KEY"
     export ClickHouse__ChdbLibrary="$CHDB_LIB"
     export ClickHouse__DataPath="$DATA/clickhouse"
     export ObjectStore__Path="$DATA/objects"

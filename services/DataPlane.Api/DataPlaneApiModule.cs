@@ -1,7 +1,10 @@
 using HoneyHive.Contracts;
 using HoneyHive.DataPlane.Api.Apis;
+using HoneyHive.DataPlane.Api.Configurations;
 using HoneyHive.DataPlane.Api.Infrastructure;
+using HoneyHive.DataPlane.Api.Metrics;
 using HoneyHive.DataPlane.Api.Queries;
+using HoneyHive.DataPlane.Api.Secrets;
 using HoneyHive.Platform.Postgres;
 
 namespace HoneyHive.DataPlane.Api;
@@ -20,6 +23,8 @@ public static class DataPlaneApiModule
         builder.AddDataPlaneAuthentication();
         builder.Services.AddHostedService<DataPlaneDatabaseInitializer>();
         builder.AddDataPlaneQueries();
+        builder.AddDefinitionStores();
+        builder.AddProviderSecrets();
         return builder;
     }
 
@@ -29,6 +34,18 @@ public static class DataPlaneApiModule
         group.MapProjectsApi();
         group.MapEventsApi();
         group.MapSessionsApi();
+        group.MapMetricsApi();
+        group.MapConfigurationsApi();
+        group.MapSecretsApi();
         return group;
+    }
+
+    /// <summary>Metric and configuration stores (dpdb); separate so tests can host them without ClickHouse.</summary>
+    public static IHostApplicationBuilder AddDefinitionStores(this IHostApplicationBuilder builder)
+    {
+        builder.AddPostgres(Database);
+        builder.Services.AddSingleton<MetricStore>();
+        builder.Services.AddSingleton<ConfigurationStore>();
+        return builder;
     }
 }

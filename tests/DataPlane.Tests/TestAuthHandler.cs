@@ -33,8 +33,10 @@ public static class Tenants
     public static readonly ApiKeyIdentity B = Identity("22222222-2222-4222-8222-222222222222", "project-b");
     public static readonly ApiKeyIdentity C = Identity("33333333-3333-4333-8333-333333333333", "project-c");
 
-    /// <summary>Rows a test inserts itself (moved payloads); never counted by the seeded-data tests.</summary>
-    public static readonly ApiKeyIdentity D = Identity("44444444-4444-4444-8444-444444444444", "project-d");
+    /// <summary>A project in another workspace (A, B and C share one), for workspace-scoped data and rows a test inserts itself.</summary>
+    public static readonly ApiKeyIdentity D = new(
+        Guid.NewGuid(), Guid.Parse("44444444-4444-4444-8444-444444444444"), Guid.Parse("77777777-7777-4777-8777-777777777777"),
+        Guid.Parse("88888888-8888-4888-8888-888888888888"), "project-d", ["ingest", "read"]);
 
     public static ApiKeyIdentity? ByKey(string key) => key switch
     {

@@ -34,4 +34,9 @@ public static class TenantClaims
     public static Guid ProjectId(this ClaimsPrincipal user) =>
         Guid.Parse(user.FindFirstValue(ApiKeyIdentity.ProjectIdClaim)
             ?? throw new InvalidOperationException("The request is not authenticated with a project key."));
+
+    /// <summary>The workspace of the caller's project (provider secrets are shared per workspace).</summary>
+    public static Guid WorkspaceId(this ClaimsPrincipal user) =>
+        Guid.Parse(user.FindFirstValue(ApiKeyIdentity.WorkspaceIdClaim)
+            ?? throw new InvalidOperationException("The request is not authenticated with a project key."));
 }

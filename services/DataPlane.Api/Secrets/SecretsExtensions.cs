@@ -1,0 +1,24 @@
+using HoneyHive.Platform.Postgres;
+using Microsoft.Extensions.Options;
+
+namespace HoneyHive.DataPlane.Api.Secrets;
+
+public static class SecretsExtensions
+{
+    /// <summary>Provider secrets: the master-key ring (validated at startup), the cipher and the store, also as <see cref="IProviderSecrets"/>.</summary>
+    public static IHostApplicationBuilder AddProviderSecrets(this IHostApplicationBuilder builder)
+    {
+        if (builder.Services.Any(d => d.ServiceType == typeof(ProviderSecretStore))) return builder;
+        builder.AddPostgres(DataPlaneApiModule.Database);
+        builder.Services.AddOptions<SecretsOptions>().BindConfiguration(SecretsOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<SecretsOptions>, SecretsOptionsValidator>();
+        builder.Services.AddSingleton(sp => MasterKeyRing.Create(
+            sp.GetRequiredService<IOptions<SecretsOptions>>().Value,
+            sp.GetRequiredService<IHostEnvironment>().IsDevelopment(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<MasterKeyRing>()));
+        builder.Services.AddSingleton<EnvelopeCipher>();
+        builder.Services.AddSingleton<ProviderSecretStore>();
+        builder.Services.AddSingleton<IProviderSecrets>(sp => sp.GetRequiredService<ProviderSecretStore>());
+        return builder;
+    }
+}

@@ -1,0 +1,97 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using Dapper;
+using HoneyHive.DataPlane.Api;
+using HoneyHive.DataPlane.Api.Apis;
+using HoneyHive.DataPlane.Api.Secrets;
+using HoneyHive.Platform.Postgres;
+using HoneyHive.Platform.Tests;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace HoneyHive.DataPlane.Tests.Definitions;
+
+/// <summary>
+/// A fresh dpdb on the test PostgreSQL server (dropped afterwards), migrated by the production
+/// migrations, with the test tenants' projects in it, and the metric, configuration and
+/// provider-secret routes on a TestServer. No ClickHouse is involved.
+/// </summary>
+public sealed class DefinitionsFixture : IAsyncLifetime
+{
+    private readonly string database = "hh_test_defs_" + Guid.NewGuid().ToString("N");
+    private WebApplication? app;
+
+    /// <summary>The master key the routes encrypt under.</summary>
+    public byte[] MasterKey { get; } = RandomNumberGenerator.GetBytes(32);
+
+    public NpgsqlDataSource DataSource { get; private set; } = null!;
+
+    public string ConnectionString { get; private set; } = "";
+
+    public IServiceProvider Services => app!.Services;
+
+    public async Task InitializeAsync()
+    {
+        await using (var admin = new NpgsqlConnection(TestServers.Postgres))
+        {
+            await admin.OpenAsync();
+            await admin.ExecuteAsync($"CREATE DATABASE {database}");
+        }
+        var connectionString = ConnectionString = new NpgsqlConnectionStringBuilder(TestServers.Postgres) { Database = database }.ConnectionString;
+        DataSource = NpgsqlDataSource.Create(connectionString);
+        await PostgresMigrator.MigrateAsync(DataSource, typeof(DataPlaneApiModule).Assembly, NullLogger.Instance, CancellationToken.None);
+        await using (var connection = await DataSource.OpenConnectionAsync())
+        {
+            foreach (var tenant in new[] { Tenants.A, Tenants.B, Tenants.C, Tenants.D })
+            {
+                await connection.ExecuteAsync(
+                    "INSERT INTO projects (id, org_id, workspace_id, name) VALUES (@ProjectId, @OrgId, @WorkspaceId, @ProjectName)", tenant);
+            }
+        }
+
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
+        builder.WebHost.UseTestServer();
+        builder.Logging.ClearProviders();
+        builder.Configuration["ConnectionStrings:dpdb"] = connectionString;
+        builder.Configuration["Secrets:MasterKey"] = Convert.ToBase64String(MasterKey);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddAuthentication(TestAuthHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, TestAuthHandler>(TestAuthHandler.SchemeName, null);
+        builder.Services.AddAuthorization();
+        builder.AddDefinitionStores();
+        builder.AddProviderSecrets();
+        app = builder.Build();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapMetricsApi();
+        app.MapConfigurationsApi();
+        app.MapSecretsApi();
+        await app.StartAsync();
+    }
+
+    public HttpClient Client(string key)
+    {
+        var client = app!.GetTestClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+    /// <summary>A store over this database with its own master keys (current first), as another process would have.</summary>
+    public ProviderSecretStore SecretStore(byte[] current, params byte[][] previous) =>
+        new(DataSource, new EnvelopeCipher(MasterKeyRing.FromKeys(current, previous)), NullLogger<ProviderSecretStore>.Instance);
+
+    public async Task DisposeAsync()
+    {
+        if (app is not null) await app.DisposeAsync();
+        await DataSource.DisposeAsync();
+        NpgsqlConnection.ClearAllPools();
+        await using var admin = new NpgsqlConnection(TestServers.Postgres);
+        await admin.OpenAsync();
+        await admin.ExecuteAsync($"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+    }
+}
