@@ -2,6 +2,7 @@ using HoneyHive.Contracts;
 using HoneyHive.DataPlane.Api.Apis;
 using HoneyHive.DataPlane.Api.Infrastructure;
 using HoneyHive.DataPlane.Api.Queries;
+using HoneyHive.DataPlane.Api.Runs;
 using HoneyHive.Platform.Postgres;
 
 namespace HoneyHive.DataPlane.Api;
@@ -20,6 +21,7 @@ public static class DataPlaneApiModule
         builder.AddDataPlaneAuthentication();
         builder.Services.AddHostedService<DataPlaneDatabaseInitializer>();
         builder.AddDataPlaneQueries();
+        builder.AddRuns();
         return builder;
     }
 
@@ -29,6 +31,7 @@ public static class DataPlaneApiModule
         group.MapProjectsApi();
         group.MapEventsApi();
         group.MapSessionsApi();
+        group.MapRunsApi();
         return group;
     }
 }
