@@ -142,7 +142,10 @@ public sealed class RunEvents(IAnalyticsStore store, RunsOptions options)
         var declared = runs.SelectMany(r => r.DeclaredIds).Distinct(StringComparer.Ordinal).ToList();
         var membership = $"JSONExtractString(metadata['run_id']) IN {runIds}";
         if (declared.Count > 0) membership += " OR session_id IN " + parameters.Strings(declared);
-        var current = CurrentEvents.Select("arrayJoin(mapKeys(metrics)) AS metric", new EventScope(), $"length(metrics) > 0 AND ({membership})", parameters);
+        // Metric names are the keys with numeric or boolean values (not the *_explanation texts).
+        var current = CurrentEvents.Select(
+            "arrayJoin(mapKeys(mapFilter((k, v) -> JSONType(v) IN ('Int64', 'UInt64', 'Double', 'Bool'), metrics))) AS metric",
+            new EventScope(), $"length(metrics) > 0 AND ({membership})", parameters);
         var sql = string.Create(CultureInfo.InvariantCulture,
             $"SELECT DISTINCT toString(metric) AS metric FROM ({current}) ORDER BY metric LIMIT {options.MaxSchemaFields}");
         var rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
