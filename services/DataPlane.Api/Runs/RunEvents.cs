@@ -138,14 +138,21 @@ public sealed class RunEvents(IAnalyticsStore store, RunsOptions options)
     {
         if (runs.Count == 0) return [];
         var parameters = new QueryParameters(project);
-        var runIds = parameters.Strings([.. runs.Select(r => r.Id.ToString())]);
+        var membership = "JSONExtractString(metadata['run_id']) IN " + parameters.Strings([.. runs.Select(r => r.Id.ToString())]);
         var declared = runs.SelectMany(r => r.DeclaredIds).Distinct(StringComparer.Ordinal).ToList();
-        var membership = $"JSONExtractString(metadata['run_id']) IN {runIds}";
         if (declared.Count > 0) membership += " OR session_id IN " + parameters.Strings(declared);
+        // The sessions first: they narrow the current-revision pick to the runs' part of the sort key.
+        var sessionSql = string.Create(CultureInfo.InvariantCulture,
+            $"SELECT DISTINCT session_id FROM events WHERE project_id = {QueryParameters.Project} AND ({membership}) LIMIT {options.MaxRunSessions}");
+        var sessions = (await store.QueryAsync(sessionSql, parameters.Values, cancellationToken))
+            .Select(r => r.GetProperty("session_id").GetString()!).ToList();
+        if (sessions.Count == 0) return [];
+
+        parameters = new QueryParameters(project);
         // Metric names are the keys with numeric or boolean values (not the *_explanation texts).
         var current = CurrentEvents.Select(
             "arrayJoin(mapKeys(mapFilter((k, v) -> JSONType(v) IN ('Int64', 'UInt64', 'Double', 'Bool'), metrics))) AS metric",
-            new EventScope(), $"length(metrics) > 0 AND ({membership})", parameters);
+            new EventScope { SessionIds = sessions }, "length(metrics) > 0", parameters);
         var sql = string.Create(CultureInfo.InvariantCulture,
             $"SELECT DISTINCT toString(metric) AS metric FROM ({current}) ORDER BY metric LIMIT {options.MaxSchemaFields}");
         var rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
