@@ -5,6 +5,7 @@ using HoneyHive.DataPlane.Api.Infrastructure;
 using HoneyHive.DataPlane.Api.Metrics;
 using HoneyHive.DataPlane.Api.Queries;
 using HoneyHive.DataPlane.Api.Secrets;
+using HoneyHive.DataPlane.Api.Runs;
 using HoneyHive.Platform.Postgres;
 
 namespace HoneyHive.DataPlane.Api;
@@ -25,6 +26,7 @@ public static class DataPlaneApiModule
         builder.AddDataPlaneQueries();
         builder.AddDefinitionStores();
         builder.AddProviderSecrets();
+        builder.AddRuns();
         return builder;
     }
 
@@ -37,6 +39,7 @@ public static class DataPlaneApiModule
         group.MapMetricsApi();
         group.MapConfigurationsApi();
         group.MapSecretsApi();
+        group.MapRunsApi();
         return group;
     }
 

@@ -38,10 +38,8 @@ public sealed class ApiFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var dataPath = Path.Combine(TestServers.DataDirectory, "chdb");
-        if (Directory.Exists(dataPath)) Directory.Delete(dataPath, recursive: true);
-        Store = new ChdbAnalyticsStore(new ChdbOptions { LibraryPath = TestServers.ChdbLibrary, DataPath = dataPath }, NullLogger<ChdbAnalyticsStore>.Instance);
-        await new ClickHouseMigrator(Store, NullLogger<ClickHouseMigrator>.Instance).MigrateAsync(CancellationToken.None);
+        // Shared with the other fixtures of this process (chDB allows one connection per process).
+        Store = await SharedChdb.GetAsync();
         await SeedData.InsertAsync(Store);
         Counting = new CountingStore(Store);
         Objects = new FileSystemObjectStore(Path.Combine(TestServers.DataDirectory, "dp-objects"), NullLogger<FileSystemObjectStore>.Instance);
@@ -75,7 +73,6 @@ public sealed class ApiFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         if (app is not null) await app.DisposeAsync();
-        Store.Dispose();
     }
 
     public static StringContent Json(object body) => new(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");

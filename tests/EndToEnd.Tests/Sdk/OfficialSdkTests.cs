@@ -62,7 +62,7 @@ public sealed class OfficialSdkTests(HostProcess host) : IClassFixture<HostProce
     }
 
     /// <summary>Runs a script of tests/sdk with node; fails loudly when node or the npm packages are missing.</summary>
-    private static async Task<string> RunNodeAsync(string script, params string[] args)
+    internal static async Task<string> RunNodeAsync(string script, params string[] args)
     {
         var folder = SdkFolder();
         if (!Directory.Exists(Path.Combine(folder, "node_modules", "honeyhive")))
