@@ -1,5 +1,6 @@
 using HoneyHive.Contracts;
 using HoneyHive.DataPlane.Api.Apis;
+using HoneyHive.DataPlane.Api.Datasets;
 using HoneyHive.DataPlane.Api.Infrastructure;
 using HoneyHive.DataPlane.Api.Queries;
 using HoneyHive.Platform.Postgres;
@@ -20,6 +21,7 @@ public static class DataPlaneApiModule
         builder.AddDataPlaneAuthentication();
         builder.Services.AddHostedService<DataPlaneDatabaseInitializer>();
         builder.AddDataPlaneQueries();
+        builder.AddDatasets();
         return builder;
     }
 
@@ -29,6 +31,8 @@ public static class DataPlaneApiModule
         group.MapProjectsApi();
         group.MapEventsApi();
         group.MapSessionsApi();
+        group.MapDatasetsApi();
+        group.MapDatapointsApi();
         return group;
     }
 }
