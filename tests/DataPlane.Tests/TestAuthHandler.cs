@@ -33,11 +33,17 @@ public static class Tenants
     public static readonly ApiKeyIdentity B = Identity("22222222-2222-4222-8222-222222222222", "project-b");
     public static readonly ApiKeyIdentity C = Identity("33333333-3333-4333-8333-333333333333", "project-c");
 
+    // The dataset tests' own projects: the events they seed must not show up in the query tests' projects.
+    public static readonly ApiKeyIdentity DatasetsA = Identity("d5000000-0000-4000-8000-00000000000a", "datasets-a");
+    public static readonly ApiKeyIdentity DatasetsB = Identity("d5000000-0000-4000-8000-00000000000b", "datasets-b");
+
     public static ApiKeyIdentity? ByKey(string key) => key switch
     {
         "key-a" => A,
         "key-b" => B,
         "key-c" => C,
+        "key-datasets-a" => DatasetsA,
+        "key-datasets-b" => DatasetsB,
         _ => null,
     };
 

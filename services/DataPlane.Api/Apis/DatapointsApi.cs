@@ -151,8 +151,7 @@ public static class DatapointsApi
 
             if (selectAll)
             {
-                var search = EventSearch.From(new EventSearchRequest { Filters = Filters(body), DateRange = DateRange(body), Limit = max }, max);
-                var (matching, more) = await events.MatchingAsync(project, search, max, cancellationToken);
+                var (matching, more) = await MatchingAsync(events, project, body, max, cancellationToken);
                 if (more) throw DatasetRequestException.Invalid("filters", $"More than {max} events match; narrow filters or dateRange.");
                 var seen = explicitIds.ToHashSet(StringComparer.Ordinal);
                 selected.AddRange(matching.Where(e =>
@@ -167,6 +166,22 @@ public static class DatapointsApi
             var ids = points.Count == 0 ? Array.Empty<Guid>() : await store.CreateAsync(project, points, datasets, "dataset_id", cancellationToken);
             return new JsonObject { ["inserted"] = ids.Length > 0, ["insertedIds"] = DatasetJson.Ids(ids) };
         });
+
+    /// <summary>The event query compiler checks filters and dateRange; its refusals are keyed under filters here.</summary>
+    private static async Task<(IReadOnlyList<JsonObject> Events, bool More)> MatchingAsync(
+        DatapointEventSource events, Guid project, JsonObject body, int max, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var search = EventSearch.From(new EventSearchRequest { Filters = Filters(body), DateRange = DateRange(body), Limit = max }, max);
+            return await events.MatchingAsync(project, search, max, cancellationToken);
+        }
+        catch (QueryValidationException e)
+        {
+            var field = e.Field.StartsWith("dateRange", StringComparison.Ordinal) ? e.Field : $"filters.{e.Field}";
+            throw DatasetRequestException.Invalid(field, e.Message);
+        }
+    }
 
     private static List<Guid>? Ids(string[]? values, int max)
     {

@@ -41,8 +41,8 @@ public sealed record DatapointMapping(IReadOnlyList<string> Inputs, IReadOnlyLis
         var groundTruth = new JsonObject();
         var history = new JsonArray();
         var used = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var path in Inputs) Collect(row, path, inputs, used, mergeWholeObject: false);
-        foreach (var path in GroundTruth) Collect(row, path, groundTruth, used, mergeWholeObject: false);
+        foreach (var path in Inputs) Collect(row, path, inputs, used, mergeWholeObject: false, "inputs");
+        foreach (var path in GroundTruth) Collect(row, path, groundTruth, used, mergeWholeObject: false, "ground_truth");
         foreach (var path in History)
         {
             if (!TryResolve(row, path, out var value)) continue;
@@ -59,7 +59,9 @@ public sealed record DatapointMapping(IReadOnlyList<string> Inputs, IReadOnlyLis
 
     /// <summary>
     /// An event (as the API writes it) of <c>POST /datapoints/batch</c>. A path naming a whole
-    /// bucket (<c>inputs</c>, <c>outputs</c>) merges its keys instead of nesting them; history
+    /// bucket (<c>inputs</c>, <c>outputs</c>), or ending in the target's own name
+    /// (<c>feedback.ground_truth</c> mapped to ground_truth), merges its object's keys instead of
+    /// nesting them under that name; history
     /// values that are not objects are skipped, since traces carry whatever the application sent.
     /// </summary>
     public NewDatapoint FromEvent(JsonObject evt)
@@ -68,8 +70,8 @@ public sealed record DatapointMapping(IReadOnlyList<string> Inputs, IReadOnlyLis
         var groundTruth = new JsonObject();
         var history = new JsonArray();
         var used = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var path in Inputs) Collect(evt, path, inputs, used, mergeWholeObject: true);
-        foreach (var path in GroundTruth) Collect(evt, path, groundTruth, used, mergeWholeObject: true);
+        foreach (var path in Inputs) Collect(evt, path, inputs, used, mergeWholeObject: true, "inputs");
+        foreach (var path in GroundTruth) Collect(evt, path, groundTruth, used, mergeWholeObject: true, "ground_truth");
         foreach (var path in History)
             if (TryResolve(evt, path, out var value)) AppendHistory(history, value);
         var eventId = evt["event_id"]?.GetValue<string>();
@@ -81,17 +83,18 @@ public sealed record DatapointMapping(IReadOnlyList<string> Inputs, IReadOnlyLis
             ? paths.Select((p, i) => p.Length <= MaxPathLength ? p : throw DatasetRequestException.Invalid($"{name}.{part}[{i}]", $"{name}.{part}[{i}] is longer than {MaxPathLength} characters.")).ToList()
             : [];
 
-    private static void Collect(JsonObject source, string path, JsonObject target, HashSet<string> used, bool mergeWholeObject)
+    private static void Collect(JsonObject source, string path, JsonObject target, HashSet<string> used, bool mergeWholeObject, string targetName)
     {
         if (!TryResolve(source, path, out var value)) return;
         used.Add(TopKey(source, path));
-        if (mergeWholeObject && !path.Contains('.', StringComparison.Ordinal) && value is JsonObject whole)
+        var segment = LastSegment(source, path);
+        if (mergeWholeObject && value is JsonObject whole && (!path.Contains('.', StringComparison.Ordinal) || segment == targetName))
         {
             foreach (var (key, item) in whole) target[key] = item?.DeepClone();
             return;
         }
 
-        target[LastSegment(source, path)] = value?.DeepClone();
+        target[segment] = value?.DeepClone();
     }
 
     private static bool AppendHistory(JsonArray history, JsonNode? value)

@@ -25,11 +25,6 @@ public static class DatasetResults
                 title: e.Status == StatusCodes.Status404NotFound ? "Not found" : "Request body too large",
                 extensions: new Dictionary<string, object?> { ["field"] = e.Field });
         }
-        catch (QueryValidationException e)
-        {
-            // Filters of the batch route go through the event query compiler.
-            return Invalid(e.Field, e.Message);
-        }
         catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UntranslatableCharacter or PostgresErrorCodes.CharacterNotInRepertoire)
         {
             // PostgreSQL text and jsonb cannot hold U+0000; the JSON parser accepted it.
