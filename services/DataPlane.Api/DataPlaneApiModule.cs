@@ -1,6 +1,7 @@
 using HoneyHive.Contracts;
 using HoneyHive.DataPlane.Api.Apis;
 using HoneyHive.DataPlane.Api.Configurations;
+using HoneyHive.DataPlane.Api.Datasets;
 using HoneyHive.DataPlane.Api.Infrastructure;
 using HoneyHive.DataPlane.Api.Metrics;
 using HoneyHive.DataPlane.Api.Queries;
@@ -27,6 +28,7 @@ public static class DataPlaneApiModule
         builder.AddDefinitionStores();
         builder.AddProviderSecrets();
         builder.AddRuns();
+        builder.AddDatasets();
         return builder;
     }
 
@@ -40,6 +42,8 @@ public static class DataPlaneApiModule
         group.MapConfigurationsApi();
         group.MapSecretsApi();
         group.MapRunsApi();
+        group.MapDatasetsApi();
+        group.MapDatapointsApi();
         return group;
     }
 

@@ -70,7 +70,7 @@ public static class SeedData
         }
     }
 
-    private static Dictionary<string, object?> Row(
+    internal static Dictionary<string, object?> Row(
         string project, string session, string id, string parent, string type, string name, double startSeconds, double durationMs,
         object? inputs = null, object? outputs = null, object? config = null, object? metadata = null, object? metrics = null,
         object? feedback = null, object? userProperties = null, string? error = null, ulong version = V1, int deleted = 0)
@@ -93,7 +93,7 @@ public static class SeedData
 
     private static string Time(DateTime time) => time.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture);
 
-    private static ReadOnlyMemory<byte> Encode(IEnumerable<Dictionary<string, object?>> rows)
+    internal static ReadOnlyMemory<byte> Encode(IEnumerable<Dictionary<string, object?>> rows)
     {
         var text = new StringBuilder();
         foreach (var row in rows) text.Append(JsonSerializer.Serialize(row)).Append('\n');

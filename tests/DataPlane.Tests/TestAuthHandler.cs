@@ -38,12 +38,18 @@ public static class Tenants
         Guid.NewGuid(), Guid.Parse("44444444-4444-4444-8444-444444444444"), Guid.Parse("77777777-7777-4777-8777-777777777777"),
         Guid.Parse("88888888-8888-4888-8888-888888888888"), "project-d", ["ingest", "read"]);
 
+    // The dataset tests' own projects: the events they seed must not show up in the query tests' projects.
+    public static readonly ApiKeyIdentity DatasetsA = Identity("d5000000-0000-4000-8000-00000000000a", "datasets-a");
+    public static readonly ApiKeyIdentity DatasetsB = Identity("d5000000-0000-4000-8000-00000000000b", "datasets-b");
+
     public static ApiKeyIdentity? ByKey(string key) => key switch
     {
         "key-a" => A,
         "key-b" => B,
         "key-c" => C,
         "key-d" => D,
+        "key-datasets-a" => DatasetsA,
+        "key-datasets-b" => DatasetsB,
         _ => null,
     };
 

@@ -8,6 +8,7 @@ namespace HoneyHive.DataPlane.Api.Queries;
 public sealed record EventScope
 {
     public string? EventId { get; init; }
+    public IReadOnlyCollection<string>? EventIds { get; init; }
     public string? SessionId { get; init; }
     public IReadOnlyCollection<string>? SessionIds { get; init; }
     public DateTimeOffset? From { get; init; }
@@ -59,6 +60,7 @@ public static class CurrentEvents
     {
         var sql = new System.Text.StringBuilder();
         if (scope.EventId is not null) sql.Append(" AND event_id = ").Append(parameters.String(scope.EventId));
+        if (scope.EventIds is not null) sql.Append(" AND event_id IN ").Append(parameters.Strings(scope.EventIds));
         if (scope.SessionId is not null) sql.Append(" AND session_id = ").Append(parameters.String(scope.SessionId));
         if (scope.SessionIds is not null) sql.Append(" AND session_id IN ").Append(parameters.Strings(scope.SessionIds));
         if (scope.From is { } from) sql.Append(" AND start_time >= ").Append(parameters.Time(from));

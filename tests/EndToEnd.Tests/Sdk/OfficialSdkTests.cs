@@ -16,7 +16,7 @@ public sealed class OfficialSdkTests(HostProcess host) : IClassFixture<HostProce
         var started = DateTime.UtcNow.AddSeconds(-5);
         var marker = Guid.NewGuid().ToString();
 
-        var output = await RunNodeAsync("session-and-events.mjs", host.DataPlaneApi.ToString().TrimEnd('/'), host.ApiKey, marker);
+        var output = await NodeScript.RunAsync("session-and-events.mjs", host.DataPlaneApi.ToString().TrimEnd('/'), host.ApiKey, marker);
 
         var result = JsonNode.Parse(output)!.AsObject();
         Assert.Equal(marker, result["marker"]!.GetValue<string>());
@@ -59,43 +59,5 @@ public sealed class OfficialSdkTests(HostProcess host) : IClassFixture<HostProce
         Assert.Equal("sdk-batch-session", published[batchSession]["event_name"]!.GetValue<string>());
         Assert.All(batchIds, id => Assert.Equal(batchSession, published[id]["session_id"]!.GetValue<string>()));
         Assert.Equal("anthropic", published[modelBatchIds[0]]["config"]!["provider"]!.GetValue<string>());
-    }
-
-    /// <summary>Runs a script of tests/sdk with node; fails loudly when node or the npm packages are missing.</summary>
-    internal static async Task<string> RunNodeAsync(string script, params string[] args)
-    {
-        var folder = SdkFolder();
-        if (!Directory.Exists(Path.Combine(folder, "node_modules", "honeyhive")))
-            throw new InvalidOperationException($"{folder}/node_modules/honeyhive is missing: run `npm ci` there (./hh test does).");
-        var start = new ProcessStartInfo("node") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(script);
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        Process process;
-        try
-        {
-            process = Process.Start(start) ?? throw new InvalidOperationException("node did not start.");
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new InvalidOperationException("node is not installed or not on PATH; the official SDK test needs it.", ex);
-        }
-        using (process)
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            await process.WaitForExitAsync(timeout.Token);
-            var output = await stdout;
-            Assert.True(process.ExitCode == 0, $"node {script} exited with {process.ExitCode}:\n{output}\n{await stderr}");
-            return output.Trim().Split('\n')[^1];
-        }
-    }
-
-    private static string SdkFolder()
-    {
-        var repo = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(repo, "HoneyHive.sln")))
-            repo = Path.GetDirectoryName(repo.TrimEnd('/')) ?? throw new InvalidOperationException("HoneyHive.sln not found above the test assembly.");
-        return Path.Combine(repo, "tests", "sdk");
     }
 }

@@ -14,7 +14,7 @@ public sealed class RunSdkTests(HostProcess host) : IClassFixture<HostProcess>
     {
         var marker = Guid.NewGuid().ToString();
 
-        var output = await OfficialSdkTests.RunNodeAsync("runs.mjs", host.DataPlaneApi.ToString().TrimEnd('/'), host.ApiKey, marker);
+        var output = await NodeScript.RunAsync("runs.mjs", host.DataPlaneApi.ToString().TrimEnd('/'), host.ApiKey, marker);
 
         var result = JsonNode.Parse(output)!.AsObject();
         Assert.Equal(marker, result["marker"]!.GetValue<string>());
