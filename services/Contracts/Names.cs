@@ -31,6 +31,9 @@ public static class Topics
     /// <summary>Normalized events accepted by ingestion.</summary>
     public const string EventsIngested = "events.ingested";
 
+    /// <summary>Client updates of stored events (PUT /events, PUT /v1/events/{id}).</summary>
+    public const string EventsUpdated = "events.updated";
+
     /// <summary>Evaluator scores to persist on their events.</summary>
     public const string EventsScored = "events.scored";
 

@@ -18,37 +18,55 @@ namespace HoneyHive.Writer;
 /// </summary>
 public sealed class EventWriter(EventStore store, ComputedFields computed, LargePayloads payloads)
 {
-    /// <summary>Rows inserted by the last call (events and derived session rows), for metrics.</summary>
-    public async Task<int> WriteAsync(IReadOnlyList<EventRow> events, CancellationToken cancellationToken)
+    /// <summary>Rows inserted (events and derived session rows), for metrics.</summary>
+    public async Task<int> WriteAsync(IReadOnlyList<EventRow> events, CancellationToken cancellationToken) =>
+        (await WriteAsync(events, [], cancellationToken)).Rows;
+
+    /// <summary>
+    /// Events, then the updates of this batch in their order (on the latest revision in this batch or in
+    /// the store). Updates whose event does not exist (or is deleted) come back as unmatched.
+    /// </summary>
+    public async Task<WriteResult> WriteAsync(IReadOnlyList<EventRow> events, IReadOnlyList<EventUpdateRow> updates, CancellationToken cancellationToken)
     {
         var inserted = 0;
-        foreach (var project in events.GroupBy(e => e.ProjectId, StringComparer.Ordinal))
+        var unmatched = new List<EventUpdateRow>();
+        var projects = events.Select(e => e.ProjectId).Concat(updates.Select(u => u.ProjectId)).Distinct(StringComparer.Ordinal);
+        foreach (var project in projects)
         {
-            inserted += await WriteProjectAsync(project.Key, project.ToList(), cancellationToken);
+            var projectEvents = events.Where(e => e.ProjectId == project).ToList();
+            var projectUpdates = updates.Where(u => u.ProjectId == project).ToList();
+            inserted += await WriteProjectAsync(project, projectEvents, projectUpdates, unmatched, cancellationToken);
         }
 
-        return inserted;
+        return new WriteResult(inserted, unmatched);
     }
 
-    private async Task<int> WriteProjectAsync(string projectId, List<EventRow> events, CancellationToken cancellationToken)
+    private async Task<int> WriteProjectAsync(
+        string projectId, List<EventRow> events, List<EventUpdateRow> updates, List<EventUpdateRow> unmatched, CancellationToken cancellationToken)
     {
         // Enrichment is idempotent (it only fills what is missing), so a retry may pass the same rows again.
         foreach (var row in events) computed.Apply(row);
 
-        // The same event twice in a batch (a retried request, an update right after the create): the highest revision.
-        var rows = events
-            .GroupBy(r => r.EventId, StringComparer.Ordinal)
-            .Select(g => g.MaxBy(r => r.Version)!)
-            .ToList();
+        // The same event twice in a batch (a retried request): the highest revision.
+        var latest = new Dictionary<string, EventRow>(StringComparer.Ordinal);
+        foreach (var row in events)
+        {
+            if (!latest.TryGetValue(row.EventId, out var seen) || seen.Version < row.Version) latest[row.EventId] = row;
+        }
+
+        if (updates.Count > 0) await ApplyUpdatesAsync(projectId, updates, latest, unmatched, cancellationToken);
+        var rows = latest.Values.ToList();
+        if (rows.Count == 0) return 0;
         var autoCreate = events.Where(e => e.SessionAutoCreate && !e.IsSession).Select(e => e.SessionId).ToHashSet(StringComparer.Ordinal);
         var sessions = rows.Select(r => r.SessionId).Distinct(StringComparer.Ordinal).ToList();
 
-        // Session bases: the stored client row, replaced by a newer one from this batch.
+        // Session bases: the stored session row (a client revision or the roll-up built on it), replaced by
+        // this batch's revision when that is the same client revision or a newer one.
         var bases = await store.SessionBasesAsync(projectId, sessions, cancellationToken);
         var arrivedSessions = new List<EventRow>();
         foreach (var session in rows.Where(r => r.IsSession))
         {
-            if (!bases.TryGetValue(session.SessionId, out var stored) || stored.Version <= session.Version)
+            if (!bases.TryGetValue(session.SessionId, out var stored) || stored.Version / EventRow.ClientVersionUnit <= session.Version / EventRow.ClientVersionUnit)
             {
                 // Also on a redelivery: a crash after the insert but before the hand-down must not leave children behind.
                 arrivedSessions.Add(session);
@@ -84,6 +102,27 @@ public sealed class EventWriter(EventStore store, ComputedFields computed, Large
         var freshSessions = fresh.Where(r => r.IsSession).ToList();
         inserted += await RollUpAsync(projectId, sessions, bases, autoCreate, rows, freshSessions, cancellationToken);
         return inserted;
+    }
+
+    /// <summary>Each update on the newest revision of its event: this batch's, else the stored one.</summary>
+    private async Task ApplyUpdatesAsync(
+        string projectId, List<EventUpdateRow> updates, Dictionary<string, EventRow> latest, List<EventUpdateRow> unmatched, CancellationToken cancellationToken)
+    {
+        var missing = updates.Select(u => u.EventId).Where(id => !latest.ContainsKey(id)).Distinct(StringComparer.Ordinal).ToList();
+        var stored = await store.LatestRowsAsync(projectId, missing, cancellationToken);
+        foreach (var update in updates)
+        {
+            var found = latest.TryGetValue(update.EventId, out var current) || stored.TryGetValue(update.EventId, out current);
+            if (!found)
+            {
+                unmatched.Add(update);
+                continue;
+            }
+
+            var updated = update.ApplyTo(current!);
+            computed.Apply(updated);
+            latest[update.EventId] = updated;
+        }
     }
 
     private async Task<int> RollUpAsync(
@@ -130,3 +169,6 @@ public sealed class EventWriter(EventStore store, ComputedFields computed, Large
         return rollups.Count;
     }
 }
+
+/// <summary>What a write did: rows inserted, and updates whose event does not exist.</summary>
+public sealed record WriteResult(int Rows, IReadOnlyList<EventUpdateRow> Unmatched);

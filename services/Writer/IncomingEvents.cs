@@ -5,8 +5,11 @@ using HoneyHive.Writer.Storage;
 
 namespace HoneyHive.Writer;
 
-/// <summary>A message's events as rows, or why they could not be read.</summary>
-public sealed record ParsedMessage(IncomingMessage Message, IReadOnlyList<EventRow> Events, DateTimeOffset? PublishedAt, string? Error);
+/// <summary>A message's events as rows (or its updates of stored events), or why they could not be read.</summary>
+public sealed record ParsedMessage(IncomingMessage Message, IReadOnlyList<EventRow> Events, DateTimeOffset? PublishedAt, string? Error)
+{
+    public IReadOnlyList<EventUpdateRow> Updates { get; init; } = [];
+}
 
 /// <summary>
 /// Reads what ingestion publishes (EventBatchPublisher): a CloudEvent whose <c>data</c> is an
@@ -27,10 +30,19 @@ public static class IncomingEvents
             DateTimeOffset? time = root.TryGetProperty("time", out var t) && t.ValueKind == JsonValueKind.String && t.TryGetDateTimeOffset(out var parsed)
                 ? parsed
                 : null;
-            if (data.ValueKind != JsonValueKind.Object || !data.TryGetProperty("events", out var events) || events.ValueKind != JsonValueKind.Array)
-                return new(message, [], time, "data is not an event batch");
+            if (data.ValueKind != JsonValueKind.Object) return new(message, [], time, "data is not an event batch");
             // The batch's project is the API key's; an event never names another one.
             var project = data.TryGetProperty("project_id", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString()! : "";
+            if (data.TryGetProperty("updates", out var updates) && updates.ValueKind == JsonValueKind.Array)
+            {
+                if (project.Length == 0) return new(message, [], time, "an update batch lacks project_id");
+                var parsedUpdates = updates.EnumerateArray().Select(u => EventUpdateRow.Read(u, project, message)).ToList();
+                if (parsedUpdates.Any(u => u.EventId.Length == 0)) return new(message, [], time, "an update lacks event_id");
+                return new(message, [], time, null) { Updates = parsedUpdates };
+            }
+
+            if (!data.TryGetProperty("events", out var events) || events.ValueKind != JsonValueKind.Array)
+                return new(message, [], time, "data is not an event batch");
             var rows = new List<EventRow>(events.GetArrayLength());
             foreach (var element in events.EnumerateArray())
             {

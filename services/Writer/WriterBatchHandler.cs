@@ -37,15 +37,24 @@ public sealed class WriterBatchHandler(
 
         var readable = parsed.Where(p => p.Error is null).ToList();
         var events = readable.SelectMany(p => p.Events).ToList();
-        if (events.Count == 0) return;
-        metrics.Batch(readable.Count, events.Count);
+        var updates = readable.SelectMany(p => p.Updates).ToList();
+        if (events.Count == 0 && updates.Count == 0) return;
+        metrics.Batch(readable.Count, events.Count + updates.Count);
 
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var rows = await retry.ExecuteAsync(async token => await writer.WriteAsync(events, token), cancellationToken);
+            var result = await retry.ExecuteAsync(async token => await writer.WriteAsync(events, updates, token), cancellationToken);
             var oldest = readable.Min(p => p.PublishedAt);
-            metrics.Inserted(rows, Stopwatch.GetElapsedTime(started), oldest is { } t ? clock.GetUtcNow() - t : null);
+            metrics.Inserted(result.Rows, Stopwatch.GetElapsedTime(started), oldest is { } t ? clock.GetUtcNow() - t : null);
+            if (result.Unmatched.Count > 0)
+            {
+                // An update of an event that does not exist (or was deleted): kept for a human, not retried.
+                var messages = result.Unmatched.Select(u => u.Message).DistinctBy(m => m.Id).ToList();
+                var key = await deadLetters.WriteAsync(messages, $"update of an unknown or deleted event: {result.Unmatched[0].EventId}", cancellationToken);
+                metrics.DeadLettered(messages.Count);
+                logger.LogWarning("{Count} updates of unknown events dead-lettered to {Key}", result.Unmatched.Count, key);
+            }
             status.Written();
             if (options.Faults.CrashAfterInsert)
             {

@@ -94,6 +94,19 @@ public sealed class WriterHarness : IAsyncDisposable
         return new OutgoingMessage(Topic, messageId, JsonSerializer.SerializeToUtf8Bytes(envelope));
     }
 
+    /// <summary>An update as ingestion's PUT routes publish it.</summary>
+    public Task PublishUpdateAsync(EventUpdate update)
+    {
+        var messageId = $"{Topic}-{Interlocked.Increment(ref published)}";
+        var envelope = new CloudEvent<EventUpdateBatch>(messageId, "/writer-tests", "honeyhive.events.updated.v1", new EventUpdateBatch(ProjectId, [update]))
+        {
+            Topic = Topic,
+            Time = DateTimeOffset.UtcNow,
+        };
+        return Services.GetRequiredService<IEventPublisher>().PublishAsync(
+            new OutgoingMessage(Topic, messageId, JsonSerializer.SerializeToUtf8Bytes(envelope)), CancellationToken.None);
+    }
+
     public Task PublishAsync(params EventRecord[] events) =>
         Services.GetRequiredService<IEventPublisher>().PublishAsync(Message(events), CancellationToken.None);
 

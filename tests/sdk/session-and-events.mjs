@@ -94,6 +94,13 @@ try {
       },
     ],
   });
+  // PUT /events: answers 200 without a body (the SDK validates that).
+  await hh.events.updateEvent({
+    eventId: results.createEvent.eventId,
+    feedback: { rating: 5 },
+    metadata: { updated_by: "sdk" },
+  });
+  results.updateEvent = { success: true };
   console.log(JSON.stringify(results));
 } catch (error) {
   results.error = { name: error?.name, message: error?.message, statusCode: error?.statusCode, body: error?.body, cause: String(error?.cause ?? "") };

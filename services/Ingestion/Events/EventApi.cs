@@ -37,6 +37,8 @@ public static class EventApi
             s.RunAsync(c, (body, tenant) => EventRoutes.CreateModelEvent(body, tenant, s.Normalizer)));
         group.MapPost("/events/model/batch", (HttpContext c, EventIngestService s) =>
             s.RunAsync(c, (body, tenant) => EventRoutes.CreateModelEventBatch(body, tenant, s.Normalizer, s.Limits)));
+        group.MapPut("/events", (HttpContext c, EventIngestService s) => s.UpdateAsync(c, null));
+        group.MapPut("/v1/events/{event_id}", (HttpContext c, EventIngestService s, string event_id) => s.UpdateAsync(c, event_id));
         return group;
     }
 }

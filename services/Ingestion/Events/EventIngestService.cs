@@ -66,6 +66,33 @@ public sealed class EventIngestService(
         }
     }
 
+    /// <summary>
+    /// PUT /events and PUT /v1/events/{event_id}: the update is published after the events it may update
+    /// (same stream), and the Writer applies it on the latest stored revision. 200 with no body, as the spec.
+    /// </summary>
+    public async Task<IResult> UpdateAsync(HttpContext context, string? routeEventId)
+    {
+        var state = backpressure.Current;
+        if (!state.Accepting) return RetryLater(context, state.LogUnavailable, state.RetryAfter, state.Reason!);
+        try
+        {
+            var tenant = TenantOf(context.User);
+            var body = await EventRequestBody.ReadObjectAsync(context, limits);
+            var update = normalizer.Update(body, tenant, routeEventId);
+            await publisher.PublishUpdateAsync(tenant.ProjectId, update, context.RequestAborted);
+            return TypedResults.Ok();
+        }
+        catch (EventRequestException ex)
+        {
+            return Problem(ex.Status, ex.Message);
+        }
+        catch (MessageLogUnavailableException ex)
+        {
+            logger.LogWarning("Event update publish failed, answering 503: {Reason}", ex.Message);
+            return RetryLater(context, logUnavailable: true, TimeSpan.FromSeconds(5), ex.Message);
+        }
+    }
+
     public static Tenant TenantOf(ClaimsPrincipal user) => new(
         user.ProjectId().ToString(),
         user.FindFirstValue(ApiKeyIdentity.WorkspaceIdClaim) ?? "",

@@ -91,6 +91,61 @@ public sealed class EventNormalizer(IngestLimits limits, TimeProvider clock)
         return Finish(record, body);
     }
 
+    /// <summary>
+    /// An update (PUT /events with event_id in the body, PUT /v1/events/{event_id} with it in the path).
+    /// Fields other than the updatable ones are ignored, as the spec says; a wrongly typed one is a 400.
+    /// </summary>
+    public EventUpdate Update(JsonObject body, Tenant tenant, string? routeEventId)
+    {
+        var id = routeEventId ?? OptionalString(body, "event_id", "");
+        if (string.IsNullOrWhiteSpace(id))
+            throw EventRequestException.BadRequest("'event_id' is required: the id of the event to update.");
+        var outputs = body["outputs"] switch
+        {
+            null => null,
+            JsonObject obj => obj,
+            var other => throw EventRequestException.BadRequest($"'outputs' must be a JSON object or null (null keeps the stored outputs), not {Kind(other)}."),
+        };
+        var truncation = new Truncation();
+        JsonObject? Clean(string name) => OptionalObject(body, name, "") is { } bucket ? JsonSanitizer.CleanObject(bucket, limits, truncation, name) : null;
+        var config = Clean("config");
+        var feedback = Clean("feedback");
+        var metrics = Clean("metrics");
+        var userProperties = Clean("user_properties");
+        var cleanOutputs = outputs is null ? null : JsonSanitizer.CleanObject(outputs, limits, truncation, "outputs");
+        var metadata = Clean("metadata");
+        // What was cut is flagged on the event, as on a create.
+        var flags = new JsonObject();
+        truncation.WriteTo(flags);
+        if (flags.Count > 0)
+        {
+            metadata ??= [];
+            foreach (var (key, value) in flags) metadata[key] = value?.DeepClone();
+        }
+
+        return new EventUpdate
+        {
+            EventId = EventIds.Normalize(id.Trim(), tenant.ProjectId),
+            Config = config,
+            Feedback = feedback,
+            Metadata = metadata,
+            Metrics = metrics,
+            UserProperties = userProperties,
+            Outputs = cleanOutputs,
+            Duration = OptionalNumber(body, "duration"),
+            EndTime = OptionalNumber(body, "end_time"),
+            // An empty array is ignored (the spec: children_ids must be non-empty to be set).
+            ChildrenIds = OptionalIds(body, "children_ids", "", tenant) is { Count: > 0 } children ? children : null,
+        };
+    }
+
+    private static double? OptionalNumber(JsonObject body, string name) => body[name] switch
+    {
+        null => null,
+        var node when Number(node) is { } number => number,
+        var other => throw EventRequestException.BadRequest($"'{name}' must be a number, not {Kind(other)}."),
+    };
+
     private EventRecord Common(JsonObject body, Tenant tenant, string path, string eventType, JsonObject inputs)
     {
         var record = new EventRecord

@@ -17,6 +17,7 @@ public sealed class EventBatchPublisher(IEventPublisher publisher, TimeProvider 
 {
     public const string Source = "/honeyhive/ingestion";
     public const string EventType = "honeyhive.events.ingested.v1";
+    public const string UpdateEventType = "honeyhive.events.updated.v1";
 
     /// <summary>Serialized events per message, below NATS's default 1 MiB max_payload with room for the envelope.</summary>
     public int MaxMessageBytes { get; init; } = 900 * 1024;
@@ -52,6 +53,20 @@ public sealed class EventBatchPublisher(IEventPublisher publisher, TimeProvider 
         {
             foreach (var buffer in buffers) buffer.Dispose();
         }
+    }
+
+    /// <summary>One request's update on <see cref="Topics.EventsUpdated"/>, on the same stream (so after the events it updates).</summary>
+    public async Task PublishUpdateAsync(string projectId, EventUpdate update, CancellationToken cancellationToken)
+    {
+        var data = JsonSerializer.SerializeToUtf8Bytes(new EventUpdateBatch(projectId, [update]), EventJson.Default.EventUpdateBatch);
+        // The same update sent twice (a client retry) is one message; applying it twice would be harmless anyway.
+        var id = Convert.ToHexStringLower(SHA256.HashData(data));
+        var envelope = new CloudEvent<JsonElement>(id, Source, UpdateEventType, JsonSerializer.Deserialize<JsonElement>(data))
+        {
+            Topic = Topics.EventsUpdated,
+            Time = clock.GetUtcNow(),
+        };
+        await publisher.PublishBatchAsync([new OutgoingMessage(Topics.EventsUpdated, id, JsonSerializer.SerializeToUtf8Bytes(envelope))], cancellationToken);
     }
 
     private OutgoingMessage Envelope(string projectId, List<byte[]> events, List<ArrayPoolBufferWriter<byte>> buffers)

@@ -50,7 +50,7 @@ public sealed class DeadLetterReplayer(DeadLetterStore letters, IServiceProvider
             {
                 var writer = (EventWriter?)services.GetService(typeof(EventWriter))
                     ?? throw new InvalidOperationException("The event writer is not registered.");
-                await writer.WriteAsync(events, cancellationToken);
+                await writer.WriteAsync(events, parsed.SelectMany(p => p.Updates).ToList(), cancellationToken);
             }
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)

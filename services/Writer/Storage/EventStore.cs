@@ -70,8 +70,10 @@ public sealed class EventStore(IAnalyticsStore store)
     }
 
     /// <summary>
-    /// The latest client-written session row of each session: the base a roll-up is computed on, so the
-    /// derived fields never feed back into the next roll-up.
+    /// The latest session row of each session, the base the next roll-up is computed on: a client revision,
+    /// or the roll-up built on one. Not only client rows: ReplacingMergeTree keeps just the newest version
+    /// of a key (already within one insert, and in every merge), so a client row under its roll-up is gone.
+    /// Every derived field is recomputed from the children, so a roll-up is as good a base as its client row.
     /// </summary>
     public async Task<Dictionary<string, EventRow>> SessionBasesAsync(string projectId, IReadOnlyCollection<string> sessionIds, CancellationToken cancellationToken)
     {
@@ -81,7 +83,7 @@ public sealed class EventStore(IAnalyticsStore store)
             """
             SELECT * EXCEPT (inserted_at) FROM events
             WHERE project_id = {project:String} AND session_id IN {sessions:Array(String)} AND event_type = 'session'
-              AND version >= {unit:UInt64} AND version % {unit:UInt64} = 0
+              AND version >= {unit:UInt64}
             ORDER BY version DESC LIMIT 1 BY session_id
             """,
             new Dictionary<string, object?> { ["project"] = projectId, ["sessions"] = sessionIds.ToArray(), ["unit"] = EventRow.ClientVersionUnit },
@@ -90,6 +92,32 @@ public sealed class EventStore(IAnalyticsStore store)
         {
             var row = RowJson.Read(element);
             if (row.IsDeleted == 0) result[row.SessionId] = row;
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// The row an update builds on, per event id: its latest revision (for a session, possibly its roll-up,
+    /// whose derived fields the next roll-up recomputes). Deleted events are absent. The id's bloom-filter
+    /// index keeps the lookup off the project's other granules (the session is not known).
+    /// </summary>
+    public async Task<Dictionary<string, EventRow>> LatestRowsAsync(string projectId, IReadOnlyCollection<string> eventIds, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, EventRow>(StringComparer.Ordinal);
+        if (eventIds.Count == 0) return result;
+        var rows = await store.QueryAsync(
+            """
+            SELECT * EXCEPT (inserted_at) FROM events
+            WHERE project_id = {project:String} AND event_id IN {ids:Array(String)}
+            ORDER BY version DESC LIMIT 1 BY event_id
+            """,
+            new Dictionary<string, object?> { ["project"] = projectId, ["ids"] = eventIds.ToArray() },
+            cancellationToken);
+        foreach (var element in rows)
+        {
+            var row = RowJson.Read(element);
+            if (row.IsDeleted == 0) result[row.EventId] = row;
         }
 
         return result;

@@ -26,6 +26,7 @@ public sealed class OfficialSdkTests(HostProcess host) : IClassFixture<HostProce
         var toolId = result["createEvent"]!["eventId"]!.GetValue<string>();
         var modelId = result["createModelEvent"]!["eventId"]!.GetValue<string>();
         Assert.True(result["createModelEvent"]!["success"]!.GetValue<bool>());
+        Assert.True(result["updateEvent"]?["success"]?.GetValue<bool>() == true, output);
         var batch = result["createEventBatch"]!;
         Assert.True(batch["success"]!.GetValue<bool>());
         var batchIds = batch["eventIds"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
