@@ -29,8 +29,12 @@ public sealed class WriterOptions
     /// <summary>Subject filter of the subscription.</summary>
     public string Topic { get; set; } = "events.>";
 
-    /// <summary>Messages per batch (each carries up to ~100 events, see EventBatchPublisher).</summary>
-    public int MaxBatchSize { get; set; } = 1000;
+    /// <summary>
+    /// Messages per batch. A message carries one request's events (an OTLP exporter sends up to 512 spans,
+    /// the SDKs ~100), so 100 messages is about 10,000 events: enough for efficient inserts, and a bound
+    /// on the Writer's memory (a batch's rows are held while they are enriched and inserted).
+    /// </summary>
+    public int MaxBatchSize { get; set; } = 100;
 
     /// <summary>Longest wait to fill a batch.</summary>
     public TimeSpan MaxWait { get; set; } = TimeSpan.FromSeconds(1);
