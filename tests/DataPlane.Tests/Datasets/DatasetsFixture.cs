@@ -32,23 +32,16 @@ public sealed class DatasetsFixture : IAsyncLifetime
     public const int MaxDatapointBytes = 4096;
     public const int MaxBodyBytes = 64 * 1024;
 
-    private readonly string database = "hh_test_datasets_" + Guid.NewGuid().ToString("N");
     private readonly SemaphoreSlim startLock = new(1, 1);
     private WebApplication? app;
 
-    public NpgsqlDataSource Dpdb { get; private set; } = null!;
+    private FreshDpdb database = null!;
+
+    public NpgsqlDataSource Dpdb => database.DataSource;
 
     public async Task InitializeAsync()
     {
-        await using (var admin = new NpgsqlConnection(TestServers.Postgres))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        Dpdb = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(TestServers.Postgres) { Database = database }.ConnectionString);
-        await PostgresMigrator.MigrateAsync(Dpdb, typeof(DataPlaneApiModule).Assembly, NullLogger.Instance, CancellationToken.None);
+        database = await FreshDpdb.CreateAsync("hh_test_datasets_");
     }
 
     /// <summary>Starts the routes over <paramref name="store"/> once, seeding the events the batch tests read.</summary>
@@ -99,12 +92,7 @@ public sealed class DatasetsFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         if (app is not null) await app.DisposeAsync();
-        await Dpdb.DisposeAsync();
-        NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(TestServers.Postgres);
-        await admin.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", admin);
-        await drop.ExecuteNonQueryAsync();
+        await database.DisposeAsync();
         startLock.Dispose();
     }
 }

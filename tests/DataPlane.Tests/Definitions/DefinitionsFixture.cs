@@ -23,36 +23,22 @@ namespace HoneyHive.DataPlane.Tests.Definitions;
 /// </summary>
 public sealed class DefinitionsFixture : IAsyncLifetime
 {
-    private readonly string database = "hh_test_defs_" + Guid.NewGuid().ToString("N");
+    private FreshDpdb database = null!;
     private WebApplication? app;
 
     /// <summary>The master key the routes encrypt under.</summary>
     public byte[] MasterKey { get; } = RandomNumberGenerator.GetBytes(32);
 
-    public NpgsqlDataSource DataSource { get; private set; } = null!;
+    public NpgsqlDataSource DataSource => database.DataSource;
 
-    public string ConnectionString { get; private set; } = "";
+    public string ConnectionString => database.ConnectionString;
 
     public IServiceProvider Services => app!.Services;
 
     public async Task InitializeAsync()
     {
-        await using (var admin = new NpgsqlConnection(TestServers.Postgres))
-        {
-            await admin.OpenAsync();
-            await admin.ExecuteAsync($"CREATE DATABASE {database}");
-        }
-        var connectionString = ConnectionString = new NpgsqlConnectionStringBuilder(TestServers.Postgres) { Database = database }.ConnectionString;
-        DataSource = NpgsqlDataSource.Create(connectionString);
-        await PostgresMigrator.MigrateAsync(DataSource, typeof(DataPlaneApiModule).Assembly, NullLogger.Instance, CancellationToken.None);
-        await using (var connection = await DataSource.OpenConnectionAsync())
-        {
-            foreach (var tenant in new[] { Tenants.A, Tenants.B, Tenants.C, Tenants.D })
-            {
-                await connection.ExecuteAsync(
-                    "INSERT INTO projects (id, org_id, workspace_id, name) VALUES (@ProjectId, @OrgId, @WorkspaceId, @ProjectName)", tenant);
-            }
-        }
+        database = await FreshDpdb.CreateAsync("hh_test_defs_", [Tenants.A, Tenants.B, Tenants.C, Tenants.D]);
+        var connectionString = database.ConnectionString;
 
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.WebHost.UseTestServer();
@@ -88,10 +74,6 @@ public sealed class DefinitionsFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         if (app is not null) await app.DisposeAsync();
-        await DataSource.DisposeAsync();
-        NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(TestServers.Postgres);
-        await admin.OpenAsync();
-        await admin.ExecuteAsync($"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+        await database.DisposeAsync();
     }
 }

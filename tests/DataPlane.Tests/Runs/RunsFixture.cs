@@ -26,31 +26,15 @@ namespace HoneyHive.DataPlane.Tests.Runs;
 /// </summary>
 public sealed class RunsFixture : IAsyncLifetime
 {
-    private readonly string database = "hh_test_runs_" + Guid.NewGuid().ToString("N");
     private WebApplication? app;
 
-    public NpgsqlDataSource Dpdb { get; private set; } = null!;
+    private FreshDpdb database = null!;
+
+    public NpgsqlDataSource Dpdb => database.DataSource;
 
     public async Task InitializeAsync()
     {
-        await using (var admin = new NpgsqlConnection(TestServers.Postgres))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        Dpdb = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(TestServers.Postgres) { Database = database }.ConnectionString);
-        await PostgresMigrator.MigrateAsync(Dpdb, typeof(DataPlaneApiModule).Assembly, NullLogger.Instance, CancellationToken.None);
-        foreach (var tenant in RunTenants.All)
-        {
-            await using var insert = Dpdb.CreateCommand("INSERT INTO projects (id, org_id, workspace_id, name) VALUES ($1, $2, $3, $4)");
-            insert.Parameters.AddWithValue(tenant.ProjectId);
-            insert.Parameters.AddWithValue(tenant.OrgId);
-            insert.Parameters.AddWithValue(tenant.WorkspaceId);
-            insert.Parameters.AddWithValue(tenant.ProjectName);
-            await insert.ExecuteNonQueryAsync();
-        }
+        database = await FreshDpdb.CreateAsync("hh_test_runs_", RunTenants.All);
 
         var store = await SharedChdb.GetAsync();
         await RunSeed.InsertAsync(store);
@@ -94,12 +78,7 @@ public sealed class RunsFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         if (app is not null) await app.DisposeAsync();
-        await Dpdb.DisposeAsync();
-        NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(TestServers.Postgres);
-        await admin.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", admin);
-        await drop.ExecuteNonQueryAsync();
+        await database.DisposeAsync();
     }
 
     private static async Task CreateAsync(HttpClient client, object body)
