@@ -44,12 +44,17 @@ public sealed class TenancyMatrixTests(TenancyHost host)
         var failures = new List<string>();
 
         foreach (var probe in TenancyProbes.Foreign(host))
-            await RunAsync(a, probe, failures);
+            await RunAsync(a, probe, probe.Url + "\n" + probe.Body, failures);
 
+        // Landing writes store what A sent (B's project name in a legacy session, say) in A's own objects,
+        // and a later answer about them may show it: what A sent in any earlier landing write is A's own.
         var marker = "aown" + Guid.NewGuid().ToString("N")[..16];
-        var landing = TenancyProbes.Landing(host, marker);
-        foreach (var probe in landing)
-            await RunAsync(a, probe, failures);
+        var sent = new System.Text.StringBuilder();
+        foreach (var probe in TenancyProbes.Landing(host, marker))
+        {
+            sent.Append(probe.Url).Append('\n').Append(probe.Body).Append('\n');
+            await RunAsync(a, probe, sent.ToString(), failures);
+        }
 
         // Wait until the Writer stored what A ingested with B's session id: then B's events would show it if it had gone there.
         try
@@ -71,7 +76,60 @@ public sealed class TenancyMatrixTests(TenancyHost host)
         Assert.True(failures.Count == 0, $"{failures.Count} tenancy failures:\n" + string.Join("\n\n", failures));
     }
 
-    private async Task RunAsync(HttpClient a, Probe probe, List<string> failures)
+    [Fact]
+    public async Task A_run_of_A_that_names_B_sessions_events_and_dataset_reads_none_of_them()
+    {
+        var (b, tb) = (host.OfB, host.B);
+        using var a = host.Api(host.A);
+        var run = (await TenancyHost.OkAsync(a, HttpMethod.Post, "/v1/runs", new
+        {
+            name = "a-run-naming-b", session_ids = new[] { b.SessionId }, event_ids = new[] { b.EventId, b.BigEventId },
+            dataset_id = b.DatasetId, datapoint_ids = new[] { b.DatapointId },
+        }))["run_id"]!.GetValue<string>();
+        var own = host.OfA.RunId;
+        var reads = new[]
+        {
+            $"/v1/runs/{run}/result", $"/v1/runs/{run}/summary", $"/v1/runs/{run}/metrics", $"/v1/runs/{run}/schema",
+            $"/v1/runs/{run}/compare/{own}", $"/v1/runs/{own}/compare/{run}/events", $"/v1/runs/compare/events?run_id_1={run}&run_id_2={own}",
+            $"/runs/{run}/compare-with/{own}", $"/v1/runs/schema?evaluation_id={run}", $"/v1/runs/schema", $"/v1/events/chart?evaluation_id={run}",
+            $"/v1/runs?dataset_id={b.DatasetId}",
+        };
+
+        foreach (var url in reads)
+        {
+            var (status, body) = await TenancyHost.SendAsync(a, HttpMethod.Get, url);
+            Assert.True(status == HttpStatusCode.OK, $"{url}: {(int)status} {body}");
+            foreach (var secret in new[] { b.Marker, tb.WorkspaceId, tb.OrgId, tb.ProjectId, b.MetricId, b.ConfigurationId })
+                Assert.False(body.Contains(secret, StringComparison.OrdinalIgnoreCase), $"{url} holds B's '{secret}': {Cut(body)}");
+        }
+    }
+
+    [Fact]
+    public async Task A_forged_payload_reference_to_a_B_object_is_not_followed()
+    {
+        // The Writer moved B's large inputs to the object store: the key of that object.
+        var folder = Path.Combine(host.WorkingDirectory, ".data", "objects");
+        var stored = Directory.GetFiles(Path.Combine(folder, "payloads", host.B.ProjectId), "inputs.json", SearchOption.AllDirectories);
+        var key = Path.GetRelativePath(folder, Assert.Single(stored)).Replace('\\', '/');
+        using var a = host.Api(host.A);
+        var reference = System.Text.Json.JsonSerializer.Serialize(new { key, bytes = 100 });
+        var forged = (await TenancyHost.OkAsync(a, HttpMethod.Post, "/v1/events", new Dictionary<string, object>
+        {
+            ["event_type"] = "tool", ["event_name"] = "forged-reference",
+            ["inputs"] = new Dictionary<string, string> { ["_hh_payload_ref"] = reference, ["blob"] = "preview" },
+        }))["event_id"]!.GetValue<string>();
+
+        var (status, body) = await Eventually.ValueAsync(
+            async () => await TenancyHost.SendAsync(a, HttpMethod.Get, $"/v1/events/{forged}"),
+            r => r.Status == HttpStatusCode.OK, "A's forged event to be stored");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.DoesNotContain(host.OfB.Marker, body, StringComparison.Ordinal);
+        Assert.Contains("preview", body, StringComparison.Ordinal);
+    }
+
+    /// <param name="sent">What A sent: B's strings in it may come back (an id echoed in a 404's detail is not a leak).</param>
+    private async Task RunAsync(HttpClient a, Probe probe, string sent, List<string> failures)
     {
         if (probe.Custom is null && !Matches(probe))
         {
@@ -89,10 +147,8 @@ public sealed class TenancyMatrixTests(TenancyHost host)
             return;
         }
 
-        var sent = probe.Url + "\n" + probe.Body;
         foreach (var secret in ForbiddenStrings())
         {
-            // Echoing what the caller sent (an id in a 404's detail) is not a leak.
             if (sent.Contains(secret, StringComparison.OrdinalIgnoreCase)) continue;
             if (body.Contains(secret, StringComparison.OrdinalIgnoreCase))
                 failures.Add($"{probe} [{probe.Route}]: the answer holds B's '{secret}': {Cut(body)}");
