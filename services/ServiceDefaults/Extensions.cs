@@ -91,6 +91,7 @@ public static class ServiceDefaultsExtensions
             Predicate = r => r.Tags.Contains(LiveTag),
             ResponseWriter = HealthResponse.WriteAsync,
         });
+        app.MapRouteListing(app.Configuration);
         return app;
     }
 }

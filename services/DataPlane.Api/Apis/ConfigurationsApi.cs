@@ -37,14 +37,14 @@ public static class ConfigurationsApi
     private static readonly HashSet<string> LegacyFields = [.. ConfigurationDefinition.Fields, "project"];
 
     private static async Task<Ok<JsonObject>> ListAsync(
-        ClaimsPrincipal user, ConfigurationStore store, string? name, string? env, string? tags, int? limit, CancellationToken cancellationToken)
+        ClaimsPrincipal user, ConfigurationStore store, string? name, string? env, string? tags, string? limit, CancellationToken cancellationToken)
     {
         var configurations = await ListCoreAsync(user, store, name, env, tags, limit, cancellationToken);
         return TypedResults.Ok(new JsonObject { ["configurations"] = new JsonArray([.. configurations.Select(ConfigurationViews.Item)]) });
     }
 
     private static async Task<Ok<JsonArray>> LegacyListAsync(
-        ClaimsPrincipal user, ConfigurationStore store, string? name, string? env, string? tags, int? limit, CancellationToken cancellationToken)
+        ClaimsPrincipal user, ConfigurationStore store, string? name, string? env, string? tags, string? limit, CancellationToken cancellationToken)
     {
         var configurations = await ListCoreAsync(user, store, name, env, tags, limit, cancellationToken);
         var project = user.FindFirstValue(ApiKeyIdentity.ProjectNameClaim) ?? user.ProjectId().ToString();
@@ -52,7 +52,7 @@ public static class ConfigurationsApi
     }
 
     private static Task<IReadOnlyList<StoredConfiguration>> ListCoreAsync(
-        ClaimsPrincipal user, ConfigurationStore store, string? name, string? env, string? tags, int? limit, CancellationToken cancellationToken)
+        ClaimsPrincipal user, ConfigurationStore store, string? name, string? env, string? tags, string? limit, CancellationToken cancellationToken)
     {
         var take = ListLimit.Resolve(limit);
         if (env is not null && !ConfigurationDefinition.Environments.Contains(env))
@@ -131,7 +131,7 @@ public static class ConfigurationsApi
             : RequestErrorFilter.NotFound("Configuration");
 
     private static async Task<Results<Ok<JsonObject>, NotFound<ProblemDetails>>> ListVersionsAsync(
-        ClaimsPrincipal user, ConfigurationStore store, string configId, int? limit, CancellationToken cancellationToken)
+        ClaimsPrincipal user, ConfigurationStore store, string configId, string? limit, CancellationToken cancellationToken)
     {
         var take = ListLimit.Resolve(limit);
         var versions = Guid.TryParse(configId, out var id) ? await store.ListVersionsAsync(user.ProjectId(), id, take, cancellationToken) : null;

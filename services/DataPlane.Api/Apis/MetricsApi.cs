@@ -40,13 +40,13 @@ public static class MetricsApi
     private static readonly HashSet<string> LegacyUpdateFields = [.. MetricDefinition.Fields, "id"];
 
     private static async Task<Ok<JsonObject>> ListAsync(
-        ClaimsPrincipal user, MetricStore store, string? type, string? id, int? limit, CancellationToken cancellationToken)
+        ClaimsPrincipal user, MetricStore store, string? type, string? id, string? limit, CancellationToken cancellationToken)
     {
         var metrics = await ListCoreAsync(user, store, type, id, limit, cancellationToken);
         return TypedResults.Ok(new JsonObject { ["metrics"] = new JsonArray([.. metrics.Select(MetricViews.Item)]) });
     }
 
-    private static async Task<Ok<JsonArray>> LegacyListAsync(ClaimsPrincipal user, MetricStore store, string? type, int? limit, CancellationToken cancellationToken)
+    private static async Task<Ok<JsonArray>> LegacyListAsync(ClaimsPrincipal user, MetricStore store, string? type, string? limit, CancellationToken cancellationToken)
     {
         // project_name is the SDK's; the key already names the project.
         var metrics = await ListCoreAsync(user, store, type, null, limit, cancellationToken);
@@ -55,7 +55,7 @@ public static class MetricsApi
     }
 
     private static async Task<IReadOnlyList<StoredMetric>> ListCoreAsync(
-        ClaimsPrincipal user, MetricStore store, string? type, string? id, int? limit, CancellationToken cancellationToken)
+        ClaimsPrincipal user, MetricStore store, string? type, string? id, string? limit, CancellationToken cancellationToken)
     {
         var take = ListLimit.Resolve(limit);
         if (type is not null)
@@ -167,7 +167,7 @@ public static class MetricsApi
     }
 
     private static async Task<Results<Ok<JsonObject>, NotFound<ProblemDetails>>> ListVersionsAsync(
-        ClaimsPrincipal user, MetricStore store, string metric_id, int? limit, CancellationToken cancellationToken)
+        ClaimsPrincipal user, MetricStore store, string metric_id, string? limit, CancellationToken cancellationToken)
     {
         var take = ListLimit.Resolve(limit);
         var versions = Guid.TryParse(metric_id, out var id) ? await store.ListVersionsAsync(user.ProjectId(), id, take, cancellationToken) : null;

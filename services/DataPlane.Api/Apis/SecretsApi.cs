@@ -25,7 +25,7 @@ public static class SecretsApi
         group.MapDelete("/{provider}", DeleteAsync);
     }
 
-    private static async Task<Ok<JsonObject>> ListAsync(ClaimsPrincipal user, ProviderSecretStore store, int? limit, CancellationToken cancellationToken)
+    private static async Task<Ok<JsonObject>> ListAsync(ClaimsPrincipal user, ProviderSecretStore store, string? limit, CancellationToken cancellationToken)
     {
         var secrets = await store.ListAsync(user.WorkspaceId(), ListLimit.Resolve(limit, 100), cancellationToken);
         return TypedResults.Ok(new JsonObject { ["secrets"] = new JsonArray([.. secrets.Select(View)]) });

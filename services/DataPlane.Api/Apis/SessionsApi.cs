@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json.Nodes;
 using HoneyHive.DataPlane.Api.Queries;
@@ -35,11 +36,28 @@ public static class SessionsApi
         EventSearchRequest request, ClaimsPrincipal user, SessionQueries sessions, QueryOptions options, CancellationToken cancellationToken) =>
         PageAsync(request, user, sessions, options, cancellationToken);
 
-    private static Task<Results<Ok<JsonObject>, ValidationProblem>> ListAsync(
+    // limit and page arrive as text: bound as int, a value past int's range failed binding with a 400 that did not name it.
+    private static async Task<Results<Ok<JsonObject>, ValidationProblem>> ListAsync(
         ClaimsPrincipal user, SessionQueries sessions, QueryOptions options,
-        [FromQuery(Name = "limit")] int? limit, [FromQuery(Name = "cursor")] string? cursor, [FromQuery(Name = "page")] int? page,
-        CancellationToken cancellationToken) =>
-        PageAsync(new EventSearchRequest { Limit = limit ?? 100, Cursor = cursor, Page = page }, user, sessions, options, cancellationToken);
+        [FromQuery(Name = "limit")] string? limit, [FromQuery(Name = "cursor")] string? cursor, [FromQuery(Name = "page")] string? page,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            var request = new EventSearchRequest { Limit = Number(limit, "limit") ?? 100, Cursor = cursor, Page = Number(page, "page") };
+            return await PageAsync(request, user, sessions, options, cancellationToken);
+        }
+        catch (QueryValidationException e)
+        {
+            return EventsApi.Invalid(e);
+        }
+    }
+
+    /// <summary>Digits only; EventSearch then checks the range (a huge value is refused there, naming the field).</summary>
+    private static double? Number(string? text, string name) =>
+        text is null ? null
+        : double.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value
+        : throw new QueryValidationException(name, $"{name} is a whole number from 1.");
 
     private static async Task<Results<Ok<JsonObject>, ValidationProblem>> PageAsync(
         EventSearchRequest request, ClaimsPrincipal user, SessionQueries sessions, QueryOptions options, CancellationToken cancellationToken)

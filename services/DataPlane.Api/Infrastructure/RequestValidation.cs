@@ -237,11 +237,12 @@ public static class ListLimit
 {
     public const int Max = 1000;
 
-    public static int Resolve(int? limit, int @default = Max) =>
-        limit switch
-        {
-            null => @default,
-            < 1 or > Max => throw RequestValidationException.For("limit", $"Must be between 1 and {Max}."),
-            _ => limit.Value,
-        };
+    /// <summary>
+    /// The query text, parsed here rather than bound as an int: a value past int's range would
+    /// otherwise fail binding with a 400 that does not name <c>limit</c>.
+    /// </summary>
+    public static int Resolve(string? limit, int @default = Max) =>
+        limit is null ? @default
+        : int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && value is >= 1 and <= Max ? value
+        : throw RequestValidationException.For("limit", $"Must be a whole number between 1 and {Max}.");
 }

@@ -40,7 +40,7 @@ public sealed class RunStore([FromKeyedServices(DataPlaneApiModule.Database)] Np
         ["status"] = "status",
     };
 
-    /// <summary>Inserts the run; null when <see cref="RunChanges.RunId"/> is already taken.</summary>
+    /// <summary>Inserts the run; null when <see cref="RunChanges.RunId"/> is already taken in the project.</summary>
     public async Task<Run?> CreateAsync(Guid project, RunChanges changes, CancellationToken cancellationToken)
     {
         await using var connection = await dpdb.OpenConnectionAsync(cancellationToken);
@@ -50,7 +50,7 @@ public sealed class RunStore([FromKeyedServices(DataPlaneApiModule.Database)] Np
                               metadata, results, configuration, evaluators, passing_ranges)
             VALUES (@id, @project, @name, @description, @status, @datasetId, @eventIds, @sessionIds, @datapointIds,
                     @metadata::jsonb, @results::jsonb, @configuration::jsonb, @evaluators::jsonb, @passingRanges::jsonb)
-            ON CONFLICT (id) DO NOTHING
+            ON CONFLICT (project_id, id) DO NOTHING
             RETURNING {Columns}
             """,
             new

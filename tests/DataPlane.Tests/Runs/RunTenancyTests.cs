@@ -45,6 +45,21 @@ public sealed class RunTenancyTests(RunsFixture fixture)
     }
 
     [Fact]
+    public async Task Another_projects_run_id_is_free_to_use_so_creating_it_reveals_nothing()
+    {
+        // A 409 here would confirm that the id exists in some project.
+        var created = await b.PostAsJsonAsync("/v1/runs", new { run_id = NewRun, name = "b-copy" });
+        var own = (await (await b.GetAsync($"/v1/runs/{NewRun}")).ReadJsonAsync()).GetProperty("evaluation");
+        var deleted = await b.DeleteAsync($"/v1/runs/{NewRun}");
+
+        Assert.Equal(HttpStatusCode.OK, created.StatusCode);
+        Assert.Equal("b-copy", own.GetProperty("name").GetString());
+        Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        var run = (await (await a.GetAsync($"/v1/runs/{NewRun}")).ReadJsonAsync()).GetProperty("evaluation");
+        Assert.Equal("candidate", run.GetProperty("name").GetString());
+    }
+
+    [Fact]
     public async Task A_project_lists_only_its_own_runs_and_its_own_events()
     {
         var list = await (await b.GetAsync("/v1/runs")).ReadJsonAsync();

@@ -1,0 +1,257 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using HoneyHive.Platform.Tests.Messaging;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Template;
+
+namespace HoneyHive.EndToEnd.Tests.Tenancy;
+
+/// <summary>
+/// Project A's key with project B's ids, on every route the data-plane port serves: B's objects are
+/// 404 (or filtered out of lists), no answer holds any of B's ids or markers, writes carrying B's ids
+/// land in A, and B's data reads the same before and after.
+/// </summary>
+[Collection(TenancyCollection.Name)]
+public sealed class TenancyMatrixTests(TenancyHost host)
+{
+    /// <summary>Endpoints on the port that hold no tenant data and cannot be called with ids, and why.</summary>
+    private static readonly Dictionary<string, string> NotTenantData = new(StringComparer.Ordinal)
+    {
+        ["* /opentelemetry.proto.collector.trace.v1.TraceService/{unimplementedMethod:grpcunimplemented}"] =
+            "gRPC's UNIMPLEMENTED answer for unknown methods of the trace service",
+    };
+
+    [Fact]
+    public async Task Every_data_plane_route_is_in_the_matrix_and_every_matrix_route_exists()
+    {
+        var served = await DataPlaneRoutesAsync();
+        var covered = TenancyProbes.Foreign(host).Concat(TenancyProbes.Landing(host, "coverage")).Select(p => p.Route).ToHashSet(StringComparer.Ordinal);
+
+        var missing = served.Except(covered).Order(StringComparer.Ordinal).ToList();
+        var stale = covered.Except(served).Order(StringComparer.Ordinal).ToList();
+
+        Assert.True(missing.Count == 0, "Routes the tenancy matrix does not call:\n" + string.Join("\n", missing));
+        Assert.True(stale.Count == 0, "Matrix routes the Host does not serve:\n" + string.Join("\n", stale));
+        // A sanity floor, so an empty listing cannot pass.
+        Assert.True(served.Count > 100, $"Only {served.Count} routes listed.");
+    }
+
+    [Fact]
+    public async Task Project_A_key_with_project_B_ids_finds_nothing_changes_nothing_and_writes_only_to_A()
+    {
+        using var a = host.Api(host.A);
+        var before = await StableSnapshotOfBAsync();
+        var failures = new List<string>();
+
+        foreach (var probe in TenancyProbes.Foreign(host))
+            await RunAsync(a, probe, probe.Url + "\n" + probe.Body, failures);
+
+        // Landing writes store what A sent (B's project name in a legacy session, say) in A's own objects,
+        // and a later answer about them may show it: what A sent in any earlier landing write is A's own.
+        var marker = "aown" + Guid.NewGuid().ToString("N")[..16];
+        var sent = new System.Text.StringBuilder();
+        foreach (var probe in TenancyProbes.Landing(host, marker))
+        {
+            sent.Append(probe.Url).Append('\n').Append(probe.Body).Append('\n');
+            await RunAsync(a, probe, sent.ToString(), failures);
+        }
+
+        // Wait until the Writer stored what A ingested with B's session id: then B's events would show it if it had gone there.
+        try
+        {
+            await Eventually.ValueAsync(
+                async () => await CountInAAsync(a, marker),
+                n => n >= TenancyProbes.LandingEvents,
+                $"A's {TenancyProbes.LandingEvents} ingested events with B's session id to be stored in A");
+        }
+        catch (Xunit.Sdk.XunitException e)
+        {
+            failures.Add(e.Message);
+        }
+
+        var after = await SnapshotOfBAsync();
+        foreach (var (url, was) in before)
+            if (!JsonNode.DeepEquals(was, after[url])) failures.Add($"B's {url} changed:\n  before {was?.ToJsonString()}\n  after  {after[url]?.ToJsonString()}");
+
+        Assert.True(failures.Count == 0, $"{failures.Count} tenancy failures:\n" + string.Join("\n\n", failures));
+    }
+
+    [Fact]
+    public async Task A_run_of_A_that_names_B_sessions_events_and_dataset_reads_none_of_them()
+    {
+        var (b, tb) = (host.OfB, host.B);
+        using var a = host.Api(host.A);
+        var run = (await TenancyHost.OkAsync(a, HttpMethod.Post, "/v1/runs", new
+        {
+            name = "a-run-naming-b", session_ids = new[] { b.SessionId }, event_ids = new[] { b.EventId, b.BigEventId },
+            dataset_id = b.DatasetId, datapoint_ids = new[] { b.DatapointId },
+        }))["run_id"]!.GetValue<string>();
+        var own = host.OfA.RunId;
+        var reads = new[]
+        {
+            $"/v1/runs/{run}/result", $"/v1/runs/{run}/summary", $"/v1/runs/{run}/metrics", $"/v1/runs/{run}/schema",
+            $"/v1/runs/{run}/compare/{own}", $"/v1/runs/{own}/compare/{run}/events", $"/v1/runs/compare/events?run_id_1={run}&run_id_2={own}",
+            $"/runs/{run}/compare-with/{own}", $"/v1/runs/schema?evaluation_id={run}", $"/v1/runs/schema", $"/v1/events/chart?evaluation_id={run}",
+            $"/v1/runs?dataset_id={b.DatasetId}",
+        };
+
+        foreach (var url in reads)
+        {
+            var (status, body) = await TenancyHost.SendAsync(a, HttpMethod.Get, url);
+            Assert.True(status == HttpStatusCode.OK, $"{url}: {(int)status} {body}");
+            foreach (var secret in new[] { b.Marker, tb.WorkspaceId, tb.OrgId, tb.ProjectId, b.MetricId, b.ConfigurationId })
+                Assert.False(body.Contains(secret, StringComparison.OrdinalIgnoreCase), $"{url} holds B's '{secret}': {Cut(body)}");
+        }
+    }
+
+    [Fact]
+    public async Task A_forged_payload_reference_to_a_B_object_is_not_followed()
+    {
+        // The Writer moved B's large inputs to the object store: the key of that object.
+        var folder = Path.Combine(host.WorkingDirectory, ".data", "objects");
+        var stored = Directory.GetFiles(Path.Combine(folder, "payloads", host.B.ProjectId), "inputs.json", SearchOption.AllDirectories);
+        var key = Path.GetRelativePath(folder, Assert.Single(stored)).Replace('\\', '/');
+        using var a = host.Api(host.A);
+        var reference = System.Text.Json.JsonSerializer.Serialize(new { key, bytes = 100 });
+        var forged = (await TenancyHost.OkAsync(a, HttpMethod.Post, "/v1/events", new Dictionary<string, object>
+        {
+            ["event_type"] = "tool", ["event_name"] = "forged-reference",
+            ["inputs"] = new Dictionary<string, string> { ["_hh_payload_ref"] = reference, ["blob"] = "preview" },
+        }))["event_id"]!.GetValue<string>();
+
+        var (status, body) = await Eventually.ValueAsync(
+            async () => await TenancyHost.SendAsync(a, HttpMethod.Get, $"/v1/events/{forged}"),
+            r => r.Status == HttpStatusCode.OK, "A's forged event to be stored");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.DoesNotContain(host.OfB.Marker, body, StringComparison.Ordinal);
+        Assert.Contains("preview", body, StringComparison.Ordinal);
+    }
+
+    /// <param name="sent">What A sent: B's strings in it may come back (an id echoed in a 404's detail is not a leak).</param>
+    private async Task RunAsync(HttpClient a, Probe probe, string sent, List<string> failures)
+    {
+        if (probe.Custom is null && !Matches(probe))
+        {
+            failures.Add($"{probe}: the URL does not match the route {probe.Route}");
+            return;
+        }
+
+        var (status, body) = probe.Custom is { } custom
+            ? await custom()
+            : await TenancyHost.SendAsync(a, probe.Method, probe.Url, probe.Body);
+        var expected = probe.Expect == Expect.Hidden ? HttpStatusCode.NotFound : HttpStatusCode.OK;
+        if (status != expected)
+        {
+            failures.Add($"{probe} [{probe.Route}]: expected {(int)expected}, got {(int)status}: {Cut(body)}");
+            return;
+        }
+
+        foreach (var secret in ForbiddenStrings())
+        {
+            if (sent.Contains(secret, StringComparison.OrdinalIgnoreCase)) continue;
+            if (body.Contains(secret, StringComparison.OrdinalIgnoreCase))
+                failures.Add($"{probe} [{probe.Route}]: the answer holds B's '{secret}': {Cut(body)}");
+        }
+
+        if (probe.Expect == Expect.Empty)
+        {
+            var list = probe.Empty!(JsonNode.Parse(body)!);
+            if (list is not JsonArray { Count: 0 }) failures.Add($"{probe} [{probe.Route}]: expected an empty list, got {Cut(list?.ToJsonString() ?? "null")}");
+        }
+    }
+
+    /// <summary>B's ids, names and markers: none may appear in an answer to A.</summary>
+    private IEnumerable<string> ForbiddenStrings()
+    {
+        var (b, tb) = (host.OfB, host.B);
+        return
+        [
+            tb.ProjectId, tb.ProjectName, tb.WorkspaceId, tb.OrgId, b.Marker, b.RunId, b.SessionId, b.EventId, b.BigEventId,
+            b.DatasetId, b.DatapointId, b.MetricId, b.ConfigurationId, b.Provider, b.MaskedSecret,
+        ];
+    }
+
+    /// <summary>Whether the probe's path fits its declared pattern, so a typo cannot pass as a 404.</summary>
+    private static bool Matches(Probe probe)
+    {
+        if (probe.MethodName != "*" && !string.Equals(probe.Method.Method, probe.MethodName, StringComparison.Ordinal)) return false;
+        var path = probe.Url.Split('?')[0];
+        var matcher = new TemplateMatcher(TemplateParser.Parse(probe.Pattern), []);
+        return matcher.TryMatch(path, []);
+    }
+
+    /// <summary>"METHOD pattern" of every endpoint answering on the data-plane port (or on every port).</summary>
+    private async Task<HashSet<string>> DataPlaneRoutesAsync()
+    {
+        using var client = host.Client(host.DataPlaneApi);
+        var routes = JsonNode.Parse(await client.GetStringAsync(new Uri("/internal/routes", UriKind.Relative)))!.AsArray();
+        var port = "*:" + host.DataPlaneApi.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var result = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var route in routes)
+        {
+            var hosts = route!["hosts"]!.AsArray().Select(h => h!.GetValue<string>()).ToList();
+            if (hosts.Count > 0 && !hosts.Contains(port)) continue;
+            var pattern = route["pattern"]!.GetValue<string>();
+            if (!pattern.StartsWith('/')) pattern = "/" + pattern;
+            // MapGroup("/v1/metrics").MapGet("") lists as "/v1/metrics/"; it serves "/v1/metrics".
+            if (pattern.Length > 1) pattern = pattern.TrimEnd('/');
+            var methods = route["methods"]!.AsArray().Select(m => m!.GetValue<string>()).ToList();
+            foreach (var method in methods.Count == 0 ? ["*"] : methods)
+            {
+                var key = $"{method} {pattern}";
+                if (!NotTenantData.ContainsKey(key)) result.Add(key);
+            }
+        }
+
+        return result;
+    }
+
+    private async Task<long> CountInAAsync(HttpClient a, string marker)
+    {
+        var (_, body) = await TenancyHost.SendAsync(a, HttpMethod.Post, "/v1/events/search",
+            System.Text.Json.JsonSerializer.Serialize(new { filters = new object[] { TenancyProbes.Filter("event_name", marker), new { field = "event_type", @operator = "is not", value = "session", type = "string" } }, limit = 1 }));
+        return JsonNode.Parse(body)?["totalEvents"]?.GetValue<long>() ?? 0;
+    }
+
+    /// <summary>B's objects read with B's key (the Writer may still be rolling B's session up: wait until two reads agree).</summary>
+    private async Task<Dictionary<string, JsonNode?>> StableSnapshotOfBAsync()
+    {
+        var previous = await SnapshotOfBAsync();
+        for (var i = 0; i < 60; i++)
+        {
+            await Task.Delay(500);
+            var current = await SnapshotOfBAsync();
+            if (previous.All(p => JsonNode.DeepEquals(p.Value, current[p.Key]))) return current;
+            previous = current;
+        }
+
+        throw new InvalidOperationException("B's data kept changing without anyone writing to it.");
+    }
+
+    private async Task<Dictionary<string, JsonNode?>> SnapshotOfBAsync()
+    {
+        var b = host.OfB;
+        using var client = host.Api(host.B);
+        var reads = new[]
+        {
+            $"/v1/projects", $"/v1/sessions/{b.SessionId}", $"/v1/sessions", $"/v1/events/{b.EventId}", $"/v1/events/{b.BigEventId}",
+            $"/v1/datasets", $"/v1/datapoints", $"/v1/datapoints/{b.DatapointId}", $"/v1/metrics", $"/v1/metrics/{b.MetricId}/versions",
+            $"/v1/configurations", $"/v1/configurations/{b.ConfigurationId}/versions", $"/v1/runs", $"/v1/runs/{b.RunId}",
+            $"/v1/runs/{b.RunId}/result", $"/v1/provider-secrets", $"/v1/provider-secrets/{b.Provider}", $"/v1/events/schema",
+        };
+        var snapshot = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        foreach (var url in reads)
+        {
+            var (status, body) = await TenancyHost.SendAsync(client, HttpMethod.Get, url);
+            snapshot[url] = status == HttpStatusCode.OK ? JsonNode.Parse(body) : JsonValue.Create($"{(int)status}");
+        }
+
+        var (_, search) = await TenancyHost.SendAsync(client, HttpMethod.Post, "/v1/events/search",
+            System.Text.Json.JsonSerializer.Serialize(new { filters = new[] { TenancyProbes.Filter("session_id", b.SessionId) } }));
+        snapshot["POST /v1/events/search session_id"] = JsonNode.Parse(search);
+        return snapshot;
+    }
+
+    private static string Cut(string text) => text.Length <= 600 ? text : text[..600] + "...";
+}
