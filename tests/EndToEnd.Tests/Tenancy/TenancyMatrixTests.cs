@@ -69,6 +69,19 @@ public sealed class TenancyMatrixTests(TenancyHost host)
             failures.Add(e.Message);
         }
 
+        // The update naming b.EventId landed on A's own event of that id: everything before it is handled.
+        try
+        {
+            await Eventually.ValueAsync(
+                async () => await TenancyHost.SendAsync(a, HttpMethod.Get, $"/v1/events/{host.OfB.EventId}"),
+                r => r.Status == System.Net.HttpStatusCode.OK && r.Body.Contains(marker, StringComparison.Ordinal),
+                "A's update of its own event with B's event id to be applied in A");
+        }
+        catch (Xunit.Sdk.XunitException e)
+        {
+            failures.Add(e.Message);
+        }
+
         var after = await SnapshotOfBAsync();
         foreach (var (url, was) in before)
             if (!JsonNode.DeepEquals(was, after[url])) failures.Add($"B's {url} changed:\n  before {was?.ToJsonString()}\n  after  {after[url]?.ToJsonString()}");

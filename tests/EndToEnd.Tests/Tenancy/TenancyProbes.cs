@@ -199,6 +199,12 @@ public static class TenancyProbes
                 Custom = () => ExportGrpcAsync(host, marker, b.SessionId, tb),
             },
 
+            // Updates go through the message log: one naming B's moved-payload event (which exists only in B) is
+            // dead-lettered by A's Writer, one naming b.EventId updates A's own event of that id (created above).
+            // The matrix then waits for the second to show in A, so both were handled before B is re-read.
+            new("PUT /events", Expect.Own, Put, "/events", Json(new { event_id = b.BigEventId, feedback = new { comment = marker } })),
+            new("PUT /v1/events/{event_id}", Expect.Own, Put, $"/v1/events/{b.EventId}", Json(new { feedback = new { comment = marker } })),
+
             // A run id is the client's to choose: B's must neither be refused (that would confirm it exists) nor reach B's run.
             new("POST /v1/runs", Expect.Own, Post, "/v1/runs",
                 Json(new { run_id = b.RunId, name = marker, session_ids = new[] { b.SessionId }, event_ids = new[] { b.EventId, b.BigEventId }, dataset_id = b.DatasetId })),
