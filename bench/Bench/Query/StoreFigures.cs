@@ -7,9 +7,14 @@ namespace HoneyHive.Bench.Query;
 /// <summary>What the loaded data costs on disk, and waiting for the background merges to settle.</summary>
 public static class StoreFigures
 {
-    /// <summary>Bytes of every file under the chDB data folder (tables, views' targets, metadata, logs).</summary>
+    /// <summary>
+    /// Bytes of every file under the chDB data folder (tables, views' targets, metadata), as du counts them:
+    /// data/ and metadata/ hold symbolic links into store/, which are not followed (that counted every table twice).
+    /// </summary>
     public static long FolderBytes(ChdbAnalyticsStore store) =>
-        new DirectoryInfo(store.DataPath).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+        new DirectoryInfo(store.DataPath)
+            .EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint })
+            .Sum(f => f.Length);
 
     /// <summary>The active parts of <c>events</c>: compressed bytes on disk, uncompressed bytes, part count.</summary>
     public static async Task<(long OnDisk, long Uncompressed, long Parts)> EventPartsAsync(IAnalyticsStore store, CancellationToken ct)
