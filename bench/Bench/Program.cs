@@ -8,6 +8,7 @@ var commands = new Dictionary<string, Func<string[], CancellationToken, Task<int
     ["ingest"] = IngestCommand.RunAsync,
     ["e2e"] = E2eCommand.RunAsync,
     ["writer"] = WriterCommand.RunAsync,
+    ["query"] = QueryCommand.RunAsync,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var command))

@@ -29,9 +29,10 @@ public sealed class ChartQueries(IAnalyticsStore store)
             filters.Add(new EventFilter("metadata.run_id", "is", JsonSerializer.SerializeToElement(request.EvaluationId), "string"));
 
         var condition = FilterCompiler.Compile(filters, parameters);
+        var scope = new EventScope { From = from, To = to };
         var current = CurrentEvents.Select(
             $"event_id, start_time, {FilterCompiler.Number(metric, parameters)} AS m, {group} AS g",
-            new EventScope { From = from, To = to }, condition, parameters) + "\nLIMIT 1 BY event_id";
+            scope, condition, parameters) + CurrentEvents.OnePerEvent(scope);
         var sql = string.Create(CultureInfo.InvariantCulture, $"""
             SELECT toInt64(toUnixTimestamp(toDateTime({bucket}, 'UTC'))) * 1000 AS t, toString(g) AS grp, {aggregate} AS value, count() AS n
             FROM ({current})

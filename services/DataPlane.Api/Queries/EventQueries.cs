@@ -35,7 +35,7 @@ public sealed class EventQueries(IAnalyticsStore store, PayloadResolver payloads
         // One row more than asked tells whether another page exists.
         var sql = CurrentEvents.Select(CurrentEvents.Columns + ", " + search.Sort.ValueColumn, scope, condition, parameters)
                   + string.Create(CultureInfo.InvariantCulture,
-                      $"\nORDER BY {search.Sort.OrderBy}\nLIMIT 1 BY event_id\nLIMIT {limit + 1} OFFSET {offset}");
+                      $"\nORDER BY {search.Sort.OrderBy}{CurrentEvents.OnePerEvent(scope)}\nLIMIT {limit + 1} OFFSET {offset}");
         var rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
         var page = rows.Count <= limit ? rows : rows.Take(limit).ToList();
         var loaded = await payloads.LoadAsync(page, project, cancellationToken);

@@ -1,0 +1,79 @@
+using System.Text.Json;
+using HoneyHive.DataPlane.Api.Queries;
+using HoneyHive.Platform.Analytics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace HoneyHive.Bench.Query;
+
+/// <summary>One measured API read: what it asks, and a check of its answer (a wrong answer fast is no result).</summary>
+public sealed record Scenario(string Name, string Description, Func<CancellationToken, Task<string>> RunAsync);
+
+/// <summary>
+/// The data-plane reads the API routes make, through the DataPlane.Api query classes themselves, wired
+/// as QueryExtensions.AddDataPlaneQueries wires them (no object store: generated payloads are inline).
+/// Each scenario calls the classes exactly as its route does and returns a short description of the
+/// answer, which also proves it is the expected one.
+/// </summary>
+public sealed class DataPlaneScenarios(IAnalyticsStore store, Guid project, string largeSessionId)
+{
+    /// <summary>metadata.cost above this: about a sixth of the model calls (gpt-4o and claude-3-5-sonnet with long prompts).</summary>
+    public const double CostThreshold = 0.01;
+
+    private readonly QueryOptions options = new();
+    private readonly PayloadResolver payloads = new(new ServiceCollection().BuildServiceProvider(), NullLogger<PayloadResolver>.Instance);
+
+    public IReadOnlyList<Scenario> All() => [Tree(), Search(), SessionList(), Chart()];
+
+    /// <summary>GET /v1/sessions/{id}: the trace tree of the 1,000-span session.</summary>
+    public Scenario Tree() => new("tree", "SessionQueries.TreeAsync, 1,000-span session", async ct =>
+    {
+        var tree = await new SessionQueries(store, options, payloads).TreeAsync(project, largeSessionId, ct)
+                   ?? throw new InvalidOperationException($"The session {largeSessionId} has no tree.");
+        var nodes = Count(tree) - 1;
+        if (nodes != TraceGenerator.LargeSessionSpans)
+            throw new InvalidOperationException($"The tree of {largeSessionId} holds {nodes} spans, not {TraceGenerator.LargeSessionSpans}.");
+        return $"{nodes} spans";
+    });
+
+    /// <summary>POST /v1/events/search with two filters and limit 100: the page, then the total, as the route does.</summary>
+    public Scenario Search() => new("search", $"EventQueries.PageAsync + CountAsync, event_type is model AND metadata.cost > {CostThreshold}, limit 100", async ct =>
+    {
+        var search = EventSearch.From(new EventSearchRequest
+        {
+            Filters =
+            [
+                new EventFilter("event_type", "is", JsonSerializer.SerializeToElement("model"), "string"),
+                new EventFilter("metadata.cost", "greater than", JsonSerializer.SerializeToElement(CostThreshold), "number"),
+            ],
+            Limit = 100,
+        }, options.SearchMaxLimit);
+        var queries = new EventQueries(store, payloads);
+        var page = await queries.PageAsync(project, search, search.After, search.Limit, search.Offset, ct);
+        var total = await queries.CountAsync(project, search, ct);
+        if (page.Rows.Count != 100 || total < 100)
+            throw new InvalidOperationException($"The search returned {page.Rows.Count} rows of {total}.");
+        return $"100 rows of {total:N0}";
+    });
+
+    /// <summary>GET /v1/sessions (limit 100): session rows with exact per-session aggregates, and the total.</summary>
+    public Scenario SessionList() => new("session_list", "SessionQueries.ListAsync, limit 100", async ct =>
+    {
+        var search = EventSearch.From(new EventSearchRequest { Limit = 100 }, options.SessionMaxLimit);
+        var (sessions, total, _) = await new SessionQueries(store, options, payloads).ListAsync(project, search, ct);
+        if (sessions.Count != 100)
+            throw new InvalidOperationException($"The session list returned {sessions.Count} sessions of {total}.");
+        return $"100 sessions of {total:N0}";
+    });
+
+    /// <summary>GET /v1/events/chart?metric=duration&amp;bucket=day&amp;aggregation=average over every event of the project.</summary>
+    public Scenario Chart() => new("chart", "ChartQueries.ChartAsync, average duration per day, whole range", async ct =>
+    {
+        var points = await new ChartQueries(store).ChartAsync(project, new ChartRequest(null, null, "duration", null, "day", "average", null), ct);
+        if (points.Count == 0) throw new InvalidOperationException("The chart has no points.");
+        return $"{points.Count} days, {points.Sum(p => p.Count):N0} events";
+    });
+
+    private static int Count(System.Text.Json.Nodes.JsonObject node) =>
+        1 + (node["children"]?.AsArray().Sum(child => Count(child!.AsObject())) ?? 0);
+}

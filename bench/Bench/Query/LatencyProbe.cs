@@ -1,0 +1,25 @@
+using System.Diagnostics;
+using HoneyHive.Bench.Load;
+
+namespace HoneyHive.Bench.Query;
+
+/// <summary>Runs one scenario after untimed warm-up calls, one call at a time (chDB serializes statements anyway).</summary>
+public static class LatencyProbe
+{
+    public static async Task<(LatencyRecorder Latencies, string Answer)> MeasureAsync(
+        Scenario scenario, int warmups, int repetitions, CancellationToken cancellationToken)
+    {
+        var answer = "";
+        for (var i = 0; i < warmups; i++) answer = await scenario.RunAsync(cancellationToken);
+
+        var latencies = new LatencyRecorder();
+        for (var i = 0; i < repetitions; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            answer = await scenario.RunAsync(cancellationToken);
+            latencies.Record(clock.Elapsed);
+        }
+
+        return (latencies, answer);
+    }
+}
