@@ -8,6 +8,8 @@ var commands = new Dictionary<string, Func<string[], CancellationToken, Task<int
     ["ingest"] = IngestCommand.RunAsync,
     ["e2e"] = E2eCommand.RunAsync,
     ["writer"] = WriterCommand.RunAsync,
+    ["load"] = LoadCommand.RunAsync,
+    ["chaos"] = ChaosCommand.RunAsync,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var command))
@@ -31,4 +33,9 @@ catch (BenchEnvironmentException e)
 {
     await Console.Error.WriteLineAsync(e.Message);
     return 2;
+}
+catch (ArgumentException e)
+{
+    await Console.Error.WriteLineAsync($"bench {args[0]}: {e.Message}");
+    return 64;
 }
