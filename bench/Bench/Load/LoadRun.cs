@@ -54,7 +54,9 @@ public static class LoadRun
             // Each request is a new trace and a new session of SpansPerRequest spans.
             var sessionAttributes = spans.SelectMany(s => s.Attributes).Where(a => a.Key == "honeyhive.session_id").ToList();
             var parentSpans = spans.Where(s => !s.ParentSpanId.IsEmpty).ToList();
-            var random = new Random(worker + Environment.TickCount);
+            // Ids from the shared generator: per-worker seeds could repeat across workers and phases,
+            // and a repeated id is deduplicated by the server, which would flatter the numbers.
+            var random = Random.Shared;
             var traceBytes = new byte[16];
             var spanBytes = new byte[8];
             while (sw.Elapsed < plan.Duration && !ct.IsCancellationRequested)
