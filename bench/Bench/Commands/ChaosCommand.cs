@@ -171,7 +171,7 @@ public sealed record ChaosOptions
     public IReadOnlyList<string>? Faults { get; init; }
     public int HeapLimitMb { get; init; } = 768;
     public int RssCeilingMb { get; init; } = 1536;
-    public int MaxBacklog { get; init; } = 200;
+    public int MaxBacklog { get; init; } = 100;
     public TimeSpan LongOutage { get; init; } = TimeSpan.FromSeconds(45);
     public TimeSpan DrainLimit { get; init; } = TimeSpan.FromMinutes(3);
 
