@@ -28,7 +28,6 @@ public static class WriterModule
         builder.AddBatchSubscription<WriterBatchHandler>(options.ConsumerName, options.Topic, s => s with
         {
             MaxBatchSize = options.MaxBatchSize,
-            MaxBatchBytes = options.MaxBatchBytes,
             MaxWait = options.MaxWait,
             AckWait = options.AckWait,
             StartWithNewMessages = options.StartWithNewMessages,

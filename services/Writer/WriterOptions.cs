@@ -32,13 +32,6 @@ public sealed class WriterOptions
     /// <summary>Messages per batch (each carries up to ~100 events, see EventBatchPublisher).</summary>
     public int MaxBatchSize { get; set; } = 1000;
 
-    /// <summary>
-    /// Most bytes of messages per batch. This, not the message count, bounds the Writer's memory: 1000
-    /// messages of ~100 spans are ~100k events and hundreds of MB once parsed (`./hh bench load` saw the
-    /// Host pass 1.5 GB and its heap limit slow every batch). 16 MiB is ~10k events, still one insert.
-    /// </summary>
-    public int MaxBatchBytes { get; set; } = 16 * 1024 * 1024;
-
     /// <summary>Longest wait to fill a batch.</summary>
     public TimeSpan MaxWait { get; set; } = TimeSpan.FromSeconds(1);
 

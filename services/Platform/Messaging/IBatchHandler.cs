@@ -30,12 +30,6 @@ public sealed record BatchSubscription(string Name, string Topic, Type HandlerTy
     /// <summary>Longest wait to fill a batch.</summary>
     public TimeSpan MaxWait { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>
-    /// Most bytes of message data per batch (null: no limit). Messages vary from a few bytes to ~1 MB,
-    /// so a count alone does not bound the memory a batch holds; JetStream stops the fetch at this size.
-    /// </summary>
-    public int? MaxBatchBytes { get; init; }
-
     /// <summary>Deliveries before a message is dead-lettered.</summary>
     public int MaxDeliver { get; init; } = 5;
 

@@ -80,7 +80,6 @@ public sealed class BatchSubscriptionWorker(
         var fetch = new NatsJSFetchOpts
         {
             MaxMsgs = subscription.MaxBatchSize,
-            MaxBytes = subscription.MaxBatchBytes,
             // The server rejects pull requests that expire in under a second.
             Expires = subscription.MaxWait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : subscription.MaxWait,
         };
