@@ -9,6 +9,9 @@
 #   ./hh logs [svc]     tail .data/logs/<svc>.log (nats, redis, postgres, host, build)
 #   ./hh test           fresh servers on the test ports, `dotnet test HoneyHive.sln`, stop them
 #   ./hh bench <name>   the same servers (data under .data/bench), then bench/Bench <name>
+#                       (load: sustained rate, ramp to saturation, ceilings; see bench/README.md)
+#   ./hh chaos [opts]   the bench servers, then load while each fault happens in turn (Host kill -9,
+#                       NATS/Redis/PostgreSQL restarts, analytics outages, redelivery): lost must be 0
 #   ./hh dlq list|replay  the Writer's dead letters in .data/objects; replay re-inserts them
 set -euo pipefail
 
@@ -33,7 +36,7 @@ die() { printf 'hh: %s\n' "$*" >&2; exit 1; }
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
 usage() {
-  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -655,6 +658,7 @@ start_scratch_instance() {
   preflight_ports
   start_servers
   export HH_TEST_NATS_URL="nats://127.0.0.1:$NATS_PORT"
+  export HH_TEST_NATS_MONITOR="http://127.0.0.1:$NATS_MON_PORT"
   export HH_TEST_REDIS="127.0.0.1:$REDIS_PORT"
   export HH_TEST_PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres"
   export HH_CHDB_LIB="$CHDB_LIB"
@@ -711,6 +715,32 @@ cmd_bench() {
   dotnet run -c Release --project "$ROOT/bench/Bench" -- "$@"
 }
 
+# Load with faults: the bench servers, and HH_SCRIPT so the harness can restart them through
+# `./hh _restart` (hh's own stop and start, same ports and data: NATS keeps its file store).
+cmd_chaos() {
+  [ -d "$ROOT/bench/Bench" ] || die "bench/Bench does not exist, so there is no chaos harness to run."
+  start_scratch_instance bench
+  mkdir -p "$ROOT/bench/results"
+  export HH_SCRIPT="$ROOT/hh"
+  say "NATS JetStream sync: ${NATS_SYNC} (HH_NATS_SYNC); servers restart through ./hh _restart"
+  dotnet run -c Release --project "$ROOT/bench/Bench" -- chaos "$@"
+}
+
+# Hidden, for ./hh chaos: stop and start one server of the running bench instance in place.
+cmd_restart_server() {
+  [ $# -eq 1 ] || die "Usage: ./hh _restart <nats|redis|postgres> (used by ./hh chaos)."
+  use_instance bench
+  [ -f "$RUN/ports.env" ] || die "No bench instance is running (no $RUN/ports.env)."
+  load_saved_ports
+  ensure_tools
+  case $1 in
+    nats) stop_component nats; start_nats ;;
+    redis) stop_component redis; start_redis ;;
+    postgres) stop_postgres; start_postgres ;;
+    *) die "Unknown server '$1'; use nats, redis or postgres." ;;
+  esac
+}
+
 # Dead letters of the Writer. With the Host running, replay hands the messages back to NATS for its
 # Writer (chDB lets one process own .data/clickhouse); otherwise it inserts them itself.
 cmd_dlq() {
@@ -741,8 +771,10 @@ main() {
     test) cmd_test "$@" ;;
     bench) cmd_bench "$@" ;;
     dlq) cmd_dlq "$@" ;;
+    chaos) cmd_chaos "$@" ;;
+    _restart) cmd_restart_server "$@" ;;
     -h|--help|help) usage ;;
-    *) die "Unknown command '$cmd'; use up, down, status, logs, test, bench or dlq." ;;
+    *) die "Unknown command '$cmd'; use up, down, status, logs, test, bench, chaos or dlq." ;;
   esac
 }
 

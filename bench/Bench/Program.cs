@@ -9,6 +9,8 @@ var commands = new Dictionary<string, Func<string[], CancellationToken, Task<int
     ["e2e"] = E2eCommand.RunAsync,
     ["writer"] = WriterCommand.RunAsync,
     ["query"] = QueryCommand.RunAsync,
+    ["load"] = LoadCommand.RunAsync,
+    ["chaos"] = ChaosCommand.RunAsync,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var command))
@@ -32,4 +34,9 @@ catch (BenchEnvironmentException e)
 {
     await Console.Error.WriteLineAsync(e.Message);
     return 2;
+}
+catch (ArgumentException e)
+{
+    await Console.Error.WriteLineAsync($"bench {args[0]}: {e.Message}");
+    return 64;
 }

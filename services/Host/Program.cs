@@ -7,6 +7,7 @@ using HoneyHive.Host;
 using HoneyHive.Ingestion;
 using HoneyHive.LlmProxy;
 using HoneyHive.Notification;
+using HoneyHive.Platform.Faults;
 using HoneyHive.PythonMetric;
 using HoneyHive.Writer;
 
@@ -15,6 +16,8 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddControlPlaneApi().AddControlPlaneController().AddIngestion().AddWriter().AddDataPlaneApi()
     .AddDataPlaneController().AddEvaluation().AddPythonMetric().AddLlmProxy().AddNotification();
+// Test-only fault switch for ./hh chaos: nothing is registered or mapped unless Faults:Enabled is true.
+builder.AddTestFaults();
 
 var app = builder.Build();
 var ports = HostPorts.From(app.Configuration);
@@ -29,4 +32,5 @@ app.MapEvaluation().RequireHost(ports.DataPlaneApi);
 app.MapPythonMetric().RequireHost(ports.DataPlaneApi);
 app.MapLlmProxy().RequireHost(ports.DataPlaneApi);
 app.MapNotification().RequireHost(ports.ControlPlaneApi);
+app.MapTestFaults()?.RequireHost(ports.DataPlaneApi);
 app.Run();

@@ -1,9 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
-using Google.Protobuf;
 using HoneyHive.Bench.Limits;
 using HoneyHive.Bench.Load;
 using HoneyHive.Bench.Platform;
@@ -42,7 +38,7 @@ public static class E2eCommand
 
             var clock = Stopwatch.StartNew();
             using var stopMarkers = new CancellationTokenSource();
-            var markers = SendMarkersAsync(sender, api, stopMarkers.Token);
+            var markers = VisibilityProbe.RunAsync(sender, api, TimeSpan.FromMilliseconds(500), stopMarkers.Token);
             var load = await LoadRun.RunAsync(sender, Concurrency, SpansPerRequest, LoadTime, null, ct);
             await stopMarkers.CancelAsync();
             (lag, var markerSpans) = await markers;
@@ -53,7 +49,7 @@ public static class E2eCommand
             var drainDeadline = clock.Elapsed + DrainLimit;
             while (clock.Elapsed < drainDeadline)
             {
-                stored = await CountStoredAsync(api, ct);
+                stored = await StoreCheck.CountAsync(api, null, ct);
                 if (stored >= accepted) break;
                 await Task.Delay(1000, ct);
             }
@@ -82,65 +78,5 @@ public static class E2eCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"e2e: spans_per_s={sustained:0} lag_p50_ms={lag.Percentile(50):0} lag_p99_ms={lag.Percentile(99):0} accepted={accepted} stored={stored} ceiling_ratio={ratio:0.00}"));
         return stored == accepted ? 0 : 1;
-    }
-
-    /// <summary>Every 500 ms a one-span trace; its lag is ack → its session answers with the span.</summary>
-    private static async Task<(LatencyRecorder Lag, long Spans)> SendMarkersAsync(IOtlpSender sender, HttpClient api, CancellationToken stop)
-    {
-        var lag = new LatencyRecorder();
-        var watchers = new List<Task>();
-        long spans = 0;
-        var factory = new OtlpSpanFactory(seed: 99);
-        try
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                var request = factory.CreateRequest(1);
-                var traceId = Guid.NewGuid().ToByteArray();
-                foreach (var span in request.ResourceSpans.SelectMany(r => r.ScopeSpans).SelectMany(s => s.Spans))
-                {
-                    span.TraceId = ByteString.CopyFrom(traceId);
-                    span.Attributes.Remove(span.Attributes.FirstOrDefault(a => a.Key == "honeyhive.session_id"));
-                }
-                var result = await sender.SendAsync(request, CancellationToken.None);
-                if (result.Accepted)
-                {
-                    spans += result.AcceptedSpans;
-                    var acked = Stopwatch.GetTimestamp();
-                    var sessionId = new Guid(traceId, bigEndian: true).ToString();
-                    watchers.Add(WatchAsync(api, sessionId, acked, lag));
-                }
-                await Task.Delay(500, stop);
-            }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-        }
-        await Task.WhenAll(watchers);
-        return (lag, spans);
-    }
-
-    private static async Task WatchAsync(HttpClient api, string sessionId, long acked, LatencyRecorder lag)
-    {
-        var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 120;
-        while (Stopwatch.GetTimestamp() < deadline)
-        {
-            using var response = await api.GetAsync(new Uri($"/v1/sessions/{sessionId}", UriKind.Relative));
-            if (response.StatusCode == HttpStatusCode.OK)
-            {
-                lag.Record(Stopwatch.GetElapsedTime(acked));
-                return;
-            }
-            await Task.Delay(50);
-        }
-    }
-
-    /// <summary>Current (deduplicated) events of the project, from the DP API's own search count.</summary>
-    private static async Task<long> CountStoredAsync(HttpClient api, CancellationToken ct)
-    {
-        using var response = await api.PostAsJsonAsync(new Uri("/v1/events/search", UriKind.Relative), new { limit = 1 }, ct);
-        response.EnsureSuccessStatusCode();
-        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync(ct))!;
-        return body["count"]!.GetValue<long>();
     }
 }

@@ -33,7 +33,16 @@ public sealed class OtlpSpanFactory(int seed)
 
     private readonly Random _random = new(seed);
 
-    public ExportTraceServiceRequest CreateRequest(int spanCount)
+    public ExportTraceServiceRequest CreateRequest(int spanCount) => CreateRequest(spanCount, SpanShape.Chat, 0);
+
+    /// <summary>
+    /// One trace of <paramref name="spanCount"/> spans in one session. <see cref="SpanShape.Chat"/>: a root
+    /// chat span and chat children (the ceilings' ~1 KB spans). <see cref="SpanShape.Agent"/>: an agent
+    /// chain as the root, then model calls alternating with the tool calls they asked for, as an
+    /// instrumented agent sends them. <paramref name="padChars"/> lengthens each span's prompt text,
+    /// to measure larger spans.
+    /// </summary>
+    public ExportTraceServiceRequest CreateRequest(int spanCount, SpanShape shape, int padChars)
     {
         var traceId = RandomBytes(16);
         var rootSpanId = RandomBytes(8);
@@ -44,9 +53,18 @@ public sealed class OtlpSpanFactory(int seed)
             Scope = new InstrumentationScope { Name = "opentelemetry.instrumentation.openai", Version = "0.40.2" },
         };
         var start = (ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000UL;
+        var padding = padChars > 0 ? " Context: " + new string('x', padChars) : "";
         for (var i = 0; i < spanCount; i++)
         {
-            scopeSpans.Spans.Add(CreateSpan(traceId, i == 0 ? ByteString.Empty : rootSpanId, i == 0 ? rootSpanId : RandomBytes(8), start + (ulong)i * 1_000_000UL, sessionId));
+            var parent = i == 0 ? ByteString.Empty : rootSpanId;
+            var spanId = i == 0 ? rootSpanId : RandomBytes(8);
+            var at = start + (ulong)i * 1_000_000UL;
+            scopeSpans.Spans.Add((shape, i) switch
+            {
+                (SpanShape.Agent, 0) => CreateAgentSpan(traceId, spanId, at, sessionId, spanCount),
+                (SpanShape.Agent, _) when i % 2 == 0 => CreateToolSpan(traceId, parent, spanId, at, sessionId),
+                _ => CreateSpan(traceId, parent, spanId, at, sessionId, padding),
+            });
         }
 
         var resourceSpans = new ResourceSpans
@@ -68,7 +86,51 @@ public sealed class OtlpSpanFactory(int seed)
         return new ExportTraceServiceRequest { ResourceSpans = { resourceSpans } };
     }
 
-    private Span CreateSpan(ByteString traceId, ByteString parentId, ByteString spanId, ulong startNanos, string sessionId)
+    private Span CreateAgentSpan(ByteString traceId, ByteString spanId, ulong startNanos, string sessionId, int spanCount) => new()
+    {
+        TraceId = traceId,
+        SpanId = spanId,
+        Flags = 1,
+        Name = "invoke_agent support-agent",
+        Kind = Span.Types.SpanKind.Internal,
+        StartTimeUnixNano = startNanos,
+        EndTimeUnixNano = startNanos + (ulong)(spanCount + _random.Next(500, 5000)) * 1_000_000UL,
+        Status = new Status { Code = Status.Types.StatusCode.Ok },
+        Attributes =
+        {
+            Str("gen_ai.operation.name", "invoke_agent"),
+            Str("gen_ai.agent.name", "support-agent"),
+            Str("gen_ai.input.messages", JsonSerializer.Serialize(new[] { new { role = "user", content = Questions[_random.Next(Questions.Length)] } })),
+            Str("gen_ai.output.messages", JsonSerializer.Serialize(new[] { new { role = "assistant", content = Answers[_random.Next(Answers.Length)] } })),
+            Str("honeyhive.session_id", sessionId),
+            Str("honeyhive.project", "support-assistant"),
+        },
+    };
+
+    private Span CreateToolSpan(ByteString traceId, ByteString parentId, ByteString spanId, ulong startNanos, string sessionId) => new()
+    {
+        TraceId = traceId,
+        SpanId = spanId,
+        ParentSpanId = parentId,
+        Flags = 1,
+        Name = "execute_tool search_knowledge_base",
+        Kind = Span.Types.SpanKind.Internal,
+        StartTimeUnixNano = startNanos,
+        EndTimeUnixNano = startNanos + (ulong)_random.Next(20, 900) * 1_000_000UL,
+        Status = new Status { Code = Status.Types.StatusCode.Ok },
+        Attributes =
+        {
+            Str("gen_ai.operation.name", "execute_tool"),
+            Str("gen_ai.tool.name", "search_knowledge_base"),
+            Str("gen_ai.tool.call.id", "call_" + Convert.ToHexString(RandomBytes(8).Span)),
+            Str("gen_ai.tool.call.arguments", JsonSerializer.Serialize(new { query = Questions[_random.Next(Questions.Length)], top_k = 5 })),
+            Str("gen_ai.tool.call.result", JsonSerializer.Serialize(new { documents = new[] { Answers[_random.Next(Answers.Length)] } })),
+            Str("honeyhive.session_id", sessionId),
+            Str("honeyhive.project", "support-assistant"),
+        },
+    };
+
+    private Span CreateSpan(ByteString traceId, ByteString parentId, ByteString spanId, ulong startNanos, string sessionId, string padding = "")
     {
         var pick = _random.Next(Models.Length);
         var inputTokens = _random.Next(200, 4000);
@@ -76,7 +138,7 @@ public sealed class OtlpSpanFactory(int seed)
         var input = JsonSerializer.Serialize(new[]
         {
             new { role = "system", content = "You are a concise, helpful assistant for the customer success team. Cite sources." },
-            new { role = "user", content = Questions[_random.Next(Questions.Length)] },
+            new { role = "user", content = Questions[_random.Next(Questions.Length)] + padding },
         });
         var output = JsonSerializer.Serialize(new[]
         {
@@ -130,4 +192,14 @@ public sealed class OtlpSpanFactory(int seed)
     private static KeyValue Int(string key, long value) => new() { Key = key, Value = new AnyValue { IntValue = value } };
 
     private static KeyValue Dbl(string key, double value) => new() { Key = key, Value = new AnyValue { DoubleValue = value } };
+}
+
+/// <summary>What a generated trace looks like (see <see cref="OtlpSpanFactory.CreateRequest(int, SpanShape, int)"/>).</summary>
+public enum SpanShape
+{
+    /// <summary>Chat model spans only.</summary>
+    Chat,
+
+    /// <summary>An agent chain with model and tool spans.</summary>
+    Agent,
 }

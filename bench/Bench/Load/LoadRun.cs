@@ -1,45 +1,72 @@
 using System.Diagnostics;
 using Google.Protobuf;
 using HoneyHive.Bench.Limits;
-using OpenTelemetry.Proto.Collector.Trace.V1;
+using OpenTelemetry.Proto.Common.V1;
 
 namespace HoneyHive.Bench.Load;
 
 /// <summary>What one load phase achieved.</summary>
-public sealed record LoadResult(string Protocol, double SpansPerSecond, long AcceptedSpans, long Refused, LatencyRecorder Latency, TimeSpan Elapsed);
+/// <param name="Refused">Attempts the server refused (each was retried unless its budget ran out).</param>
+/// <param name="GaveUpSpans">Spans of requests still refused when their retry budget ran out.</param>
+public sealed record LoadResult(
+    string Protocol, double SpansPerSecond, long AcceptedSpans, long Refused, LatencyRecorder Latency, TimeSpan Elapsed,
+    long SentSpans = 0, long GaveUpSpans = 0, long Throttled = 0);
 
 /// <summary>
 /// Drives OTLP load: closed loop (as fast as the server acks, <c>concurrency</c> requests in flight)
 /// or paced at a target span rate. Every request carries fresh trace and span ids, so the server's
-/// deduplication never makes a repeat cheaper than real traffic.
+/// deduplication never makes a repeat cheaper than real traffic. A refused request is sent again,
+/// unchanged, after the server's Retry-After (or an exponential backoff when it gave none), until its
+/// retry budget runs out, as OTLP exporters do; latency is recorded per attempt.
 /// </summary>
 public static class LoadRun
 {
-    public static async Task<LoadResult> RunAsync(
-        IOtlpSender sender, int concurrency, int spansPerRequest, TimeSpan duration, double? targetSpansPerSecond, CancellationToken ct)
+    public const string RunIdAttribute = "bench_run_id";
+
+    public static Task<LoadResult> RunAsync(
+        IOtlpSender sender, int concurrency, int spansPerRequest, TimeSpan duration, double? targetSpansPerSecond, CancellationToken ct) =>
+        RunAsync(sender, new LoadPlan
+        {
+            Concurrency = concurrency,
+            SpansPerRequest = spansPerRequest,
+            Duration = duration,
+            TargetSpansPerSecond = targetSpansPerSecond,
+            // The throughput phases keep the earlier behaviour: a request refused for long is dropped soon.
+            RetryBudget = TimeSpan.FromSeconds(20),
+            MaxRetryDelay = TimeSpan.FromSeconds(2),
+        }, ct);
+
+    public static async Task<LoadResult> RunAsync(IOtlpSender sender, LoadPlan plan, CancellationToken ct)
     {
         var latency = new LatencyRecorder();
-        long accepted = 0, refused = 0, sent = 0;
-        var requestsPerSecond = targetSpansPerSecond / spansPerRequest;
+        long accepted = 0, refused = 0, throttled = 0, sent = 0, sentSpans = 0, gaveUp = 0;
+        var requestsPerSecond = plan.TargetSpansPerSecond / plan.SpansPerRequest;
         var sw = Stopwatch.StartNew();
 
         async Task WorkerAsync(int worker)
         {
-            var template = new OtlpSpanFactory(seed: 1000 + worker).CreateRequest(spansPerRequest);
+            var template = new OtlpSpanFactory(seed: 1000 + worker).CreateRequest(plan.SpansPerRequest, plan.Shape, plan.PadChars);
             var spans = template.ResourceSpans.SelectMany(r => r.ScopeSpans).SelectMany(s => s.Spans).ToList();
+            if (plan.Ledger is { } ledger)
+            {
+                foreach (var span in spans) span.Attributes.Add(new KeyValue { Key = RunIdAttribute, Value = new AnyValue { StringValue = ledger.RunId } });
+            }
             // Each request is a new trace and a new session of SpansPerRequest spans.
             var sessionAttributes = spans.SelectMany(s => s.Attributes).Where(a => a.Key == "honeyhive.session_id").ToList();
-            var random = new Random(worker);
+            var parentSpans = spans.Where(s => !s.ParentSpanId.IsEmpty).ToList();
+            // Ids from the shared generator: per-worker seeds could repeat across workers and phases,
+            // and a repeated id is deduplicated by the server, which would flatter the numbers.
+            var random = Random.Shared;
             var traceBytes = new byte[16];
             var spanBytes = new byte[8];
-            while (sw.Elapsed < duration && !ct.IsCancellationRequested)
+            while (sw.Elapsed < plan.Duration && !ct.IsCancellationRequested)
             {
                 var n = Interlocked.Increment(ref sent) - 1;
                 if (requestsPerSecond is { } rate)
                 {
                     // Open-loop pacing: request n is due at n / rate seconds.
                     var due = TimeSpan.FromSeconds(n / rate);
-                    if (due > duration) break;
+                    if (due > plan.Duration) break;
                     var wait = due - sw.Elapsed;
                     if (wait > TimeSpan.Zero) await Task.Delay(wait, ct);
                 }
@@ -54,10 +81,13 @@ public static class LoadRun
                     span.TraceId = traceId;
                     span.SpanId = ByteString.CopyFrom(spanBytes);
                 }
+                // The first span is the root: the others hang under it, as in a real trace.
+                foreach (var span in parentSpans) span.ParentSpanId = spans[0].SpanId;
+                Interlocked.Add(ref sentSpans, spans.Count);
+                plan.Ledger?.Sending(spans.Count);
 
-                // As OTLP exporters do: a refused request is sent again, unchanged, after Retry-After;
-                // the server's deduplication makes a retry of a request it did store harmless.
-                for (var attempt = 0; attempt < 10 && !ct.IsCancellationRequested; attempt++)
+                var giveUpAt = sw.Elapsed + plan.RetryBudget;
+                for (var attempt = 0; !ct.IsCancellationRequested; attempt++)
                 {
                     var started = sw.Elapsed;
                     var result = await sender.SendAsync(template, ct);
@@ -65,17 +95,32 @@ public static class LoadRun
                     if (result.Accepted)
                     {
                         Interlocked.Add(ref accepted, result.AcceptedSpans);
+                        plan.Ledger?.Acknowledge(spans.Select(s => SpanKey.From(s.TraceId, s.SpanId)));
                         break;
                     }
+
                     Interlocked.Increment(ref refused);
-                    var retry = result.RetryAfter ?? TimeSpan.FromSeconds(1);
-                    await Task.Delay(retry < TimeSpan.FromSeconds(2) ? retry : TimeSpan.FromSeconds(2), ct);
+                    if (result.Throttled) Interlocked.Increment(ref throttled);
+                    var retry = result.RetryAfter ?? Backoff(attempt, random);
+                    if (retry > plan.MaxRetryDelay) retry = plan.MaxRetryDelay;
+                    if (!result.Retryable || sw.Elapsed + retry > giveUpAt)
+                    {
+                        Interlocked.Add(ref gaveUp, spans.Count);
+                        plan.Ledger?.GiveUp(spans.Count);
+                        break;
+                    }
+
+                    await Task.Delay(retry, ct);
                 }
             }
         }
 
-        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(w => Task.Run(() => WorkerAsync(w), ct)));
+        await Task.WhenAll(Enumerable.Range(0, plan.Concurrency).Select(w => Task.Run(() => WorkerAsync(w), ct)));
         sw.Stop();
-        return new LoadResult(sender.Protocol, accepted / sw.Elapsed.TotalSeconds, accepted, refused, latency, sw.Elapsed);
+        return new LoadResult(sender.Protocol, accepted / sw.Elapsed.TotalSeconds, accepted, refused, latency, sw.Elapsed, sentSpans, gaveUp, throttled);
     }
+
+    /// <summary>OTLP exporters' default when the server gave no delay: exponential from 1 s with jitter.</summary>
+    private static TimeSpan Backoff(int attempt, Random random) =>
+        TimeSpan.FromMilliseconds(Math.Min(30_000, 1000 * Math.Pow(2, Math.Min(attempt, 5))) * (0.5 + random.NextDouble() / 2));
 }

@@ -3,12 +3,18 @@ using System.Net.Http.Headers;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Google.Rpc;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 
 namespace HoneyHive.Bench.Load;
 
-/// <summary>How a send ended: accepted spans, or refused (with the server's Retry-After when it gave one).</summary>
-public readonly record struct SendResult(bool Accepted, long AcceptedSpans, TimeSpan? RetryAfter, string? Error);
+/// <summary>
+/// How a send ended: accepted spans, or refused (with the server's Retry-After when it gave one).
+/// <paramref name="Retryable"/> follows the OTLP specification (HTTP 429/502/503/504 and connection
+/// failures; gRPC UNAVAILABLE, RESOURCE_EXHAUSTED with RetryInfo, ...); <paramref name="Throttled"/> is
+/// the server's back-pressure answer (429 / RESOURCE_EXHAUSTED).
+/// </summary>
+public readonly record struct SendResult(bool Accepted, long AcceptedSpans, TimeSpan? RetryAfter, string? Error, bool Retryable = true, bool Throttled = false);
 
 /// <summary>Sends one OTLP export request over HTTP/protobuf or gRPC, as exporters do.</summary>
 public interface IOtlpSender : IDisposable
@@ -48,7 +54,9 @@ public sealed class HttpProtobufSender(Uri endpoint, string apiKey) : IOtlpSende
             var answer = ExportTraceServiceResponse.Parser.ParseFrom(body);
             return new SendResult(true, SpanCount(request) - (answer.PartialSuccess?.RejectedSpans ?? 0), null, null);
         }
-        return new SendResult(false, 0, response.Headers.RetryAfter?.Delta, $"HTTP {(int)response.StatusCode}");
+        var code = (int)response.StatusCode;
+        return new SendResult(false, 0, response.Headers.RetryAfter?.Delta, $"HTTP {code}",
+            Retryable: code is 429 or 502 or 503 or 504, Throttled: code == 429);
     }
 
     public void Dispose() => client.Dispose();
@@ -75,9 +83,15 @@ public sealed class GrpcSender(Uri endpoint, string apiKey) : IOtlpSender
             var answer = await new TraceService.TraceServiceClient(channel).ExportAsync(request, headers, cancellationToken: ct);
             return new SendResult(true, HttpProtobufSender.SpanCount(request) - (answer.PartialSuccess?.RejectedSpans ?? 0), null, null);
         }
-        catch (RpcException ex) when (ex.StatusCode is not (StatusCode.Unauthenticated or StatusCode.PermissionDenied or StatusCode.InvalidArgument))
+        catch (RpcException ex)
         {
-            return new SendResult(false, 0, TimeSpan.FromSeconds(1), ex.StatusCode.ToString());
+            // The server's RetryInfo is OTLP/gRPC's Retry-After; without it exporters back off on their own.
+            var retryInfo = ex.GetRpcStatus()?.GetDetail<RetryInfo>();
+            var retryable = ex.StatusCode is StatusCode.Cancelled or StatusCode.DeadlineExceeded or StatusCode.Aborted
+                or StatusCode.OutOfRange or StatusCode.Unavailable or StatusCode.DataLoss or StatusCode.Internal
+                || (ex.StatusCode == StatusCode.ResourceExhausted && retryInfo is not null);
+            return new SendResult(false, 0, retryInfo?.RetryDelay?.ToTimeSpan(), ex.StatusCode.ToString(),
+                Retryable: retryable, Throttled: ex.StatusCode == StatusCode.ResourceExhausted);
         }
     }
 

@@ -15,6 +15,7 @@ public sealed class HostLauncher : IAsyncDisposable
 {
     private readonly StringBuilder output = new();
     private Process? process;
+    private ProcessStartInfo? start;
 
     public Uri DataPlaneApi { get; private set; } = null!;
     public Uri OtlpHttp { get; private set; } = null!;
@@ -42,7 +43,7 @@ public sealed class HostLauncher : IAsyncDisposable
         var controller = $"http://127.0.0.1:{FreePort()}";
 
         var dll = LocateHost();
-        var start = new ProcessStartInfo("dotnet")
+        start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = WorkingDirectory,
             RedirectStandardOutput = true,
@@ -68,8 +69,30 @@ public sealed class HostLauncher : IAsyncDisposable
         env["Controller__ControlPlaneUrl"] = controller;
         env["Logging__LogLevel__Default"] = "Warning";
         foreach (var (key, value) in settings) env[key] = value;
+        await LaunchAsync(ct);
+        using var bootstrap = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(WorkingDirectory, ".data", "bootstrap.json"), ct));
+        ApiKey = bootstrap.RootElement.GetProperty("api_key").GetString()!;
+    }
 
-        process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the Host.");
+    /// <summary>
+    /// SIGKILL, no shutdown at all (the chaos fault), then the same Host again: same databases, data
+    /// folders, ports and settings. Returns once /health answers.
+    /// </summary>
+    public async Task KillAndRestartAsync(CancellationToken ct)
+    {
+        if (process is { HasExited: false })
+        {
+            process.Kill();
+            await process.WaitForExitAsync(ct);
+        }
+        process?.Dispose();
+        lock (output) output.AppendLine("--- killed with SIGKILL; restarting ---");
+        await LaunchAsync(ct);
+    }
+
+    private async Task LaunchAsync(CancellationToken ct)
+    {
+        process = Process.Start(start!) ?? throw new InvalidOperationException("Could not start the Host.");
         process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
         process.BeginOutputReadLine();
@@ -91,8 +114,6 @@ public sealed class HostLauncher : IAsyncDisposable
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"The Host did not become healthy:\n{Output}");
             await Task.Delay(250, ct);
         }
-        using var bootstrap = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(WorkingDirectory, ".data", "bootstrap.json"), ct));
-        ApiKey = bootstrap.RootElement.GetProperty("api_key").GetString()!;
     }
 
     public string Output { get { lock (output) return output.ToString(); } }

@@ -12,7 +12,8 @@ public static class ResultFile
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
     };
 
-    public static async Task<string> WriteAsync(string command, DateTimeOffset startedAt, IReadOnlyList<Measurement> rows, CancellationToken ct)
+    /// <param name="details">Command-specific data saved beside the measurements (e.g. chaos rows).</param>
+    public static async Task<string> WriteAsync(string command, DateTimeOffset startedAt, IReadOnlyList<Measurement> rows, CancellationToken ct, object? details = null)
     {
         var folder = Path.Combine(FindRepositoryRoot(), "bench", "results");
         Directory.CreateDirectory(folder);
@@ -30,6 +31,7 @@ public static class ResultFile
                 loadAverage = LoadAverage(),
             },
             measurements = rows,
+            details,
         };
         await using var stream = File.Create(path);
         await JsonSerializer.SerializeAsync(stream, document, Options, ct);

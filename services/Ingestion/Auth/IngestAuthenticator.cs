@@ -4,8 +4,11 @@ using HoneyHive.ServiceDefaults.Auth;
 namespace HoneyHive.Ingestion.Auth;
 
 /// <summary>Outcome of checking a request's project API key; the key itself is never part of it.</summary>
-public readonly record struct IngestAuthResult(Tenant? Tenant, bool Forbidden, string? Problem)
+public readonly record struct IngestAuthResult(Tenant? Tenant, bool Forbidden, string? Problem, bool Unavailable = false)
 {
+    /// <summary>The key could not be checked (dpdb unreachable): a retryable 503 / UNAVAILABLE, never a 401.</summary>
+    public static IngestAuthResult DirectoryUnavailable { get; } = new(null, false, "The API key cannot be checked right now.", Unavailable: true);
+
     public static IngestAuthResult Missing { get; } = new(null, false, "Send 'Authorization: Bearer <project API key>'.");
     public static IngestAuthResult Unknown { get; } = new(null, false, "The API key is unknown or revoked.");
     public static IngestAuthResult NoIngestScope { get; } = new(null, true, "This API key may not ingest data (it lacks the 'ingest' scope).");
@@ -22,7 +25,16 @@ public sealed class IngestAuthenticator(ApiKeyDirectory directory)
         if (!BearerToken.TryRead(authorization, out var key)) return IngestAuthResult.Missing;
         if (!BearerToken.IsPlausible(key)) return IngestAuthResult.Unknown;
 
-        var identity = await directory.FindAsync(key, cancellationToken);
+        ApiKeyIdentity? identity;
+        try
+        {
+            identity = await directory.FindAsync(key, cancellationToken);
+        }
+        catch (KeyDirectoryUnavailableException)
+        {
+            return IngestAuthResult.DirectoryUnavailable;
+        }
+
         if (identity is null) return IngestAuthResult.Unknown;
         if (!identity.Scopes.Contains(AuthExtensions.IngestScope)) return IngestAuthResult.NoIngestScope;
         return new IngestAuthResult(new Tenant(identity.ProjectId.ToString(), identity.WorkspaceId.ToString(), identity.OrgId.ToString()), false, null);

@@ -4,6 +4,7 @@ using Grpc.Core;
 using HoneyHive.Ingestion.Auth;
 using HoneyHive.Ingestion.Backpressure;
 using HoneyHive.Platform.Messaging;
+using HoneyHive.ServiceDefaults.Auth;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 
 namespace HoneyHive.Ingestion.Otlp;
@@ -17,6 +18,7 @@ public sealed class OtlpGrpcService(
     public override async Task<ExportTraceServiceResponse> Export(ExportTraceServiceRequest request, ServerCallContext context)
     {
         var auth = await authenticator.AuthenticateAsync(context.RequestHeaders.GetValue("authorization"), context.CancellationToken);
+        if (auth.Unavailable) throw RetryLater(Code.Unavailable, auth.Problem!, KeyDirectoryUnavailableException.RetryAfter);
         if (auth.Tenant is not { } tenant)
         {
             throw new RpcException(new Grpc.Core.Status(auth.Forbidden ? StatusCode.PermissionDenied : StatusCode.Unauthenticated, auth.Problem!));

@@ -7,6 +7,7 @@ using HoneyHive.Ingestion.Auth;
 using HoneyHive.Ingestion.Backpressure;
 using HoneyHive.Ingestion.Normalization;
 using HoneyHive.Platform.Messaging;
+using HoneyHive.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Http.Features;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 
@@ -45,6 +46,11 @@ public static class OtlpHttpEndpoints
         }
 
         var auth = await authenticator.AuthenticateAsync(context.Request.Headers.Authorization, context.RequestAborted);
+        if (auth.Unavailable)
+        {
+            await WriteRetryLaterAsync(context, json, logUnavailable: true, KeyDirectoryUnavailableException.RetryAfter, auth.Problem!);
+            return;
+        }
         if (auth.Tenant is not { } tenant)
         {
             await WriteStatusAsync(context, json, auth.Forbidden ? StatusCodes.Status403Forbidden : StatusCodes.Status401Unauthorized,

@@ -18,6 +18,9 @@ public sealed class ApiKeyAuthenticationHandler(
 {
     public const string SchemeName = "ApiKey";
 
+    // Set when the key could not be checked (dpdb unreachable): the challenge then answers 503, not 401.
+    private static readonly object DirectoryUnavailable = new();
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
@@ -26,15 +29,35 @@ public sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail("The Authorization header must be 'Bearer <project API key>'.");
         if (!BearerToken.IsPlausible(key)) return AuthenticateResult.Fail("The API key is empty or too long.");
 
-        var identity = await directory.FindAsync(key, Context.RequestAborted);
+        ApiKeyIdentity? identity;
+        try
+        {
+            identity = await directory.FindAsync(key, Context.RequestAborted);
+        }
+        catch (KeyDirectoryUnavailableException ex)
+        {
+            Logger.LogWarning(ex.InnerException, "API key check failed: the key directory is unavailable");
+            Context.Items[DirectoryUnavailable] = true;
+            return AuthenticateResult.Fail(ex.Message);
+        }
+
         return identity is null
             ? AuthenticateResult.Fail("The API key is unknown or revoked.")
             : AuthenticateResult.Success(new AuthenticationTicket(identity.ToPrincipal(SchemeName), SchemeName));
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-        WriteProblemAsync(StatusCodes.Status401Unauthorized, "Unauthorized",
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        if (Context.Items.ContainsKey(DirectoryUnavailable))
+        {
+            Response.Headers.RetryAfter = ((int)KeyDirectoryUnavailableException.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return WriteProblemAsync(StatusCodes.Status503ServiceUnavailable, "Service Unavailable",
+                "The API key cannot be checked right now; retry later.");
+        }
+
+        return WriteProblemAsync(StatusCodes.Status401Unauthorized, "Unauthorized",
             "Send 'Authorization: Bearer <project API key>' with a valid, unrevoked key.");
+    }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         WriteProblemAsync(StatusCodes.Status403Forbidden, "Forbidden", "This API key does not have the scope this route needs.");

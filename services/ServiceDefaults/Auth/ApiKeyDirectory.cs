@@ -28,6 +28,31 @@ public sealed class ApiKeyDirectory(
 
     private async Task<ApiKeyIdentity?> LoadAsync(byte[] hash, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await QueryAsync(hash, cancellationToken);
+        }
+        catch (NpgsqlException ex) when (IsUnavailable(ex))
+        {
+            // PostgreSQL restarting or unreachable: the key can be neither confirmed nor refused. Callers
+            // answer "retry later" (503), never "unknown key" (401), so exporters keep their data.
+            throw new KeyDirectoryUnavailableException(ex);
+        }
+    }
+
+    /// <summary>
+    /// Client-side failures (connection refused or broken) and the server's own "not now" states:
+    /// 08 connection exceptions, 53 insufficient resources, 57P admin shutdown / cannot connect now.
+    /// </summary>
+    private static bool IsUnavailable(NpgsqlException ex) => ex switch
+    {
+        PostgresException pg => pg.IsTransient || pg.SqlState.StartsWith("08", StringComparison.Ordinal)
+            || pg.SqlState.StartsWith("53", StringComparison.Ordinal) || pg.SqlState.StartsWith("57P", StringComparison.Ordinal),
+        _ => true,
+    };
+
+    private async Task<ApiKeyIdentity?> QueryAsync(byte[] hash, CancellationToken cancellationToken)
+    {
         await using var command = dpdb.CreateCommand(
             """
             SELECT k.id, k.key_hash, k.scopes, p.id, p.workspace_id, p.org_id, p.name
@@ -48,6 +73,14 @@ public sealed class ApiKeyDirectory(
             ProjectName: reader.GetString(6),
             Scopes: reader.GetFieldValue<string[]>(2));
     }
+}
+
+/// <summary>The key store (dpdb) cannot answer right now; the request should be retried later.</summary>
+public sealed class KeyDirectoryUnavailableException(Exception inner)
+    : Exception("The API key directory is unavailable; retry later.", inner)
+{
+    /// <summary>What a client is told to wait before retrying.</summary>
+    public static TimeSpan RetryAfter { get; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>Configuration section <c>Auth:ApiKeys</c>.</summary>

@@ -1,4 +1,5 @@
 using HoneyHive.Contracts;
+using HoneyHive.Platform.Faults;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -20,7 +21,8 @@ public sealed class BatchSubscriptionWorker(
     INatsJSContext js,
     JetStreamTopology topology,
     IServiceScopeFactory scopes,
-    ILogger<BatchSubscriptionWorker> logger) : BackgroundService
+    ILogger<BatchSubscriptionWorker> logger,
+    FaultSwitch? faults = null) : BackgroundService
 {
     private const string MsgIdHeader = "Nats-Msg-Id";
     private const int MaxErrorHeaderLength = 1024;
@@ -112,6 +114,12 @@ public sealed class BatchSubscriptionWorker(
         var failure = await TryHandleAsync(live, stoppingToken);
         if (failure is null)
         {
+            if (faults is { LoseAcks: true })
+            {
+                await LoseFirstAcksAsync(live, faults, stoppingToken);
+                return;
+            }
+
             await AckAllAsync(live, stoppingToken);
             return;
         }
@@ -235,6 +243,30 @@ public sealed class BatchSubscriptionWorker(
         await msg.AckTerminateAsync(cancellationToken: stoppingToken);
         logger.LogError("Message {Id} on {Subject} dead-lettered after {Deliveries} deliveries: {Error}",
             id, msg.Subject, deliveries, error);
+    }
+
+    /// <summary>
+    /// Test fault (<see cref="FaultSwitch.LoseAcks"/>): a handled batch's first delivery is nak'd instead of
+    /// acked, as if the ack had been lost, so JetStream redelivers a batch that is already written.
+    /// </summary>
+    private async Task LoseFirstAcksAsync(List<INatsJSMsg<byte[]>> messages, FaultSwitch faultSwitch, CancellationToken stoppingToken)
+    {
+        var lost = 0;
+        foreach (var msg in messages)
+        {
+            if (DeliveryCount(msg) == 1)
+            {
+                await msg.NakAsync(cancellationToken: stoppingToken);
+                lost++;
+            }
+            else
+            {
+                await msg.AckAsync(cancellationToken: stoppingToken);
+            }
+        }
+
+        faultSwitch.AckLost(lost);
+        logger.LogWarning("Test fault: dropped the ack of {Count} handled messages on {Consumer}; they will be redelivered", lost, subscription.Name);
     }
 
     private static async Task AckAllAsync(IEnumerable<INatsJSMsg<byte[]>> messages, CancellationToken cancellationToken)
