@@ -26,7 +26,7 @@ public sealed class MigrationTests : IAsyncLifetime
         Assert.Contains("api_keys.key_hash:bytea", first);
         Assert.Contains("data_planes.public_key:bytea", first);
         Assert.Equal(first, second);
-        Assert.Equal(2, await JournalCountAsync(cpdb));
+        Assert.Equal(ScriptCount(typeof(ControlPlaneApiModule)), await JournalCountAsync(cpdb));
     }
 
     [Fact]
@@ -38,8 +38,12 @@ public sealed class MigrationTests : IAsyncLifetime
             MigrateAsync(dpdb, typeof(DataPlaneApiModule)));
 
         Assert.Contains("api_keys.revoked:boolean", await SchemaAsync(dpdb));
-        Assert.Equal(1, await JournalCountAsync(dpdb));
+        // Each embedded script once in the journal, however many instances raced.
+        Assert.Equal(ScriptCount(typeof(DataPlaneApiModule)), await JournalCountAsync(dpdb));
     }
+
+    private static int ScriptCount(Type module) =>
+        module.Assembly.GetManifestResourceNames().Count(n => n.EndsWith(".sql", StringComparison.Ordinal));
 
     private static Task MigrateAsync(TestDatabase database, Type module) =>
         PostgresMigrator.MigrateAsync(database.DataSource, module.Assembly, NullLogger.Instance, CancellationToken.None);
