@@ -8,8 +8,11 @@ using NATS.Client.JetStream;
 
 namespace HoneyHive.EndToEnd.Tests;
 
-/// <summary>A Host whose Writer kills the process (SIGKILL) after its first insert, before the ack.</summary>
-public sealed class HostThatCrashesAfterInsert : HostProcess
+/// <summary>
+/// A Host whose Writer kills the process (SIGKILL) after its first insert, before the ack. On a NATS server
+/// of its own: on the shared one, the first batch could be another test's events, killing it too early.
+/// </summary>
+public sealed class HostThatCrashesAfterInsert : HostWithPrivateNats
 {
     private const string CrashSwitch = "Writer__Faults__CrashAfterInsert";
 
