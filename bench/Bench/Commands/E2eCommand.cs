@@ -64,19 +64,13 @@ public static class E2eCommand
         }
 
         Console.WriteLine("# chDB insert ceiling for the same rows");
-        var ceiling = (await new ChdbInsertLimit().MeasureAsync(ct))
-            .Where(m => m.Unit == "rows/s").Select(m => m.Value).DefaultIfEmpty(0).Max();
+        var ceiling = await ChdbInsertLimit.RowsPerSecondAsync(withViewsOnly: false, ct);
         results.Add(new Measurement("chdb.insert.ceiling", "rows/s", ceiling));
         var ratio = ceiling > 0 ? sustained / ceiling : double.NaN;
         results.Add(new Measurement("e2e.ceiling_ratio", "ratio", ratio));
 
-        Console.WriteLine();
-        ResultTable.Write(Console.Out, results);
-        var path = await ResultFile.WriteAsync("e2e", startedAt, results, ct);
-        Console.WriteLine();
-        Console.WriteLine($"results: {path}");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"e2e: spans_per_s={sustained:0} lag_p50_ms={lag.Percentile(50):0} lag_p99_ms={lag.Percentile(99):0} accepted={accepted} stored={stored} ceiling_ratio={ratio:0.00}"));
+        await ResultFile.PublishAsync("e2e", startedAt, results, string.Create(CultureInfo.InvariantCulture,
+            $"e2e: spans_per_s={sustained:0} lag_p50_ms={lag.Percentile(50):0} lag_p99_ms={lag.Percentile(99):0} accepted={accepted} stored={stored} ceiling_ratio={ratio:0.00}"), ct);
         return stored == accepted ? 0 : 1;
     }
 }

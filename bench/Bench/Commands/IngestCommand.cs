@@ -64,13 +64,8 @@ public static class IngestCommand
         var ratio = ceilingSpans > 0 ? best.Rate / ceilingSpans : double.NaN;
         results.Add(new Measurement("ingest.ceiling_ratio", "ratio", ratio));
 
-        Console.WriteLine();
-        ResultTable.Write(Console.Out, results);
-        var path = await ResultFile.WriteAsync("ingest", startedAt, results, ct);
-        Console.WriteLine();
-        Console.WriteLine($"results: {path}");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ingest: spans_per_s={best.Rate:0} ack_p50_ms={best.P50:0.0} ack_p99_ms={best.P99:0.0} ceiling_ratio={ratio:0.00}"));
+        await ResultFile.PublishAsync("ingest", startedAt, results, string.Create(CultureInfo.InvariantCulture,
+            $"ingest: spans_per_s={best.Rate:0} ack_p50_ms={best.P50:0.0} ack_p99_ms={best.P99:0.0} ceiling_ratio={ratio:0.00}"), ct);
         return 0;
     }
 

@@ -29,12 +29,7 @@ public static class LimitsCommand
             Console.WriteLine($"# {limit.Name} done in {sw.Elapsed.TotalSeconds:0.0} s");
         }
 
-        Console.WriteLine();
-        ResultTable.Write(Console.Out, results);
-        var path = await ResultFile.WriteAsync("limits", startedAt, results, ct);
-        Console.WriteLine();
-        Console.WriteLine($"results: {path}");
-        Console.WriteLine(SummaryLine(results));
+        await ResultFile.PublishAsync("limits", startedAt, results, SummaryLine(results), ct);
         return 0;
     }
 

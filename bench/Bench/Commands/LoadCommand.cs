@@ -133,8 +133,7 @@ public static class LoadCommand
         Console.WriteLine($"# ceilings: JetStream publish of {bytesPerMessage / 1024:0} KB messages ({plan.SpansPerRequest} spans each), chDB insert");
         var jetstream = await JetStreamCeilingAsync((int)bytesPerMessage, ct);
         var jetstreamSpans = jetstream * plan.SpansPerRequest;
-        var chdb = (await new ChdbInsertLimit().MeasureAsync(ct))
-            .Where(m => m.Unit == "rows/s" && m.Name.EndsWith(".with_views", StringComparison.Ordinal)).Select(m => m.Value).DefaultIfEmpty(0).Max();
+        var chdb = await ChdbInsertLimit.RowsPerSecondAsync(withViewsOnly: true, ct);
         results.Add(new Measurement("ceiling.jetstream", "spans/s", jetstreamSpans, $"{jetstream:0} msgs/s of {bytesPerMessage:0} B"));
         results.Add(new Measurement("ceiling.chdb", "rows/s", chdb, "JSONEachRow into events with its views (the Writer's path)"));
         var jetstreamRatio = capacity / jetstreamSpans;
@@ -142,13 +141,8 @@ public static class LoadCommand
         results.Add(new Measurement("ratio.jetstream", "ratio", jetstreamRatio, string.Create(CultureInfo.InvariantCulture, $"{jetstreamRatio:0.000}: pipeline capacity / JetStream ceiling")));
         results.Add(new Measurement("ratio.chdb", "ratio", chdbRatio, string.Create(CultureInfo.InvariantCulture, $"{chdbRatio:0.000}: pipeline capacity / chDB ceiling")));
 
-        Console.WriteLine();
-        ResultTable.Write(Console.Out, results);
-        var path = await ResultFile.WriteAsync("load", startedAt, results, ct);
-        Console.WriteLine();
-        Console.WriteLine($"results: {path}");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"load: spans_per_s={capacity:0} accepted_per_s={fixedRate.SpansPerSecond:0} ack_p99_ms={fixedRate.Latency.Percentile(99):0} lag_p99_ms={lag.Percentile(99):0} peak_rss_mb={peakRss:0} jetstream_ratio={jetstreamRatio:0.000} chdb_ratio={chdbRatio:0.00}"));
+        await ResultFile.PublishAsync("load", startedAt, results, string.Create(CultureInfo.InvariantCulture,
+            $"load: spans_per_s={capacity:0} accepted_per_s={fixedRate.SpansPerSecond:0} ack_p99_ms={fixedRate.Latency.Percentile(99):0} lag_p99_ms={lag.Percentile(99):0} peak_rss_mb={peakRss:0} jetstream_ratio={jetstreamRatio:0.000} chdb_ratio={chdbRatio:0.00}"), ct);
         return stored >= acked ? 0 : 1;
     }
 

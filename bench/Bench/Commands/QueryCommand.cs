@@ -91,13 +91,8 @@ public static class QueryCommand
         }
 
         results.Add(new Measurement("machine.load_average", "1 min", double.Parse(ResultFile.LoadAverage()?.Split(' ')[0] ?? "NaN", CultureInfo.InvariantCulture), ResultFile.LoadAverage()));
-        Console.WriteLine();
-        ResultTable.Write(Console.Out, results);
-        var path = await ResultFile.WriteAsync("query", startedAt, results, ct);
-        Console.WriteLine();
-        Console.WriteLine($"results: {path}");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"query: events={events} tree_p99_ms={p99["tree"]:0.0} search_p99_ms={p99["search"]:0.0} chart_p99_ms={p99["chart"]:0.0}"));
+        await ResultFile.PublishAsync("query", startedAt, results, string.Create(CultureInfo.InvariantCulture,
+            $"query: events={events} tree_p99_ms={p99["tree"]:0.0} search_p99_ms={p99["search"]:0.0} chart_p99_ms={p99["chart"]:0.0}"), ct);
         return 0;
     }
 

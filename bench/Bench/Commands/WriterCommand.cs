@@ -85,18 +85,12 @@ public static class WriterCommand
         }
 
         Console.WriteLine("# chDB insert ceiling for the same kind of rows");
-        var ceiling = (await new ChdbInsertLimit().MeasureAsync(ct))
-            .Where(m => m.Unit == "rows/s").Select(m => m.Value).DefaultIfEmpty(0).Max();
+        var ceiling = await ChdbInsertLimit.RowsPerSecondAsync(withViewsOnly: false, ct);
         results.Add(new Measurement("chdb.insert.ceiling", "rows/s", ceiling));
         var ratio = ceiling > 0 ? rate / ceiling : double.NaN;
         results.Add(new Measurement("writer.ceiling_ratio", "ratio", ratio));
 
-        Console.WriteLine();
-        ResultTable.Write(Console.Out, results);
-        var path = await ResultFile.WriteAsync("writer", startedAt, results, ct);
-        Console.WriteLine();
-        Console.WriteLine($"results: {path}");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"writer: events_per_s={rate:0} ceiling_rows_per_s={ceiling:0} ceiling_ratio={ratio:0.00}"));
+        await ResultFile.PublishAsync("writer", startedAt, results, string.Create(CultureInfo.InvariantCulture, $"writer: events_per_s={rate:0} ceiling_rows_per_s={ceiling:0} ceiling_ratio={ratio:0.00}"), ct);
         return 0;
     }
 }

@@ -15,6 +15,15 @@ public sealed class ChdbInsertLimit : ILimit
 
     public string Name => "chdb insert";
 
+    /// <summary>
+    /// The best rows/s of a fresh measurement: over every format and table, or only into <c>events</c> with
+    /// its materialized views (the Writer's own path).
+    /// </summary>
+    public static async Task<double> RowsPerSecondAsync(bool withViewsOnly, CancellationToken ct) =>
+        (await new ChdbInsertLimit().MeasureAsync(ct))
+        .Where(m => m.Unit == "rows/s" && (!withViewsOnly || m.Name.EndsWith(".with_views", StringComparison.Ordinal)))
+        .Select(m => m.Value).DefaultIfEmpty(0).Max();
+
     public IReadOnlyList<string> RequiredEnvironment => [BenchEnvironment.ChdbLibraryVariable, BenchEnvironment.DataDirectoryVariable];
 
     public async Task<IReadOnlyList<Measurement>> MeasureAsync(CancellationToken ct)

@@ -38,6 +38,20 @@ public static class ResultFile
         return path;
     }
 
+    /// <summary>
+    /// The end of every command: the table, the JSON file, its path, and the one summary line last
+    /// (where scripts and CI look for it).
+    /// </summary>
+    public static async Task PublishAsync(string command, DateTimeOffset startedAt, IReadOnlyList<Measurement> rows, string summary, CancellationToken ct)
+    {
+        Console.WriteLine();
+        ResultTable.Write(Console.Out, rows);
+        var path = await WriteAsync(command, startedAt, rows, ct);
+        Console.WriteLine();
+        Console.WriteLine($"results: {path}");
+        Console.WriteLine(summary);
+    }
+
     /// <summary>The 1/5/15-minute load average: the machine is shared, so a slow run says why.</summary>
     public static string? LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : null;

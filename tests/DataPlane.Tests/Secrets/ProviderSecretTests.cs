@@ -156,7 +156,7 @@ public sealed class ProviderSecretTests(DefinitionsFixture fixture) : IClassFixt
 
     [Theory]
     [InlineData("short-key", "****")]
-    [InlineData("sk-0123456789abcdefWXYZ", "sk-...WXYZ")]
+    [InlineData("sk-fake-test-value-WXYZ", "sk-...WXYZ")]
     [InlineData("sk-ant-api03-0123456789abcd", "sk-ant-...abcd")]
     [InlineData("plainsecretvalue12345678", "...5678")]
     public void Masks_show_a_known_prefix_and_at_most_the_last_four_characters(string value, string masked) =>
