@@ -7,7 +7,7 @@
 #   ./hh down           stop the processes `up` started (pid files under .data/run/)
 #   ./hh status         each component: running or not, pid, port; health of the Host
 #   ./hh logs [svc]     tail .data/logs/<svc>.log (nats, redis, postgres, host, build)
-#   ./hh test           fresh servers on the test ports, `dotnet test HoneyHive.sln`, stop them
+#   ./hh test [proj] [opts]  fresh servers on the test ports, `dotnet test HoneyHive.sln` (or proj, opts), stop them
 #   ./hh bench <name>   the same servers (data under .data/bench), then bench/Bench <name>
 #                       (load: sustained rate, ramp to saturation, ceilings; see bench/README.md)
 #   ./hh chaos [opts]   the bench servers, then load while each fault happens in turn (Host kill -9,
@@ -690,14 +690,17 @@ print_totals() {
   echo "$passed passed, $failed failed"
 }
 
+# With no arguments: every test in HoneyHive.sln (what CI runs). With arguments, a developer's
+# narrower run on the same fresh servers: `./hh test tests/Writer.Tests --filter Name~Update`.
 cmd_test() {
-  [ $# -eq 0 ] || die "./hh test takes no arguments (it runs every test in HoneyHive.sln)."
+  local target="$ROOT/HoneyHive.sln"
+  if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then target=$1; shift; fi
   start_scratch_instance test
   install_test_peers
   local results="$DATA/results" rc=0
-  say "dotnet test HoneyHive.sln"
-  dotnet test "$ROOT/HoneyHive.sln" --logger "console;verbosity=normal" --logger trx \
-    --results-directory "$results" || rc=$?
+  say "dotnet test ${target#"$ROOT"/} $*"
+  dotnet test "$target" --logger "console;verbosity=normal" --logger trx \
+    --results-directory "$results" "$@" || rc=$?
   # Servers are stopped first so the totals are the last line, where CI looks for them.
   stop_all
   trap - EXIT
