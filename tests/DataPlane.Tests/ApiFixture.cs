@@ -1,4 +1,3 @@
-using HoneyHive.Platform.Tests;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;

@@ -3,6 +3,7 @@ using HoneyHive.DataPlane.Api.Queries;
 
 namespace HoneyHive.DataPlane.Tests;
 
+[Trait("Servers", "None")]
 public sealed class FilterCompilerTests
 {
     private static EventFilter Filter(string field, string op, string valueJson, string? type = null) =>

@@ -1,6 +1,5 @@
 using HoneyHive.DataPlane.Api;
 using HoneyHive.Platform.Postgres;
-using HoneyHive.Platform.Tests;
 using HoneyHive.ServiceDefaults.Auth;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;

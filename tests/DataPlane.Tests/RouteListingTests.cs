@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace HoneyHive.DataPlane.Tests;
 
 /// <summary>The test-only route listing (Diagnostics:ListRoutes) the tenancy matrix reads: off unless configured.</summary>
+[Trait("Servers", "None")]
 public sealed class RouteListingTests
 {
     [Fact]

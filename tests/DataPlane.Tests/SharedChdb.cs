@@ -1,6 +1,5 @@
 using HoneyHive.Platform.Analytics;
 using HoneyHive.Platform.Analytics.Chdb;
-using HoneyHive.Platform.Tests;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace HoneyHive.DataPlane.Tests;

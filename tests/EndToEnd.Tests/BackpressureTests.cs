@@ -2,7 +2,6 @@ using System.Net;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
-using HoneyHive.Platform.Tests.Messaging;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 
 namespace HoneyHive.EndToEnd.Tests;

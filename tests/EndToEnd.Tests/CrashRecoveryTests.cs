@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using HoneyHive.Platform.Tests.Messaging;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 

@@ -7,7 +7,6 @@ using HoneyHive.Platform.Security;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
-using HoneyHive.Platform.Tests.Messaging;
 using Npgsql;
 
 namespace HoneyHive.EndToEnd.Tests;

@@ -6,6 +6,7 @@ using OpenTelemetry.Proto.Trace.V1;
 
 namespace HoneyHive.Ingestion.Tests;
 
+[Trait("Servers", "None")]
 public sealed class SpanNormalizerTests
 {
     private static readonly Tenant Tenant = new("11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222", "33333333-3333-3333-3333-333333333333");

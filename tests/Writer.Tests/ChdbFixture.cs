@@ -1,4 +1,3 @@
-using HoneyHive.Platform.Tests;
 using HoneyHive.Platform.Analytics;
 using HoneyHive.Platform.Analytics.Chdb;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,4 +1,3 @@
-using HoneyHive.Platform.Tests.Messaging;
 using HoneyHive.Contracts.Events;
 using HoneyHive.Platform.Messaging;
 using HoneyHive.Platform.Objects;

@@ -1,5 +1,3 @@
-using HoneyHive.Platform.Tests;
-using HoneyHive.Platform.Tests.Messaging;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using HoneyHive.Contracts;

@@ -5,7 +5,6 @@ using HoneyHive.DataPlane.Api.Datasets;
 using HoneyHive.DataPlane.Api.Queries;
 using HoneyHive.Platform.Analytics;
 using HoneyHive.Platform.Postgres;
-using HoneyHive.Platform.Tests;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;

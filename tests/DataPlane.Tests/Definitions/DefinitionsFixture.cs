@@ -5,7 +5,6 @@ using HoneyHive.DataPlane.Api;
 using HoneyHive.DataPlane.Api.Apis;
 using HoneyHive.DataPlane.Api.Secrets;
 using HoneyHive.Platform.Postgres;
-using HoneyHive.Platform.Tests;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;

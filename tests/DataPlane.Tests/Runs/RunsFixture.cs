@@ -6,7 +6,6 @@ using HoneyHive.DataPlane.Api.Apis;
 using HoneyHive.DataPlane.Api.Runs;
 using HoneyHive.Platform.Analytics;
 using HoneyHive.Platform.Postgres;
-using HoneyHive.Platform.Tests;
 using HoneyHive.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;

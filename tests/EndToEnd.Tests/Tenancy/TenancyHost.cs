@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using HoneyHive.Platform.Security;
-using HoneyHive.Platform.Tests.Messaging;
 using Npgsql;
 
 namespace HoneyHive.EndToEnd.Tests.Tenancy;

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using HoneyHive.Platform.Tests.Messaging;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Template;
 

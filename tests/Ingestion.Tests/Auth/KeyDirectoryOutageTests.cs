@@ -12,6 +12,7 @@ namespace HoneyHive.Ingestion.Tests.Auth;
 /// When dpdb cannot be reached, a key is neither accepted nor refused: ingestion must answer "retry
 /// later" (503 / UNAVAILABLE), because OTLP exporters drop data on 401 and 500 but retry on 503.
 /// </summary>
+[Trait("Servers", "None")]
 public sealed class KeyDirectoryOutageTests
 {
     private const string Key = "hh_0123456789abcdef0123456789abcdef0123";

@@ -5,6 +5,7 @@ using HoneyHive.Ingestion.Normalization;
 
 namespace HoneyHive.Ingestion.Tests.Events;
 
+[Trait("Servers", "None")]
 public sealed class EventNormalizerTests
 {
     internal static readonly Tenant TestTenant = new("11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222", "33333333-3333-3333-3333-333333333333");

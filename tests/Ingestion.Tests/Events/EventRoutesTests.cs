@@ -8,6 +8,7 @@ using static HoneyHive.Ingestion.Tests.Events.EventNormalizerTests;
 
 namespace HoneyHive.Ingestion.Tests.Events;
 
+[Trait("Servers", "None")]
 public sealed class EventRoutesTests
 {
     private static JsonObject Body(string json) => JsonNode.Parse(json)!.AsObject();

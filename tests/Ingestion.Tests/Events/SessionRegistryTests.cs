@@ -4,6 +4,7 @@ using static HoneyHive.Ingestion.Tests.Events.EventNormalizerTests;
 
 namespace HoneyHive.Ingestion.Tests.Events;
 
+[Trait("Servers", "None")]
 public sealed class SessionRegistryTests
 {
     [Fact]

@@ -12,6 +12,7 @@ using Autogen = Dapr.Client.Autogen.Grpc.v1;
 namespace HoneyHive.Platform.Tests.Dapr;
 
 /// <summary>What our Dapr adapters send to the sidecar, recorded by a stand-in speaking Dapr's gRPC API.</summary>
+[Trait("Servers", "None")]
 public sealed class DaprAdapterContractTests
 {
     private static DaprEventPublisher Publisher(SidecarHost host, TimeSpan? timeout = null) =>

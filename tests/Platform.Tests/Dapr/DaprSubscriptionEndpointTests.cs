@@ -19,6 +19,7 @@ namespace HoneyHive.Platform.Tests.Dapr;
 /// The subscription endpoints of Dapr mode on a real Kestrel, fed the requests daprd sends:
 /// the <c>GET /dapr/subscribe</c> discovery, a single CloudEvent, a bulk delivery.
 /// </summary>
+[Trait("Servers", "None")]
 public sealed class DaprSubscriptionEndpointTests : IAsyncLifetime
 {
     private const string WriterName = "writer";

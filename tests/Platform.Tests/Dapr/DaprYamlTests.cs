@@ -10,6 +10,7 @@ namespace HoneyHive.Platform.Tests.Dapr;
 /// every YAML parses, components are exactly Contracts.Components, scopes are real app ids,
 /// resiliency targets and policies exist, and dapr.yaml runs every service once.
 /// </summary>
+[Trait("Servers", "None")]
 public sealed partial class DaprYamlTests
 {
     private static readonly string Root = FindRepositoryRoot();

@@ -14,6 +14,7 @@ namespace HoneyHive.Platform.Tests.Faults;
 /// The fault switch exists only in test configuration: without <c>Faults:Enabled</c> there is no route
 /// and the analytics store is the real one; with it, the route breaks the store for the time asked.
 /// </summary>
+[Trait("Servers", "None")]
 public sealed class TestFaultsTests
 {
     [Fact]

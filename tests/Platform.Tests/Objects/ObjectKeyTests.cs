@@ -2,6 +2,7 @@ using HoneyHive.Platform.Objects;
 
 namespace HoneyHive.Platform.Tests.Objects;
 
+[Trait("Servers", "None")]
 public sealed class ObjectKeyTests
 {
     [Theory]

@@ -1,4 +1,4 @@
-namespace HoneyHive.Platform.Tests.Messaging;
+namespace HoneyHive.Tests.Shared;
 
 /// <summary>Bounded waits: poll a condition until it holds or the limit passes, then fail with a message.</summary>
 public static class Eventually

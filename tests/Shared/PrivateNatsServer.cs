@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace HoneyHive.Platform.Tests.Messaging;
+namespace HoneyHive.Tests.Shared;
 
 /// <summary>
 /// A nats-server of our own (JetStream, file store under HH_TEST_DATA) for the one test that must

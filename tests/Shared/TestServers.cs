@@ -1,4 +1,4 @@
-namespace HoneyHive.Platform.Tests;
+namespace HoneyHive.Tests.Shared;
 
 /// <summary>
 /// Where the real servers that `./hh test` starts are. A test whose server is missing fails
