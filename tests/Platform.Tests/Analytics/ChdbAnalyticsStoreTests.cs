@@ -54,6 +54,8 @@ public sealed class ChdbAnalyticsStoreTests(ChdbFixture fixture)
     [InlineData("back\\slash \\' \\n and a real\nnewline\tand tab")]
     [InlineData("{name:String} \"double\" `tick` ünïcødé 🚀")]
     [InlineData("\\N")]
+    [InlineData("nul\0 carriage\r return backspace\b form\ffeed \0\r\n\b\f\t")]
+    [InlineData("\0")]
     public async Task A_hostile_string_parameter_comes_back_as_the_same_literal(string hostile)
     {
         await store.ExecuteAsync("CREATE TABLE IF NOT EXISTS inj_items (id UInt64, name String) ENGINE = MergeTree ORDER BY id", null, None);

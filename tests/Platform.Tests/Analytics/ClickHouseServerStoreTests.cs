@@ -58,6 +58,7 @@ public sealed class ClickHouseServerStoreTests(ChdbFixture fixture) : IAsyncLife
     [Theory]
     [InlineData("x'); DROP TABLE srv_inj; --")]
     [InlineData("back\\slash \\' and a real\nnewline\tand tab ünïcødé")]
+    [InlineData("nul\0 carriage\r return backspace\b form\ffeed \0\r\n\b\f\t")]
     public async Task A_hostile_string_parameter_comes_back_as_the_same_literal(string hostile)
     {
         await store.ExecuteAsync("CREATE TABLE IF NOT EXISTS srv_inj (id String, name String) ENGINE = MergeTree ORDER BY id", null, None);
