@@ -111,7 +111,8 @@ public sealed partial class DaprDeploymentTests
     [Fact]
     public void Streams_are_provisioned_by_the_single_node_code_before_every_sidecar_that_uses_pubsub()
     {
-        var users = Scopes(ComponentsOf(Kubernetes)[Components.PubSub]);
+        var users = PubSubUsers();
+        Assert.NotEmpty(users);
         var natsUrl = MetadataOf(ComponentsOf(Kubernetes)[Components.PubSub])["natsURL"];
         var deployments = KubernetesDeployments();
         var ingestionImage = ContainerImage(deployments[AppIds.Ingestion], "containers", AppIds.Ingestion);

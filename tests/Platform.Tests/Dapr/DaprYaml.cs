@@ -78,6 +78,18 @@ internal static partial class DaprYaml
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal) &&
                         !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal));
 
+    /// <summary>Started or deployed apps whose sources mention one of <paramref name="words"/>.</summary>
+    public static List<string> AppsWhoseCodeMentions(params string[] words)
+    {
+        var services = ServiceDirectories();
+        return DaprDeploymentTests.AppsWithCode()
+            .Where(app => SourcesOf(services[app]).Select(File.ReadAllText).Any(text => words.Any(w => text.Contains(w, StringComparison.Ordinal))))
+            .Order().ToList();
+    }
+
+    /// <summary>Apps that publish or subscribe.</summary>
+    public static List<string> PubSubUsers() => AppsWhoseCodeMentions("IEventPublisher", "AddBatchSubscription");
+
     public static IEnumerable<YamlMappingNode> Load(string path)
     {
         var stream = new YamlStream();
