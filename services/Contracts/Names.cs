@@ -64,6 +64,12 @@ public static class Components
     /// <summary>state.redis, also the workflow actor store.</summary>
     public const string StateStore = "statestore";
 
+    /// <summary>
+    /// state.redis over the same keys as <see cref="StateStore"/>, for writes that carry an ETag: its
+    /// resiliency target has no circuit breaker, so an expected ETag mismatch never trips one.
+    /// </summary>
+    public const string StateStoreConditional = "statestore-etag";
+
     /// <summary>Secret store for keys and credentials.</summary>
     public const string SecretStore = "secretstore";
 }

@@ -1,4 +1,8 @@
 using HoneyHive.Ingestion;
+using HoneyHive.Platform.Messaging.JetStream;
+
+// Kubernetes init container (deploy/k8s): create the JetStream streams Dapr's pubsub component expects.
+if (args is [ProvisionStreamsCommand.Name, ..]) return await ProvisionStreamsCommand.RunAsync(args[1..]);
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -7,4 +11,5 @@ builder.AddIngestion();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapIngestion();
-app.Run();
+await app.RunAsync();
+return 0;

@@ -38,8 +38,13 @@ public static partial class MessagingExtensions
             services.TryAddSingleton<IEventPublisher, DaprEventPublisher>();
 
             // pubsub.jetstream neither creates streams nor sets their duplicate window; an app given the
-            // NATS address provisions them exactly as single-node mode does (see dapr.yaml).
-            if (!string.IsNullOrWhiteSpace(url)) services.AddJetStreamProvisioning(url, builder.Environment.ApplicationName);
+            // NATS address provisions them exactly as single-node mode does (see dapr.yaml) and, when it
+            // subscribes, serves nothing before they exist (Kubernetes uses an init container instead).
+            if (!string.IsNullOrWhiteSpace(url))
+            {
+                services.AddJetStreamProvisioning(url, builder.Environment.ApplicationName);
+                services.AddHostedService<StreamsBeforeSubscriptions>();
+            }
             return builder;
         }
 

@@ -27,6 +27,9 @@ public sealed class MessagingOptions
     /// <summary>Publishes in flight (awaiting their acks) at once in a batch publish.</summary>
     public int MaxPublishesInFlight { get; set; } = 512;
 
+    /// <summary>Size bounds of the Dapr adapter (section <c>Messaging:Dapr</c>).</summary>
+    public Dapr.DaprMessagingOptions Dapr { get; set; } = new();
+
     /// <summary>The limits that apply to a stream.</summary>
     public StreamLimits LimitsFor(string stream) =>
         Streams.TryGetValue(stream, out var specific) ? specific : Limits;

@@ -7,6 +7,9 @@ namespace HoneyHive.Platform.State;
 /// <see cref="IStateStore"/> over the Dapr sidecar's state API (component <c>statestore</c>, state.redis).
 /// A write with an ETag uses first-write concurrency, because with last-write the store ignores the
 /// ETag; an ETag mismatch comes back from the sidecar as <c>Aborted</c>, which the SDK turns into false.
+/// Conditional writes go to <see cref="Components.StateStoreConditional"/> (same Redis, same keys): daprd
+/// counts every error of a state call, a lost race included, against the component's circuit breaker,
+/// and that component's resiliency target has none, while reads and plain writes keep theirs.
 /// </summary>
 public sealed class DaprStateStore(DaprClient dapr) : IStateStore
 {
@@ -35,7 +38,7 @@ public sealed class DaprStateStore(DaprClient dapr) : IStateStore
         }
 
         return await dapr.TrySaveByteStateAsync(
-            Components.StateStore,
+            Components.StateStoreConditional,
             key,
             value,
             etag,

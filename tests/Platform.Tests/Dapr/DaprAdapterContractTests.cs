@@ -122,7 +122,8 @@ public sealed class DaprAdapterContractTests
         Assert.Equal(second, (await store.GetAsync("run:1", CancellationToken.None)).Value);
 
         var saves = host.Sidecar.Saves.ToList();
-        Assert.All(saves, s => Assert.Equal(Components.StateStore, s.StoreName));
+        Assert.Equal(Components.StateStore, saves[0].StoreName);
+        Assert.All(saves.Skip(1), s => Assert.Equal(Components.StateStoreConditional, s.StoreName));
         var lastWrite = Assert.Single(saves[0].States);
         Assert.Equal("run:1", lastWrite.Key);
         Assert.Equal(first, lastWrite.Value.ToByteArray());
@@ -133,6 +134,63 @@ public sealed class DaprAdapterContractTests
         Assert.Equal(Autogen.StateOptions.Types.StateConcurrency.ConcurrencyFirstWrite, conditional.Options.Concurrency);
         Assert.Equal(Autogen.StateOptions.Types.StateConsistency.ConsistencyStrong, conditional.Options.Consistency);
         Assert.All(host.Sidecar.Gets, g => Assert.Equal(Components.StateStore, g.StoreName));
+    }
+
+    [Fact]
+    public async Task Lost_ETag_races_go_to_the_conditional_store_and_never_to_the_store_with_the_circuit_breaker()
+    {
+        await using var host = await SidecarHost.StartAsync();
+        var store = new DaprStateStore(host.Client);
+        await store.TrySaveAsync("session:1", "{}"u8.ToArray(), etag: null, CancellationToken.None);
+        var stale = (await store.GetAsync("session:1", CancellationToken.None)).ETag;
+        await store.TrySaveAsync("session:1", "{\"n\":1}"u8.ToArray(), stale, CancellationToken.None);
+
+        // Six lost races in a row: through statestore they would have tripped its breaker (five in a row).
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.False(await store.TrySaveAsync("session:1", "{\"n\":2}"u8.ToArray(), stale, CancellationToken.None));
+        }
+
+        var refused = host.Sidecar.Refused.ToList();
+        Assert.Equal(6, refused.Count);
+        Assert.All(refused, r => Assert.Equal(Components.StateStoreConditional, r.StoreName));
+        Assert.DoesNotContain(host.Sidecar.Refused, r => r.StoreName == Components.StateStore);
+        Assert.Equal("{\"n\":1}"u8.ToArray(), (await store.GetAsync("session:1", CancellationToken.None)).Value);
+    }
+
+    [Fact]
+    public async Task A_batch_larger_than_one_bulk_request_goes_out_in_several_each_under_the_limit()
+    {
+        await using var host = await SidecarHost.StartAsync();
+        // Ten 900 KiB chunks of one request: 9 MB in one bulk call is more than daprd's default 4 MiB body
+        // limit (the recording sidecar refuses it too, with gRPC's 4 MB default); before, this was a 503.
+        var messages = Enumerable.Range(0, 10).Select(i => Message(Topics.EventsIngested, $"big-{i}", new string('x', 900 * 1024))).ToList();
+        var limit = new MessagingOptions().Dapr.MaxBulkPublishBytes;
+
+        await Publisher(host).PublishBatchAsync(messages, CancellationToken.None);
+
+        var requests = host.Sidecar.BulkPublished.Select(b => b.Request).ToList();
+        Assert.True(requests.Count > 1);
+        Assert.All(requests, r => Assert.True(r.CalculateSize() <= limit + 4096, $"a bulk request of {r.CalculateSize()} bytes"));
+        Assert.All(requests, r => Assert.Equal(Topics.EventsIngested, r.Topic));
+        var sent = requests.SelectMany(r => r.Entries).Select(e => JsonDocument.Parse(e.Event.Memory).RootElement.GetProperty("id").GetString()).ToList();
+        Assert.Equal(messages.Select(m => m.Id).Order(), sent.Order());
+    }
+
+    [Fact]
+    public async Task A_message_larger_than_the_log_takes_is_refused_before_any_call_with_its_id_and_size()
+    {
+        await using var host = await SidecarHost.StartAsync();
+        var huge = Message(Topics.EventsIngested, "huge-1", new string('x', 2 * 1024 * 1024));
+        var small = Message(Topics.EventsIngested, "small-1", "x");
+
+        var single = await Assert.ThrowsAsync<ArgumentException>(() => Publisher(host).PublishAsync(huge, CancellationToken.None));
+        var batch = await Assert.ThrowsAsync<ArgumentException>(() => Publisher(host).PublishBatchAsync([small, huge], CancellationToken.None));
+
+        Assert.Contains("huge-1", single.Message, StringComparison.Ordinal);
+        Assert.Contains(huge.Data.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), batch.Message, StringComparison.Ordinal);
+        Assert.Empty(host.Sidecar.Published);
+        Assert.Empty(host.Sidecar.BulkPublished);
     }
 
     [Fact]

@@ -25,6 +25,9 @@ public sealed class DaprSubscriptionEndpointTests : IAsyncLifetime
     private const string WriterName = "writer";
     private const string NotifierName = "notifier";
 
+    /// <summary>A bulk delivery limit small enough to test without sending 64 MiB (and under Kestrel's 30 MB default, so a 413 proves it is ours).</summary>
+    private const long DeliveryLimit = 4L << 20;
+
     private readonly RecordingHandler handler = new();
     private WebApplication app = null!;
     private HttpClient http = null!;
@@ -36,6 +39,7 @@ public sealed class DaprSubscriptionEndpointTests : IAsyncLifetime
         builder.Configuration["Hosting:Mode"] = "Dapr";
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
         builder.Services.AddSingleton(handler);
+        builder.Services.Configure<MessagingOptions>(o => o.Dapr.MaxBulkDeliveryBytes = DeliveryLimit);
         builder.AddBatchSubscription<RecordingHandler>(WriterName, Topics.EventsIngested,
             s => s with { MaxBatchSize = 500, MaxWait = TimeSpan.FromMilliseconds(250) });
         builder.AddBatchSubscription<RecordingHandler>(NotifierName, Topics.NotificationsAlert, s => s with { MaxBatchSize = 1 });
@@ -64,7 +68,12 @@ public sealed class DaprSubscriptionEndpointTests : IAsyncLifetime
         Assert.Equal("dapr/subscriptions/writer", RouteOf(writer));
         Assert.Equal("deadletter.events.ingested", (string?)writer["deadLetterTopic"]);
         Assert.True((bool?)writer["bulkSubscribe"]!["enabled"]);
-        Assert.Equal(500, (int?)writer["bulkSubscribe"]!["maxMessagesCount"]);
+        // 500 entries of up to 1 MiB each would not fit the delivery limit: the count is bounded by bytes.
+        var limits = new MessagingOptions { Dapr = { MaxBulkDeliveryBytes = DeliveryLimit } }.Dapr;
+        var count = (int)writer["bulkSubscribe"]!["maxMessagesCount"]!;
+        Assert.Equal(limits.MaxMessagesPerBulkDelivery(500), count);
+        Assert.InRange(count, 1, 499);
+        Assert.True(count * limits.MaxDeliveryEntryBytes <= DeliveryLimit);
         Assert.Equal(250, (int?)writer["bulkSubscribe"]!["maxAwaitDurationMs"]);
 
         var notifier = subscriptions.Single(s => (string?)s!["topic"] == Topics.NotificationsAlert)!;
@@ -150,6 +159,48 @@ public sealed class DaprSubscriptionEndpointTests : IAsyncLifetime
         var statuses = StatusesOf(await response.Content.ReadAsStringAsync());
         Assert.Equal("DROP", statuses["broken"]);
         Assert.Equal("SUCCESS", statuses[EntryIdOf("fine:0")]);
+    }
+
+    [Fact]
+    public async Task A_bulk_delivery_up_to_the_limit_is_taken_and_one_above_it_is_refused_with_413()
+    {
+        var under = BulkRequest(["under:0"]);
+        under["entries"]![0]!["event"]!["data"]!["text"] = new string('u', (int)DeliveryLimit - 64 * 1024);
+        var over = BulkRequest(["over:0"]);
+        over["entries"]![0]!["event"]!["data"]!["text"] = new string('o', (int)DeliveryLimit + 64 * 1024);
+
+        using var accepted = await PostAsync("/dapr/subscriptions/writer", under.ToJsonString(), "application/json");
+        // Expect: 100-continue lets Kestrel answer from the Content-Length before the body is sent, so the
+        // client never writes into a connection the server has closed.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/dapr/subscriptions/writer")
+        {
+            Content = new StringContent(over.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        request.Headers.ExpectContinue = true;
+        using var refused = await http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+        Assert.Equal(["under:0"], handler.Handled.Select(m => m.Id));
+    }
+
+    [Fact]
+    public async Task A_raw_bulk_entry_is_base64_decoded_and_one_that_is_not_base64_is_dropped()
+    {
+        // With rawPayload, daprd 1.16 puts each message's bytes base64-encoded in "event" (bulksubscription.go).
+        var payload = "{\"id\":\"raw:0\",\"specversion\":\"1.0\"}"u8.ToArray();
+        var request = BulkRequest([]);
+        request["entries"]!.AsArray().Add(new JsonObject { ["entryId"] = "raw", ["event"] = Convert.ToBase64String(payload), ["contentType"] = "application/octet-stream" });
+        request["entries"]!.AsArray().Add(new JsonObject { ["entryId"] = "garbled", ["event"] = "not base64 at all!", ["contentType"] = "application/octet-stream" });
+
+        using var response = await PostAsync("/dapr/subscriptions/writer", request.ToJsonString(), "application/json");
+
+        var statuses = StatusesOf(await response.Content.ReadAsStringAsync());
+        Assert.Equal("SUCCESS", statuses["raw"]);
+        Assert.Equal("DROP", statuses["garbled"]);
+        var message = Assert.Single(handler.Handled);
+        Assert.Equal(payload, message.Data.ToArray());
+        Assert.Equal("raw", message.Id);
     }
 
     private async Task<HttpResponseMessage> PostAsync(string path, string body, string contentType)

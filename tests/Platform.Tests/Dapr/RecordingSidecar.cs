@@ -20,6 +20,9 @@ public sealed class RecordingSidecar : DaprSidecarService
     public ConcurrentQueue<Autogen.SaveStateRequest> Saves { get; } = new();
     public ConcurrentQueue<Autogen.DeleteStateRequest> Deletes { get; } = new();
 
+    /// <summary>Saves refused for a stale ETag (each of them an error daprd would count against the store's circuit breaker).</summary>
+    public ConcurrentQueue<Autogen.SaveStateRequest> Refused { get; } = new();
+
     /// <summary>When set, pub/sub calls fail with this status (the broker behind the sidecar is down).</summary>
     public StatusCode? PublishFailure { get; set; }
 
@@ -64,6 +67,7 @@ public sealed class RecordingSidecar : DaprSidecarService
                 state.TryGetValue(key, out var current);
                 if (checkEtag && item.Etag!.Value != EtagOf(current.Version))
                 {
+                    Refused.Enqueue(request);
                     throw new RpcException(new Status(StatusCode.Aborted, $"failed saving state in state store {request.StoreName}: possible etag mismatch"));
                 }
 
@@ -99,7 +103,10 @@ public sealed class RecordingSidecar : DaprSidecarService
         if (PublishFailure is { } code) throw new RpcException(new Status(code, "pubsub unavailable"));
     }
 
-    private static string Key(string store, string key) => $"{store}||{key}";
+    // Both state components use the literal keyPrefix "honeyhive" over one Redis (components/statestore.yaml),
+    // so a key is the same key through either of them.
+    private static string Key(string store, string key) =>
+        store is HoneyHive.Contracts.Components.StateStore or HoneyHive.Contracts.Components.StateStoreConditional ? $"honeyhive||{key}" : $"{store}||{key}";
 
     private static string EtagOf(long version) => version == 0 ? string.Empty : version.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -24,8 +24,14 @@ public sealed class DaprEventPublisher(
     /// <summary>Metadata key the sidecar reads as the CloudEvent id when it builds an envelope itself.</summary>
     public const string CloudEventIdMetadata = "cloudevent.id";
 
+    /// <summary>Bytes an entry adds to a bulk publish request besides its data: entry id, content type, metadata, framing.</summary>
+    public const int BulkEntryOverheadBytes = 512;
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentException">The message is larger than the log stores (Messaging:Dapr:MaxMessageBytes).</exception>
     public async Task PublishAsync(OutgoingMessage message, CancellationToken cancellationToken)
     {
+        EnsureStorable(message);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.Value.PublishTimeout);
         try
@@ -44,18 +50,26 @@ public sealed class DaprEventPublisher(
         }
     }
 
+    /// <inheritdoc />
+    /// <remarks>
+    /// Bulk publish addresses one topic per call, and daprd refuses a request above its body limit
+    /// (4 MiB by default), so the messages of a topic go out in calls of at most
+    /// Messaging:Dapr:MaxBulkPublishBytes each. All calls run concurrently under one timeout.
+    /// </remarks>
+    /// <exception cref="ArgumentException">A message is larger than the log stores (Messaging:Dapr:MaxMessageBytes).</exception>
     public async Task PublishBatchAsync(IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken)
     {
         if (messages.Count == 0) return;
+        foreach (var message in messages) EnsureStorable(message);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.Value.PublishTimeout);
         try
         {
-            // Bulk publish addresses one topic per call; topics of a batch go out concurrently.
             var calls = messages
                 .GroupBy(m => m.Topic, StringComparer.Ordinal)
-                .Select(group => BulkPublishAsync(group.Key, group.ToList(), timeout.Token));
+                .SelectMany(group => BulkCalls(group.ToList(), options.Value.Dapr.MaxBulkPublishBytes)
+                    .Select(call => BulkPublishAsync(group.Key, call, timeout.Token)));
             await Task.WhenAll(calls);
         }
         catch (Exception ex) when (IsUnavailable(ex, cancellationToken))
@@ -73,6 +87,42 @@ public sealed class DaprEventPublisher(
             var first = response.FailedEntries[0];
             throw new MessageLogUnavailableException(
                 $"The sidecar rejected {response.FailedEntries.Count} of {messages.Count} message(s) on {topic}: {first.ErrorMessage}");
+        }
+    }
+
+    /// <summary>Consecutive runs of <paramref name="messages"/> whose data and entry overhead fit in <paramref name="maxBytes"/>.</summary>
+    private static IEnumerable<List<OutgoingMessage>> BulkCalls(List<OutgoingMessage> messages, int maxBytes)
+    {
+        var call = new List<OutgoingMessage>();
+        long bytes = 0;
+        foreach (var message in messages)
+        {
+            var size = (long)message.Data.Length + BulkEntryOverheadBytes;
+            if (call.Count > 0 && bytes + size > maxBytes)
+            {
+                yield return call;
+                call = [];
+                bytes = 0;
+            }
+
+            call.Add(message);
+            bytes += size;
+        }
+
+        if (call.Count > 0) yield return call;
+    }
+
+    // A message the log cannot store fails the same way every time: a caller bug, not an outage, so it
+    // is not a MessageLogUnavailableException (which tells clients to retry).
+    private void EnsureStorable(OutgoingMessage message)
+    {
+        var limits = options.Value.Dapr;
+        var max = Math.Min(limits.MaxMessageBytes, limits.MaxBulkPublishBytes - BulkEntryOverheadBytes);
+        if (message.Data.Length > max)
+        {
+            throw new ArgumentException(
+                $"Message {message.Id} on {message.Topic} is {message.Data.Length} bytes; the message log takes at most {max} bytes per message (Messaging:Dapr:MaxMessageBytes).",
+                nameof(message));
         }
     }
 

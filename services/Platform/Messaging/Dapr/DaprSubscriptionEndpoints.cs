@@ -4,9 +4,11 @@ using Dapr;
 using HoneyHive.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using DaprBulkOptions = Dapr.AspNetCore.BulkSubscribeTopicOptions;
 
 namespace HoneyHive.Platform.Messaging.Dapr;
@@ -34,6 +36,7 @@ public static class DaprSubscriptionEndpoints
     public static IEndpointRouteBuilder MapDaprSubscriptions(this IEndpointRouteBuilder app)
     {
         var subscriptions = app.ServiceProvider.GetServices<BatchSubscription>().ToList();
+        var limits = app.ServiceProvider.GetService<IOptions<MessagingOptions>>()?.Value.Dapr ?? new DaprMessagingOptions();
         var logger = app.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DaprSubscriptionEndpoints));
         WarnAboutSharedDurables(subscriptions, logger);
 
@@ -47,14 +50,18 @@ public static class DaprSubscriptionEndpoints
                     Name = subscription.Topic,
                     DeadLetterTopic = DeadLetterTopicOf(subscription),
                 })
-                .WithDisplayName($"Dapr delivery {subscription.Name}");
+                .WithDisplayName($"Dapr delivery {subscription.Name}")
+                // Bulk subscribe bounds a delivery by count only; the count below keeps it under this
+                // limit, and a delivery above Kestrel's default (30 MB) would otherwise be refused with
+                // 413, retried and dead-lettered by daprd.
+                .WithMetadata(new DeliverySizeLimit(limits.MaxBulkDeliveryBytes));
 
             if (subscription.MaxBatchSize > 1)
             {
                 endpoint.WithBulkSubscribe(new DaprBulkOptions
                 {
                     TopicName = subscription.Topic,
-                    MaxMessagesCount = subscription.MaxBatchSize,
+                    MaxMessagesCount = limits.MaxMessagesPerBulkDelivery(subscription.MaxBatchSize),
                     MaxAwaitDurationMs = (int)Math.Max(1, subscription.MaxWait.TotalMilliseconds),
                 });
             }
@@ -131,10 +138,19 @@ public static class DaprSubscriptionEndpoints
                 continue;
             }
 
-            // An object is the CloudEvent itself; a string is a raw payload daprd did not parse.
-            var data = cloudEvent.ValueKind == JsonValueKind.Object
-                ? JsonSerializer.SerializeToUtf8Bytes(cloudEvent)
-                : System.Text.Encoding.UTF8.GetBytes(cloudEvent.GetString() ?? string.Empty);
+            // An object is the CloudEvent itself; a string is a raw payload, which daprd sends base64-encoded
+            // (Dapr 1.16 pkg/runtime/subscription/bulksubscription.go). One that is not base64 never will be.
+            byte[] data;
+            if (cloudEvent.ValueKind == JsonValueKind.Object)
+            {
+                data = JsonSerializer.SerializeToUtf8Bytes(cloudEvent);
+            }
+            else if (!cloudEvent.TryGetBytesFromBase64(out data!))
+            {
+                statuses.Add(new EntryStatus(entryId, DeliveryStatus.Drop));
+                continue;
+            }
+
             var id = cloudEvent.ValueKind == JsonValueKind.Object ? StringProperty(cloudEvent, "id") ?? entryId : entryId;
             var topic = cloudEvent.ValueKind == JsonValueKind.Object ? TopicOf(cloudEvent, requestTopic) : requestTopic;
             deliverable.Add((entryId, new IncomingMessage(topic, id, data, DeliveryCount: 1)));
@@ -193,6 +209,8 @@ public static class DaprSubscriptionEndpoints
                 string.Join(", ", group.Select(s => s.Name)), group.Key);
         }
     }
+
+    private sealed record DeliverySizeLimit(long? MaxRequestBodySize) : IRequestSizeLimitMetadata;
 
     internal static class DeliveryStatus
     {
