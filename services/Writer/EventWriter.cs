@@ -23,10 +23,15 @@ public sealed class EventWriter(EventStore store, ComputedFields computed, Large
         (await WriteAsync(events, [], cancellationToken)).Rows;
 
     /// <summary>
-    /// Events, then the updates of this batch in their order (on the latest revision in this batch or in
-    /// the store). Updates whose event does not exist (or is deleted) come back as unmatched.
+    /// Events, then the updates of this batch in publish order (on the latest revision in this batch or in
+    /// the store, so an update and its event in one batch apply in either order). A message's updates apply
+    /// all or none: when one of them finds no event (not arrived yet, or deleted), or
+    /// <paramref name="waitsBehind"/> says an earlier update of its event is still outstanding, the whole
+    /// message comes back as unmatched, and later updates of its events in this batch too (they must not
+    /// overtake it). A redelivered message is then applied whole, never half twice.
     /// </summary>
-    public async Task<WriteResult> WriteAsync(IReadOnlyList<EventRow> events, IReadOnlyList<EventUpdateRow> updates, CancellationToken cancellationToken)
+    public async Task<WriteResult> WriteAsync(
+        IReadOnlyList<EventRow> events, IReadOnlyList<EventUpdateRow> updates, CancellationToken cancellationToken, Func<EventUpdateRow, bool>? waitsBehind = null)
     {
         var inserted = 0;
         var unmatched = new List<EventUpdateRow>();
@@ -35,14 +40,19 @@ public sealed class EventWriter(EventStore store, ComputedFields computed, Large
         {
             var projectEvents = events.Where(e => e.ProjectId == project).ToList();
             var projectUpdates = updates.Where(u => u.ProjectId == project).ToList();
-            inserted += await WriteProjectAsync(project, projectEvents, projectUpdates, unmatched, cancellationToken);
+            inserted += await WriteProjectAsync(project, projectEvents, projectUpdates, unmatched, waitsBehind, cancellationToken);
         }
 
         return new WriteResult(inserted, unmatched);
     }
 
     private async Task<int> WriteProjectAsync(
-        string projectId, List<EventRow> events, List<EventUpdateRow> updates, List<EventUpdateRow> unmatched, CancellationToken cancellationToken)
+        string projectId,
+        List<EventRow> events,
+        List<EventUpdateRow> updates,
+        List<EventUpdateRow> unmatched,
+        Func<EventUpdateRow, bool>? waitsBehind,
+        CancellationToken cancellationToken)
     {
         // Enrichment is idempotent (it only fills what is missing), so a retry may pass the same rows again.
         foreach (var row in events) computed.Apply(row);
@@ -54,7 +64,7 @@ public sealed class EventWriter(EventStore store, ComputedFields computed, Large
             if (!latest.TryGetValue(row.EventId, out var seen) || seen.Version < row.Version) latest[row.EventId] = row;
         }
 
-        if (updates.Count > 0) await ApplyUpdatesAsync(projectId, updates, latest, unmatched, cancellationToken);
+        if (updates.Count > 0) await ApplyUpdatesAsync(projectId, updates, latest, unmatched, waitsBehind, cancellationToken);
         var rows = latest.Values.ToList();
         if (rows.Count == 0) return 0;
         var autoCreate = events.Where(e => e.SessionAutoCreate && !e.IsSession).Select(e => e.SessionId).ToHashSet(StringComparer.Ordinal);
@@ -106,22 +116,40 @@ public sealed class EventWriter(EventStore store, ComputedFields computed, Large
 
     /// <summary>Each update on the newest revision of its event: this batch's, else the stored one.</summary>
     private async Task ApplyUpdatesAsync(
-        string projectId, List<EventUpdateRow> updates, Dictionary<string, EventRow> latest, List<EventUpdateRow> unmatched, CancellationToken cancellationToken)
+        string projectId,
+        List<EventUpdateRow> updates,
+        Dictionary<string, EventRow> latest,
+        List<EventUpdateRow> unmatched,
+        Func<EventUpdateRow, bool>? waitsBehind,
+        CancellationToken cancellationToken)
     {
         var missing = updates.Select(u => u.EventId).Where(id => !latest.ContainsKey(id)).Distinct(StringComparer.Ordinal).ToList();
         var stored = await store.LatestRowsAsync(projectId, missing, cancellationToken);
-        foreach (var update in updates)
+        // Events with an earlier update that does not apply in this batch: later ones wait behind it.
+        var blocked = new HashSet<string>(StringComparer.Ordinal);
+        var messages = updates
+            .GroupBy(u => u.Message, ReferenceEqualityComparer.Instance)
+            .OrderBy(m => m.First().PublishedAt ?? DateTimeOffset.MinValue);
+        foreach (var message in messages)
         {
-            var found = latest.TryGetValue(update.EventId, out var current) || stored.TryGetValue(update.EventId, out current);
-            if (!found)
+            var ready = message.All(u =>
+                !blocked.Contains(u.EventId)
+                && (latest.ContainsKey(u.EventId) || stored.ContainsKey(u.EventId))
+                && waitsBehind?.Invoke(u) != true);
+            if (!ready)
             {
-                unmatched.Add(update);
+                unmatched.AddRange(message);
+                foreach (var update in message) blocked.Add(update.EventId);
                 continue;
             }
 
-            var updated = update.ApplyTo(current!);
-            computed.Apply(updated);
-            latest[update.EventId] = updated;
+            foreach (var update in message)
+            {
+                var current = latest.TryGetValue(update.EventId, out var row) ? row : stored[update.EventId];
+                var updated = update.ApplyTo(current);
+                computed.Apply(updated);
+                latest[update.EventId] = updated;
+            }
         }
     }
 
@@ -170,5 +198,5 @@ public sealed class EventWriter(EventStore store, ComputedFields computed, Large
     }
 }
 
-/// <summary>What a write did: rows inserted, and updates whose event does not exist.</summary>
+/// <summary>What a write did: rows inserted, and the updates not applied (their messages' updates, whole).</summary>
 public sealed record WriteResult(int Rows, IReadOnlyList<EventUpdateRow> Unmatched);

@@ -36,7 +36,7 @@ public static class IncomingEvents
             if (data.TryGetProperty("updates", out var updates) && updates.ValueKind == JsonValueKind.Array)
             {
                 if (project.Length == 0) return new(message, [], time, "an update batch lacks project_id");
-                var parsedUpdates = updates.EnumerateArray().Select(u => EventUpdateRow.Read(u, project, message)).ToList();
+                var parsedUpdates = updates.EnumerateArray().Select(u => EventUpdateRow.Read(u, project, message, time)).ToList();
                 if (parsedUpdates.Any(u => u.EventId.Length == 0)) return new(message, [], time, "an update lacks event_id");
                 return new(message, [], time, null) { Updates = parsedUpdates };
             }

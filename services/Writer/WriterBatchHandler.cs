@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using HoneyHive.Platform.Messaging;
 using HoneyHive.Writer.DeadLetters;
+using HoneyHive.Writer.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Polly;
 
@@ -11,10 +12,18 @@ namespace HoneyHive.Writer;
 /// acked) only when the rows are inserted or the batch is in the dead-letter store; throws only when
 /// even the dead letter could not be written, so JetStream redelivers. Writes are retried with
 /// exponential backoff and jitter first (<see cref="WriterModule.RetryPipelineKey"/>).
+/// <para>
+/// Updates can overtake the events they change (parallel publishers, parallel topics). An update whose
+/// event is not stored yet is deferred: the rest of the batch is written and acked, and only its message
+/// comes back later (<see cref="RetryLaterException"/>), until it is <see cref="WriterOptions.UpdateWaitLimit"/>
+/// old; then it is dead-lettered with that reason. Later updates of the same event wait behind it
+/// (<see cref="PendingUpdates"/>), so updates of one event still apply in publish order.
+/// </para>
 /// </summary>
 public sealed class WriterBatchHandler(
     EventWriter writer,
     DeadLetterStore deadLetters,
+    PendingUpdates pending,
     [FromKeyedServices(WriterModule.RetryPipelineKey)] ResiliencePipeline retry,
     WriterOptions options,
     WriterMetrics metrics,
@@ -41,27 +50,17 @@ public sealed class WriterBatchHandler(
         if (events.Count == 0 && updates.Count == 0) return;
         metrics.Batch(readable.Count, events.Count + updates.Count);
 
+        var batchIds = readable.Select(p => p.Message.Id).ToHashSet(StringComparer.Ordinal);
         var started = Stopwatch.GetTimestamp();
+        List<DeferredMessage> deferred;
         try
         {
-            var result = await retry.ExecuteAsync(async token => await writer.WriteAsync(events, updates, token), cancellationToken);
+            var result = await retry.ExecuteAsync(
+                async token => await writer.WriteAsync(events, updates, token, u => pending.WaitsBehind(u, batchIds)), cancellationToken);
             var oldest = readable.Min(p => p.PublishedAt);
             metrics.Inserted(result.Rows, Stopwatch.GetElapsedTime(started), oldest is { } t ? clock.GetUtcNow() - t : null);
-            if (result.Unmatched.Count > 0)
-            {
-                // An update of an event that does not exist (or was deleted): kept for a human, not retried.
-                var messages = result.Unmatched.Select(u => u.Message).DistinctBy(m => m.Id).ToList();
-                var key = await deadLetters.WriteAsync(messages, $"update of an unknown or deleted event: {result.Unmatched[0].EventId}", cancellationToken);
-                metrics.DeadLettered(messages.Count);
-                logger.LogWarning("{Count} updates of unknown events dead-lettered to {Key}", result.Unmatched.Count, key);
-            }
+            deferred = await SettleUnmatchedAsync(updates, result.Unmatched, cancellationToken);
             status.Written();
-            if (options.Faults.CrashAfterInsert)
-            {
-                logger.LogCritical("Test fault Writer:Faults:CrashAfterInsert: killing the process before the ack");
-                using var self = Process.GetCurrentProcess();
-                self.Kill();
-            }
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -70,6 +69,46 @@ public sealed class WriterBatchHandler(
             metrics.DeadLettered(readable.Count);
             status.DeadLettered();
             logger.LogError(ex, "Batch of {Messages} messages ({Events} events) dead-lettered to {Key} after the retry budget", readable.Count, events.Count, key);
+            return;
         }
+
+        if (deferred.Count > 0) throw new RetryLaterException(deferred, "updates of events not stored yet");
+    }
+
+    /// <summary>
+    /// Updates that did not apply: deferred while younger than the wait limit, dead-lettered after it.
+    /// Returns the messages to redeliver.
+    /// </summary>
+    private async Task<List<DeferredMessage>> SettleUnmatchedAsync(
+        List<EventUpdateRow> updates, IReadOnlyList<EventUpdateRow> unmatched, CancellationToken cancellationToken)
+    {
+        var waiting = unmatched.ToHashSet(ReferenceEqualityComparer.Instance);
+        pending.Settle(updates.Where(u => !waiting.Contains(u)));
+        if (unmatched.Count == 0) return [];
+
+        var now = clock.GetUtcNow();
+        // No publish time (not ingestion's envelope): nothing bounds the wait, so it is not retried.
+        bool Expired(EventUpdateRow u) => u.PublishedAt is not { } published || now - published >= options.UpdateWaitLimit;
+        var byMessage = unmatched.GroupBy(u => u.Message, ReferenceEqualityComparer.Instance).ToList();
+        var expired = byMessage.Where(m => m.Any(Expired)).ToList();
+        if (expired.Count > 0)
+        {
+            var messages = expired.Select(m => (IncomingMessage)m.Key!).ToList();
+            var first = expired[0].First();
+            var key = await deadLetters.WriteAsync(messages,
+                $"update of event {first.EventId}: the event was not stored within {options.UpdateWaitLimit} of the update (unknown or deleted event)",
+                cancellationToken);
+            pending.Settle(expired.SelectMany(m => m));
+            metrics.DeadLettered(messages.Count);
+            status.DeadLettered();
+            logger.LogWarning("{Count} updates whose event never arrived dead-lettered to {Key} (first: {EventId})", messages.Count, key, first.EventId);
+        }
+
+        var deferred = byMessage.Except(expired).ToList();
+        pending.Defer(deferred.SelectMany(m => m), u => u.PublishedAt!.Value + options.UpdateWaitLimit);
+        metrics.Deferred(deferred.Count);
+        if (deferred.Count > 0)
+            logger.LogInformation("{Count} update messages wait for their events (first: {EventId})", deferred.Count, deferred[0].First().EventId);
+        return deferred.Select(m => (IncomingMessage)m.Key!).Select(m => new DeferredMessage(m, options.UpdateDelayFor(m.DeliveryCount))).ToList();
     }
 }

@@ -14,6 +14,7 @@ public sealed class WriterMetrics
     private readonly Counter<long> rows;
     private readonly Counter<long> retries;
     private readonly Counter<long> deadLetters;
+    private readonly Counter<long> deferred;
 
     public WriterMetrics(IMeterFactory meters)
     {
@@ -26,6 +27,7 @@ public sealed class WriterMetrics
         rows = meter.CreateCounter<long>("honeyhive.writer.rows", "{row}", "Rows inserted into events (events and session roll-ups).");
         retries = meter.CreateCounter<long>("honeyhive.writer.retries", "{retry}", "Retried analytics-store writes.");
         deadLetters = meter.CreateCounter<long>("honeyhive.writer.deadletters", "{message}", "Messages written to the dead-letter store.");
+        deferred = meter.CreateCounter<long>("honeyhive.writer.deferred", "{message}", "Update messages redelivered later because their event was not stored yet.");
     }
 
     public void Batch(int messages, int events)
@@ -44,4 +46,9 @@ public sealed class WriterMetrics
     public void Retry() => retries.Add(1);
 
     public void DeadLettered(int messages) => deadLetters.Add(messages);
+
+    public void Deferred(int messages)
+    {
+        if (messages > 0) deferred.Add(messages);
+    }
 }

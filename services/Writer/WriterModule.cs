@@ -31,6 +31,9 @@ public static class WriterModule
             MaxWait = options.MaxWait,
             AckWait = options.AckWait,
             StartWithNewMessages = options.StartWithNewMessages,
+            // An update that waits for its event is redelivered until Writer:UpdateWaitLimit; the handler
+            // dead-letters it then, within this budget.
+            MaxDeferrals = options.UpdateDeliveries,
         });
         builder.Services.AddHealthChecks().AddCheck<WriterHealthCheck>(WriterHealthCheck.Name);
         return builder;
@@ -42,6 +45,8 @@ public static class WriterModule
         var options = builder.Configuration.GetSection(WriterOptions.Section).Get<WriterOptions>() ?? new WriterOptions();
         if (options.PreviewChars < 16 || options.LargePayloadBytes < options.PreviewChars * 2)
             throw new InvalidOperationException("Writer:PreviewChars must be at least 16 and Writer:LargePayloadBytes at least twice Writer:PreviewChars.");
+        if (options.UpdateRetryDelay <= TimeSpan.Zero || options.UpdateMaxRetryDelay < options.UpdateRetryDelay || options.UpdateWaitLimit < TimeSpan.Zero)
+            throw new InvalidOperationException("Writer:UpdateRetryDelay must be positive, Writer:UpdateMaxRetryDelay at least as long and Writer:UpdateWaitLimit not negative.");
         var services = builder.Services;
         services.TryAddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
@@ -55,6 +60,7 @@ public static class WriterModule
         services.TryAddSingleton<DeadLetterReplayer>();
         services.TryAddSingleton<WriterMetrics>();
         services.TryAddSingleton<WriterStatus>();
+        services.TryAddSingleton<PendingUpdates>();
         services.TryAddKeyedSingleton(RetryPipelineKey, (sp, _) => BuildRetry(
             sp.GetRequiredService<WriterOptions>(),
             sp.GetRequiredService<WriterMetrics>(),

@@ -61,19 +61,42 @@ public sealed class WriterOptions
     /// <summary>Characters kept per key in the preview of a moved bucket.</summary>
     public int PreviewChars { get; set; } = 512;
 
-    /// <summary>Faults for tests that prove recovery; all off unless a test configuration turns them on.</summary>
-    public WriterFaults Faults { get; set; } = new();
+    /// <summary>
+    /// How long an update waits for its event. Under parallel publishing an update can arrive before the
+    /// event it changes; it is redelivered until the event is stored, and dead-lettered only once it is
+    /// this old (counted from its publish time), so an update of an event that never comes (a typo'd id,
+    /// a deleted event) does not loop forever.
+    /// </summary>
+    public TimeSpan UpdateWaitLimit { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>First redelivery delay of an update that waits for its event; doubles with each delivery.</summary>
+    public TimeSpan UpdateRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest redelivery delay of an update that waits for its event.</summary>
+    public TimeSpan UpdateMaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Redelivery delay of a waiting update on its <paramref name="deliveryCount"/>-th delivery.</summary>
+    public TimeSpan UpdateDelayFor(int deliveryCount)
+    {
+        var delay = UpdateRetryDelay.TotalMilliseconds * Math.Pow(2, Math.Clamp(deliveryCount - 1, 0, 30));
+        return TimeSpan.FromMilliseconds(Math.Min(delay, UpdateMaxRetryDelay.TotalMilliseconds));
+    }
+
+    /// <summary>
+    /// Deliveries a waiting update can need before it is <see cref="UpdateWaitLimit"/> old: the delays alone
+    /// add up to the limit by then (handling time only makes it fewer), plus one for the delivery that gives up.
+    /// </summary>
+    public int UpdateDeliveries
+    {
+        get
+        {
+            var waited = TimeSpan.Zero;
+            var deliveries = 1;
+            while (waited < UpdateWaitLimit && deliveries < 100_000) waited += UpdateDelayFor(deliveries++);
+            return deliveries + 1;
+        }
+    }
 
     /// <summary>Object-store prefix of dead letters.</summary>
     public string DeadLetterPrefix { get; set; } = "deadletters/events/";
-}
-
-/// <summary>Test-only faults (configuration section <c>Writer:Faults</c>).</summary>
-public sealed class WriterFaults
-{
-    /// <summary>
-    /// Kill the process (SIGKILL, no cleanup) right after a batch is inserted and before it is acked:
-    /// the crash window that must not double or lose events after the restart.
-    /// </summary>
-    public bool CrashAfterInsert { get; set; }
 }

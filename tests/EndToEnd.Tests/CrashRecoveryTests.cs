@@ -8,15 +8,18 @@ using NATS.Client.JetStream;
 namespace HoneyHive.EndToEnd.Tests;
 
 /// <summary>
-/// A Host whose Writer kills the process (SIGKILL) after its first insert, before the ack. On a NATS server
-/// of its own: on the shared one, the first batch could be another test's events, killing it too early.
+/// A Host whose Writer kills the process (SIGKILL) after its first insert, before the ack: the test fault
+/// <c>Faults:CrashAfterBatch</c> wraps the Writer's handler from outside (CrashingBatchHandler). On a NATS
+/// server of its own: on the shared one, the first batch could be another test's events, killing it too early.
 /// </summary>
 public sealed class HostThatCrashesAfterInsert : HostWithPrivateNats
 {
-    private const string CrashSwitch = "Writer__Faults__CrashAfterInsert";
+    private const string FaultsSwitch = "Faults__Enabled";
+    private const string CrashSwitch = "Faults__CrashAfterBatch";
 
     public HostThatCrashesAfterInsert()
     {
+        ExtraEnvironment[FaultsSwitch] = "true";
         ExtraEnvironment[CrashSwitch] = "true";
         // The batch that was never acked comes back 5 s after its delivery rather than the default 30 s.
         ExtraEnvironment["Writer__AckWait"] = "00:00:05";
@@ -25,6 +28,7 @@ public sealed class HostThatCrashesAfterInsert : HostWithPrivateNats
     public Task RestartWithoutFaultAsync()
     {
         ExtraEnvironment.Remove(CrashSwitch);
+        ExtraEnvironment.Remove(FaultsSwitch);
         return StartAsync();
     }
 }

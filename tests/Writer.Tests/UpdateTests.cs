@@ -63,9 +63,9 @@ public sealed class UpdateTests(ChdbFixture chdb)
     }
 
     [Fact]
-    public async Task Updates_in_the_same_batch_as_the_create_apply_in_order_and_an_unknown_event_is_dead_lettered_alone()
+    public async Task Updates_in_the_same_batch_as_the_create_apply_in_order_and_an_unknown_event_is_dead_lettered_alone_after_the_wait_limit()
     {
-        await using var writer = await WriterHarness.StartAsync(chdb, start: false);
+        await using var writer = await WriterHarness.StartAsync(chdb, UpdateOrderTests.ShortWait, start: false);
         var session = Guid.NewGuid().ToString();
         var tool = writer.Event(session, "tool", T0, T0 + 10, e => e.Metadata["step"] = 1);
         await writer.PublishAsync(tool);

@@ -4,6 +4,7 @@ using HoneyHive.Contracts;
 using HoneyHive.Contracts.Events;
 using HoneyHive.Platform.Analytics;
 using HoneyHive.Platform.Messaging;
+using HoneyHive.Platform.Messaging.JetStream;
 using HoneyHive.Platform.Objects;
 using HoneyHive.Writer.Storage;
 using Microsoft.Extensions.Configuration;
@@ -74,6 +75,9 @@ public sealed class WriterHarness : IAsyncDisposable
         builder.AddWriter();
         var host = builder.Build();
         var harness = new WriterHarness(host, topic, consumer, projectId, store, chdb.Store);
+        // The streams exist before the first publish, also when the host starts later (or provisions in the
+        // background): on a fresh server the first test would otherwise publish into no stream.
+        await host.Services.GetRequiredService<JetStreamTopology>().EnsureStreamsAsync(CancellationToken.None);
         if (start) await host.StartAsync();
         return harness;
     }

@@ -21,7 +21,10 @@ public sealed record FaultRequest(double Seconds, bool? Reads);
 /// <item><c>POST /internal/faults/analytics</c> <c>{"seconds": 10, "reads": true}</c>: analytics writes
 /// (and reads unless <c>reads</c> is false) throw for that long.</item>
 /// <item><c>POST /internal/faults/lost-acks</c> <c>{"seconds": 10}</c>: batches handled meanwhile are
-/// written but their first ack is replaced by a nak, so JetStream redelivers batches already written.</item>
+/// written but their first ack is replaced by a nak, so JetStream redelivers batches already written
+/// (<see cref="LostAckBatchHandler"/>).</item>
+/// <item><c>Faults:CrashAfterBatch</c> (configuration): SIGKILL after a handler returned, before the ack
+/// (<see cref="CrashingBatchHandler"/>).</item>
 /// <item><c>GET /internal/faults</c>: what is active, and how many acks were dropped.</item>
 /// </list>
 /// </summary>
@@ -42,6 +45,7 @@ public static class FaultsExtensions
             ?? throw new InvalidOperationException("AddTestFaults must come after the analytics store is registered (AddServiceDefaults).");
         services.Remove(original);
         services.AddSingleton<IAnalyticsStore>(sp => new FaultyAnalyticsStore(Resolve(sp, original), sp.GetRequiredService<FaultSwitch>()));
+        builder.AddFaultyBatchHandlers();
         return builder;
     }
 

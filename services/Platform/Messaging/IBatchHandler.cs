@@ -10,7 +10,9 @@ public sealed record IncomingMessage(string Topic, string Id, ReadOnlyMemory<byt
 /// <summary>
 /// Handles a batch of messages. Return only once the effect is durable: the batch is acked then.
 /// Throwing redelivers with backoff; the subscription retries members one by one to isolate a
-/// poison message, which goes to the dead-letter subject after its maximum deliveries.
+/// poison message, which goes to the dead-letter subject after its maximum deliveries. Throwing
+/// <see cref="RetryLaterException"/> after the rest of the batch is durable acks the rest and
+/// redelivers only the messages it names, after their delay.
 /// </summary>
 public interface IBatchHandler
 {
@@ -21,7 +23,7 @@ public interface IBatchHandler
 /// <summary>How a handler subscribes: one durable consumer per subscription name.</summary>
 /// <param name="Name">Durable consumer name (also the Dapr route segment).</param>
 /// <param name="Topic">Topic or subject filter (may end in <c>&gt;</c> locally).</param>
-/// <param name="HandlerType">An <see cref="IBatchHandler"/> resolved from DI.</param>
+/// <param name="HandlerType">An <see cref="IBatchHandler"/> resolved from DI (deliveries resolve it as the <see cref="IBatchHandler"/> keyed by <paramref name="Name"/>).</param>
 public sealed record BatchSubscription(string Name, string Topic, Type HandlerType)
 {
     /// <summary>Largest batch handed to the handler.</summary>
@@ -32,6 +34,16 @@ public sealed record BatchSubscription(string Name, string Topic, Type HandlerTy
 
     /// <summary>Deliveries before a message is dead-lettered.</summary>
     public int MaxDeliver { get; init; } = 5;
+
+    /// <summary>
+    /// Extra deliveries a message may spend deferred by its handler (<see cref="RetryLaterException"/>):
+    /// a message may be delivered <see cref="MaxDeliver"/> + <see cref="MaxDeferrals"/> times in all, and a
+    /// failure dead-letters it only once that total is used. 0 (the default): handlers do not defer.
+    /// </summary>
+    public int MaxDeferrals { get; init; }
+
+    /// <summary>Deliveries a message may get in all, failures and deferrals together.</summary>
+    public int TotalDeliveries => MaxDeliver + MaxDeferrals;
 
     /// <summary>Time the consumer waits for an ack before redelivering.</summary>
     public TimeSpan AckWait { get; init; } = TimeSpan.FromSeconds(30);

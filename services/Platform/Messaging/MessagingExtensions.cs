@@ -113,6 +113,9 @@ public static partial class MessagingExtensions
         Validate(services, subscription);
         services.AddSingleton(subscription);
         services.TryAdd(ServiceDescriptor.Scoped(subscription.HandlerType, subscription.HandlerType));
+        // Deliveries resolve the handler by subscription name, so a test fault can wrap it from outside
+        // (Platform/Faults) without the handler or the delivery code knowing.
+        services.AddKeyedScoped<IBatchHandler>(subscription.Name, (sp, _) => (IBatchHandler)sp.GetRequiredService(subscription.HandlerType));
         if (mode == HostingMode.Local)
         {
             services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<BatchSubscriptionWorker>(sp, subscription));

@@ -13,6 +13,9 @@ public sealed class EventUpdateRow
     public required string EventId { get; init; }
     public required string ProjectId { get; init; }
     public required IncomingMessage Message { get; init; }
+
+    /// <summary>When ingestion published it (the CloudEvent's time): orders updates of one event and bounds their wait.</summary>
+    public DateTimeOffset? PublishedAt { get; init; }
     public Dictionary<string, string>? Config { get; init; }
     public Dictionary<string, string>? Feedback { get; init; }
     public Dictionary<string, string>? Metadata { get; init; }
@@ -59,7 +62,7 @@ public sealed class EventUpdateRow
         return row;
     }
 
-    public static EventUpdateRow Read(JsonElement element, string projectId, IncomingMessage message)
+    public static EventUpdateRow Read(JsonElement element, string projectId, IncomingMessage message, DateTimeOffset? publishedAt = null)
     {
         if (element.ValueKind != JsonValueKind.Object) throw new InvalidOperationException("an update is not a JSON object");
         return new EventUpdateRow
@@ -67,6 +70,7 @@ public sealed class EventUpdateRow
             EventId = element.TryGetProperty("event_id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString()! : "",
             ProjectId = projectId,
             Message = message,
+            PublishedAt = publishedAt,
             Config = Bucket(element, "config"),
             Feedback = Bucket(element, "feedback"),
             Metadata = Bucket(element, "metadata"),

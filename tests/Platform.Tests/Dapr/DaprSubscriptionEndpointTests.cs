@@ -149,6 +149,36 @@ public sealed class DaprSubscriptionEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Entries_the_handler_defers_are_answered_RETRY_and_the_rest_SUCCESS_without_a_second_handling()
+    {
+        handler.DeferWhen = m => m.Id == "early:0";
+        var ids = new[] { "ok:0", "early:0", "ok:1" };
+
+        using var response = await PostAsync("/dapr/subscriptions/writer", BulkRequest(ids).ToJsonString(), "application/json");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var statuses = StatusesOf(await response.Content.ReadAsStringAsync());
+        Assert.Equal("SUCCESS", statuses[EntryIdOf("ok:0")]);
+        Assert.Equal("RETRY", statuses[EntryIdOf("early:0")]);
+        Assert.Equal("SUCCESS", statuses[EntryIdOf("ok:1")]);
+        // A deferral is not a failure: the batch is not handled again entry by entry.
+        Assert.Single(handler.Calls);
+        Assert.Equal(["ok:0", "ok:1"], handler.Handled.Select(m => m.Id).Order());
+    }
+
+    [Fact]
+    public async Task A_single_delivery_the_handler_defers_is_answered_RETRY()
+    {
+        handler.DeferWhen = _ => true;
+
+        using var response = await PostAsync("/dapr/subscriptions/notifier",
+            DaprCloudEvent("evt-9:1", Topics.NotificationsAlert).ToJsonString(), "application/cloudevents+json");
+
+        Assert.Equal("RETRY", (string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["status"]);
+        Assert.Empty(handler.Handled);
+    }
+
+    [Fact]
     public async Task A_bulk_entry_without_an_event_is_dropped()
     {
         var request = BulkRequest(["fine:0"]);

@@ -106,6 +106,41 @@ public sealed class JetStreamMessagingTests
     }
 
     [Fact]
+    public async Task A_deferred_message_alone_comes_back_and_its_batch_mates_are_acked_once()
+    {
+        var handler = new RecordingHandler();
+        await using var harness = await JetStreamHarness.StartAsync(handler, s => s with { MaxDeliver = 2, MaxDeferrals = 5, MaxBatchSize = 50 });
+        var earlyId = $"{harness.Topic}-early";
+        // Deferred on more deliveries than MaxDeliver allows failures: deferrals have a budget of their own.
+        handler.DeferWhen = m => m.Id == earlyId && m.DeliveryCount < 4;
+        var others = Enumerable.Range(0, 3).Select(i => JetStreamHarness.Message(harness.Topic, $"{harness.Topic}-{i}", $"other {i}")).ToList();
+
+        await harness.Publisher.PublishBatchAsync([others[0], JetStreamHarness.Message(harness.Topic, earlyId, "early"), others[1], others[2]], CancellationToken.None);
+
+        await Eventually.TrueAsync(() => handler.Handled.Any(m => m.Id == earlyId), "the deferred message handled at last");
+        await Eventually.ValueAsync(harness.ConsumerInfoAsync, i => i.NumAckPending == 0 && i.NumPending == 0, "no pending acks");
+        Assert.Equal(4, handler.Handled.Single(m => m.Id == earlyId).DeliveryCount);
+        foreach (var other in others) Assert.Single(handler.Handled, m => m.Id == other.Id);
+        Assert.Equal(0, await harness.CountAsync(Streams.DeadLetters, harness.DeadLetterTopic));
+    }
+
+    [Fact]
+    public async Task A_message_still_deferred_when_the_delivery_budget_ends_goes_to_the_dead_letter_subject()
+    {
+        var handler = new RecordingHandler();
+        await using var harness = await JetStreamHarness.StartAsync(handler, s => s with { MaxDeliver = 1, MaxDeferrals = 2 });
+        handler.DeferWhen = _ => true;
+        var message = JetStreamHarness.Message(harness.Topic, $"{harness.Topic}-never", "never ready");
+
+        await harness.Publisher.PublishAsync(message, CancellationToken.None);
+
+        var deadLetter = Assert.Single(await harness.ReadDeadLettersAsync(expected: 1));
+        Assert.Equal("3", deadLetter.Headers![DeadLetterHeaders.DeliveryCount].ToString());
+        Assert.StartsWith("Still deferred after 3 deliveries", deadLetter.Headers[DeadLetterHeaders.Error].ToString(), StringComparison.Ordinal);
+        Assert.Empty(handler.Handled);
+    }
+
+    [Fact]
     public async Task Provisioning_the_streams_twice_is_harmless_and_applies_the_configuration()
     {
         await using var harness = await JetStreamHarness.StartAsync();
@@ -186,6 +221,7 @@ public sealed class JetStreamMessagingTests
         Assert.Equal(ConsumerConfigAckPolicy.Explicit, config.AckPolicy);
         Assert.Equal(TimeSpan.FromSeconds(45), config.AckWait);
         Assert.Equal(6, config.MaxDeliver);
+        Assert.Equal(16, BatchSubscriptionWorker.ConsumerConfigFor(subscription with { MaxDeferrals = 10 }).MaxDeliver);
     }
 
     private static int FreePort()

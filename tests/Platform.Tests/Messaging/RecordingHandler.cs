@@ -15,6 +15,9 @@ public sealed class RecordingHandler : IBatchHandler
     /// <summary>Decides whether a batch fails (throws).</summary>
     public Func<IReadOnlyList<IncomingMessage>, bool> FailWhen { get; set; } = _ => false;
 
+    /// <summary>Decides which messages the handler cannot handle yet (it throws <see cref="RetryLaterException"/> for them).</summary>
+    public Func<IncomingMessage, bool> DeferWhen { get; set; } = _ => false;
+
     public Task HandleAsync(IReadOnlyList<IncomingMessage> batch, CancellationToken cancellationToken)
     {
         Calls.Enqueue(batch);
@@ -23,7 +26,9 @@ public sealed class RecordingHandler : IBatchHandler
             throw new InvalidOperationException($"refused a batch of {batch.Count}");
         }
 
-        foreach (var message in batch) Handled.Enqueue(message);
+        var deferred = batch.Where(DeferWhen).Select(m => new DeferredMessage(m, TimeSpan.FromMilliseconds(100))).ToList();
+        foreach (var message in batch.Where(m => !deferred.Any(d => ReferenceEquals(d.Message, m)))) Handled.Enqueue(message);
+        if (deferred.Count > 0) throw new RetryLaterException(deferred, "not yet");
         return Task.CompletedTask;
     }
 }

@@ -90,7 +90,7 @@ public static class DaprSubscriptionEndpoints
 
         using (document)
         {
-            var handler = (IBatchHandler)http.RequestServices.GetRequiredService(subscription.HandlerType);
+            var handler = http.RequestServices.GetRequiredKeyedService<IBatchHandler>(subscription.Name);
             var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DaprSubscriptionEndpoints));
             if (document.RootElement.ValueKind == JsonValueKind.Object &&
                 document.RootElement.TryGetProperty("entries", out var entries) && entries.ValueKind == JsonValueKind.Array)
@@ -162,6 +162,12 @@ public static class DaprSubscriptionEndpoints
         {
             await handler.HandleAsync(deliverable.Select(d => d.Message).ToList(), cancellationToken);
             statuses.AddRange(deliverable.Select(d => new EntryStatus(d.EntryId, DeliveryStatus.Success)));
+            return statuses;
+        }
+        catch (RetryLaterException later)
+        {
+            // The handler wrote the rest: only the entries it deferred go back to daprd.
+            statuses.AddRange(deliverable.Select(d => new EntryStatus(d.EntryId, later.Defers(d.Message) ? DeliveryStatus.Retry : DeliveryStatus.Success)));
             return statuses;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)

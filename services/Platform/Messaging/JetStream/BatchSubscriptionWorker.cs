@@ -1,5 +1,4 @@
 using HoneyHive.Contracts;
-using HoneyHive.Platform.Faults;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -14,15 +13,15 @@ namespace HoneyHive.Platform.Messaging.JetStream;
 /// hand it to the handler, ack it once the handler returned. A failed batch is retried member by
 /// member so that one poison message cannot hold back the others; a member that keeps failing is
 /// nak'd with an exponential delay and, at its last delivery, republished on
-/// <c>deadletter.&lt;subject&gt;</c> and terminated.
+/// <c>deadletter.&lt;subject&gt;</c> and terminated. Messages the handler defers
+/// (<see cref="RetryLaterException"/>) are nak'd with the delay it asked for while the rest is acked.
 /// </summary>
 public sealed class BatchSubscriptionWorker(
     BatchSubscription subscription,
     INatsJSContext js,
     JetStreamTopology topology,
     IServiceScopeFactory scopes,
-    ILogger<BatchSubscriptionWorker> logger,
-    FaultSwitch? faults = null) : BackgroundService
+    ILogger<BatchSubscriptionWorker> logger) : BackgroundService
 {
     private const string MsgIdHeader = "Nats-Msg-Id";
     private const int MaxErrorHeaderLength = 1024;
@@ -68,7 +67,7 @@ public sealed class BatchSubscriptionWorker(
         AckWait = subscription.AckWait,
         // One delivery beyond the handler's budget: a message whose last delivery never got a verdict
         // (process crash, ack timeout) still comes back once, and is dead-lettered without being handled.
-        MaxDeliver = subscription.MaxDeliver + 1,
+        MaxDeliver = subscription.TotalDeliveries + 1,
         FilterSubject = subscription.Topic,
         DeliverPolicy = subscription.StartWithNewMessages ? ConsumerConfigDeliverPolicy.New : ConsumerConfigDeliverPolicy.All,
         MaxAckPending = Math.Max(1000, subscription.MaxBatchSize * 2),
@@ -102,7 +101,7 @@ public sealed class BatchSubscriptionWorker(
     private async Task ProcessAsync(List<INatsJSMsg<byte[]>> batch, CancellationToken stoppingToken)
     {
         // Deliveries beyond the handler's budget got no verdict last time (see ConsumerConfigFor).
-        var exhausted = batch.Where(m => DeliveryCount(m) > subscription.MaxDeliver).ToList();
+        var exhausted = batch.Where(m => DeliveryCount(m) > subscription.TotalDeliveries).ToList();
         foreach (var msg in exhausted)
         {
             await DeadLetterAsync(msg, "Delivered beyond MaxDeliver without an ack (handler crashed or timed out).", stoppingToken);
@@ -111,16 +110,22 @@ public sealed class BatchSubscriptionWorker(
         var live = exhausted.Count == 0 ? batch : batch.Except(exhausted).ToList();
         if (live.Count == 0) return;
 
-        var failure = await TryHandleAsync(live, stoppingToken);
+        var (incoming, failure) = await TryHandleAsync(live, stoppingToken);
         if (failure is null)
         {
-            if (faults is { LoseAcks: true })
+            await AckAllAsync(live, stoppingToken);
+            return;
+        }
+
+        if (failure is RetryLaterException later)
+        {
+            // Not a failure: the rest of the batch is durable, only the deferred messages come back.
+            for (var i = 0; i < live.Count; i++)
             {
-                await LoseFirstAcksAsync(live, faults, stoppingToken);
-                return;
+                if (later.DelayOf(incoming[i]) is { } delay) await DeferAsync(live[i], delay, later, stoppingToken);
+                else await live[i].AckAsync(cancellationToken: stoppingToken);
             }
 
-            await AckAllAsync(live, stoppingToken);
             return;
         }
 
@@ -134,10 +139,14 @@ public sealed class BatchSubscriptionWorker(
             live.Count, subscription.Name);
         foreach (var msg in live)
         {
-            var single = await TryHandleAsync([msg], stoppingToken);
+            var (one, single) = await TryHandleAsync([msg], stoppingToken);
             if (single is null)
             {
                 await msg.AckAsync(cancellationToken: stoppingToken);
+            }
+            else if (single is RetryLaterException deferral && deferral.DelayOf(one[0]) is { } delay)
+            {
+                await DeferAsync(msg, delay, deferral, stoppingToken);
             }
             else
             {
@@ -146,7 +155,8 @@ public sealed class BatchSubscriptionWorker(
         }
     }
 
-    private async Task<Exception?> TryHandleAsync(IReadOnlyList<INatsJSMsg<byte[]>> messages, CancellationToken stoppingToken)
+    private async Task<(List<IncomingMessage> Incoming, Exception? Failure)> TryHandleAsync(
+        IReadOnlyList<INatsJSMsg<byte[]>> messages, CancellationToken stoppingToken)
     {
         var incoming = messages.Select(ToIncoming).ToList();
         using var heartbeat = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
@@ -154,9 +164,9 @@ public sealed class BatchSubscriptionWorker(
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            var handler = (IBatchHandler)scope.ServiceProvider.GetRequiredService(subscription.HandlerType);
+            var handler = scope.ServiceProvider.GetRequiredKeyedService<IBatchHandler>(subscription.Name);
             await handler.HandleAsync(incoming, stoppingToken);
-            return null;
+            return (incoming, null);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -165,7 +175,7 @@ public sealed class BatchSubscriptionWorker(
         }
         catch (Exception ex)
         {
-            return ex;
+            return (incoming, ex);
         }
         finally
         {
@@ -202,7 +212,7 @@ public sealed class BatchSubscriptionWorker(
     private async Task FailAsync(INatsJSMsg<byte[]> msg, Exception error, CancellationToken stoppingToken)
     {
         var deliveries = DeliveryCount(msg);
-        if (deliveries >= subscription.MaxDeliver)
+        if (deliveries >= subscription.TotalDeliveries)
         {
             await DeadLetterAsync(msg, $"{error.GetType().Name}: {error.Message}", stoppingToken);
             return;
@@ -210,8 +220,24 @@ public sealed class BatchSubscriptionWorker(
 
         var delay = subscription.BackoffFor(deliveries);
         logger.LogWarning(error, "Message {Id} on {Subject} failed (delivery {Delivery} of {MaxDeliver}); redelivering in {Delay}",
-            MessageId(msg), msg.Subject, deliveries, subscription.MaxDeliver, delay);
+            MessageId(msg), msg.Subject, deliveries, subscription.TotalDeliveries, delay);
         await msg.NakAsync(new AckOpts { NakDelay = delay }, stoppingToken);
+    }
+
+    /// <summary>A message its handler cannot handle yet: back after the delay, within the subscription's delivery budget.</summary>
+    private async Task DeferAsync(INatsJSMsg<byte[]> msg, TimeSpan delay, RetryLaterException reason, CancellationToken stoppingToken)
+    {
+        var deliveries = DeliveryCount(msg);
+        if (deliveries >= subscription.TotalDeliveries)
+        {
+            // The handler should have given up by now (it owns the bound); the server would stop delivering.
+            await DeadLetterAsync(msg, $"Still deferred after {deliveries} deliveries: {reason.Message}", stoppingToken);
+            return;
+        }
+
+        logger.LogDebug("Message {Id} on {Subject} deferred (delivery {Delivery}); redelivering in {Delay}", MessageId(msg), msg.Subject, deliveries, delay);
+        if (delay <= TimeSpan.Zero) await msg.NakAsync(cancellationToken: stoppingToken);
+        else await msg.NakAsync(new AckOpts { NakDelay = delay }, stoppingToken);
     }
 
     private async Task DeadLetterAsync(INatsJSMsg<byte[]> msg, string error, CancellationToken stoppingToken)
@@ -243,30 +269,6 @@ public sealed class BatchSubscriptionWorker(
         await msg.AckTerminateAsync(cancellationToken: stoppingToken);
         logger.LogError("Message {Id} on {Subject} dead-lettered after {Deliveries} deliveries: {Error}",
             id, msg.Subject, deliveries, error);
-    }
-
-    /// <summary>
-    /// Test fault (<see cref="FaultSwitch.LoseAcks"/>): a handled batch's first delivery is nak'd instead of
-    /// acked, as if the ack had been lost, so JetStream redelivers a batch that is already written.
-    /// </summary>
-    private async Task LoseFirstAcksAsync(List<INatsJSMsg<byte[]>> messages, FaultSwitch faultSwitch, CancellationToken stoppingToken)
-    {
-        var lost = 0;
-        foreach (var msg in messages)
-        {
-            if (DeliveryCount(msg) == 1)
-            {
-                await msg.NakAsync(cancellationToken: stoppingToken);
-                lost++;
-            }
-            else
-            {
-                await msg.AckAsync(cancellationToken: stoppingToken);
-            }
-        }
-
-        faultSwitch.AckLost(lost);
-        logger.LogWarning("Test fault: dropped the ack of {Count} handled messages on {Consumer}; they will be redelivered", lost, subscription.Name);
     }
 
     private static async Task AckAllAsync(IEnumerable<INatsJSMsg<byte[]>> messages, CancellationToken cancellationToken)
