@@ -8,6 +8,7 @@ using HoneyHive.DataPlane.Api.Queries;
 using HoneyHive.DataPlane.Api.Secrets;
 using HoneyHive.DataPlane.Api.Runs;
 using HoneyHive.Platform.Postgres;
+using HoneyHive.ServiceDefaults.Auth;
 
 namespace HoneyHive.DataPlane.Api;
 
@@ -34,7 +35,8 @@ public static class DataPlaneApiModule
 
     public static RouteGroupBuilder MapDataPlaneApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("");
+        // Every route below declares its scope; one that does not is refused to every key (fail closed).
+        var group = app.MapGroup("").RequireDeclaredScopes();
         group.MapProjectsApi();
         group.MapEventsApi();
         group.MapSessionsApi();

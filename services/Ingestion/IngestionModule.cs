@@ -5,6 +5,7 @@ using HoneyHive.Ingestion.Events;
 using HoneyHive.Ingestion.Normalization;
 using HoneyHive.Ingestion.Otlp;
 using HoneyHive.Ingestion.Publishing;
+using HoneyHive.ServiceDefaults.Auth;
 
 namespace HoneyHive.Ingestion;
 
@@ -36,8 +37,9 @@ public static class IngestionModule
 
     public static RouteGroupBuilder MapIngestion(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("");
-        group.MapGrpcService<OtlpGrpcService>();
+        // Every route below declares its scope; one that does not is refused to every key (fail closed).
+        var group = app.MapGroup("").RequireDeclaredScopes();
+        group.MapGrpcService<OtlpGrpcService>().ScopeCheckedByHandler(ApiScopes.Ingest);
         group.MapOtlpHttp();
         group.MapEventApi();
         return group;

@@ -36,7 +36,7 @@ public static class Tenants
     /// <summary>A project in another workspace (A, B and C share one), for workspace-scoped data and rows a test inserts itself.</summary>
     public static readonly ApiKeyIdentity D = new(
         Guid.NewGuid(), Guid.Parse("44444444-4444-4444-8444-444444444444"), Guid.Parse("77777777-7777-4777-8777-777777777777"),
-        Guid.Parse("88888888-8888-4888-8888-888888888888"), "project-d", ["ingest", "read"]);
+        Guid.Parse("88888888-8888-4888-8888-888888888888"), "project-d", ApiScopes.All);
 
     // The dataset tests' own projects: the events they seed must not show up in the query tests' projects.
     public static readonly ApiKeyIdentity DatasetsA = Identity("d5000000-0000-4000-8000-00000000000a", "datasets-a");
@@ -55,5 +55,5 @@ public static class Tenants
 
     private static ApiKeyIdentity Identity(string project, string name) => new(
         Guid.NewGuid(), Guid.Parse(project), Guid.Parse("99999999-9999-4999-8999-999999999999"),
-        Guid.Parse("88888888-8888-4888-8888-888888888888"), name, ["ingest", "read"]);
+        Guid.Parse("88888888-8888-4888-8888-888888888888"), name, ApiScopes.All);
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Dapper;
 using HoneyHive.ControlPlane.Api.Identity;
 using HoneyHive.Platform.Security;
+using HoneyHive.ServiceDefaults.Auth;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -65,7 +66,9 @@ public sealed class Bootstrapper([FromKeyedServices(ControlPlaneApiModule.Databa
                 project = result.ProjectId,
                 prefix = ApiKeys.DisplayPrefix(result.ApiKey),
                 hash = ApiKeys.Hash(result.ApiKey),
-                scopes = new[] { "ingest", "read", "write" },
+                // The first project's key is its owner's: the SDK's scopes, and admin so provider secrets can be set
+                // before any other key exists. Keys for applications should be issued without admin.
+                scopes = ApiScopes.All.ToArray(),
             },
             transaction);
         await transaction.CommitAsync(cancellationToken);

@@ -17,20 +17,20 @@ public static class ConfigurationsApi
 {
     public static void MapConfigurationsApi(this IEndpointRouteBuilder app)
     {
-        var v1 = app.MapGroup("/v1/configurations").RequireAuthorization().WithRequestErrors();
-        v1.MapGet("", ListAsync);
-        v1.MapPost("", CreateAsync);
-        v1.MapGet("/{configId}", GetAsync);
-        v1.MapPut("/{configId}", UpdateAsync);
-        v1.MapDelete("/{configId}", DeleteAsync);
-        v1.MapGet("/{configId}/versions", ListVersionsAsync);
-        v1.MapGet("/{configId}/versions/{version:int}", GetVersionAsync);
+        var v1 = app.MapGroup("/v1/configurations").WithRequestErrors();
+        v1.MapGet("", ListAsync).RequireScope(ApiScopes.Read);
+        v1.MapPost("", CreateAsync).RequireScope(ApiScopes.Write);
+        v1.MapGet("/{configId}", GetAsync).RequireScope(ApiScopes.Read);
+        v1.MapPut("/{configId}", UpdateAsync).RequireScope(ApiScopes.Write);
+        v1.MapDelete("/{configId}", DeleteAsync).RequireScope(ApiScopes.Write);
+        v1.MapGet("/{configId}/versions", ListVersionsAsync).RequireScope(ApiScopes.Read);
+        v1.MapGet("/{configId}/versions/{version:int}", GetVersionAsync).RequireScope(ApiScopes.Read);
 
-        var legacy = app.MapGroup("/configurations").RequireAuthorization().WithRequestErrors();
-        legacy.MapGet("", LegacyListAsync);
-        legacy.MapPost("", LegacyCreateAsync);
-        legacy.MapPut("/{configId}", LegacyUpdateAsync);
-        legacy.MapDelete("/{configId}", DeleteAsync);
+        var legacy = app.MapGroup("/configurations").WithRequestErrors();
+        legacy.MapGet("", LegacyListAsync).RequireScope(ApiScopes.Read);
+        legacy.MapPost("", LegacyCreateAsync).RequireScope(ApiScopes.Write);
+        legacy.MapPut("/{configId}", LegacyUpdateAsync).RequireScope(ApiScopes.Write);
+        legacy.MapDelete("/{configId}", DeleteAsync).RequireScope(ApiScopes.Write);
     }
 
     // The SDK sends the project (name or id) in the body; the key already decides the project.

@@ -26,16 +26,16 @@ public static class DatasetsApi
     {
         foreach (var prefix in new[] { "/v1", "" })
         {
-            app.MapGet($"{prefix}/datasets", ListAsync).RequireAuthorization();
-            app.MapPost($"{prefix}/datasets", CreateAsync).RequireAuthorization();
+            app.MapGet($"{prefix}/datasets", ListAsync).RequireScope(ApiScopes.Read);
+            app.MapPost($"{prefix}/datasets", CreateAsync).RequireScope(ApiScopes.Write);
             // Deprecated forms: the id in the body (PUT) or the query (DELETE); SDK 1.0.42 uses them.
-            app.MapPut($"{prefix}/datasets", UpdateByBodyAsync).RequireAuthorization();
-            app.MapDelete($"{prefix}/datasets", DeleteByQueryAsync).RequireAuthorization();
-            app.MapPut($"{prefix}/datasets/{{dataset_id}}", UpdateAsync).RequireAuthorization();
-            app.MapDelete($"{prefix}/datasets/{{dataset_id}}", DeleteAsync).RequireAuthorization();
-            app.MapPost($"{prefix}/datasets/{{dataset_id}}/datapoints", AddDatapointsAsync).RequireAuthorization();
-            app.MapDelete($"{prefix}/datasets/{{dataset_id}}/datapoints/{{datapoint_id}}", RemoveDatapointAsync).RequireAuthorization();
-            app.MapDelete($"{prefix}/datasets/{{dataset_id}}/{{datapoint_id}}", RemoveDatapointAsync).RequireAuthorization();
+            app.MapPut($"{prefix}/datasets", UpdateByBodyAsync).RequireScope(ApiScopes.Write);
+            app.MapDelete($"{prefix}/datasets", DeleteByQueryAsync).RequireScope(ApiScopes.Write);
+            app.MapPut($"{prefix}/datasets/{{dataset_id}}", UpdateAsync).RequireScope(ApiScopes.Write);
+            app.MapDelete($"{prefix}/datasets/{{dataset_id}}", DeleteAsync).RequireScope(ApiScopes.Write);
+            app.MapPost($"{prefix}/datasets/{{dataset_id}}/datapoints", AddDatapointsAsync).RequireScope(ApiScopes.Write);
+            app.MapDelete($"{prefix}/datasets/{{dataset_id}}/datapoints/{{datapoint_id}}", RemoveDatapointAsync).RequireScope(ApiScopes.Write);
+            app.MapDelete($"{prefix}/datasets/{{dataset_id}}/{{datapoint_id}}", RemoveDatapointAsync).RequireScope(ApiScopes.Write);
         }
     }
 

@@ -16,12 +16,12 @@ public static class EventsApi
 {
     public static void MapEventsApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/events/search", SearchAsync).RequireAuthorization();
-        app.MapPost("/v1/events/export", ExportAsync).RequireAuthorization();
-        app.MapPost("/events/export", ExportAsync).RequireAuthorization();
-        app.MapGet("/v1/events/chart", ChartAsync).RequireAuthorization();
-        app.MapGet("/v1/events/schema", SchemaAsync).RequireAuthorization();
-        app.MapGet("/v1/events/{event_id}", GetAsync).RequireAuthorization();
+        app.MapPost("/v1/events/search", SearchAsync).RequireScope(ApiScopes.Read);
+        app.MapPost("/v1/events/export", ExportAsync).RequireScope(ApiScopes.Read);
+        app.MapPost("/events/export", ExportAsync).RequireScope(ApiScopes.Read);
+        app.MapGet("/v1/events/chart", ChartAsync).RequireScope(ApiScopes.Read);
+        app.MapGet("/v1/events/schema", SchemaAsync).RequireScope(ApiScopes.Read);
+        app.MapGet("/v1/events/{event_id}", GetAsync).RequireScope(ApiScopes.Read);
     }
 
     private static async Task<Results<EventPageResult, ValidationProblem>> SearchAsync(

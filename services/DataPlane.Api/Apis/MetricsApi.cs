@@ -17,24 +17,24 @@ public static class MetricsApi
 {
     public static void MapMetricsApi(this IEndpointRouteBuilder app)
     {
-        var v1 = app.MapGroup("/v1/metrics").RequireAuthorization().WithRequestErrors();
-        v1.MapGet("", ListAsync);
-        v1.MapPost("", CreateAsync);
-        v1.MapPut("", UpdateByBodyAsync);
-        v1.MapDelete("", DeleteByQueryAsync);
-        v1.MapGet("/{metric_id}", GetAsync);
-        v1.MapPut("/{metric_id}", UpdateAsync);
-        v1.MapDelete("/{metric_id}", DeleteAsync);
-        v1.MapGet("/{metric_id}/versions", ListVersionsAsync);
-        v1.MapPost("/{metric_id}/versions", CreateVersionAsync);
-        v1.MapGet("/{metric_id}/versions/{version_name}", GetVersionAsync);
-        v1.MapPost("/{metric_id}/versions/{version_name}/deploy", DeployAsync);
+        var v1 = app.MapGroup("/v1/metrics").WithRequestErrors();
+        v1.MapGet("", ListAsync).RequireScope(ApiScopes.Read);
+        v1.MapPost("", CreateAsync).RequireScope(ApiScopes.Write);
+        v1.MapPut("", UpdateByBodyAsync).RequireScope(ApiScopes.Write);
+        v1.MapDelete("", DeleteByQueryAsync).RequireScope(ApiScopes.Write);
+        v1.MapGet("/{metric_id}", GetAsync).RequireScope(ApiScopes.Read);
+        v1.MapPut("/{metric_id}", UpdateAsync).RequireScope(ApiScopes.Write);
+        v1.MapDelete("/{metric_id}", DeleteAsync).RequireScope(ApiScopes.Write);
+        v1.MapGet("/{metric_id}/versions", ListVersionsAsync).RequireScope(ApiScopes.Read);
+        v1.MapPost("/{metric_id}/versions", CreateVersionAsync).RequireScope(ApiScopes.Write);
+        v1.MapGet("/{metric_id}/versions/{version_name}", GetVersionAsync).RequireScope(ApiScopes.Read);
+        v1.MapPost("/{metric_id}/versions/{version_name}/deploy", DeployAsync).RequireScope(ApiScopes.Write);
 
-        var legacy = app.MapGroup("/metrics").RequireAuthorization().WithRequestErrors();
-        legacy.MapGet("", LegacyListAsync);
-        legacy.MapPost("", LegacyCreateAsync);
-        legacy.MapPut("", LegacyUpdateAsync);
-        legacy.MapDelete("", DeleteByQueryAsync);
+        var legacy = app.MapGroup("/metrics").WithRequestErrors();
+        legacy.MapGet("", LegacyListAsync).RequireScope(ApiScopes.Read);
+        legacy.MapPost("", LegacyCreateAsync).RequireScope(ApiScopes.Write);
+        legacy.MapPut("", LegacyUpdateAsync).RequireScope(ApiScopes.Write);
+        legacy.MapDelete("", DeleteByQueryAsync).RequireScope(ApiScopes.Write);
     }
 
     private static readonly HashSet<string> LegacyUpdateFields = [.. MetricDefinition.Fields, "id"];

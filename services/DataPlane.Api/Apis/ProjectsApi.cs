@@ -12,8 +12,8 @@ public static class ProjectsApi
 {
     public static void MapProjectsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/projects", ListAsync).RequireAuthorization();
-        app.MapGet("/projects", ListAsync).RequireAuthorization();
+        app.MapGet("/v1/projects", ListAsync).RequireScope(ApiScopes.Read);
+        app.MapGet("/projects", ListAsync).RequireScope(ApiScopes.Read);
     }
 
     private static async Task<Ok<ProjectItem[]>> ListAsync(

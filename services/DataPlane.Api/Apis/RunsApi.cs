@@ -22,22 +22,22 @@ public static class RunsApi
     {
         foreach (var prefix in new[] { "/v1/runs", "/runs" })
         {
-            app.MapPost(prefix, CreateAsync).RequireAuthorization();
-            app.MapGet(prefix, ListAsync).RequireAuthorization();
-            app.MapGet(prefix + "/{run_id}", GetAsync).RequireAuthorization();
-            app.MapPut(prefix + "/{run_id}", UpdateAsync).RequireAuthorization();
-            app.MapDelete(prefix + "/{run_id}", DeleteAsync).RequireAuthorization();
-            app.MapGet(prefix + "/{run_id}/result", SummaryAsync).RequireAuthorization();
-            app.MapGet(prefix + "/{new_run_id}/compare-with/{old_run_id}", CompareAsync).RequireAuthorization();
+            app.MapPost(prefix, CreateAsync).RequireScope(ApiScopes.Write);
+            app.MapGet(prefix, ListAsync).RequireScope(ApiScopes.Read);
+            app.MapGet(prefix + "/{run_id}", GetAsync).RequireScope(ApiScopes.Read);
+            app.MapPut(prefix + "/{run_id}", UpdateAsync).RequireScope(ApiScopes.Write);
+            app.MapDelete(prefix + "/{run_id}", DeleteAsync).RequireScope(ApiScopes.Write);
+            app.MapGet(prefix + "/{run_id}/result", SummaryAsync).RequireScope(ApiScopes.Read);
+            app.MapGet(prefix + "/{new_run_id}/compare-with/{old_run_id}", CompareAsync).RequireScope(ApiScopes.Read);
         }
 
-        app.MapGet("/v1/runs/schema", ProjectSchemaAsync).RequireAuthorization();
-        app.MapGet("/v1/runs/compare/events", LegacyCompareEventsAsync).RequireAuthorization();
-        app.MapGet("/v1/runs/{run_id}/summary", SummaryAsync).RequireAuthorization();
-        app.MapGet("/v1/runs/{run_id}/metrics", MetricsAsync).RequireAuthorization();
-        app.MapGet("/v1/runs/{run_id}/schema", RunSchemaAsync).RequireAuthorization();
-        app.MapGet("/v1/runs/{new_run_id}/compare/{old_run_id}", CompareAsync).RequireAuthorization();
-        app.MapGet("/v1/runs/{new_run_id}/compare/{old_run_id}/events", CompareEventsAsync).RequireAuthorization();
+        app.MapGet("/v1/runs/schema", ProjectSchemaAsync).RequireScope(ApiScopes.Read);
+        app.MapGet("/v1/runs/compare/events", LegacyCompareEventsAsync).RequireScope(ApiScopes.Read);
+        app.MapGet("/v1/runs/{run_id}/summary", SummaryAsync).RequireScope(ApiScopes.Read);
+        app.MapGet("/v1/runs/{run_id}/metrics", MetricsAsync).RequireScope(ApiScopes.Read);
+        app.MapGet("/v1/runs/{run_id}/schema", RunSchemaAsync).RequireScope(ApiScopes.Read);
+        app.MapGet("/v1/runs/{new_run_id}/compare/{old_run_id}", CompareAsync).RequireScope(ApiScopes.Read);
+        app.MapGet("/v1/runs/{new_run_id}/compare/{old_run_id}/events", CompareEventsAsync).RequireScope(ApiScopes.Read);
     }
 
     private static Task<IResult> CreateAsync(

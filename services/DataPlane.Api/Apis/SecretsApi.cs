@@ -17,7 +17,7 @@ public static class SecretsApi
 {
     public static void MapSecretsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/provider-secrets").RequireAuthorization().WithRequestErrors();
+        var group = app.MapGroup("/v1/provider-secrets").RequireScope(ApiScopes.Admin).WithRequestErrors();
         group.MapGet("", ListAsync);
         group.MapPost("/rotate", RotateAsync);
         group.MapGet("/{provider}", GetAsync);

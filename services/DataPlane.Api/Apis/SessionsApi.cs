@@ -13,10 +13,10 @@ public static class SessionsApi
 {
     public static void MapSessionsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/sessions/{session_id}", GetAsync).RequireAuthorization();
-        app.MapDelete("/v1/sessions/{session_id}", DeleteAsync).RequireAuthorization();
-        app.MapPost("/v1/sessions/search", SearchAsync).RequireAuthorization();
-        app.MapGet("/v1/sessions", ListAsync).RequireAuthorization();
+        app.MapGet("/v1/sessions/{session_id}", GetAsync).RequireScope(ApiScopes.Read);
+        app.MapDelete("/v1/sessions/{session_id}", DeleteAsync).RequireScope(ApiScopes.Write);
+        app.MapPost("/v1/sessions/search", SearchAsync).RequireScope(ApiScopes.Read);
+        app.MapGet("/v1/sessions", ListAsync).RequireScope(ApiScopes.Read);
     }
 
     private static async Task<Results<JsonNodeResult, NotFound<ProblemDetails>>> GetAsync(

@@ -36,7 +36,7 @@ public sealed class IngestAuthenticator(ApiKeyDirectory directory)
         }
 
         if (identity is null) return IngestAuthResult.Unknown;
-        if (!identity.Scopes.Contains(AuthExtensions.IngestScope)) return IngestAuthResult.NoIngestScope;
+        if (!ApiScopes.Allows(identity.Scopes, ApiScopes.Ingest)) return IngestAuthResult.NoIngestScope;
         return new IngestAuthResult(new Tenant(identity.ProjectId.ToString(), identity.WorkspaceId.ToString(), identity.OrgId.ToString()), false, null);
     }
 }

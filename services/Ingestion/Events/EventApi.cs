@@ -1,3 +1,4 @@
+using HoneyHive.ServiceDefaults.Auth;
 using HoneyHive.Ingestion.Normalization;
 
 namespace HoneyHive.Ingestion.Events;
@@ -18,7 +19,7 @@ public static class EventApi
 
     public static RouteGroupBuilder MapEventApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("").RequireAuthorization(AuthExtensions.IngestScope).DisableAntiforgery();
+        var group = app.MapGroup("").RequireScope(ApiScopes.Ingest).DisableAntiforgery();
         group.MapPost("/session/start", (HttpContext c, EventIngestService s) =>
             s.RunAsync(c, (body, tenant) => EventRoutes.StartSessionLegacy(body, tenant, s.Normalizer)));
         group.MapPost("/v1/sessions", (HttpContext c, EventIngestService s) =>

@@ -25,8 +25,9 @@ public static class OtlpHttpEndpoints
 
     public static void MapOtlpHttp(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/traces", ExportAsync).DisableAntiforgery();
-        app.MapPost("/opentelemetry/v1/traces", ExportAsync).DisableAntiforgery();
+        // OTLP answers a refused key with a google.rpc.Status, so ExportAsync checks the scope itself.
+        app.MapPost("/v1/traces", ExportAsync).DisableAntiforgery().ScopeCheckedByHandler(ApiScopes.Ingest);
+        app.MapPost("/opentelemetry/v1/traces", ExportAsync).DisableAntiforgery().ScopeCheckedByHandler(ApiScopes.Ingest);
     }
 
     private static async Task ExportAsync(

@@ -59,13 +59,26 @@ public sealed class ApiKeyAuthenticationHandler(
             "Send 'Authorization: Bearer <project API key>' with a valid, unrevoked key.");
     }
 
-    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        WriteProblemAsync(StatusCodes.Status403Forbidden, "Forbidden", "This API key does not have the scope this route needs.");
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        // Names the scope the route needs and the scopes that would do; never the key or the scopes it has.
+        var required = Context.GetEndpoint()?.Metadata.GetMetadata<RequiredScope>()?.Scope;
+        if (required is null)
+        {
+            return WriteProblemAsync(StatusCodes.Status403Forbidden, "Forbidden",
+                "This route declares no scope, so no key may call it; this is a server defect.");
+        }
 
-    private Task WriteProblemAsync(int status, string title, string detail)
+        var satisfying = ApiScopes.SatisfiedBy(required);
+        return WriteProblemAsync(StatusCodes.Status403Forbidden, "Forbidden",
+            $"This route needs an API key with the '{required}' scope (any of: {string.Join(", ", satisfying)}); this key has none of them.",
+            new Dictionary<string, object?> { ["required_scope"] = required, ["accepted_scopes"] = satisfying });
+    }
+
+    private Task WriteProblemAsync(int status, string title, string detail, IDictionary<string, object?>? extensions = null)
     {
         Response.StatusCode = status;
         if (status == StatusCodes.Status401Unauthorized) Response.Headers.WWWAuthenticate = "Bearer";
-        return Results.Problem(statusCode: status, title: title, detail: detail).ExecuteAsync(Context);
+        return Results.Problem(statusCode: status, title: title, detail: detail, extensions: extensions).ExecuteAsync(Context);
     }
 }

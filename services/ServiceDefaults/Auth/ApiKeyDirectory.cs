@@ -71,7 +71,8 @@ public sealed class ApiKeyDirectory(
             WorkspaceId: reader.GetGuid(4),
             OrgId: reader.GetGuid(5),
             ProjectName: reader.GetString(6),
-            Scopes: reader.GetFieldValue<string[]>(2));
+            // A scope this version does not know (a newer control plane's, a typo) grants nothing.
+            Scopes: ApiScopes.KnownOnly(reader.GetFieldValue<string[]>(2)));
     }
 }
 

@@ -9,7 +9,8 @@ namespace Microsoft.Extensions.Hosting;
 /// <summary>Data-plane authentication: project API keys (CP-issued JWTs join when the CP issue lands).</summary>
 public static class AuthExtensions
 {
-    public const string IngestScope = "ingest";
+    /// <summary>Kept for callers written before <see cref="ApiScopes"/>; the same string.</summary>
+    public const string IngestScope = ApiScopes.Ingest;
 
     public static IHostApplicationBuilder AddDataPlaneAuthentication(this IHostApplicationBuilder builder)
     {
@@ -21,8 +22,10 @@ public static class AuthExtensions
         builder.Services.AddSingleton<ApiKeyDirectory>();
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        // Routes take their policy from RequireScope (ScopePolicies); the named "ingest" policy stays for code that
+        // names it, and checks the same requirement.
         builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(IngestScope, policy => policy.RequireAuthenticatedUser().RequireClaim(ApiKeyIdentity.ScopeClaim, IngestScope));
+            .AddPolicy(IngestScope, ScopePolicies.For(ApiScopes.Ingest));
         return builder;
     }
 }

@@ -118,7 +118,7 @@ public static class RunTenants
 
     private static ApiKeyIdentity Identity(string project, string name) => new(
         Guid.NewGuid(), Guid.Parse(project), Guid.Parse("99999999-9999-4999-8999-999999999999"),
-        Guid.Parse("88888888-8888-4888-8888-888888888888"), name, ["ingest", "read"]);
+        Guid.Parse("88888888-8888-4888-8888-888888888888"), name, ApiScopes.All);
 }
 
 /// <summary>A bearer token names a run-test tenant; the principal is the production ApiKeyIdentity's.</summary>

@@ -72,7 +72,7 @@ public sealed class TenancyHost : HostProcess
         return JsonNode.Parse(text)!;
     }
 
-    /// <summary>An org, workspace, project and read/write/ingest key in cpdb, as an admin would create them; waits until the DP knows the key.</summary>
+    /// <summary>An org, workspace, project and an ingest/read/write/admin key (its seed sets a provider secret) in cpdb, as an admin would create them; waits until the DP knows the key.</summary>
     private async Task<Tenant> CreateTenantAsync()
     {
         var org = Guid.CreateVersion7();
@@ -91,7 +91,7 @@ public sealed class TenancyHost : HostProcess
                     Command("INSERT INTO workspaces (id, org_id, name) VALUES ($1, $2, $3)", workspace, org, name + "-ws"),
                     Command("INSERT INTO projects (id, workspace_id, name) VALUES ($1, $2, $3)", project, workspace, name),
                     Command("INSERT INTO api_keys (id, project_id, name, key_prefix, key_hash, scopes) VALUES ($1, $2, 'tenancy', $3, $4, $5)",
-                        Guid.NewGuid(), project, ApiKeys.DisplayPrefix(key), ApiKeys.Hash(key), new[] { "ingest", "read", "write" }),
+                        Guid.NewGuid(), project, ApiKeys.DisplayPrefix(key), ApiKeys.Hash(key), new[] { "ingest", "read", "write", "admin" }),
                 },
             };
             await batch.ExecuteNonQueryAsync();

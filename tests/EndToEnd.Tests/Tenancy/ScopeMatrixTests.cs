@@ -1,0 +1,426 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json.Nodes;
+using Grpc.Core;
+using Grpc.Net.Client;
+using HoneyHive.Platform.Security;
+using HoneyHive.Platform.Tests.Messaging;
+using Npgsql;
+using OpenTelemetry.Proto.Collector.Trace.V1;
+
+namespace HoneyHive.EndToEnd.Tests.Tenancy;
+
+/// <summary>
+/// Every route of the data-plane port, called with project A keys of one scope each (and none, and unknown
+/// scope strings): 403 exactly when the key lacks the route's scope. The expected scope of each route is
+/// written here, apart from the code, and compared with the route listing, so a new route fails until it is
+/// added with a scope. Requests reuse the tenancy matrix's (they name project B's ids, so an allowed call
+/// finds nothing and changes nothing); writes that only the landing probes cover get harmless bodies.
+/// </summary>
+[Collection(TenancyCollection.Name)]
+public sealed class ScopeMatrixTests(TenancyHost host)
+{
+    private const string Public = "(public)";
+    private const string Ingest = "ingest", Read = "read", Write = "write", Admin = "admin";
+
+    /// <summary>The scope each route needs. A route missing here, or here but not served, fails the test.</summary>
+    private static readonly Dictionary<string, string> Expected = BuildExpected();
+
+    /// <summary>
+    /// What each kind of key may call, stated independently of the production rule: write includes read,
+    /// admin includes write and read, ingest stands alone, and unknown or miscased scope strings grant nothing.
+    /// </summary>
+    private static readonly (string Name, string[] Scopes, string[] May)[] Keys =
+    [
+        ("ingest-only", [Ingest], [Ingest]),
+        ("read-only", [Read], [Read]),
+        ("write-only", [Write], [Read, Write]),
+        ("admin-only", [Admin], [Read, Write, Admin]),
+        ("no scope", [], []),
+        ("unknown scopes", ["superuser", "READ", "*", "ingest "], []),
+    ];
+
+    /// <summary>Listed on the port but not callable as a route of its own, and why.</summary>
+    private static readonly Dictionary<string, string> NotCallable = new(StringComparer.Ordinal)
+    {
+        ["* /opentelemetry.proto.collector.trace.v1.TraceService/{unimplementedMethod:grpcunimplemented}"] =
+            "gRPC's UNIMPLEMENTED answer for unknown methods of the trace service",
+    };
+
+    private static readonly ConcurrentDictionary<TenancyHost, Task<Dictionary<string, string>>> KeysByHost = new();
+
+    [Fact]
+    public async Task Every_data_plane_route_has_an_expected_scope_and_every_expected_route_is_served()
+    {
+        var served = await DataPlaneRoutesAsync();
+        var missing = served.Where(r => !Expected.ContainsKey(r) && !NotCallable.ContainsKey(r)).Order(StringComparer.Ordinal).ToList();
+        var stale = Expected.Keys.Where(r => !served.Contains(r)).Order(StringComparer.Ordinal).ToList();
+
+        Assert.True(missing.Count == 0, "Routes with no expected scope in ScopeMatrixTests (add them with the scope they need):\n" + string.Join("\n", missing));
+        Assert.True(stale.Count == 0, "Expected routes the Host does not serve:\n" + string.Join("\n", stale));
+        Assert.True(served.Count > 100, $"Only {served.Count} routes listed.");
+    }
+
+    [Fact]
+    public async Task Every_route_refuses_exactly_the_keys_that_lack_its_scope()
+    {
+        var keys = await KeysAsync();
+        var requests = Requests();
+        var failures = new List<string>();
+
+        foreach (var (route, scope) in Expected.OrderBy(e => e.Key, StringComparer.Ordinal))
+        {
+            if (!requests.TryGetValue(route, out var send))
+            {
+                failures.Add($"{route}: no request to call it with");
+                continue;
+            }
+
+            foreach (var (name, _, may) in Keys)
+            {
+                var key = keys[name];
+                var (status, body) = await send(key);
+                var allowed = scope == Public || may.Contains(scope);
+                if (allowed && status is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
+                    failures.Add($"{route} with a {name} key: expected to pass the scope check, got {(int)status}: {Cut(body)}");
+                if (!allowed && status != HttpStatusCode.Forbidden)
+                    failures.Add($"{route} with a {name} key: expected 403 (needs '{scope}'), got {(int)status}: {Cut(body)}");
+                if (!allowed && !body.Contains(scope, StringComparison.Ordinal))
+                    failures.Add($"{route} with a {name} key: the refusal does not name the '{scope}' scope: {Cut(body)}");
+                if (body.Contains(key, StringComparison.Ordinal))
+                    failures.Add($"{route} with a {name} key: the answer echoes the key");
+            }
+        }
+
+        Assert.True(failures.Count == 0, $"{failures.Count} scope failures:\n" + string.Join("\n", failures));
+    }
+
+    [Fact]
+    public async Task A_refusal_is_a_problem_naming_the_scope_the_route_needs_and_the_scopes_that_would_do()
+    {
+        var keys = await KeysAsync();
+        using var readOnly = host.Client(host.DataPlaneApi, keys["read-only"]);
+
+        using var response = await readOnly.DeleteAsync(new Uri($"/v1/datasets/{host.OfA.DatasetId}", UriKind.Relative));
+        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("write", problem["required_scope"]?.GetValue<string>());
+        Assert.Equal(new[] { "write", "admin" }, problem["accepted_scopes"]!.AsArray().Select(s => s!.GetValue<string>()));
+        Assert.Contains("'write' scope", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_read_only_key_cannot_delete_a_session_or_a_dataset_nor_overwrite_a_provider_secret()
+    {
+        var keys = await KeysAsync();
+        var a = host.OfA;
+        using var owner = host.Api(host.A);
+        using var readOnly = host.Client(host.DataPlaneApi, keys["read-only"]);
+        var dataset = $"/v1/datasets?dataset_id={a.DatasetId}";
+        var secret = $"/v1/provider-secrets/{a.Provider}";
+        var before = await ReadAllAsync(owner, [dataset, secret]);
+
+        var attempts = new (HttpMethod Method, string Url, string? Body)[]
+        {
+            (HttpMethod.Delete, $"/v1/sessions/{a.SessionId}", null),
+            (HttpMethod.Delete, $"/v1/datasets/{a.DatasetId}", null),
+            (HttpMethod.Delete, $"/v1/datasets?dataset_id={a.DatasetId}", null),
+            (HttpMethod.Delete, $"/datasets/{a.DatasetId}", null),
+            (HttpMethod.Put, $"/v1/provider-secrets/{a.Provider}", """{"value":"sk-overwritten-by-a-read-only-key"}"""),
+            (HttpMethod.Delete, $"/v1/provider-secrets/{a.Provider}", null),
+        };
+        foreach (var (method, url, body) in attempts)
+        {
+            var (status, text) = await TenancyHost.SendAsync(readOnly, method, url, body);
+            Assert.True(status == HttpStatusCode.Forbidden, $"{method} {url} with a read-only key: {(int)status} {Cut(text)}");
+        }
+
+        // The dataset and the secret read the same; the session (whose roll-up the Writer may still touch) is still there.
+        var after = await ReadAllAsync(owner, [dataset, secret]);
+        foreach (var url in new[] { dataset, secret })
+        {
+            Assert.True(before[url].Status == HttpStatusCode.OK, $"{url} was not readable before: {Cut(before[url].Body)}");
+            Assert.True(JsonNode.DeepEquals(JsonNode.Parse(before[url].Body), JsonNode.Parse(after[url].Body)),
+                $"{url} changed:\n  before {Cut(before[url].Body)}\n  after  {Cut(after[url].Body)}");
+        }
+        Assert.Contains(a.DatasetId, after[dataset].Body, StringComparison.Ordinal);
+        Assert.Contains(a.MaskedSecret, after[secret].Body, StringComparison.Ordinal);
+        var (sessionStatus, session) = await TenancyHost.SendAsync(owner, HttpMethod.Get, $"/v1/sessions/{a.SessionId}");
+        Assert.Equal(HttpStatusCode.OK, sessionStatus);
+        Assert.Contains(a.Marker + "-session", session, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_ingest_only_key_reads_no_events_sessions_or_exports_and_can_still_ingest()
+    {
+        var keys = await KeysAsync();
+        var a = host.OfA;
+        using var ingestOnly = host.Client(host.DataPlaneApi, keys["ingest-only"]);
+        var search = System.Text.Json.JsonSerializer.Serialize(new { filters = new[] { TenancyProbes.Filter("session_id", a.SessionId) } });
+        var reads = new (HttpMethod Method, string Url, string? Body)[]
+        {
+            (HttpMethod.Get, $"/v1/events/{a.EventId}", null),
+            (HttpMethod.Get, $"/v1/events/{a.BigEventId}", null),
+            (HttpMethod.Post, "/v1/events/search", search),
+            (HttpMethod.Post, "/v1/events/export", search),
+            (HttpMethod.Post, "/events/export", search),
+            (HttpMethod.Get, $"/v1/sessions/{a.SessionId}", null),
+            (HttpMethod.Get, "/v1/sessions", null),
+            (HttpMethod.Get, $"/v1/events/chart?evaluation_id={a.RunId}", null),
+            (HttpMethod.Get, "/v1/datasets", null),
+        };
+        foreach (var (method, url, body) in reads)
+        {
+            var (status, text) = await TenancyHost.SendAsync(ingestOnly, method, url, body);
+            Assert.True(status == HttpStatusCode.Forbidden, $"{method} {url} with an ingest-only key: {(int)status} {Cut(text)}");
+            Assert.DoesNotContain(a.Marker, text, StringComparison.Ordinal);
+        }
+
+        // Ingesting is what the key is for, and the event it sends lands in the project.
+        var marker = "scoped" + Guid.NewGuid().ToString("N")[..12];
+        var (sent, answer) = await TenancyHost.SendAsync(ingestOnly, HttpMethod.Post, "/v1/events",
+            System.Text.Json.JsonSerializer.Serialize(new { event_type = "tool", event_name = marker, inputs = new { q = marker } }));
+        Assert.True(sent == HttpStatusCode.OK, $"ingest with an ingest-only key: {(int)sent} {Cut(answer)}");
+        var id = JsonNode.Parse(answer)!["event_id"]!.GetValue<string>();
+        using var owner = host.Api(host.A);
+        var (status2, stored) = await Eventually.ValueAsync(
+            async () => await TenancyHost.SendAsync(owner, HttpMethod.Get, $"/v1/events/{id}"),
+            r => r.Status == HttpStatusCode.OK, "the ingest-only key's event to be stored");
+        Assert.Equal(HttpStatusCode.OK, status2);
+        Assert.Contains(marker, stored, StringComparison.Ordinal);
+    }
+
+    /// <summary>One request per route; each returns the status and body. Keys are project A's.</summary>
+    private Dictionary<string, Func<string, Task<(HttpStatusCode Status, string Body)>>> Requests()
+    {
+        var requests = new Dictionary<string, Func<string, Task<(HttpStatusCode, string)>>>(StringComparer.Ordinal);
+        void Add(string route, HttpMethod method, string url, string? body, Uri? baseAddress = null, string contentType = "application/json") =>
+            requests.TryAdd(route, async key =>
+            {
+                using var client = host.Client(baseAddress ?? host.DataPlaneApi, key);
+                using var request = new HttpRequestMessage(method, new Uri(url, UriKind.Relative));
+                if (body is not null) request.Content = new StringContent(body, System.Text.Encoding.UTF8, contentType);
+                using var response = await client.SendAsync(request);
+                return (response.StatusCode, await response.Content.ReadAsStringAsync());
+            });
+
+        // B's ids: allowed calls are 404s or empty lists, as the tenancy matrix checks.
+        foreach (var probe in TenancyProbes.Foreign(host)) Add(probe.Route, probe.Method, probe.Url, probe.Body);
+
+        // The landing writes carry B's ids into A; sent here they would give A objects that the tenancy matrix
+        // then finds. Bodies that create nothing (or only an unnamed object of A's) pass the scope check just as well.
+        foreach (var probe in TenancyProbes.Landing(host, "scope-matrix"))
+        {
+            if (probe.Custom is not null) continue;
+            var url = probe.Url.Replace(host.OfB.SessionId, Guid.NewGuid().ToString(), StringComparison.Ordinal)
+                .Replace(host.OfB.EventId, Guid.NewGuid().ToString(), StringComparison.Ordinal)
+                .Replace(host.OfB.Provider, "scope-matrix-provider", StringComparison.Ordinal);
+            Add(probe.Route, probe.Method, url, probe.Method == HttpMethod.Post && url.EndsWith("/rotate", StringComparison.Ordinal) ? null : "{}");
+        }
+        requests.TryAdd("POST /opentelemetry.proto.collector.trace.v1.TraceService/Export", ExportEmptyAsync);
+
+        foreach (var path in new[] { "/health", "/alive" }) Add("* " + path, HttpMethod.Get, path, null);
+        Add("GET /internal/routes", HttpMethod.Get, "/internal/routes", null);
+        return requests;
+    }
+
+    /// <summary>An empty OTLP/gRPC export: PERMISSION_DENIED reads as 403, any other answer as passing the check.</summary>
+    private async Task<(HttpStatusCode, string)> ExportEmptyAsync(string key)
+    {
+        using var channel = GrpcChannel.ForAddress(host.OtlpGrpc);
+        try
+        {
+            var response = await new TraceService.TraceServiceClient(channel)
+                .ExportAsync(new ExportTraceServiceRequest(), new Metadata { { "authorization", "Bearer " + key } });
+            return (HttpStatusCode.OK, response.ToString());
+        }
+        catch (RpcException e)
+        {
+            return (e.StatusCode switch
+            {
+                StatusCode.PermissionDenied => HttpStatusCode.Forbidden,
+                StatusCode.Unauthenticated => HttpStatusCode.Unauthorized,
+                _ => HttpStatusCode.InternalServerError,
+            }, e.Status.Detail);
+        }
+    }
+
+    private static Dictionary<string, string> BuildExpected()
+    {
+        var routes = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["* /health"] = Public,
+            ["* /alive"] = Public,
+            ["GET /internal/routes"] = Public,
+
+            ["GET /v1/projects"] = Read,
+            ["GET /projects"] = Read,
+
+            ["POST /v1/events/search"] = Read,
+            ["POST /v1/events/export"] = Read,
+            ["POST /events/export"] = Read,
+            ["GET /v1/events/chart"] = Read,
+            ["GET /v1/events/schema"] = Read,
+            ["GET /v1/events/{event_id}"] = Read,
+
+            ["GET /v1/sessions/{session_id}"] = Read,
+            ["DELETE /v1/sessions/{session_id}"] = Write,
+            ["POST /v1/sessions/search"] = Read,
+            ["GET /v1/sessions"] = Read,
+
+            ["GET /v1/metrics"] = Read,
+            ["POST /v1/metrics"] = Write,
+            ["PUT /v1/metrics"] = Write,
+            ["DELETE /v1/metrics"] = Write,
+            ["GET /v1/metrics/{metric_id}"] = Read,
+            ["PUT /v1/metrics/{metric_id}"] = Write,
+            ["DELETE /v1/metrics/{metric_id}"] = Write,
+            ["GET /v1/metrics/{metric_id}/versions"] = Read,
+            ["POST /v1/metrics/{metric_id}/versions"] = Write,
+            ["GET /v1/metrics/{metric_id}/versions/{version_name}"] = Read,
+            ["POST /v1/metrics/{metric_id}/versions/{version_name}/deploy"] = Write,
+            ["GET /metrics"] = Read,
+            ["POST /metrics"] = Write,
+            ["PUT /metrics"] = Write,
+            ["DELETE /metrics"] = Write,
+
+            ["GET /v1/configurations"] = Read,
+            ["POST /v1/configurations"] = Write,
+            ["GET /v1/configurations/{configId}"] = Read,
+            ["PUT /v1/configurations/{configId}"] = Write,
+            ["DELETE /v1/configurations/{configId}"] = Write,
+            ["GET /v1/configurations/{configId}/versions"] = Read,
+            ["GET /v1/configurations/{configId}/versions/{version:int}"] = Read,
+            ["GET /configurations"] = Read,
+            ["POST /configurations"] = Write,
+            ["PUT /configurations/{configId}"] = Write,
+            ["DELETE /configurations/{configId}"] = Write,
+
+            // Even listing which providers are configured is the workspace admin's business.
+            ["GET /v1/provider-secrets"] = Admin,
+            ["POST /v1/provider-secrets/rotate"] = Admin,
+            ["GET /v1/provider-secrets/{provider}"] = Admin,
+            ["PUT /v1/provider-secrets/{provider}"] = Admin,
+            ["DELETE /v1/provider-secrets/{provider}"] = Admin,
+
+            ["GET /v1/runs/schema"] = Read,
+            ["GET /v1/runs/compare/events"] = Read,
+            ["GET /v1/runs/{run_id}/summary"] = Read,
+            ["GET /v1/runs/{run_id}/metrics"] = Read,
+            ["GET /v1/runs/{run_id}/schema"] = Read,
+            ["GET /v1/runs/{new_run_id}/compare/{old_run_id}"] = Read,
+            ["GET /v1/runs/{new_run_id}/compare/{old_run_id}/events"] = Read,
+
+            // Ingestion: event creates and updates go through the message log, as the SDK's tracer sends them.
+            ["POST /session/start"] = Ingest,
+            ["POST /v1/sessions"] = Ingest,
+            ["POST /v1/sessions/{session_id}/events/batch"] = Ingest,
+            ["POST /events"] = Ingest,
+            ["POST /v1/events"] = Ingest,
+            ["POST /events/batch"] = Ingest,
+            ["POST /v1/events/batch"] = Ingest,
+            ["POST /events/model"] = Ingest,
+            ["POST /events/model/batch"] = Ingest,
+            ["PUT /events"] = Ingest,
+            ["PUT /v1/events/{event_id}"] = Ingest,
+            ["POST /v1/traces"] = Ingest,
+            ["POST /opentelemetry/v1/traces"] = Ingest,
+            ["POST /opentelemetry.proto.collector.trace.v1.TraceService/Export"] = Ingest,
+        };
+
+        foreach (var prefix in new[] { "/v1/runs", "/runs" })
+        {
+            routes[$"POST {prefix}"] = Write;
+            routes[$"GET {prefix}"] = Read;
+            routes[$"GET {prefix}/{{run_id}}"] = Read;
+            routes[$"PUT {prefix}/{{run_id}}"] = Write;
+            routes[$"DELETE {prefix}/{{run_id}}"] = Write;
+            routes[$"GET {prefix}/{{run_id}}/result"] = Read;
+            routes[$"GET {prefix}/{{new_run_id}}/compare-with/{{old_run_id}}"] = Read;
+        }
+
+        foreach (var prefix in new[] { "/v1", "" })
+        {
+            routes[$"GET {prefix}/datasets"] = Read;
+            routes[$"POST {prefix}/datasets"] = Write;
+            routes[$"PUT {prefix}/datasets"] = Write;
+            routes[$"DELETE {prefix}/datasets"] = Write;
+            routes[$"PUT {prefix}/datasets/{{dataset_id}}"] = Write;
+            routes[$"DELETE {prefix}/datasets/{{dataset_id}}"] = Write;
+            routes[$"POST {prefix}/datasets/{{dataset_id}}/datapoints"] = Write;
+            routes[$"DELETE {prefix}/datasets/{{dataset_id}}/datapoints/{{datapoint_id}}"] = Write;
+            routes[$"DELETE {prefix}/datasets/{{dataset_id}}/{{datapoint_id}}"] = Write;
+            routes[$"GET {prefix}/datapoints"] = Read;
+            routes[$"POST {prefix}/datapoints"] = Write;
+            routes[$"POST {prefix}/datapoints/batch"] = Write; // turns events into datapoints
+            routes[$"GET {prefix}/datapoints/{{datapoint_id}}"] = Read;
+            routes[$"PUT {prefix}/datapoints/{{datapoint_id}}"] = Write;
+            routes[$"DELETE {prefix}/datapoints/{{datapoint_id}}"] = Write;
+        }
+
+        return routes;
+    }
+
+    /// <summary>Project A keys of each kind in <see cref="Keys"/>, created in cpdb and synced to the DP once per Host.</summary>
+    private Task<Dictionary<string, string>> KeysAsync() => KeysByHost.GetOrAdd(host, _ => CreateKeysAsync());
+
+    private async Task<Dictionary<string, string>> CreateKeysAsync()
+    {
+        var keys = Keys.ToDictionary(k => k.Name, _ => ApiKeys.Generate(), StringComparer.Ordinal);
+        await using (var cpdb = new NpgsqlConnection(host.CpdbConnectionString))
+        {
+            await cpdb.OpenAsync();
+            foreach (var (name, scopes, _) in Keys)
+            {
+                await using var insert = new NpgsqlCommand(
+                    "INSERT INTO api_keys (id, project_id, name, key_prefix, key_hash, scopes) VALUES ($1, $2, $3, $4, $5, $6)", cpdb);
+                foreach (var value in new object[] { Guid.NewGuid(), Guid.Parse(host.A.ProjectId), "scope matrix " + name, ApiKeys.DisplayPrefix(keys[name]), ApiKeys.Hash(keys[name]), scopes })
+                    insert.Parameters.Add(new NpgsqlParameter { Value = value });
+                await insert.ExecuteNonQueryAsync();
+            }
+        }
+
+        // A key the DP does not know yet answers 401; once synced every one of them answers 200 or 403.
+        foreach (var (name, key) in keys)
+        {
+            using var client = host.Client(host.DataPlaneApi, key);
+            await Eventually.ValueAsync(
+                async () => (await TenancyHost.SendAsync(client, HttpMethod.Get, "/v1/projects")).Status,
+                s => s != HttpStatusCode.Unauthorized, $"the {name} key to reach the data plane");
+        }
+
+        return keys;
+    }
+
+    private static async Task<Dictionary<string, (HttpStatusCode Status, string Body)>> ReadAllAsync(HttpClient client, IEnumerable<string> urls)
+    {
+        var result = new Dictionary<string, (HttpStatusCode, string)>(StringComparer.Ordinal);
+        foreach (var url in urls) result[url] = await TenancyHost.SendAsync(client, HttpMethod.Get, url);
+        return result;
+    }
+
+    /// <summary>"METHOD pattern" of every endpoint answering on the data-plane port (or on every port).</summary>
+    private async Task<HashSet<string>> DataPlaneRoutesAsync()
+    {
+        using var client = host.Client(host.DataPlaneApi);
+        var routes = JsonNode.Parse(await client.GetStringAsync(new Uri("/internal/routes", UriKind.Relative)))!.AsArray();
+        var port = "*:" + host.DataPlaneApi.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var result = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var route in routes)
+        {
+            var hosts = route!["hosts"]!.AsArray().Select(h => h!.GetValue<string>()).ToList();
+            if (hosts.Count > 0 && !hosts.Contains(port)) continue;
+            var pattern = route["pattern"]!.GetValue<string>();
+            if (!pattern.StartsWith('/')) pattern = "/" + pattern;
+            if (pattern.Length > 1) pattern = pattern.TrimEnd('/');
+            var methods = route["methods"]!.AsArray().Select(m => m!.GetValue<string>()).ToList();
+            foreach (var method in methods.Count == 0 ? ["*"] : methods) result.Add($"{method} {pattern}");
+        }
+
+        return result;
+    }
+
+    private static string Cut(string text) => text.Length <= 400 ? text : text[..400] + "...";
+}
