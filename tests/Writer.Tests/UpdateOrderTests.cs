@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using HoneyHive.Contracts.Events;
 using HoneyHive.Platform.Objects;
-using HoneyHive.Platform.Tests.Messaging;
 using HoneyHive.Writer.DeadLetters;
 using Microsoft.Extensions.DependencyInjection;
 

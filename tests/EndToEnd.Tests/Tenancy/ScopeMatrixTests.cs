@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using Grpc.Core;
 using Grpc.Net.Client;
 using HoneyHive.Platform.Security;
-using HoneyHive.Platform.Tests.Messaging;
 using Npgsql;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 
