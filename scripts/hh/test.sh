@@ -21,13 +21,16 @@ start_scratch_instance() {
   export HH_CHDB_LIB="$CHDB_LIB"
   export HH_TEST_DATA="$DATA/run"
   export HH_NATS_SERVER="$NATS_BIN"   # the restart test starts its own server with the same binary
+  # The Hosts that tests and benchmarks start get their settings from them alone, never from the
+  # machine's own file that `./hh up` writes.
+  unset HH_LOCAL_SETTINGS
   mkdir -p "$HH_TEST_DATA"
   say "Test servers: HH_TEST_NATS_URL=$HH_TEST_NATS_URL HH_TEST_REDIS=$HH_TEST_REDIS HH_TEST_PG='$HH_TEST_PG' HH_CHDB_LIB=$HH_CHDB_LIB HH_TEST_DATA=$HH_TEST_DATA"
 }
 
-# Sums the counters of every TRX file (one per test project) into the plain closing line; TOTAL_RUN
-# is how many tests ran at all.
-print_totals() {
+# Sums the counters of every TRX file (one per test project) into TOTALS, the plain closing line;
+# TOTAL_RUN is how many tests ran at all.
+count_totals() {
   local passed=0 failed=0 total=0 p f t trx counters
   while IFS= read -r trx; do
     counters=$(grep -o '<Counters [^>]*' "$trx" || true)
@@ -37,7 +40,7 @@ print_totals() {
     passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); total=$((total + ${t:-0}))
   done < <(find "$1" -name '*.trx' 2>/dev/null)
   TOTAL_RUN=$total
-  echo "$passed passed, $failed failed"
+  TOTALS="$passed passed, $failed failed"
 }
 
 # With no arguments: every test in HoneyHive.sln (what CI runs). With arguments, a developer's
@@ -57,7 +60,8 @@ cmd_test() {
   trap - EXIT
   echo
   [ "$rc" -eq 0 ] || printf 'hh: dotnet test failed (exit code %s).\n' "$rc" >&2
-  print_totals "$results"
+  count_totals "$results"
+  echo "$TOTALS"
   return "$rc"
 }
 
@@ -66,6 +70,7 @@ cmd_test() {
 cmd_test_fast() {
   local target="$ROOT/HoneyHive.sln"
   if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then target=$1; shift; fi
+  command -v dotnet >/dev/null || die "The .NET SDK (dotnet) is not on PATH; install the .NET 10 SDK first."
   local results="$ROOT/.data/fast/results" rc=0
   rm -rf "$results"
   mkdir -p "$results"
@@ -73,12 +78,14 @@ cmd_test_fast() {
   dotnet test "$target" --filter "Servers=None" --logger "console;verbosity=normal" --logger trx \
     --results-directory "$results" "$@" || rc=$?
   echo
-  [ "$rc" -eq 0 ] || printf 'hh: dotnet test failed (exit code %s).\n' "$rc" >&2
-  print_totals "$results"
+  count_totals "$results"
   # A filter that matches nothing makes dotnet test succeed; that is no proof of anything.
   if [ "$rc" -eq 0 ] && [ "$TOTAL_RUN" -eq 0 ]; then
-    printf 'hh: no test is marked [Trait("Servers", "None")] in %s, so --fast ran nothing.\n' "${target#"$ROOT"/}" >&2
-    return 1
+    printf 'hh: no test in %s is marked [Trait("Servers", "None")], so --fast ran nothing; failing rather than passing.\n' "${target#"$ROOT"/}" >&2
+    rc=1
+  elif [ "$rc" -ne 0 ]; then
+    printf 'hh: dotnet test failed (exit code %s).\n' "$rc" >&2
   fi
+  echo "$TOTALS"
   return "$rc"
 }
