@@ -1,0 +1,100 @@
+# shellcheck shell=bash
+# services/Host: built in Release, run from the checkout (so appsettings.json's relative .data/
+# paths land in $DATA) with the build output as content root. What appsettings.json cannot know
+# (server ports, passwords, the chDB library, moved ports) goes into $DATA/appsettings.Local.json,
+# which the Host loads from HH_LOCAL_SETTINGS.
+
+host_exe() { find "$ROOT/services/Host/bin/Release" -maxdepth 2 -name HoneyHive.Host -type f 2>/dev/null | sort | tail -n 1; }
+
+build_host() {
+  say "Building services/Host (Release; log: $LOGS/build.log)"
+  if ! dotnet build -c Release "$ROOT/services/Host" -nologo >"$LOGS/build.log" 2>&1; then
+    grep -E 'error|Error' "$LOGS/build.log" | tail -n 20 >&2 || true
+    die "'dotnet build -c Release services/Host' failed (log: $LOGS/build.log)."
+  fi
+}
+
+json_string() { local s=${1//\\/\\\\}; printf '"%s"' "${s//\"/\\\"}"; }
+
+# Written on every start from .data/secrets.env and the ports in force; 0600 because it holds
+# the database passwords and the secrets master key.
+write_host_settings() {
+  local file="$DATA/appsettings.Local.json" pair endpoint var endpoints="" controller=""
+  for pair in DataPlaneApi:DP_PORT ControlPlaneApi:CP_PORT OtlpGrpc:OTLP_GRPC_PORT OtlpHttp:OTLP_HTTP_PORT ControllerGrpc:CONTROLLER_PORT; do
+    endpoint=${pair%%:*}; var=${pair#*:}
+    # appsettings.json already has the default ports: only a moved one is written.
+    [ "${!var}" = "$(host_default_port "$endpoint")" ] && continue
+    endpoints+="${endpoints:+,
+}      \"$endpoint\": { \"Url\": \"http://127.0.0.1:${!var}\" }"
+    if [ "$endpoint" = ControllerGrpc ]; then
+      controller=",
+  \"Controller\": { \"ControlPlaneUrl\": \"http://127.0.0.1:${!var}\" }"
+    fi
+  done
+  if [ -n "$endpoints" ]; then endpoints=",
+  \"Kestrel\": {
+    \"Endpoints\": {
+$endpoints
+    }
+  }"; fi
+  (
+    umask 077
+    cat >"$file.tmp" <<JSON
+{
+  "ConnectionStrings": {
+    "nats": "nats://127.0.0.1:$NATS_PORT",
+    "redis": "127.0.0.1:$REDIS_PORT",
+    "cpdb": "Host=127.0.0.1;Port=$PG_PORT;Username=cp;Password=$HH_CP_DB_PASSWORD;Database=cpdb",
+    "dpdb": "Host=127.0.0.1;Port=$PG_PORT;Username=dp;Password=$HH_DP_DB_PASSWORD;Database=dpdb"
+  },
+  "Secrets": { "MasterKey": $(json_string "$HH_SECRETS_MASTER_KEY") },
+  "ClickHouse": { "ChdbLibrary": $(json_string "$CHDB_LIB") }$endpoints$controller
+}
+JSON
+  )
+  mv "$file.tmp" "$file"
+  HOST_SETTINGS=$file
+}
+
+start_host() {
+  local pid exe
+  if pid=$(running_pid host); then say "Host is already running (pid $pid)"; return; fi
+  require_ports_of host
+  build_host
+  exe=$(host_exe)
+  [ -n "$exe" ] || die "The build produced no services/Host/bin/Release/*/HoneyHive.Host."
+  mkdir -p "$DATA/clickhouse" "$DATA/objects"
+  write_host_settings
+  say "Starting services/Host (settings: appsettings.json, then $HOST_SETTINGS)"
+  # HH_INIT_* variables are inherited as they are: the first-start bootstrap reads them.
+  (
+    cd "$ROOT"
+    export HH_LOCAL_SETTINGS="$HOST_SETTINGS"
+    spawn host "$exe" --contentRoot "$(dirname "$exe")"
+  )
+  wait_host_healthy
+}
+
+host_health() { curl -fsS -m 5 "http://127.0.0.1:$1/health" >/dev/null 2>&1; }
+
+host_both_healthy() { host_health "$DP_PORT" && host_health "$CP_PORT"; }
+
+wait_host_healthy() {
+  say "Waiting for /health on :$DP_PORT and :$CP_PORT (up to $HEALTH_TIMEOUT s)"
+  wait_ready host "" "$HEALTH_TIMEOUT" host_both_healthy
+}
+
+print_urls() {
+  cat <<EOF2
+
+HoneyHive is up (data in $DATA):
+  DP API (HoneyHive REST API)  http://127.0.0.1:$DP_PORT
+  OTLP gRPC                    127.0.0.1:$OTLP_GRPC_PORT
+  OTLP HTTP                    http://127.0.0.1:$OTLP_HTTP_PORT/v1/traces
+  CP API                       http://127.0.0.1:$CP_PORT
+  Web UI                       http://127.0.0.1:3000 (not built yet)
+  NATS / Redis / PostgreSQL    127.0.0.1:$NATS_PORT / 127.0.0.1:$REDIS_PORT / 127.0.0.1:$PG_PORT
+Bootstrap credentials (admin login, project API key): $DATA/bootstrap.json$([ -f "$DATA/bootstrap.json" ] || echo " (not written yet)")
+Database passwords: $DATA/secrets.env; the Host's settings: $DATA/appsettings.Local.json
+EOF2
+}

@@ -1,0 +1,53 @@
+# shellcheck shell=bash
+# NATS (JetStream) and Redis: one process each, data under $DATA, loopback only.
+
+nats_supports_sync_interval() {
+  local v major minor
+  v=$("$NATS_BIN" --version | sed -n 's/.*v\([0-9][0-9]*\)\.\([0-9][0-9]*\).*/\1 \2/p')
+  read -r major minor <<<"$v"
+  [ "${major:-0}" -gt 2 ] || { [ "${major:-0}" -eq 2 ] && [ "${minor:-0}" -ge 10 ]; }
+}
+
+write_nats_conf() {
+  local sync_line="# this nats-server predates sync_interval: it fsyncs on its own schedule"
+  if nats_supports_sync_interval; then sync_line="sync_interval: \"$NATS_SYNC\""; fi
+  cat >"$RUN/nats.conf" <<CONF
+# Written by ./hh on every start; edit HH_NATS_SYNC instead (see README, "Durability").
+listen: 127.0.0.1:$NATS_PORT
+http: 127.0.0.1:$NATS_MON_PORT
+jetstream {
+  store_dir: "$DATA/nats"
+  $sync_line
+}
+CONF
+}
+
+start_nats() {
+  local pid
+  if pid=$(running_pid nats); then say "NATS is already running (pid $pid)"; return; fi
+  require_ports_of nats
+  mkdir -p "$DATA/nats"
+  write_nats_conf
+  say "Starting NATS $("$NATS_BIN" --version | awk '{print $2}') on 127.0.0.1:$NATS_PORT (JetStream store $DATA/nats)"
+  spawn nats "$NATS_BIN" -c "$RUN/nats.conf"
+  wait_ready nats "$DATA/nats" 60 curl -fsS "http://127.0.0.1:$NATS_MON_PORT/healthz?js-enabled-only=true"
+}
+
+start_redis() {
+  local pid
+  if pid=$(running_pid redis); then say "Redis is already running (pid $pid)"; return; fi
+  require_ports_of redis
+  mkdir -p "$DATA/redis"
+  say "Starting Redis on 127.0.0.1:$REDIS_PORT (append-only file in $DATA/redis, fsync every second)"
+  spawn redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$DATA/redis" \
+    --appendonly yes --appendfsync everysec --daemonize no --logfile ""
+  wait_ready redis "$DATA/redis" 60 redis_ping
+}
+
+redis_ping() { [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
+
+start_servers() {
+  start_nats
+  start_redis
+  start_postgres
+}

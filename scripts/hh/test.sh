@@ -1,0 +1,91 @@
+# shellcheck shell=bash
+# ./hh test (fresh servers, then dotnet test) and ./hh test --fast (no servers at all).
+
+# Fresh servers for test and bench: their data folder is wiped first (after stopping whatever
+# a killed earlier run may have left), and they are stopped when the command exits.
+start_scratch_instance() {
+  use_instance "$1"
+  ensure_tools
+  stop_all
+  # A cluster kept outside the checkout is removed with its link (see remove_orphan_cluster).
+  rm -rf "$DATA"
+  make_dirs
+  save_ports
+  trap 'stop_all' EXIT
+  preflight_ports
+  start_servers
+  export HH_TEST_NATS_URL="nats://127.0.0.1:$NATS_PORT"
+  export HH_TEST_NATS_MONITOR="http://127.0.0.1:$NATS_MON_PORT"
+  export HH_TEST_REDIS="127.0.0.1:$REDIS_PORT"
+  export HH_TEST_PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres"
+  export HH_CHDB_LIB="$CHDB_LIB"
+  export HH_TEST_DATA="$DATA/run"
+  export HH_NATS_SERVER="$NATS_BIN"   # the restart test starts its own server with the same binary
+  # The Hosts that tests and benchmarks start get their settings from them alone, never from the
+  # machine's own file that `./hh up` writes.
+  unset HH_LOCAL_SETTINGS
+  mkdir -p "$HH_TEST_DATA"
+  say "Test servers: HH_TEST_NATS_URL=$HH_TEST_NATS_URL HH_TEST_REDIS=$HH_TEST_REDIS HH_TEST_PG='$HH_TEST_PG' HH_CHDB_LIB=$HH_CHDB_LIB HH_TEST_DATA=$HH_TEST_DATA"
+}
+
+# Sums the counters of every TRX file (one per test project) into TOTALS, the plain closing line;
+# TOTAL_RUN is how many tests ran at all.
+count_totals() {
+  local passed=0 failed=0 total=0 p f t trx counters
+  while IFS= read -r trx; do
+    counters=$(grep -o '<Counters [^>]*' "$trx" || true)
+    p=$(grep -o ' passed="[0-9]*"' <<<"$counters" | grep -o '[0-9]*' || echo 0)
+    f=$(grep -o ' failed="[0-9]*"' <<<"$counters" | grep -o '[0-9]*' || echo 0)
+    t=$(grep -o ' total="[0-9]*"' <<<"$counters" | grep -o '[0-9]*' || echo 0)
+    passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); total=$((total + ${t:-0}))
+  done < <(find "$1" -name '*.trx' 2>/dev/null)
+  TOTAL_RUN=$total
+  TOTALS="$passed passed, $failed failed"
+}
+
+# With no arguments: every test in HoneyHive.sln (what CI runs). With arguments, a developer's
+# narrower run on the same fresh servers: `./hh test tests/Writer.Tests --filter Name~Update`.
+cmd_test() {
+  if [ "${1:-}" = --fast ]; then shift; cmd_test_fast "$@"; return; fi
+  local target="$ROOT/HoneyHive.sln"
+  if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then target=$1; shift; fi
+  start_scratch_instance test
+  install_test_peers "$LOGS"
+  local results="$DATA/results" rc=0
+  say "dotnet test ${target#"$ROOT"/} $*"
+  dotnet test "$target" --logger "console;verbosity=normal" --logger trx \
+    --results-directory "$results" "$@" || rc=$?
+  # Servers are stopped first so the totals are the last line, where CI looks for them.
+  stop_all
+  trap - EXIT
+  echo
+  [ "$rc" -eq 0 ] || printf 'hh: dotnet test failed (exit code %s).\n' "$rc" >&2
+  count_totals "$results"
+  echo "$TOTALS"
+  return "$rc"
+}
+
+# Tests marked [Trait("Servers", "None")] need no NATS, Redis, PostgreSQL, chDB or npm peers, so
+# nothing is installed or started: `./hh test --fast [project] [dotnet test options]`.
+cmd_test_fast() {
+  local target="$ROOT/HoneyHive.sln"
+  if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then target=$1; shift; fi
+  command -v dotnet >/dev/null || die "The .NET SDK (dotnet) is not on PATH; install the .NET 10 SDK first."
+  local results="$ROOT/.data/fast/results" rc=0
+  rm -rf "$results"
+  mkdir -p "$results"
+  say "dotnet test ${target#"$ROOT"/} --filter Servers=None $* (no servers)"
+  dotnet test "$target" --filter "Servers=None" --logger "console;verbosity=normal" --logger trx \
+    --results-directory "$results" "$@" || rc=$?
+  echo
+  count_totals "$results"
+  # A filter that matches nothing makes dotnet test succeed; that is no proof of anything.
+  if [ "$rc" -eq 0 ] && [ "$TOTAL_RUN" -eq 0 ]; then
+    printf 'hh: no test in %s is marked [Trait("Servers", "None")], so --fast ran nothing; failing rather than passing.\n' "${target#"$ROOT"/}" >&2
+    rc=1
+  elif [ "$rc" -ne 0 ]; then
+    printf 'hh: dotnet test failed (exit code %s).\n' "$rc" >&2
+  fi
+  echo "$TOTALS"
+  return "$rc"
+}
