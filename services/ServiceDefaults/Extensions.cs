@@ -1,4 +1,3 @@
-using HoneyHive.Platform;
 using HoneyHive.Platform.Messaging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -15,7 +14,10 @@ using OpenTelemetry.Trace;
 
 namespace Microsoft.Extensions.Hosting;
 
-/// <summary>What every service shares: telemetry, health, problem details, limits, the platform seam.</summary>
+/// <summary>
+/// What every service shares: telemetry, health, problem details, limits. Nothing else: each module
+/// registers the platform parts it uses (messaging, state, analytics, objects) itself.
+/// </summary>
 public static class ServiceDefaultsExtensions
 {
     /// <summary>Name of our own ActivitySource and Meter.</summary>
@@ -29,7 +31,6 @@ public static class ServiceDefaultsExtensions
         builder.AddDefaultHealthChecks();
         builder.Services.AddProblemDetails();
         builder.ConfigureRequestLimits();
-        builder.AddPlatform();
         return builder;
     }
 
