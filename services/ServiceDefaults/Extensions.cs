@@ -1,4 +1,5 @@
 using HoneyHive.Platform.Messaging;
+using HoneyHive.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -29,7 +30,8 @@ public static class ServiceDefaultsExtensions
     {
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
-        builder.Services.AddProblemDetails();
+        // One error model: a refused request is an ApiRequestException, answered as problem details by one handler.
+        builder.Services.AddApiRequestErrors();
         builder.ConfigureRequestLimits();
         return builder;
     }

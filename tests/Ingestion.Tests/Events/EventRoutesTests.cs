@@ -5,6 +5,7 @@ using HoneyHive.Ingestion.Normalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using static HoneyHive.Ingestion.Tests.Events.EventNormalizerTests;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.Ingestion.Tests.Events;
 
@@ -41,7 +42,7 @@ public sealed class EventRoutesTests
     [InlineData("""{}""", "'event' is required")]
     public void A_bad_legacy_event_wrapper_is_refused(string json, string detail)
     {
-        var refused = Assert.Throws<EventRequestException>(() => EventRoutes.CreateEventLegacy(Body(json), TestTenant, Normalizer()));
+        var refused = Assert.Throws<ApiRequestException>(() => EventRoutes.CreateEventLegacy(Body(json), TestTenant, Normalizer()));
 
         Assert.Equal(400, refused.Status);
         Assert.Contains(detail, refused.Message, StringComparison.Ordinal);
@@ -99,8 +100,8 @@ public sealed class EventRoutesTests
     [Fact]
     public void V1_batch_refuses_the_legacy_aliases_and_names_the_failing_event()
     {
-        var alias = Assert.Throws<EventRequestException>(() => EventRoutes.CreateEventBatch(Body("""{"events":[],"is_single_session":true}"""), TestTenant, Normalizer(), new IngestLimits()));
-        var second = Assert.Throws<EventRequestException>(() => EventRoutes.CreateEventBatch(Body("""{"events":[{"event_type":"tool","inputs":{}},{"event_type":"tool"}]}"""), TestTenant, Normalizer(), new IngestLimits()));
+        var alias = Assert.Throws<ApiRequestException>(() => EventRoutes.CreateEventBatch(Body("""{"events":[],"is_single_session":true}"""), TestTenant, Normalizer(), new IngestLimits()));
+        var second = Assert.Throws<ApiRequestException>(() => EventRoutes.CreateEventBatch(Body("""{"events":[{"event_type":"tool","inputs":{}},{"event_type":"tool"}]}"""), TestTenant, Normalizer(), new IngestLimits()));
 
         Assert.Contains("'is_single_session' is not accepted", alias.Message, StringComparison.Ordinal);
         Assert.Contains("'events[1].inputs' is required", second.Message, StringComparison.Ordinal);
@@ -109,7 +110,7 @@ public sealed class EventRoutesTests
     [Fact]
     public void A_batch_over_the_event_limit_is_413()
     {
-        var refused = Assert.Throws<EventRequestException>(() => EventRoutes.CreateEventBatch(
+        var refused = Assert.Throws<ApiRequestException>(() => EventRoutes.CreateEventBatch(
             Body("""{"events":[{"event_type":"tool","inputs":{}},{"event_type":"tool","inputs":{}},{"event_type":"tool","inputs":{}}]}"""),
             TestTenant, Normalizer(), new IngestLimits { MaxSpansPerRequest = 2 }));
 
