@@ -179,7 +179,7 @@ public static class RunsApi
         {
             // An event deleted between the two reads drops its pair from the page.
             if (!full.TryGetValue(pair.First.EventId, out var one) || !full.TryGetValue(pair.Second.EventId, out var two)) continue;
-            list.Add(new JsonObject { ["datapoint_id"] = pair.DatapointId, ["event_1"] = EventJson.ToNode(one), ["event_2"] = EventJson.ToNode(two) });
+            list.Add(new JsonObject { ["datapoint_id"] = pair.DatapointId, ["event_1"] = EventRowJson.ToNode(one), ["event_2"] = EventRowJson.ToNode(two) });
         }
 
         return TypedResults.Ok(new JsonObject

@@ -20,7 +20,7 @@ public sealed class DatapointEventSource(IAnalyticsStore store, EventQueries que
         var sql = CurrentEvents.Select(CurrentEvents.Columns, new EventScope { EventIds = ids }, "1", parameters) + "\nLIMIT 1 BY event_id";
         var rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
         var loaded = await payloads.LoadAsync(rows, project, cancellationToken);
-        return rows.Select(row => EventJson.ToNode(row, loaded)).ToDictionary(e => e["event_id"]!.GetValue<string>(), StringComparer.Ordinal);
+        return rows.Select(row => EventRowJson.ToNode(row, loaded)).ToDictionary(e => e["event_id"]!.GetValue<string>(), StringComparer.Ordinal);
     }
 
     /// <summary>Up to <paramref name="max"/> events matching the batch body's filters and dateRange, and whether more match.</summary>
@@ -31,7 +31,7 @@ public sealed class DatapointEventSource(IAnalyticsStore store, EventQueries que
         {
             var search = EventSearch.From(new EventSearchRequest { Filters = filters, DateRange = dateRange, Limit = max }, max);
             var page = await queries.PageAsync(project, search, null, max, 0, cancellationToken);
-            return (page.Rows.Select(row => EventJson.ToNode(row, page.Payloads)).ToList(), page.Next is not null);
+            return (page.Rows.Select(row => EventRowJson.ToNode(row, page.Payloads)).ToList(), page.Next is not null);
         }
         catch (ApiRequestException e) when (e.Field is { } field && !field.StartsWith("dateRange", StringComparison.Ordinal))
         {

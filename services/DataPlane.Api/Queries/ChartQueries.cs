@@ -43,10 +43,10 @@ public sealed class ChartQueries(IAnalyticsStore store)
             """);
         var rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
         return rows.Select(r => new ChartPoint(
-            EventJson.ReadInt64(r.GetProperty("t")),
+            EventRowJson.ReadInt64(r.GetProperty("t")),
             r.GetProperty("grp").GetString() ?? "",
-            r.GetProperty("value").ValueKind == JsonValueKind.Null ? null : EventJson.ReadDouble(r.GetProperty("value")),
-            EventJson.ReadInt64(r.GetProperty("n")))).ToList();
+            r.GetProperty("value").ValueKind == JsonValueKind.Null ? null : EventRowJson.ReadDouble(r.GetProperty("value")),
+            EventRowJson.ReadInt64(r.GetProperty("n")))).ToList();
     }
 
     private static List<EventFilter> ParseFilters(string? filters)

@@ -74,7 +74,7 @@ public sealed class RunEvents(IAnalyticsStore store, RunsOptions options)
                 row.GetProperty("session_id").GetString()!,
                 row.GetProperty("event_type").GetString()!,
                 row.GetProperty("event_name").GetString()!,
-                EventJson.ReadInt64(row.GetProperty("start_ms")),
+                EventRowJson.ReadInt64(row.GetProperty("start_ms")),
                 row.GetProperty("datapoint_id").GetString() ?? "",
                 IsTrue(row.GetProperty("matches")),
                 metrics);

@@ -7,10 +7,11 @@ using HoneyHive.ServiceDefaults;
 namespace HoneyHive.Ingestion.Events;
 
 /// <summary>
-/// What each route does with a parsed body: pure mapping from the request to the events to publish
-/// and the response to send, so it can be tested without HTTP.
+/// What each event API route does with a parsed body: pure mapping from the request to the events to
+/// publish and the response to send, so it can be tested without HTTP. The routes are mapped in
+/// <see cref="EventApi"/>; the pipeline around this (read, publish, answer) is <see cref="EventIngestService"/>.
 /// </summary>
-public static class EventRoutes
+public static class EventRequests
 {
     private static readonly EventReadOptions Legacy = new(RejectUnknownFields: false);
     private static readonly EventReadOptions V1 = new(RejectUnknownFields: true);

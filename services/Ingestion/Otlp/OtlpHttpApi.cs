@@ -20,7 +20,7 @@ namespace HoneyHive.Ingestion.Otlp;
 /// as <c>ApiRequestException</c>: the one problem-details handler answers JSON problem details, which an
 /// OTLP exporter (often speaking protobuf) cannot read.
 /// </summary>
-public static class OtlpHttpEndpoints
+public static class OtlpHttpApi
 {
     private const string Protobuf = "application/x-protobuf";
     private const string Json = "application/json";
