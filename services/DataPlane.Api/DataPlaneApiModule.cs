@@ -7,6 +7,8 @@ using HoneyHive.DataPlane.Api.Metrics;
 using HoneyHive.DataPlane.Api.Queries;
 using HoneyHive.DataPlane.Api.Secrets;
 using HoneyHive.DataPlane.Api.Runs;
+using HoneyHive.Platform.Analytics;
+using HoneyHive.Platform.Objects;
 using HoneyHive.Platform.Postgres;
 using HoneyHive.ServiceDefaults.Auth;
 
@@ -23,6 +25,9 @@ public static class DataPlaneApiModule
     public static IHostApplicationBuilder AddDataPlaneApi(this IHostApplicationBuilder builder)
     {
         builder.AddPostgres(Database);
+        // Events are read from ClickHouse; payloads the Writer moved out are read from the object store.
+        builder.AddAnalyticsStore();
+        builder.AddObjectStore();
         builder.AddDataPlaneAuthentication();
         builder.Services.AddHostedService<DataPlaneDatabaseInitializer>();
         builder.AddDataPlaneQueries();

@@ -6,6 +6,8 @@ using HoneyHive.Ingestion.Normalization;
 using HoneyHive.Ingestion.Otlp;
 using HoneyHive.Ingestion.Publishing;
 using HoneyHive.ServiceDefaults.Auth;
+using HoneyHive.Platform.Messaging;
+using HoneyHive.Platform.State;
 
 namespace HoneyHive.Ingestion;
 
@@ -16,6 +18,9 @@ public static class IngestionModule
 
     public static IHostApplicationBuilder AddIngestion(this IHostApplicationBuilder builder)
     {
+        // Publishes to the message log; session starts are merged in the state store.
+        builder.AddMessaging();
+        builder.AddStateStore();
         var limits = builder.Configuration.GetSection("Ingestion:Limits").Get<IngestLimits>() ?? new IngestLimits();
         builder.Services.AddSingleton(limits);
         builder.Services.AddSingleton(builder.Configuration.GetSection("Ingestion:Backpressure").Get<BackpressureOptions>() ?? new BackpressureOptions());

@@ -1,13 +1,13 @@
-using HoneyHive.Platform.Analytics;
-using HoneyHive.Platform.Messaging;
-using HoneyHive.Platform.Objects;
-using HoneyHive.Platform.State;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace HoneyHive.Platform;
 
-/// <summary>Registers the adapters of the mode seam chosen by <c>Hosting:Mode</c>.</summary>
+/// <summary>
+/// The hosting mode that chooses the adapters of the mode seam. Each module registers the parts it
+/// uses (<c>AddMessaging</c>, <c>AddStateStore</c>, <c>AddAnalyticsStore</c>, <c>AddObjectStore</c>);
+/// every part registers once however many modules of one host ask for it.
+/// </summary>
 public static class PlatformExtensions
 {
     /// <summary>The configured hosting mode (Local when unset).</summary>
@@ -20,13 +20,16 @@ public static class PlatformExtensions
             : throw new InvalidOperationException($"Hosting:Mode is '{value}'; use Local or Dapr.");
     }
 
-    /// <summary>Message log, state store, analytics store and object store for the configured mode.</summary>
-    public static IHostApplicationBuilder AddPlatform(this IHostApplicationBuilder builder)
+    /// <summary>
+    /// True the first time a part is registered on <paramref name="services"/>, false afterwards: the
+    /// single-node Host composes every module, and a second health check of the same name fails /health.
+    /// </summary>
+    internal static bool RegisterOnce<TPart>(this IServiceCollection services)
     {
-        builder.AddMessaging();
-        builder.AddStateStore();
-        builder.AddAnalyticsStore();
-        builder.AddObjectStore();
-        return builder;
+        if (services.Any(d => d.ServiceType == typeof(RegisteredPart<TPart>))) return false;
+        services.AddSingleton(new RegisteredPart<TPart>());
+        return true;
     }
+
+    private sealed class RegisteredPart<TPart>;
 }

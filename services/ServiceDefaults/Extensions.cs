@@ -1,5 +1,5 @@
-using HoneyHive.Platform;
 using HoneyHive.Platform.Messaging;
+using HoneyHive.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -15,7 +15,10 @@ using OpenTelemetry.Trace;
 
 namespace Microsoft.Extensions.Hosting;
 
-/// <summary>What every service shares: telemetry, health, problem details, limits, the platform seam.</summary>
+/// <summary>
+/// What every service shares: telemetry, health, problem details, limits. Nothing else: each module
+/// registers the platform parts it uses (messaging, state, analytics, objects) itself.
+/// </summary>
 public static class ServiceDefaultsExtensions
 {
     /// <summary>Name of our own ActivitySource and Meter.</summary>
@@ -27,9 +30,9 @@ public static class ServiceDefaultsExtensions
     {
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
-        builder.Services.AddProblemDetails();
+        // One error model: a refused request is an ApiRequestException, answered as problem details by one handler.
+        builder.Services.AddApiRequestErrors();
         builder.ConfigureRequestLimits();
-        builder.AddPlatform();
         return builder;
     }
 

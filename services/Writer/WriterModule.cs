@@ -1,5 +1,7 @@
 using HoneyHive.Contracts;
+using HoneyHive.Platform.Analytics;
 using HoneyHive.Platform.Messaging;
+using HoneyHive.Platform.Objects;
 using HoneyHive.Writer.DeadLetters;
 using HoneyHive.Writer.Enrichment;
 using HoneyHive.Writer.Storage;
@@ -23,8 +25,12 @@ public static class WriterModule
     /// </summary>
     public static IHostApplicationBuilder AddWriter(this IHostApplicationBuilder builder)
     {
+        // Writes events to ClickHouse, large payloads and dead letters to the object store.
+        builder.AddAnalyticsStore();
+        builder.AddObjectStore();
         var options = builder.AddWriterCore();
         if (!options.ConsumeEvents) return builder;
+        builder.AddMessaging();
         builder.AddBatchSubscription<WriterBatchHandler>(options.ConsumerName, options.Topic, s => s with
         {
             MaxBatchSize = options.MaxBatchSize,

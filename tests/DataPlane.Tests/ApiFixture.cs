@@ -13,6 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Logging.Abstractions;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Tests;
 
@@ -49,12 +50,13 @@ public sealed class ApiFixture : IAsyncLifetime
         builder.Configuration["Queries:ExportChunkSize"] = ExportChunk.ToString(CultureInfo.InvariantCulture);
         builder.Services.AddSingleton<IAnalyticsStore>(Counting);
         builder.Services.AddSingleton<IObjectStore>(Objects);
-        builder.Services.AddProblemDetails();
+        builder.Services.AddApiRequestErrors();
         builder.Services.AddAuthentication(TestAuthHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, TestAuthHandler>(TestAuthHandler.SchemeName, null);
         builder.Services.AddAuthorization();
         builder.AddDataPlaneQueries();
         app = builder.Build();
+        app.UseExceptionHandler();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapEventsApi();

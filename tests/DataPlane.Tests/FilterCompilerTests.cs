@@ -1,5 +1,6 @@
 using System.Text.Json;
 using HoneyHive.DataPlane.Api.Queries;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Tests;
 
@@ -20,7 +21,7 @@ public sealed class FilterCompilerTests
     [InlineData("")]
     public void Field_names_outside_the_whitelist_are_rejected_naming_the_field(string field)
     {
-        var error = Assert.Throws<QueryValidationException>(() => FilterCompiler.Compile(Filter(field, "is", "\"x\""), new QueryParameters(Guid.NewGuid())));
+        var error = Assert.Throws<ApiRequestException>(() => FilterCompiler.Compile(Filter(field, "is", "\"x\""), new QueryParameters(Guid.NewGuid())));
         Assert.Equal(field.Length == 0 ? "field" : field, error.Field);
     }
 
@@ -52,7 +53,7 @@ public sealed class FilterCompilerTests
     [InlineData("metadata.model", "is", "\"x\"", "regex")]
     public void Operators_types_and_values_that_do_not_fit_are_rejected(string field, string op, string value, string type)
     {
-        var error = Assert.Throws<QueryValidationException>(() => FilterCompiler.Compile(Filter(field, op, value, type), new QueryParameters(Guid.NewGuid())));
+        var error = Assert.Throws<ApiRequestException>(() => FilterCompiler.Compile(Filter(field, op, value, type), new QueryParameters(Guid.NewGuid())));
         Assert.Equal(field, error.Field);
     }
 }

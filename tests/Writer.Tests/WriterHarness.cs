@@ -64,6 +64,8 @@ public sealed class WriterHarness : IAsyncDisposable
             ["Writer:RetryDelay"] = "00:00:00.050",
             ["Writer:MaxRetryDelay"] = "00:00:00.200",
             ["Writer:AckWait"] = "00:00:30",
+            // AddWriter registers the message log it consumes from (the JetStream adapter below is the same one).
+            ["ConnectionStrings:nats"] = TestServers.NatsUrl,
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) config[key.Replace("{project}", projectId, StringComparison.Ordinal)] = value;
         builder.Configuration.AddInMemoryCollection(config);

@@ -5,6 +5,7 @@ using HoneyHive.DataPlane.Api.Infrastructure;
 using HoneyHive.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Api.Apis;
 
@@ -17,7 +18,7 @@ public static class ConfigurationsApi
 {
     public static void MapConfigurationsApi(this IEndpointRouteBuilder app)
     {
-        var v1 = app.MapGroup("/v1/configurations").WithRequestErrors();
+        var v1 = app.MapGroup("/v1/configurations");
         v1.MapGet("", ListAsync).RequireScope(ApiScopes.Read);
         v1.MapPost("", CreateAsync).RequireScope(ApiScopes.Write);
         v1.MapGet("/{configId}", GetAsync).RequireScope(ApiScopes.Read);
@@ -26,7 +27,7 @@ public static class ConfigurationsApi
         v1.MapGet("/{configId}/versions", ListVersionsAsync).RequireScope(ApiScopes.Read);
         v1.MapGet("/{configId}/versions/{version:int}", GetVersionAsync).RequireScope(ApiScopes.Read);
 
-        var legacy = app.MapGroup("/configurations").WithRequestErrors();
+        var legacy = app.MapGroup("/configurations");
         legacy.MapGet("", LegacyListAsync).RequireScope(ApiScopes.Read);
         legacy.MapPost("", LegacyCreateAsync).RequireScope(ApiScopes.Write);
         legacy.MapPut("/{configId}", LegacyUpdateAsync).RequireScope(ApiScopes.Write);
@@ -56,7 +57,7 @@ public static class ConfigurationsApi
     {
         var take = ListLimit.Resolve(limit);
         if (env is not null && !ConfigurationDefinition.Environments.Contains(env))
-            throw RequestValidationException.For("env", $"Must be one of: {string.Join(", ", ConfigurationDefinition.Environments)}.");
+            throw ApiRequestException.BadRequest("env", $"Must be one of: {string.Join(", ", ConfigurationDefinition.Environments)}.");
         var tagList = tags?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         return store.ListAsync(user.ProjectId(), name, env, tagList is { Length: > 0 } ? tagList : null, null, take, cancellationToken);
     }
@@ -65,7 +66,7 @@ public static class ConfigurationsApi
         ClaimsPrincipal user, ConfigurationStore store, string configId, CancellationToken cancellationToken)
     {
         var configuration = Guid.TryParse(configId, out var id) ? await store.GetAsync(user.ProjectId(), id, cancellationToken) : null;
-        return configuration is null ? RequestErrorFilter.NotFound("Configuration") : TypedResults.Ok(ConfigurationViews.Item(configuration));
+        return configuration is null ? ApiResults.NotFound("Configuration") : TypedResults.Ok(ConfigurationViews.Item(configuration));
     }
 
     private static Task<Ok<JsonObject>> CreateAsync(ClaimsPrincipal user, ConfigurationStore store, HttpRequest request, CancellationToken cancellationToken) =>
@@ -105,7 +106,7 @@ public static class ConfigurationsApi
         JsonBody.String(body, "name", "name", errors, required: true, maxLength: ConfigurationDefinition.MaxName, nonBlank: true);
         errors.ThrowIfAny();
         body.Remove("project");
-        if (!Guid.TryParse(configId, out var id)) return RequestErrorFilter.NotFound("Configuration");
+        if (!Guid.TryParse(configId, out var id)) return ApiResults.NotFound("Configuration");
         var saved = await store.AddVersionAsync(user.ProjectId(), id, current =>
         {
             var merged = (JsonObject)current.DeepClone();
@@ -116,7 +117,7 @@ public static class ConfigurationsApi
             return content;
         }, cancellationToken);
         return saved is null
-            ? RequestErrorFilter.NotFound("Configuration")
+            ? ApiResults.NotFound("Configuration")
             : TypedResults.Ok(new JsonObject
             {
                 ["acknowledged"] = true, ["modifiedCount"] = 1, ["upsertedId"] = null, ["upsertedCount"] = 0, ["matchedCount"] = 1,
@@ -128,7 +129,7 @@ public static class ConfigurationsApi
         ClaimsPrincipal user, ConfigurationStore store, string configId, CancellationToken cancellationToken) =>
         Guid.TryParse(configId, out var id) && await store.DeleteAsync(user.ProjectId(), id, cancellationToken)
             ? TypedResults.Ok(new JsonObject { ["acknowledged"] = true, ["deletedCount"] = 1 })
-            : RequestErrorFilter.NotFound("Configuration");
+            : ApiResults.NotFound("Configuration");
 
     private static async Task<Results<Ok<JsonObject>, NotFound<ProblemDetails>>> ListVersionsAsync(
         ClaimsPrincipal user, ConfigurationStore store, string configId, string? limit, CancellationToken cancellationToken)
@@ -136,7 +137,7 @@ public static class ConfigurationsApi
         var take = ListLimit.Resolve(limit);
         var versions = Guid.TryParse(configId, out var id) ? await store.ListVersionsAsync(user.ProjectId(), id, take, cancellationToken) : null;
         return versions is null
-            ? RequestErrorFilter.NotFound("Configuration")
+            ? ApiResults.NotFound("Configuration")
             : TypedResults.Ok(new JsonObject { ["versions"] = new JsonArray([.. versions.Select(ConfigurationViews.Version)]) });
     }
 
@@ -144,6 +145,6 @@ public static class ConfigurationsApi
         ClaimsPrincipal user, ConfigurationStore store, string configId, int version, CancellationToken cancellationToken)
     {
         var found = Guid.TryParse(configId, out var id) ? await store.GetVersionAsync(user.ProjectId(), id, version, cancellationToken) : null;
-        return found is null ? RequestErrorFilter.NotFound("Configuration version") : TypedResults.Ok(ConfigurationViews.Version(found));
+        return found is null ? ApiResults.NotFound("Configuration version") : TypedResults.Ok(ConfigurationViews.Version(found));
     }
 }

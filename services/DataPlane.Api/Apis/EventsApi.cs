@@ -24,37 +24,23 @@ public static class EventsApi
         app.MapGet("/v1/events/{event_id}", GetAsync).RequireScope(ApiScopes.Read);
     }
 
-    private static async Task<Results<EventPageResult, ValidationProblem>> SearchAsync(
+    private static async Task<EventPageResult> SearchAsync(
         EventSearchRequest request, ClaimsPrincipal user, EventQueries queries, QueryOptions options, CancellationToken cancellationToken)
     {
-        try
-        {
-            var search = EventSearch.From(request, options.SearchMaxLimit);
-            var project = user.ProjectId();
-            var page = await queries.PageAsync(project, search, search.After, search.Limit, search.Offset, cancellationToken);
-            var total = await queries.CountAsync(project, search, cancellationToken);
-            return new EventPageResult(page, search.Projection, total);
-        }
-        catch (QueryValidationException e)
-        {
-            return Invalid(e);
-        }
+        var search = EventSearch.From(request, options.SearchMaxLimit);
+        var project = user.ProjectId();
+        var page = await queries.PageAsync(project, search, search.After, search.Limit, search.Offset, cancellationToken);
+        var total = await queries.CountAsync(project, search, cancellationToken);
+        return new EventPageResult(page, search.Projection, total);
     }
 
-    private static async Task<Results<EventExportResult, ValidationProblem>> ExportAsync(
+    private static async Task<EventExportResult> ExportAsync(
         EventSearchRequest request, ClaimsPrincipal user, EventQueries queries, QueryOptions options, CancellationToken cancellationToken)
     {
-        try
-        {
-            var search = EventSearch.From(request, options.ExportMaxLimit);
-            // Counting first also runs the compiled filters once before any byte of the 200 is sent.
-            var total = await queries.CountAsync(user.ProjectId(), search, cancellationToken);
-            return new EventExportResult(queries, user.ProjectId(), search, total, options.ExportChunkSize);
-        }
-        catch (QueryValidationException e)
-        {
-            return Invalid(e);
-        }
+        var search = EventSearch.From(request, options.ExportMaxLimit);
+        // Counting first also runs the compiled filters once before any byte of the 200 is sent.
+        var total = await queries.CountAsync(user.ProjectId(), search, cancellationToken);
+        return new EventExportResult(queries, user.ProjectId(), search, total, options.ExportChunkSize);
     }
 
     private static async Task<Results<Ok<JsonObject>, NotFound<ProblemDetails>>> GetAsync(
@@ -66,42 +52,25 @@ public static class EventsApi
             : TypedResults.NotFound(new ProblemDetails { Title = "Event not found", Status = StatusCodes.Status404NotFound });
     }
 
-    private static async Task<Results<Ok<JsonObject>, ValidationProblem>> ChartAsync(
+    private static async Task<Ok<JsonObject>> ChartAsync(
         ClaimsPrincipal user, ChartQueries charts,
         [FromQuery(Name = "dateRange")] string? dateRange, [FromQuery(Name = "filters")] string? filters,
         [FromQuery(Name = "metric")] string? metric, [FromQuery(Name = "groupBy")] string? groupBy,
         [FromQuery(Name = "bucket")] string? bucket, [FromQuery(Name = "aggregation")] string? aggregation,
         [FromQuery(Name = "evaluation_id")] string? evaluationId, CancellationToken cancellationToken)
     {
-        try
-        {
-            var points = await charts.ChartAsync(
-                user.ProjectId(), new ChartRequest(dateRange, filters, metric, groupBy, bucket, aggregation, evaluationId), cancellationToken);
-            var events = new JsonArray();
-            foreach (var point in points)
-                events.Add(new JsonObject { ["timestamp"] = point.Timestamp, ["group"] = point.Group, ["value"] = point.Value, ["count"] = point.Count });
-            return TypedResults.Ok(new JsonObject { ["events"] = events, ["totalEvents"] = points.Sum(p => p.Count) });
-        }
-        catch (QueryValidationException e)
-        {
-            return Invalid(e);
-        }
+        var points = await charts.ChartAsync(
+            user.ProjectId(), new ChartRequest(dateRange, filters, metric, groupBy, bucket, aggregation, evaluationId), cancellationToken);
+        var events = new JsonArray();
+        foreach (var point in points)
+            events.Add(new JsonObject { ["timestamp"] = point.Timestamp, ["group"] = point.Group, ["value"] = point.Value, ["count"] = point.Count });
+        return TypedResults.Ok(new JsonObject { ["events"] = events, ["totalEvents"] = points.Sum(p => p.Count) });
     }
 
-    private static async Task<Results<Ok<object>, ValidationProblem>> SchemaAsync(
+    private static async Task<Ok<object>> SchemaAsync(
         ClaimsPrincipal user, SchemaQueries schemas, [FromQuery(Name = "dateRange")] string? dateRange, CancellationToken cancellationToken)
     {
-        try
-        {
-            var (from, to) = EventSearch.ParseDateRange(dateRange is null ? default : System.Text.Json.JsonSerializer.SerializeToElement(dateRange));
-            return TypedResults.Ok(SchemaQueries.Response(await schemas.FieldsAsync(user.ProjectId(), from, to, cancellationToken)));
-        }
-        catch (QueryValidationException e)
-        {
-            return Invalid(e);
-        }
+        var (from, to) = EventSearch.ParseDateRange(dateRange is null ? default : System.Text.Json.JsonSerializer.SerializeToElement(dateRange));
+        return TypedResults.Ok(SchemaQueries.Response(await schemas.FieldsAsync(user.ProjectId(), from, to, cancellationToken)));
     }
-
-    internal static ValidationProblem Invalid(QueryValidationException e) =>
-        TypedResults.ValidationProblem(e.Errors, detail: e.Message, title: "The query is not valid.");
 }

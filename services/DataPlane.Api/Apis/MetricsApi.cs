@@ -5,6 +5,7 @@ using HoneyHive.DataPlane.Api.Metrics;
 using HoneyHive.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Api.Apis;
 
@@ -17,7 +18,7 @@ public static class MetricsApi
 {
     public static void MapMetricsApi(this IEndpointRouteBuilder app)
     {
-        var v1 = app.MapGroup("/v1/metrics").WithRequestErrors();
+        var v1 = app.MapGroup("/v1/metrics");
         v1.MapGet("", ListAsync).RequireScope(ApiScopes.Read);
         v1.MapPost("", CreateAsync).RequireScope(ApiScopes.Write);
         v1.MapPut("", UpdateByBodyAsync).RequireScope(ApiScopes.Write);
@@ -30,7 +31,7 @@ public static class MetricsApi
         v1.MapGet("/{metric_id}/versions/{version_name}", GetVersionAsync).RequireScope(ApiScopes.Read);
         v1.MapPost("/{metric_id}/versions/{version_name}/deploy", DeployAsync).RequireScope(ApiScopes.Write);
 
-        var legacy = app.MapGroup("/metrics").WithRequestErrors();
+        var legacy = app.MapGroup("/metrics");
         legacy.MapGet("", LegacyListAsync).RequireScope(ApiScopes.Read);
         legacy.MapPost("", LegacyCreateAsync).RequireScope(ApiScopes.Write);
         legacy.MapPut("", LegacyUpdateAsync).RequireScope(ApiScopes.Write);
@@ -61,7 +62,7 @@ public static class MetricsApi
         if (type is not null)
         {
             var spec = LegacyMetric.ToSpec(new JsonObject { ["type"] = type }, null)["type"]!.GetValue<string>();
-            type = MetricDefinition.Types.Contains(spec) ? spec : throw RequestValidationException.For("type", $"Must be one of: {string.Join(", ", MetricDefinition.Types)}.");
+            type = MetricDefinition.Types.Contains(spec) ? spec : throw ApiRequestException.BadRequest("type", $"Must be one of: {string.Join(", ", MetricDefinition.Types)}.");
         }
         Guid? metricId = null;
         if (id is not null)
@@ -76,7 +77,7 @@ public static class MetricsApi
         ClaimsPrincipal user, MetricStore store, string metric_id, CancellationToken cancellationToken)
     {
         var metric = Guid.TryParse(metric_id, out var id) ? await store.GetAsync(user.ProjectId(), id, cancellationToken) : null;
-        return metric is null ? RequestErrorFilter.NotFound("Metric") : TypedResults.Ok(MetricViews.Item(metric));
+        return metric is null ? ApiResults.NotFound("Metric") : TypedResults.Ok(MetricViews.Item(metric));
     }
 
     private static async Task<Ok<JsonObject>> CreateAsync(ClaimsPrincipal user, MetricStore store, HttpRequest request, CancellationToken cancellationToken)
@@ -140,7 +141,7 @@ public static class MetricsApi
     private static async Task<Results<Ok<JsonObject>, NotFound<ProblemDetails>>> UpdateCoreAsync(
         ClaimsPrincipal user, MetricStore store, string metricId, Func<JsonObject, JsonObject> changes, CancellationToken cancellationToken)
     {
-        if (!Guid.TryParse(metricId, out var id)) return RequestErrorFilter.NotFound("Metric");
+        if (!Guid.TryParse(metricId, out var id)) return ApiResults.NotFound("Metric");
         var version = await store.AddVersionAsync(user.ProjectId(), id, current =>
         {
             var merged = (JsonObject)current.DeepClone();
@@ -150,19 +151,19 @@ public static class MetricsApi
             errors.ThrowIfAny();
             return content;
         }, "Updated", deploy: true, cancellationToken);
-        return version is null ? RequestErrorFilter.NotFound("Metric") : TypedResults.Ok(new JsonObject { ["updated"] = true });
+        return version is null ? ApiResults.NotFound("Metric") : TypedResults.Ok(new JsonObject { ["updated"] = true });
     }
 
     private static async Task<Results<Ok<JsonObject>, NotFound<ProblemDetails>>> DeleteAsync(
         ClaimsPrincipal user, MetricStore store, string metric_id, CancellationToken cancellationToken) =>
         Guid.TryParse(metric_id, out var id) && await store.DeleteAsync(user.ProjectId(), id, cancellationToken)
             ? TypedResults.Ok(new JsonObject { ["deleted"] = true })
-            : RequestErrorFilter.NotFound("Metric");
+            : ApiResults.NotFound("Metric");
 
     private static async Task<Results<Ok<JsonObject>, NotFound<ProblemDetails>>> DeleteByQueryAsync(
         ClaimsPrincipal user, MetricStore store, string? metric_id, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(metric_id)) throw RequestValidationException.For("metric_id", "Required.");
+        if (string.IsNullOrWhiteSpace(metric_id)) throw ApiRequestException.BadRequest("metric_id", "Required.");
         return await DeleteAsync(user, store, metric_id, cancellationToken);
     }
 
@@ -172,7 +173,7 @@ public static class MetricsApi
         var take = ListLimit.Resolve(limit);
         var versions = Guid.TryParse(metric_id, out var id) ? await store.ListVersionsAsync(user.ProjectId(), id, take, cancellationToken) : null;
         return versions is null
-            ? RequestErrorFilter.NotFound("Metric")
+            ? ApiResults.NotFound("Metric")
             : TypedResults.Ok(new JsonObject { ["success"] = true, ["data"] = new JsonArray([.. versions.Select(MetricViews.Version)]) });
     }
 
@@ -180,7 +181,7 @@ public static class MetricsApi
         ClaimsPrincipal user, MetricStore store, string metric_id, string version_name, CancellationToken cancellationToken)
     {
         var version = Guid.TryParse(metric_id, out var id) ? await store.GetVersionAsync(user.ProjectId(), id, version_name, cancellationToken) : null;
-        return version is null ? RequestErrorFilter.NotFound("Metric version") : Success(version);
+        return version is null ? ApiResults.NotFound("Metric version") : Success(version);
     }
 
     /// <summary>POST /v1/metrics/{id}/versions: a full definition snapshot, a draft unless deploy_immediately.</summary>
@@ -201,16 +202,16 @@ public static class MetricsApi
             content = MetricDefinition.Normalize(given, errors.Under("content."));
         }
         errors.ThrowIfAny();
-        if (!Guid.TryParse(metric_id, out var id)) return RequestErrorFilter.NotFound("Metric");
+        if (!Guid.TryParse(metric_id, out var id)) return ApiResults.NotFound("Metric");
         var version = await store.AddVersionAsync(user.ProjectId(), id, _ => content!, message!, deploy, cancellationToken);
-        return version is null ? RequestErrorFilter.NotFound("Metric") : Success(version);
+        return version is null ? ApiResults.NotFound("Metric") : Success(version);
     }
 
     private static async Task<Results<Ok<JsonObject>, NotFound<ProblemDetails>>> DeployAsync(
         ClaimsPrincipal user, MetricStore store, string metric_id, string version_name, CancellationToken cancellationToken)
     {
         var version = Guid.TryParse(metric_id, out var id) ? await store.DeployAsync(user.ProjectId(), id, version_name, cancellationToken) : null;
-        return version is null ? RequestErrorFilter.NotFound("Metric version") : Success(version);
+        return version is null ? ApiResults.NotFound("Metric version") : Success(version);
     }
 
     private static Ok<JsonObject> Success(StoredMetricVersion version) =>

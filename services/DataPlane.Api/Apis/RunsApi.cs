@@ -40,113 +40,105 @@ public static class RunsApi
         app.MapGet("/v1/runs/{new_run_id}/compare/{old_run_id}/events", CompareEventsAsync).RequireScope(ApiScopes.Read);
     }
 
-    private static Task<IResult> CreateAsync(
-        [FromBody] JsonNode? body, ClaimsPrincipal user, RunStore runs, RunsOptions options, CancellationToken cancellationToken) =>
-        HandleAsync(async () =>
-        {
-            var changes = RunRequests.Parse(body, create: true, options.MaxIds);
-            var run = await runs.CreateAsync(user.ProjectId(), changes, cancellationToken);
-            if (run is null)
-                return TypedResults.Conflict(new ProblemDetails { Title = "A run with this run_id exists", Status = StatusCodes.Status409Conflict });
-            return TypedResults.Ok(new JsonObject { ["evaluation"] = run.ToJson(), ["run_id"] = run.Id.ToString() });
-        });
+    private static async Task<IResult> CreateAsync(
+        [FromBody] JsonNode? body, ClaimsPrincipal user, RunStore runs, RunsOptions options, CancellationToken cancellationToken)
+    {
+        var changes = RunRequests.Parse(body, create: true, options.MaxIds);
+        var run = await runs.CreateAsync(user.ProjectId(), changes, cancellationToken);
+        if (run is null)
+            return TypedResults.Conflict(new ProblemDetails { Title = "A run with this run_id exists", Status = StatusCodes.Status409Conflict });
+        return TypedResults.Ok(new JsonObject { ["evaluation"] = run.ToJson(), ["run_id"] = run.Id.ToString() });
+    }
 
-    private static Task<IResult> ListAsync(
-        HttpRequest request, ClaimsPrincipal user, RunStore runs, RunEvents events, RunsOptions options, CancellationToken cancellationToken) =>
-        HandleAsync(async () =>
+    private static async Task<IResult> ListAsync(
+        HttpRequest request, ClaimsPrincipal user, RunStore runs, RunEvents events, RunsOptions options, CancellationToken cancellationToken)
+    {
+        var query = RunQueryString.List(request.Query, options.ListMaxLimit);
+        var page = await runs.ListAsync(user.ProjectId(), query, cancellationToken);
+        var metricNames = await events.MetricNamesAsync(user.ProjectId(), page.Runs, cancellationToken);
+        var totalPages = (page.Total + query.Limit - 1) / query.Limit;
+        return TypedResults.Ok(new JsonObject
         {
-            var query = RunQueryString.List(request.Query, options.ListMaxLimit);
-            var page = await runs.ListAsync(user.ProjectId(), query, cancellationToken);
-            var metricNames = await events.MetricNamesAsync(user.ProjectId(), page.Runs, cancellationToken);
-            var totalPages = (page.Total + query.Limit - 1) / query.Limit;
-            return TypedResults.Ok(new JsonObject
+            ["evaluations"] = new JsonArray([.. page.Runs.Select(r => (JsonNode?)r.ToJson())]),
+            ["pagination"] = new JsonObject
             {
-                ["evaluations"] = new JsonArray([.. page.Runs.Select(r => (JsonNode?)r.ToJson())]),
-                ["pagination"] = new JsonObject
-                {
-                    ["page"] = query.Page,
-                    ["limit"] = query.Limit,
-                    ["total"] = page.Total,
-                    ["total_unfiltered"] = page.TotalUnfiltered,
-                    ["total_pages"] = totalPages,
-                    ["has_next"] = query.Page < totalPages,
-                    ["has_prev"] = query.Page > 1,
-                },
-                ["metrics"] = RunSummary.Strings(metricNames),
-            });
+                ["page"] = query.Page,
+                ["limit"] = query.Limit,
+                ["total"] = page.Total,
+                ["total_unfiltered"] = page.TotalUnfiltered,
+                ["total_pages"] = totalPages,
+                ["has_next"] = query.Page < totalPages,
+                ["has_prev"] = query.Page > 1,
+            },
+            ["metrics"] = RunSummary.Strings(metricNames),
         });
+    }
 
-    private static Task<IResult> GetAsync(
-        [FromRoute(Name = "run_id")] string runId, ClaimsPrincipal user, RunStore runs, CancellationToken cancellationToken) =>
-        HandleAsync(async () =>
-        {
-            var run = await runs.GetAsync(user.ProjectId(), RunQueryString.RunId(runId, "run_id"), cancellationToken);
-            return run is null ? NotFound() : TypedResults.Ok(new JsonObject { ["evaluation"] = run.ToJson() });
-        });
+    private static async Task<IResult> GetAsync(
+        [FromRoute(Name = "run_id")] string runId, ClaimsPrincipal user, RunStore runs, CancellationToken cancellationToken)
+    {
+        var run = await runs.GetAsync(user.ProjectId(), RunQueryString.RunId(runId, "run_id"), cancellationToken);
+        return run is null ? NotFound() : TypedResults.Ok(new JsonObject { ["evaluation"] = run.ToJson() });
+    }
 
-    private static Task<IResult> UpdateAsync(
+    private static async Task<IResult> UpdateAsync(
         [FromRoute(Name = "run_id")] string runId, [FromBody] JsonNode? body, ClaimsPrincipal user, RunStore runs, RunsOptions options,
-        CancellationToken cancellationToken) =>
-        HandleAsync(async () =>
-        {
-            var id = RunQueryString.RunId(runId, "run_id");
-            var changes = RunRequests.Parse(body, create: false, options.MaxIds);
-            var run = await runs.UpdateAsync(user.ProjectId(), id, changes, cancellationToken);
-            return run is null ? NotFound() : TypedResults.Ok(new JsonObject { ["evaluation"] = run.ToJson() });
-        });
+        CancellationToken cancellationToken)
+    {
+        var id = RunQueryString.RunId(runId, "run_id");
+        var changes = RunRequests.Parse(body, create: false, options.MaxIds);
+        var run = await runs.UpdateAsync(user.ProjectId(), id, changes, cancellationToken);
+        return run is null ? NotFound() : TypedResults.Ok(new JsonObject { ["evaluation"] = run.ToJson() });
+    }
 
-    private static Task<IResult> DeleteAsync(
-        [FromRoute(Name = "run_id")] string runId, ClaimsPrincipal user, RunStore runs, CancellationToken cancellationToken) =>
-        HandleAsync(async () =>
-        {
-            var id = RunQueryString.RunId(runId, "run_id");
-            return await runs.DeleteAsync(user.ProjectId(), id, cancellationToken)
-                ? TypedResults.Ok(new JsonObject { ["id"] = id.ToString(), ["deleted"] = true })
-                : NotFound();
-        });
+    private static async Task<IResult> DeleteAsync(
+        [FromRoute(Name = "run_id")] string runId, ClaimsPrincipal user, RunStore runs, CancellationToken cancellationToken)
+    {
+        var id = RunQueryString.RunId(runId, "run_id");
+        return await runs.DeleteAsync(user.ProjectId(), id, cancellationToken)
+            ? TypedResults.Ok(new JsonObject { ["id"] = id.ToString(), ["deleted"] = true })
+            : NotFound();
+    }
 
-    private static Task<IResult> SummaryAsync(
+    private static async Task<IResult> SummaryAsync(
         [FromRoute(Name = "run_id")] string runId, HttpRequest request, ClaimsPrincipal user, RunStore runs, RunEvents events,
-        CancellationToken cancellationToken) =>
-        HandleAsync(async () =>
-        {
-            var function = Aggregates.Parse(request.Query["aggregate_function"]);
-            var filters = RunQueryString.Filters(request.Query, "filters");
-            var run = await runs.GetAsync(user.ProjectId(), RunQueryString.RunId(runId, "run_id"), cancellationToken);
-            if (run is null) return NotFound();
-            var set = await events.LoadAsync(user.ProjectId(), run, filters, null, null, cancellationToken);
-            return TypedResults.Ok(RunSummary.Build(run, set, function));
-        });
+        CancellationToken cancellationToken)
+    {
+        var function = Aggregates.Parse(request.Query["aggregate_function"]);
+        var filters = RunQueryString.Filters(request.Query, "filters");
+        var run = await runs.GetAsync(user.ProjectId(), RunQueryString.RunId(runId, "run_id"), cancellationToken);
+        if (run is null) return NotFound();
+        var set = await events.LoadAsync(user.ProjectId(), run, filters, null, null, cancellationToken);
+        return TypedResults.Ok(RunSummary.Build(run, set, function));
+    }
 
-    private static Task<IResult> MetricsAsync(
+    private static async Task<IResult> MetricsAsync(
         [FromRoute(Name = "run_id")] string runId, HttpRequest request, ClaimsPrincipal user, RunStore runs, RunEvents events,
-        RunsOptions options, CancellationToken cancellationToken) =>
-        HandleAsync(async () =>
-        {
-            var filters = RunQueryString.Filters(request.Query, "filters");
-            var (from, to) = RunQueryString.DateRange(request.Query);
-            var (page, limit) = RunQueryString.Page(request.Query, 1000, options.MetricsMaxLimit);
-            var run = await runs.GetAsync(user.ProjectId(), RunQueryString.RunId(runId, "run_id"), cancellationToken);
-            if (run is null) return NotFound();
-            var set = await events.LoadAsync(user.ProjectId(), run, filters, from, to, cancellationToken);
-            return TypedResults.Ok(RunMetricEvents.Build(set, page, limit));
-        });
+        RunsOptions options, CancellationToken cancellationToken)
+    {
+        var filters = RunQueryString.Filters(request.Query, "filters");
+        var (from, to) = RunQueryString.DateRange(request.Query);
+        var (page, limit) = RunQueryString.Page(request.Query, 1000, options.MetricsMaxLimit);
+        var run = await runs.GetAsync(user.ProjectId(), RunQueryString.RunId(runId, "run_id"), cancellationToken);
+        if (run is null) return NotFound();
+        var set = await events.LoadAsync(user.ProjectId(), run, filters, from, to, cancellationToken);
+        return TypedResults.Ok(RunMetricEvents.Build(set, page, limit));
+    }
 
-    private static Task<IResult> CompareAsync(
+    private static async Task<IResult> CompareAsync(
         [FromRoute(Name = "new_run_id")] string newRunId, [FromRoute(Name = "old_run_id")] string oldRunId, HttpRequest request,
-        ClaimsPrincipal user, RunStore runs, RunEvents events, CancellationToken cancellationToken) =>
-        HandleAsync(async () =>
-        {
-            var function = Aggregates.Parse(request.Query["aggregate_function"]);
-            var filters = RunQueryString.Filters(request.Query, "filters");
-            var project = user.ProjectId();
-            var newRun = await runs.GetAsync(project, RunQueryString.RunId(newRunId, "new_run_id"), cancellationToken);
-            var oldRun = await runs.GetAsync(project, RunQueryString.RunId(oldRunId, "old_run_id"), cancellationToken);
-            if (newRun is null || oldRun is null) return NotFound();
-            var newSet = await events.LoadAsync(project, newRun, filters, null, null, cancellationToken);
-            var oldSet = await events.LoadAsync(project, oldRun, filters, null, null, cancellationToken);
-            return TypedResults.Ok(RunComparison.Build(newRun, newSet, oldRun, oldSet, function));
-        });
+        ClaimsPrincipal user, RunStore runs, RunEvents events, CancellationToken cancellationToken)
+    {
+        var function = Aggregates.Parse(request.Query["aggregate_function"]);
+        var filters = RunQueryString.Filters(request.Query, "filters");
+        var project = user.ProjectId();
+        var newRun = await runs.GetAsync(project, RunQueryString.RunId(newRunId, "new_run_id"), cancellationToken);
+        var oldRun = await runs.GetAsync(project, RunQueryString.RunId(oldRunId, "old_run_id"), cancellationToken);
+        if (newRun is null || oldRun is null) return NotFound();
+        var newSet = await events.LoadAsync(project, newRun, filters, null, null, cancellationToken);
+        var oldSet = await events.LoadAsync(project, oldRun, filters, null, null, cancellationToken);
+        return TypedResults.Ok(RunComparison.Build(newRun, newSet, oldRun, oldSet, function));
+    }
 
     private static Task<IResult> CompareEventsAsync(
         [FromRoute(Name = "new_run_id")] string newRunId, [FromRoute(Name = "old_run_id")] string oldRunId, HttpRequest request,
@@ -157,87 +149,71 @@ public static class RunsApi
         HttpRequest request, ClaimsPrincipal user, RunStore runs, RunEvents events, RunsOptions options, CancellationToken cancellationToken) =>
         PairsAsync(request.Query["run_id_1"], "run_id_1", request.Query["run_id_2"], "run_id_2", request, user, runs, events, options, cancellationToken);
 
-    private static Task<IResult> PairsAsync(
+    private static async Task<IResult> PairsAsync(
         string? firstId, string firstName, string? secondId, string secondName, HttpRequest request, ClaimsPrincipal user, RunStore runs,
-        RunEvents events, RunsOptions options, CancellationToken cancellationToken) =>
-        HandleAsync(async () =>
-        {
-            var first = RunQueryString.RunId(firstId, firstName);
-            var second = RunQueryString.RunId(secondId, secondName);
-            var filters = RunQueryString.Filters(request.Query, "filter").ToList();
-            if (request.Query["event_name"].ToString() is { Length: > 0 } eventName)
-                filters.Add(new EventFilter("event_name", "is", JsonSerializer.SerializeToElement(eventName), "string"));
-            if (request.Query["event_type"].ToString() is { Length: > 0 } eventType)
-                filters.Add(new EventFilter("event_type", "is", JsonSerializer.SerializeToElement(eventType), "string"));
-            var (page, limit) = RunQueryString.Page(request.Query, options.CompareEventsMaxLimit, options.CompareEventsMaxLimit);
-
-            var project = user.ProjectId();
-            var firstRun = await runs.GetAsync(project, first, cancellationToken);
-            var secondRun = await runs.GetAsync(project, second, cancellationToken);
-            if (firstRun is null || secondRun is null) return NotFound();
-            var firstSet = await events.LoadAsync(project, firstRun, filters, null, null, cancellationToken);
-            var secondSet = await events.LoadAsync(project, secondRun, filters, null, null, cancellationToken);
-            var pairs = RunEventPairs.Pair(firstSet, secondSet);
-            var slice = pairs.Skip((page - 1) * limit).Take(limit).ToList();
-
-            var sessions = slice.SelectMany(p => new[] { p.First.SessionId, p.Second.SessionId }).Distinct(StringComparer.Ordinal).ToList();
-            var ids = slice.SelectMany(p => new[] { p.First.EventId, p.Second.EventId }).Distinct(StringComparer.Ordinal).ToList();
-            var full = await events.FullEventsAsync(project, sessions, ids, cancellationToken);
-            var list = new JsonArray();
-            foreach (var pair in slice)
-            {
-                // An event deleted between the two reads drops its pair from the page.
-                if (!full.TryGetValue(pair.First.EventId, out var one) || !full.TryGetValue(pair.Second.EventId, out var two)) continue;
-                list.Add(new JsonObject { ["datapoint_id"] = pair.DatapointId, ["event_1"] = EventJson.ToNode(one), ["event_2"] = EventJson.ToNode(two) });
-            }
-
-            return TypedResults.Ok(new JsonObject
-            {
-                ["events"] = list,
-                ["totalEvents"] = pairs.Count,
-                ["pagination"] = new JsonObject { ["page"] = page, ["limit"] = limit, ["total"] = pairs.Count },
-            });
-        });
-
-    private static Task<IResult> RunSchemaAsync(
-        [FromRoute(Name = "run_id")] string runId, HttpRequest request, ClaimsPrincipal user, RunStore runs, RunEvents events,
-        CancellationToken cancellationToken) =>
-        HandleAsync(async () =>
-        {
-            var (from, to) = RunQueryString.DateRange(request.Query);
-            var run = await runs.GetAsync(user.ProjectId(), RunQueryString.RunId(runId, "run_id"), cancellationToken);
-            if (run is null) return NotFound();
-            return TypedResults.Ok(await RunSchema.ForRunAsync(user.ProjectId(), run, events, from, to, cancellationToken));
-        });
-
-    private static Task<IResult> ProjectSchemaAsync(
-        HttpRequest request, ClaimsPrincipal user, RunStore runs, RunEvents events, CancellationToken cancellationToken) =>
-        HandleAsync(async () =>
-        {
-            var (from, to) = RunQueryString.DateRange(request.Query);
-            var project = user.ProjectId();
-            // The legacy spec's evaluation_id narrows the project-wide schema to one run.
-            if (request.Query["evaluation_id"].ToString() is { Length: > 0 } evaluationId)
-            {
-                var run = await runs.GetAsync(project, RunQueryString.RunId(evaluationId, "evaluation_id"), cancellationToken);
-                if (run is null) return NotFound();
-                return TypedResults.Ok(await RunSchema.ForRunAsync(project, run, events, from, to, cancellationToken));
-            }
-
-            return TypedResults.Ok(await RunSchema.ForProjectAsync(project, runs, events, from, to, cancellationToken));
-        });
-
-    /// <summary>Turns a validation failure anywhere in a handler into a 400 naming the field.</summary>
-    private static async Task<IResult> HandleAsync(Func<Task<IResult>> handler)
+        RunEvents events, RunsOptions options, CancellationToken cancellationToken)
     {
-        try
+        var first = RunQueryString.RunId(firstId, firstName);
+        var second = RunQueryString.RunId(secondId, secondName);
+        var filters = RunQueryString.Filters(request.Query, "filter").ToList();
+        if (request.Query["event_name"].ToString() is { Length: > 0 } eventName)
+            filters.Add(new EventFilter("event_name", "is", JsonSerializer.SerializeToElement(eventName), "string"));
+        if (request.Query["event_type"].ToString() is { Length: > 0 } eventType)
+            filters.Add(new EventFilter("event_type", "is", JsonSerializer.SerializeToElement(eventType), "string"));
+        var (page, limit) = RunQueryString.Page(request.Query, options.CompareEventsMaxLimit, options.CompareEventsMaxLimit);
+
+        var project = user.ProjectId();
+        var firstRun = await runs.GetAsync(project, first, cancellationToken);
+        var secondRun = await runs.GetAsync(project, second, cancellationToken);
+        if (firstRun is null || secondRun is null) return NotFound();
+        var firstSet = await events.LoadAsync(project, firstRun, filters, null, null, cancellationToken);
+        var secondSet = await events.LoadAsync(project, secondRun, filters, null, null, cancellationToken);
+        var pairs = RunEventPairs.Pair(firstSet, secondSet);
+        var slice = pairs.Skip((page - 1) * limit).Take(limit).ToList();
+
+        var sessions = slice.SelectMany(p => new[] { p.First.SessionId, p.Second.SessionId }).Distinct(StringComparer.Ordinal).ToList();
+        var ids = slice.SelectMany(p => new[] { p.First.EventId, p.Second.EventId }).Distinct(StringComparer.Ordinal).ToList();
+        var full = await events.FullEventsAsync(project, sessions, ids, cancellationToken);
+        var list = new JsonArray();
+        foreach (var pair in slice)
         {
-            return await handler();
+            // An event deleted between the two reads drops its pair from the page.
+            if (!full.TryGetValue(pair.First.EventId, out var one) || !full.TryGetValue(pair.Second.EventId, out var two)) continue;
+            list.Add(new JsonObject { ["datapoint_id"] = pair.DatapointId, ["event_1"] = EventRowJson.ToNode(one), ["event_2"] = EventRowJson.ToNode(two) });
         }
-        catch (QueryValidationException e)
+
+        return TypedResults.Ok(new JsonObject
         {
-            return TypedResults.ValidationProblem(e.Errors, detail: e.Message, title: "The request is not valid.");
+            ["events"] = list,
+            ["totalEvents"] = pairs.Count,
+            ["pagination"] = new JsonObject { ["page"] = page, ["limit"] = limit, ["total"] = pairs.Count },
+        });
+    }
+
+    private static async Task<IResult> RunSchemaAsync(
+        [FromRoute(Name = "run_id")] string runId, HttpRequest request, ClaimsPrincipal user, RunStore runs, RunEvents events,
+        CancellationToken cancellationToken)
+    {
+        var (from, to) = RunQueryString.DateRange(request.Query);
+        var run = await runs.GetAsync(user.ProjectId(), RunQueryString.RunId(runId, "run_id"), cancellationToken);
+        if (run is null) return NotFound();
+        return TypedResults.Ok(await RunSchema.ForRunAsync(user.ProjectId(), run, events, from, to, cancellationToken));
+    }
+
+    private static async Task<IResult> ProjectSchemaAsync(
+        HttpRequest request, ClaimsPrincipal user, RunStore runs, RunEvents events, CancellationToken cancellationToken)
+    {
+        var (from, to) = RunQueryString.DateRange(request.Query);
+        var project = user.ProjectId();
+        // The legacy spec's evaluation_id narrows the project-wide schema to one run.
+        if (request.Query["evaluation_id"].ToString() is { Length: > 0 } evaluationId)
+        {
+            var run = await runs.GetAsync(project, RunQueryString.RunId(evaluationId, "evaluation_id"), cancellationToken);
+            if (run is null) return NotFound();
+            return TypedResults.Ok(await RunSchema.ForRunAsync(project, run, events, from, to, cancellationToken));
         }
+
+        return TypedResults.Ok(await RunSchema.ForProjectAsync(project, runs, events, from, to, cancellationToken));
     }
 
     private static NotFound<ProblemDetails> NotFound() =>

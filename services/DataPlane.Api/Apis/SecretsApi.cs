@@ -17,7 +17,7 @@ public static class SecretsApi
 {
     public static void MapSecretsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/provider-secrets").RequireScope(ApiScopes.Admin).WithRequestErrors();
+        var group = app.MapGroup("/v1/provider-secrets").RequireScope(ApiScopes.Admin);
         group.MapGet("", ListAsync);
         group.MapPost("/rotate", RotateAsync);
         group.MapGet("/{provider}", GetAsync);
@@ -35,7 +35,7 @@ public static class SecretsApi
         ClaimsPrincipal user, ProviderSecretStore store, string provider, CancellationToken cancellationToken)
     {
         var secret = await store.GetInfoAsync(user.WorkspaceId(), provider, cancellationToken);
-        return secret is null ? RequestErrorFilter.NotFound("Provider secret") : TypedResults.Ok(View(secret));
+        return secret is null ? ApiResults.NotFound("Provider secret") : TypedResults.Ok(View(secret));
     }
 
     private static async Task<Ok<JsonObject>> PutAsync(
@@ -53,7 +53,7 @@ public static class SecretsApi
         ClaimsPrincipal user, ProviderSecretStore store, string provider, CancellationToken cancellationToken) =>
         await store.DeleteAsync(user.WorkspaceId(), provider, cancellationToken)
             ? TypedResults.Ok(new JsonObject { ["deleted"] = true })
-            : RequestErrorFilter.NotFound("Provider secret");
+            : ApiResults.NotFound("Provider secret");
 
     /// <summary>Re-wraps the workspace's data keys under the current master key (after an operator rotated Secrets:MasterKey).</summary>
     private static async Task<Ok<JsonObject>> RotateAsync(ClaimsPrincipal user, ProviderSecretStore store, CancellationToken cancellationToken)

@@ -5,6 +5,7 @@ using HoneyHive.DataPlane.Api.Queries;
 using HoneyHive.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Api.Apis;
 
@@ -32,51 +33,37 @@ public static class SessionsApi
             ? TypedResults.Ok(new JsonObject { ["success"] = true, ["deleted"] = sessionId })
             : NotFound();
 
-    private static Task<Results<Ok<JsonObject>, ValidationProblem>> SearchAsync(
+    private static Task<Ok<JsonObject>> SearchAsync(
         EventSearchRequest request, ClaimsPrincipal user, SessionQueries sessions, QueryOptions options, CancellationToken cancellationToken) =>
         PageAsync(request, user, sessions, options, cancellationToken);
 
     // limit and page arrive as text: bound as int, a value past int's range failed binding with a 400 that did not name it.
-    private static async Task<Results<Ok<JsonObject>, ValidationProblem>> ListAsync(
+    private static async Task<Ok<JsonObject>> ListAsync(
         ClaimsPrincipal user, SessionQueries sessions, QueryOptions options,
         [FromQuery(Name = "limit")] string? limit, [FromQuery(Name = "cursor")] string? cursor, [FromQuery(Name = "page")] string? page,
         CancellationToken cancellationToken)
     {
-        try
-        {
-            var request = new EventSearchRequest { Limit = Number(limit, "limit") ?? 100, Cursor = cursor, Page = Number(page, "page") };
-            return await PageAsync(request, user, sessions, options, cancellationToken);
-        }
-        catch (QueryValidationException e)
-        {
-            return EventsApi.Invalid(e);
-        }
+        var request = new EventSearchRequest { Limit = Number(limit, "limit") ?? 100, Cursor = cursor, Page = Number(page, "page") };
+        return await PageAsync(request, user, sessions, options, cancellationToken);
     }
 
     /// <summary>Digits only; EventSearch then checks the range (a huge value is refused there, naming the field).</summary>
     private static double? Number(string? text, string name) =>
         text is null ? null
         : double.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value
-        : throw new QueryValidationException(name, $"{name} is a whole number from 1.");
+        : throw ApiRequestException.BadRequest(name, $"{name} is a whole number from 1.");
 
-    private static async Task<Results<Ok<JsonObject>, ValidationProblem>> PageAsync(
+    private static async Task<Ok<JsonObject>> PageAsync(
         EventSearchRequest request, ClaimsPrincipal user, SessionQueries sessions, QueryOptions options, CancellationToken cancellationToken)
     {
-        try
+        var search = EventSearch.From(request with { Limit = request.Limit ?? 100 }, options.SessionMaxLimit);
+        var (list, total, next) = await sessions.ListAsync(user.ProjectId(), search, cancellationToken);
+        return TypedResults.Ok(new JsonObject
         {
-            var search = EventSearch.From(request with { Limit = request.Limit ?? 100 }, options.SessionMaxLimit);
-            var (list, total, next) = await sessions.ListAsync(user.ProjectId(), search, cancellationToken);
-            return TypedResults.Ok(new JsonObject
-            {
-                ["sessions"] = new JsonArray([.. list]),
-                ["count"] = total,
-                ["next_cursor"] = next?.Encode(),
-            });
-        }
-        catch (QueryValidationException e)
-        {
-            return EventsApi.Invalid(e);
-        }
+            ["sessions"] = new JsonArray([.. list]),
+            ["count"] = total,
+            ["next_cursor"] = next?.Encode(),
+        });
     }
 
     private static NotFound<ProblemDetails> NotFound() =>

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Dapper;
 using HoneyHive.DataPlane.Api.Infrastructure;
 using Npgsql;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Api.Configurations;
 
@@ -34,7 +35,7 @@ public sealed class ConfigurationStore([FromKeyedServices(DataPlaneApiModule.Dat
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
-            throw new NameConflictException("name", name);
+            throw ApiRequestException.Conflict("name", $"The name '{name}' is already used in this project.");
         }
         await InsertVersionAsync(connection, transaction, id, 1, content, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -85,7 +86,7 @@ public sealed class ConfigurationStore([FromKeyedServices(DataPlaneApiModule.Dat
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
-            throw new NameConflictException("name", name);
+            throw ApiRequestException.Conflict("name", $"The name '{name}' is already used in this project.");
         }
         await transaction.CommitAsync(cancellationToken);
         return await GetAsync(project, id, cancellationToken);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Api.Datasets;
 
@@ -27,7 +28,7 @@ public sealed record DatapointMapping(IReadOnlyList<string> Inputs, IReadOnlyLis
     {
         var node = body[name];
         if (node is null) return null;
-        if (node is not JsonObject mapping) throw DatasetRequestException.Invalid(name, $"{name} must be an object of inputs, history and ground_truth field lists.");
+        if (node is not JsonObject mapping) throw ApiRequestException.BadRequest(name, $"{name} must be an object of inputs, history and ground_truth field lists.");
         return new DatapointMapping(Paths(mapping, name, "inputs"), Paths(mapping, name, "history"), Paths(mapping, name, "ground_truth"));
     }
 
@@ -48,7 +49,7 @@ public sealed record DatapointMapping(IReadOnlyList<string> Inputs, IReadOnlyLis
             if (!TryResolve(row, path, out var value)) continue;
             used.Add(TopKey(row, path));
             if (!AppendHistory(history, value))
-                throw DatasetRequestException.Invalid($"{field}.{path}", $"{field}.{path} must be a JSON object or an array of JSON objects to map to history.");
+                throw ApiRequestException.BadRequest($"{field}.{path}", $"{field}.{path} must be a JSON object or an array of JSON objects to map to history.");
         }
 
         var metadata = new JsonObject();
@@ -80,7 +81,7 @@ public sealed record DatapointMapping(IReadOnlyList<string> Inputs, IReadOnlyLis
 
     private static List<string> Paths(JsonObject mapping, string name, string part) =>
         JsonBody.StringArray(mapping, part, MaxPaths, $"{name}.{part}") is { } paths
-            ? paths.Select((p, i) => p.Length <= MaxPathLength ? p : throw DatasetRequestException.Invalid($"{name}.{part}[{i}]", $"{name}.{part}[{i}] is longer than {MaxPathLength} characters.")).ToList()
+            ? paths.Select((p, i) => p.Length <= MaxPathLength ? p : throw ApiRequestException.BadRequest($"{name}.{part}[{i}]", $"{name}.{part}[{i}] is longer than {MaxPathLength} characters.")).ToList()
             : [];
 
     private static void Collect(JsonObject source, string path, JsonObject target, HashSet<string> used, bool mergeWholeObject, string targetName)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.Features;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Api.Datasets;
 
@@ -38,7 +39,7 @@ public static class JsonBody
             throw TooLarge(maxBytes);
         }
 
-        if (buffer.WrittenCount == 0) throw DatasetRequestException.Invalid("body", "The request body is empty; send a JSON object.");
+        if (buffer.WrittenCount == 0) throw ApiRequestException.BadRequest("body", "The request body is empty; send a JSON object.");
         JsonNode? node;
         try
         {
@@ -46,20 +47,31 @@ public static class JsonBody
         }
         catch (JsonException ex)
         {
-            throw DatasetRequestException.Invalid("body", $"The request body is not valid JSON: {ex.Message}");
+            throw ApiRequestException.BadRequest("body", $"The request body is not valid JSON: {ex.Message}");
         }
 
-        return node as JsonObject ?? throw DatasetRequestException.Invalid("body", "The request body must be a JSON object.");
+        var body = node as JsonObject ?? throw ApiRequestException.BadRequest("body", "The request body must be a JSON object.");
+        // PostgreSQL text and jsonb cannot hold U+0000, which JSON allows: refused here, before any statement runs.
+        if (HoldsNul(body)) throw ApiRequestException.BadRequest("body", "The body holds a NUL character (\\u0000), which cannot be stored.");
+        return body;
     }
+
+    private static bool HoldsNul(JsonNode? node) => node switch
+    {
+        JsonObject obj => obj.Any(p => p.Key.Contains('\0', StringComparison.Ordinal) || HoldsNul(p.Value)),
+        JsonArray array => array.Any(HoldsNul),
+        JsonValue value => value.GetValueKind() == JsonValueKind.String && value.GetValue<string>().Contains('\0', StringComparison.Ordinal),
+        _ => false,
+    };
 
     /// <summary>A string property: absent or null gives null; anything else but a string is refused.</summary>
     public static string? String(JsonObject body, string name, int maxLength, string? field = null)
     {
         var node = body[name];
         if (node is null) return null;
-        if (node.GetValueKind() != JsonValueKind.String) throw DatasetRequestException.Invalid(field ?? name, $"{name} must be a string.");
+        if (node.GetValueKind() != JsonValueKind.String) throw ApiRequestException.BadRequest(field ?? name, $"{name} must be a string.");
         var value = node.GetValue<string>();
-        if (value.Length > maxLength) throw DatasetRequestException.Invalid(field ?? name, $"{name} is longer than {maxLength} characters.");
+        if (value.Length > maxLength) throw ApiRequestException.BadRequest(field ?? name, $"{name} is longer than {maxLength} characters.");
         return value;
     }
 
@@ -71,7 +83,7 @@ public static class JsonBody
         {
             JsonValueKind.True => true,
             JsonValueKind.False => false,
-            _ => throw DatasetRequestException.Invalid(name, $"{name} must be true or false."),
+            _ => throw ApiRequestException.BadRequest(name, $"{name} must be true or false."),
         };
     }
 
@@ -80,7 +92,7 @@ public static class JsonBody
     {
         var node = body[name];
         if (node is null) return null;
-        return node as JsonObject ?? throw DatasetRequestException.Invalid(field ?? name, $"{name} must be a JSON object.");
+        return node as JsonObject ?? throw ApiRequestException.BadRequest(field ?? name, $"{name} must be a JSON object.");
     }
 
     /// <summary>An array of JSON objects (history, data rows): absent or null gives null.</summary>
@@ -88,10 +100,10 @@ public static class JsonBody
     {
         var node = body[name];
         if (node is null) return null;
-        if (node is not JsonArray array) throw DatasetRequestException.Invalid(name, $"{name} must be an array of JSON objects.");
-        if (array.Count > maxItems) throw DatasetRequestException.Invalid(name, $"{name} holds more than {maxItems} items.");
+        if (node is not JsonArray array) throw ApiRequestException.BadRequest(name, $"{name} must be an array of JSON objects.");
+        if (array.Count > maxItems) throw ApiRequestException.BadRequest(name, $"{name} holds more than {maxItems} items.");
         for (var i = 0; i < array.Count; i++)
-            if (array[i] is not JsonObject) throw DatasetRequestException.Invalid($"{name}[{i}]", $"{name}[{i}] must be a JSON object.");
+            if (array[i] is not JsonObject) throw ApiRequestException.BadRequest($"{name}[{i}]", $"{name}[{i}] must be a JSON object.");
         return array;
     }
 
@@ -101,13 +113,13 @@ public static class JsonBody
         var node = body[name];
         if (node is null) return null;
         field ??= name;
-        if (node is not JsonArray array) throw DatasetRequestException.Invalid(field, $"{field} must be an array of strings.");
-        if (array.Count > maxItems) throw DatasetRequestException.Invalid(field, $"{field} holds more than {maxItems} items.");
+        if (node is not JsonArray array) throw ApiRequestException.BadRequest(field, $"{field} must be an array of strings.");
+        if (array.Count > maxItems) throw ApiRequestException.BadRequest(field, $"{field} holds more than {maxItems} items.");
         var values = new List<string>(array.Count);
         for (var i = 0; i < array.Count; i++)
         {
             if (array[i] is not JsonValue value || value.GetValueKind() != JsonValueKind.String || value.GetValue<string>().Length == 0)
-                throw DatasetRequestException.Invalid($"{field}[{i}]", $"{field}[{i}] must be a non-empty string.");
+                throw ApiRequestException.BadRequest($"{field}[{i}]", $"{field}[{i}] must be a non-empty string.");
             values.Add(value.GetValue<string>());
         }
 
@@ -121,19 +133,19 @@ public static class JsonBody
     public static Guid Id(string? value, string field) =>
         Guid.TryParse(value, out var id)
             ? id
-            : throw DatasetRequestException.Invalid(field, value is null or "" ? $"{field} is required." : $"{field} is not a valid id.");
+            : throw ApiRequestException.BadRequest(field, value is null or "" ? $"{field} is required." : $"{field} is not a valid id.");
 
     /// <summary>Refuses a JSON value whose text exceeds <paramref name="maxBytes"/>.</summary>
     public static string Text(JsonNode node, string field, int maxBytes)
     {
         var text = node.ToJsonString();
         if (text.Length > maxBytes) // UTF-16 length is a lower bound of the UTF-8 length; exact check below only when close.
-            throw DatasetRequestException.Invalid(field, $"{field} is larger than {maxBytes} bytes.");
+            throw ApiRequestException.BadRequest(field, $"{field} is larger than {maxBytes} bytes.");
         if (text.Length * 3L > maxBytes && System.Text.Encoding.UTF8.GetByteCount(text) > maxBytes)
-            throw DatasetRequestException.Invalid(field, $"{field} is larger than {maxBytes} bytes.");
+            throw ApiRequestException.BadRequest(field, $"{field} is larger than {maxBytes} bytes.");
         return text;
     }
 
-    private static DatasetRequestException TooLarge(long maxBytes) =>
-        new(StatusCodes.Status413PayloadTooLarge, "body", $"The request body is larger than {maxBytes} bytes.");
+    private static ApiRequestException TooLarge(long maxBytes) =>
+        ApiRequestException.TooLarge("body", $"The request body is larger than {maxBytes} bytes.");
 }

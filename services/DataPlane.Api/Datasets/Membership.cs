@@ -1,6 +1,7 @@
 using System.Data;
 using Dapper;
 using Npgsql;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Api.Datasets;
 
@@ -19,7 +20,7 @@ internal static class Membership
             "SELECT id FROM datapoints WHERE project_id = @project AND id = ANY(@ids) FOR KEY SHARE",
             new { project, ids = ids.ToArray() }, transaction, cancellationToken: cancellationToken))).ToHashSet();
         for (var i = 0; i < ids.Count; i++)
-            if (!found.Contains(ids[i])) throw DatasetRequestException.NotFound($"{field}[{i}]", $"Datapoint {ids[i]} not found.");
+            if (!found.Contains(ids[i])) throw ApiRequestException.NotFound($"{field}[{i}]", $"Datapoint {ids[i]} not found.");
     }
 
     public static async Task EnsureDatasetsAsync(
@@ -30,7 +31,7 @@ internal static class Membership
             "SELECT id FROM datasets WHERE project_id = @project AND id = ANY(@ids) FOR KEY SHARE",
             new { project, ids = ids.ToArray() }, transaction, cancellationToken: cancellationToken))).ToHashSet();
         for (var i = 0; i < ids.Count; i++)
-            if (!found.Contains(ids[i])) throw DatasetRequestException.NotFound($"{field}[{i}]", $"Dataset {ids[i]} not found.");
+            if (!found.Contains(ids[i])) throw ApiRequestException.NotFound($"{field}[{i}]", $"Dataset {ids[i]} not found.");
     }
 
     /// <summary>Inserts datapoints in one statement; ids are UUIDv7, so they sort by creation.</summary>
@@ -65,6 +66,25 @@ internal static class Membership
         CancellationToken cancellationToken)
     {
         if (datasets.Count == 0 || datapoints.Count == 0) return;
+        try
+        {
+            await InsertLinksAsync(connection, transaction, project, datasets, datapoints, cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ForeignKeyViolation)
+        {
+            // A dataset or datapoint of the request was deleted while it ran.
+            throw ApiRequestException.NotFound(null, "A dataset or datapoint of the request no longer exists.");
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE datasets SET updated_at = now() WHERE project_id = @project AND id = ANY(@datasets)",
+            new { project, datasets = datasets.ToArray() }, transaction, cancellationToken: cancellationToken));
+    }
+
+    private static async Task InsertLinksAsync(
+        NpgsqlConnection connection, IDbTransaction transaction, Guid project, IReadOnlyList<Guid> datasets, IReadOnlyList<Guid> datapoints,
+        CancellationToken cancellationToken)
+    {
         await connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO dataset_datapoints (project_id, dataset_id, datapoint_id)
@@ -75,8 +95,5 @@ internal static class Membership
             ON CONFLICT (dataset_id, datapoint_id) DO NOTHING
             """,
             new { project, datasets = datasets.ToArray(), datapoints = datapoints.ToArray() }, transaction, cancellationToken: cancellationToken));
-        await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE datasets SET updated_at = now() WHERE project_id = @project AND id = ANY(@datasets)",
-            new { project, datasets = datasets.ToArray() }, transaction, cancellationToken: cancellationToken));
     }
 }

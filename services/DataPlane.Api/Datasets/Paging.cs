@@ -1,4 +1,5 @@
 using System.Globalization;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Api.Datasets;
 
@@ -9,12 +10,12 @@ public readonly record struct Paging(int Limit, int Offset)
     {
         var size = maxLimit;
         if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size < 1 || size > maxLimit))
-            throw DatasetRequestException.Invalid("limit", $"limit is a whole number between 1 and {maxLimit}.");
+            throw ApiRequestException.BadRequest("limit", $"limit is a whole number between 1 and {maxLimit}.");
         var number = 1;
         if (page is not null && (!int.TryParse(page, NumberStyles.None, CultureInfo.InvariantCulture, out number) || number < 1))
-            throw DatasetRequestException.Invalid("page", "page is a whole number from 1.");
+            throw ApiRequestException.BadRequest("page", "page is a whole number from 1.");
         var offset = (long)(number - 1) * size;
-        if (offset > int.MaxValue) throw DatasetRequestException.Invalid("page", "page is too large.");
+        if (offset > int.MaxValue) throw ApiRequestException.BadRequest("page", "page is too large.");
         return new Paging(size, (int)offset);
     }
 }

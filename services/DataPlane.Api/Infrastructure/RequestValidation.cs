@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Api.Infrastructure;
 
@@ -34,59 +35,18 @@ public sealed class FieldErrors
         list.Add(message);
     }
 
-    public IDictionary<string, string[]> ToDictionary() => errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, string[]> ToDictionary() => errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
 
     /// <summary>Throws when anything was recorded, so a handler answers 400 before touching the database.</summary>
     public void ThrowIfAny()
     {
-        if (Any) throw new RequestValidationException(this);
+        if (Any) throw new ApiRequestException(ToDictionary());
     }
 }
 
-/// <summary>A request body that fails validation; handlers answer it as a 400 validation problem.</summary>
-public sealed class RequestValidationException(FieldErrors errors)
-    : Exception("The request is not valid: " + string.Join("; ", errors.ToDictionary().Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")))
+/// <summary>Answers a handler returns itself (a refusal is thrown as <see cref="ApiRequestException"/> instead).</summary>
+public static class ApiResults
 {
-    public static RequestValidationException For(string field, string message)
-    {
-        var errors = new FieldErrors();
-        errors.Add(field, message);
-        return new RequestValidationException(errors);
-    }
-
-    public IDictionary<string, string[]> Errors { get; } = errors.ToDictionary();
-
-    public ValidationProblem ToProblem() => TypedResults.ValidationProblem(Errors, detail: Message, title: "The request is not valid.");
-}
-
-/// <summary>A name that is already taken in the caller's project; answered as 409.</summary>
-public sealed class NameConflictException(string field, string name) : Exception($"The {field} '{name}' is already used in this project.")
-{
-    public string Field { get; } = field;
-}
-
-/// <summary>Turns the exceptions above into their answers for every endpoint of a group.</summary>
-public static class RequestErrorFilter
-{
-    public static TBuilder WithRequestErrors<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter(async (context, next) =>
-        {
-            try
-            {
-                return await next(context);
-            }
-            catch (RequestValidationException e)
-            {
-                return e.ToProblem();
-            }
-            catch (NameConflictException e)
-            {
-                return TypedResults.Problem(
-                    statusCode: StatusCodes.Status409Conflict, title: "The name is already taken.", detail: e.Message,
-                    extensions: new Dictionary<string, object?> { ["field"] = e.Field });
-            }
-        });
-
     public static NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails> NotFound(string what) =>
         TypedResults.NotFound(new Microsoft.AspNetCore.Mvc.ProblemDetails
         {
@@ -104,7 +64,7 @@ public static class JsonBody
     /// <summary>The body as a JSON object, or a 400 naming <c>body</c>.</summary>
     public static async Task<JsonObject> ReadObjectAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        if (request.ContentLength > MaxBodyBytes) throw RequestValidationException.For("body", $"The body is larger than {MaxBodyBytes} bytes.");
+        if (request.ContentLength > MaxBodyBytes) throw ApiRequestException.BadRequest("body", $"The body is larger than {MaxBodyBytes} bytes.");
         JsonNode? node;
         try
         {
@@ -112,9 +72,9 @@ public static class JsonBody
         }
         catch (JsonException)
         {
-            throw RequestValidationException.For("body", "The body is not valid JSON.");
+            throw ApiRequestException.BadRequest("body", "The body is not valid JSON.");
         }
-        return node as JsonObject ?? throw RequestValidationException.For("body", "The body must be a JSON object.");
+        return node as JsonObject ?? throw ApiRequestException.BadRequest("body", "The body must be a JSON object.");
     }
 
     /// <summary>Records every key of <paramref name="obj"/> outside <paramref name="allowed"/> (schemas with additionalProperties: false).</summary>
@@ -244,5 +204,5 @@ public static class ListLimit
     public static int Resolve(string? limit, int @default = Max) =>
         limit is null ? @default
         : int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && value is >= 1 and <= Max ? value
-        : throw RequestValidationException.For("limit", $"Must be a whole number between 1 and {Max}.");
+        : throw ApiRequestException.BadRequest("limit", $"Must be a whole number between 1 and {Max}.");
 }

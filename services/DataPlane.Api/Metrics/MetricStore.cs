@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Dapper;
 using HoneyHive.DataPlane.Api.Infrastructure;
 using Npgsql;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Api.Metrics;
 
@@ -46,7 +47,7 @@ public sealed class MetricStore([FromKeyedServices(DataPlaneApiModule.Database)]
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
-            throw new NameConflictException("name", name);
+            throw ApiRequestException.Conflict("name", $"The name '{name}' is already used in this project.");
         }
         await InsertVersionAsync(connection, transaction, id, 1, content, "Created", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -71,7 +72,7 @@ public sealed class MetricStore([FromKeyedServices(DataPlaneApiModule.Database)]
 
     /// <summary>
     /// Appends a version built from the deployed definition by <paramref name="build"/> (which may
-    /// throw <see cref="RequestValidationException"/>); the metric row is locked meanwhile, so two
+    /// throw <see cref="ApiRequestException"/>); the metric row is locked meanwhile, so two
     /// edits cannot both build on the same base. Null when the metric is not in the project.
     /// </summary>
     public async Task<StoredMetricVersion?> AddVersionAsync(
@@ -103,7 +104,7 @@ public sealed class MetricStore([FromKeyedServices(DataPlaneApiModule.Database)]
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
-            throw new NameConflictException("name", name);
+            throw ApiRequestException.Conflict("name", $"The name '{name}' is already used in this project.");
         }
         await transaction.CommitAsync(cancellationToken);
         return new StoredMetricVersion(version, sha, message, DateTime.UtcNow, deploy, content);
@@ -152,7 +153,7 @@ public sealed class MetricStore([FromKeyedServices(DataPlaneApiModule.Database)]
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
-            throw new NameConflictException("name", name);
+            throw ApiRequestException.Conflict("name", $"The name '{name}' is already used in this project.");
         }
         await transaction.CommitAsync(cancellationToken);
         return version;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using HoneyHive.Platform.Analytics;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Api.Queries;
 
@@ -42,10 +43,10 @@ public sealed class ChartQueries(IAnalyticsStore store)
             """);
         var rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
         return rows.Select(r => new ChartPoint(
-            EventJson.ReadInt64(r.GetProperty("t")),
+            EventRowJson.ReadInt64(r.GetProperty("t")),
             r.GetProperty("grp").GetString() ?? "",
-            r.GetProperty("value").ValueKind == JsonValueKind.Null ? null : EventJson.ReadDouble(r.GetProperty("value")),
-            EventJson.ReadInt64(r.GetProperty("n")))).ToList();
+            r.GetProperty("value").ValueKind == JsonValueKind.Null ? null : EventRowJson.ReadDouble(r.GetProperty("value")),
+            EventRowJson.ReadInt64(r.GetProperty("n")))).ToList();
     }
 
     private static List<EventFilter> ParseFilters(string? filters)
@@ -57,7 +58,7 @@ public sealed class ChartQueries(IAnalyticsStore store)
         }
         catch (JsonException)
         {
-            throw new QueryValidationException("filters", "filters is a JSON array of {field, operator, value, type}.");
+            throw ApiRequestException.BadRequest("filters", "filters is a JSON array of {field, operator, value, type}.");
         }
     }
 
@@ -73,7 +74,7 @@ public sealed class ChartQueries(IAnalyticsStore store)
         "p90" => "quantile(0.9)(m)",
         "p95" => "quantile(0.95)(m)",
         "p99" => "quantile(0.99)(m)",
-        _ => throw new QueryValidationException("aggregation", "aggregation is one of avg, average, mean, sum, min, max, count, median, p50, p75, p90, p95, p99."),
+        _ => throw ApiRequestException.BadRequest("aggregation", "aggregation is one of avg, average, mean, sum, min, max, count, median, p50, p75, p90, p95, p99."),
     };
 
     private static string Bucket(string? bucket) => (bucket ?? "hour") switch
@@ -83,6 +84,6 @@ public sealed class ChartQueries(IAnalyticsStore store)
         "day" or "days" or "1d" => "toStartOfDay(start_time)",
         "week" or "weeks" or "1w" => "toStartOfWeek(start_time, 1)",
         "month" or "months" or "1M" => "toStartOfMonth(start_time)",
-        _ => throw new QueryValidationException("bucket", "bucket is one of minute, hour, day, week, month (or 1m, 1h, 1d, 1w, 1M)."),
+        _ => throw ApiRequestException.BadRequest("bucket", "bucket is one of minute, hour, day, week, month (or 1m, 1h, 1d, 1w, 1M)."),
     };
 }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Api.Queries;
 
@@ -47,21 +48,21 @@ public sealed partial record EventField(string Name, string Column, FieldKind Ki
     public static EventField Resolve(string? field, string parameter = "field")
     {
         if (string.IsNullOrEmpty(field))
-            throw new QueryValidationException(parameter, "A field name is required.");
+            throw ApiRequestException.BadRequest(parameter, "A field name is required.");
         if (field.Length > MaxLength || !FieldPattern().IsMatch(field))
-            throw new QueryValidationException(field,
+            throw ApiRequestException.BadRequest(field,
                 "Field names are dot-separated segments of letters, digits, '_' and '-' (e.g. metadata.model).");
 
         var segments = field.Split('.');
         if (segments.Length > MaxDepth + 1)
-            throw new QueryValidationException(field, $"Field paths are at most {MaxDepth} levels below the bucket.");
+            throw ApiRequestException.BadRequest(field, $"Field paths are at most {MaxDepth} levels below the bucket.");
 
         if (segments.Length == 1 && Columns.TryGetValue(field, out var kind))
             return new EventField(field, field, kind, null, []);
         if (Buckets.Contains(segments[0]) && segments.Length >= 2)
             return new EventField(field, segments[0], FieldKind.Bucket, segments[1], segments[2..]);
 
-        throw new QueryValidationException(field, field == "project_id"
+        throw ApiRequestException.BadRequest(field, field == "project_id"
             ? "project_id is not filterable: every query is scoped to the API key's project."
             : "Unknown field: use a top-level column (" + string.Join(", ", Columns.Keys)
               + ") or a bucket path (" + string.Join(", ", Buckets) + ").<key>[.<nested>].");

@@ -48,7 +48,7 @@ public sealed class EventQueries(IAnalyticsStore store, PayloadResolver payloads
         var parameters = new QueryParameters(project);
         var sql = CurrentEvents.Select("uniqExact(event_id) AS n", search.Scope, FilterCompiler.Compile(search.Filters, parameters), parameters);
         var rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
-        return rows.Count == 0 ? 0 : EventJson.ReadInt64(rows[0].GetProperty("n"));
+        return rows.Count == 0 ? 0 : EventRowJson.ReadInt64(rows[0].GetProperty("n"));
     }
 
     /// <summary>The current revision of one event of the project, or null (absent, deleted, or another project's).</summary>
@@ -57,6 +57,6 @@ public sealed class EventQueries(IAnalyticsStore store, PayloadResolver payloads
         var parameters = new QueryParameters(project);
         var sql = CurrentEvents.Select(CurrentEvents.Columns, new EventScope { EventId = eventId }, "1", parameters) + "\nLIMIT 1";
         var rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
-        return rows.Count == 0 ? null : EventJson.ToNode(rows[0], await payloads.LoadAsync(rows, project, cancellationToken));
+        return rows.Count == 0 ? null : EventRowJson.ToNode(rows[0], await payloads.LoadAsync(rows, project, cancellationToken));
     }
 }

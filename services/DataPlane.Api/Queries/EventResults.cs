@@ -15,7 +15,7 @@ public sealed class EventPageResult(EventPage page, Projection? projection, long
         await using var writer = new Utf8JsonWriter(httpContext.Response.BodyWriter);
         writer.WriteStartObject();
         writer.WriteStartArray("events");
-        foreach (var row in page.Rows) EventJson.Write(writer, row, projection, page.Payloads);
+        foreach (var row in page.Rows) EventRowJson.Write(writer, row, projection, page.Payloads);
         writer.WriteEndArray();
         writer.WriteNumber("count", total);
         writer.WriteNumber("totalEvents", total);
@@ -47,7 +47,7 @@ public sealed class EventExportResult(EventQueries queries, Guid project, EventS
         while (remaining > 0)
         {
             var page = await queries.PageAsync(project, search, after, Math.Min(chunkSize, remaining), offset, cancellationToken);
-            foreach (var row in page.Rows) EventJson.Write(writer, row, search.Projection, page.Payloads);
+            foreach (var row in page.Rows) EventRowJson.Write(writer, row, search.Projection, page.Payloads);
             remaining -= page.Rows.Count;
             writer.Flush();
             await body.FlushAsync(cancellationToken);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Api.Queries;
 
@@ -39,11 +40,11 @@ public sealed record EventSearch(
     {
         var limit = request.Limit is { } l ? (int)Math.Clamp(Math.Floor(l), 0, int.MaxValue) : DefaultLimit;
         if (request.Limit is not null && (limit < 1 || limit > maxLimit))
-            throw new QueryValidationException("limit", $"limit is between 1 and {maxLimit}.");
+            throw ApiRequestException.BadRequest("limit", $"limit is between 1 and {maxLimit}.");
         var page = request.Page is { } p ? (int)Math.Clamp(Math.Floor(p), 0, int.MaxValue) : 1;
-        if (page < 1) throw new QueryValidationException("page", "page starts at 1.");
+        if (page < 1) throw ApiRequestException.BadRequest("page", "page starts at 1.");
         if (request.Cursor is not null && request.Page is not null and not 1)
-            throw new QueryValidationException("cursor", "Send either cursor or page, not both.");
+            throw ApiRequestException.BadRequest("cursor", "Send either cursor or page, not both.");
 
         var sort = EventSort.From(request.Sort);
         var after = request.Cursor is { Length: > 0 } cursor ? sort.Parse(cursor) : null;
@@ -53,7 +54,7 @@ public sealed record EventSearch(
             filters.Add(new EventFilter("metadata.run_id", "is", JsonSerializer.SerializeToElement(request.EvaluationId), "string"));
         var (from, to) = ParseDateRange(request.DateRange);
         var offset = (long)(page - 1) * limit;
-        if (offset > int.MaxValue) throw new QueryValidationException("page", "page is too large; use the cursor.");
+        if (offset > int.MaxValue) throw ApiRequestException.BadRequest("page", "page is too large; use the cursor.");
         return new EventSearch(new EventScope { From = from, To = to }, filters, Projection.From(request.Projections), sort, after, limit, (int)offset);
     }
 
@@ -76,16 +77,16 @@ public sealed record EventSearch(
                 }
                 catch (JsonException)
                 {
-                    throw new QueryValidationException("dateRange", "dateRange is not valid JSON.");
+                    throw ApiRequestException.BadRequest("dateRange", "dateRange is not valid JSON.");
                 }
             }
 
             // A single time: from then on.
-            return (TimeParsing.Parse(text) ?? throw new QueryValidationException("dateRange", "dateRange is not a time."), null);
+            return (TimeParsing.Parse(text) ?? throw ApiRequestException.BadRequest("dateRange", "dateRange is not a time."), null);
         }
 
         if (range.ValueKind != JsonValueKind.Object)
-            throw new QueryValidationException("dateRange", "dateRange is {start_time, end_time} or {$gte, $lte}.");
+            throw ApiRequestException.BadRequest("dateRange", "dateRange is {start_time, end_time} or {$gte, $lte}.");
         return (Bound(range, "start_time", "$gte"), Bound(range, "end_time", "$lte"));
     }
 
@@ -94,7 +95,7 @@ public sealed record EventSearch(
         if (!range.TryGetProperty(name, out var value) && !range.TryGetProperty(legacy, out value)) return null;
         if (value.ValueKind == JsonValueKind.Null) return null;
         return TimeParsing.Parse(value)
-            ?? throw new QueryValidationException("dateRange." + name, $"{name} must be an ISO 8601 time or Unix milliseconds.");
+            ?? throw ApiRequestException.BadRequest("dateRange." + name, $"{name} must be an ISO 8601 time or Unix milliseconds.");
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"limit {Limit} offset {Offset}");

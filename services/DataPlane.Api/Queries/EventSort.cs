@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Api.Queries;
 
@@ -23,12 +24,12 @@ public sealed record EventSort(string Field, FieldKind Kind, bool Descending)
     {
         if (request?.Field is null) return Default;
         if (!Sortable.Contains(request.Field, StringComparer.Ordinal))
-            throw new QueryValidationException(request.Field, "Sort by one of: " + string.Join(", ", Sortable) + ".");
+            throw ApiRequestException.BadRequest(request.Field, "Sort by one of: " + string.Join(", ", Sortable) + ".");
         var descending = request.Order?.ToLowerInvariant() switch
         {
             null or "desc" or "descending" or "-1" => true,
             "asc" or "ascending" or "1" => false,
-            _ => throw new QueryValidationException("sort.order", "Order is asc or desc."),
+            _ => throw ApiRequestException.BadRequest("sort.order", "Order is asc or desc."),
         };
         return new EventSort(request.Field, EventField.Columns[request.Field], descending);
     }
@@ -74,7 +75,7 @@ public sealed record EventSort(string Field, FieldKind Kind, bool Descending)
         if (cursor is null || cursor.Field != Field || cursor.Descending != Descending || cursor.EventId is null || cursor.Value is null
             || (Kind == FieldKind.DateTime && !long.TryParse(cursor.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
             || (Kind == FieldKind.Number && !double.TryParse(cursor.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out _)))
-            throw new QueryValidationException("cursor", "The cursor is malformed or belongs to a different sort order.");
+            throw ApiRequestException.BadRequest("cursor", "The cursor is malformed or belongs to a different sort order.");
         return cursor;
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Api.Queries;
 
@@ -28,7 +29,7 @@ public static class FilterCompiler
         var field = EventField.Resolve(filter.Field);
         var op = filter.Operator?.Trim().ToLowerInvariant();
         if (op is null || !Operators.Contains(op))
-            throw new QueryValidationException(field.Name, $"Unknown operator '{filter.Operator}': use one of {string.Join(", ", Operators)}.");
+            throw ApiRequestException.BadRequest(field.Name, $"Unknown operator '{filter.Operator}': use one of {string.Join(", ", Operators)}.");
 
         var type = ResolveType(field, op, filter);
         if (op == "exists") return Exists(field, parameters);
@@ -50,7 +51,7 @@ public static class FilterCompiler
             ("datetime", "is not") => $"NOT ifNull({DateTime(field, parameters)} = {parameters.Time(TimeValue(field, filter.Value))}, 0)",
             ("datetime", "after" or "greater than") => $"ifNull({DateTime(field, parameters)} > {parameters.Time(TimeValue(field, filter.Value))}, 0)",
             ("datetime", "before" or "less than") => $"ifNull({DateTime(field, parameters)} < {parameters.Time(TimeValue(field, filter.Value))}, 0)",
-            _ => throw new QueryValidationException(field.Name, $"Operator '{op}' does not apply to type '{type}'."),
+            _ => throw ApiRequestException.BadRequest(field.Name, $"Operator '{op}' does not apply to type '{type}'."),
         };
     }
 
@@ -104,7 +105,7 @@ public static class FilterCompiler
         var type = filter.Type?.Trim().ToLowerInvariant();
         if (type == "id") type = "string";
         if (type is not null and not "string" and not "number" and not "boolean" and not "datetime")
-            throw new QueryValidationException(field.Name, $"Unknown type '{filter.Type}': use string, number, boolean or datetime.");
+            throw ApiRequestException.BadRequest(field.Name, $"Unknown type '{filter.Type}': use string, number, boolean or datetime.");
         if (type is null)
         {
             type = op switch
@@ -127,7 +128,7 @@ public static class FilterCompiler
 
         // A time column compared as a string would compare ClickHouse's text form; refuse instead.
         if (field.Kind == FieldKind.DateTime && type is "string" or "boolean")
-            throw new QueryValidationException(field.Name, $"{field.Name} is a datetime: filter it with type datetime or number (Unix ms).");
+            throw ApiRequestException.BadRequest(field.Name, $"{field.Name} is a datetime: filter it with type datetime or number (Unix ms).");
         return type;
     }
 
@@ -137,7 +138,7 @@ public static class FilterCompiler
         JsonValueKind.Number => value.GetRawText(),
         JsonValueKind.True => "true",
         JsonValueKind.False => "false",
-        _ => throw new QueryValidationException(field.Name, "This operator needs a value."),
+        _ => throw ApiRequestException.BadRequest(field.Name, "This operator needs a value."),
     };
 
     private static double NumberValue(EventField field, JsonElement value)
@@ -147,7 +148,7 @@ public static class FilterCompiler
             && double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out number)
             && double.IsFinite(number))
             return number;
-        throw new QueryValidationException(field.Name, "The value must be a number.");
+        throw ApiRequestException.BadRequest(field.Name, "The value must be a number.");
     }
 
     private static string BooleanValue(EventField field, JsonElement value) => value.ValueKind switch
@@ -155,9 +156,9 @@ public static class FilterCompiler
         JsonValueKind.True => "true",
         JsonValueKind.False => "false",
         JsonValueKind.String when bool.TryParse(value.GetString(), out var b) => b ? "true" : "false",
-        _ => throw new QueryValidationException(field.Name, "The value must be true or false."),
+        _ => throw ApiRequestException.BadRequest(field.Name, "The value must be true or false."),
     };
 
     private static DateTimeOffset TimeValue(EventField field, JsonElement value) =>
-        TimeParsing.Parse(value) ?? throw new QueryValidationException(field.Name, "The value must be an ISO 8601 time or Unix milliseconds.");
+        TimeParsing.Parse(value) ?? throw ApiRequestException.BadRequest(field.Name, "The value must be an ISO 8601 time or Unix milliseconds.");
 }

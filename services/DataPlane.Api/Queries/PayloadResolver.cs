@@ -6,7 +6,7 @@ namespace HoneyHive.DataPlane.Api.Queries;
 
 /// <summary>
 /// Loads the buckets the Writer moved to the object store (<see cref="PayloadReference"/>) for a page of
-/// rows, so <see cref="EventJson"/> writes whole values instead of previews. Only references inside the
+/// rows, so <see cref="EventRowJson"/> writes whole values instead of previews. Only references inside the
 /// caller's project folder are followed: a client could send a bucket key that looks like one.
 /// </summary>
 public sealed class PayloadResolver(IServiceProvider services, ILogger<PayloadResolver> logger)

@@ -32,7 +32,7 @@ public sealed class SchemaQueries(IAnalyticsStore store)
             var eventType = row.GetProperty("event_type").GetString()!;
             types.Add(eventType);
             fields.Add(new SchemaField(row.GetProperty("field").GetString()!, eventType, FieldType(row.GetProperty("field_type").GetString()),
-                EventJson.ReadInt64(row.GetProperty("n"))));
+                EventRowJson.ReadInt64(row.GetProperty("n"))));
         }
 
         // Top-level columns exist on every event type seen.

@@ -51,7 +51,7 @@ public sealed class SessionQueries(IAnalyticsStore store, QueryOptions options, 
         JsonObject? root = null;
         foreach (var row in rows)
         {
-            var node = EventJson.ToNode(row, loaded);
+            var node = EventRowJson.ToNode(row, loaded);
             node["children"] = new JsonArray();
             var id = row.GetProperty("event_id").GetString()!;
             nodes[id] = node;
@@ -126,18 +126,18 @@ public sealed class SessionQueries(IAnalyticsStore store, QueryOptions options, 
         var sessions = new List<JsonObject>(page.Rows.Count);
         foreach (var row in page.Rows)
         {
-            var node = EventJson.ToNode(row, page.Payloads, search.Projection);
+            var node = EventRowJson.ToNode(row, page.Payloads, search.Projection);
 
             if (aggregates.TryGetValue(row.GetProperty("session_id").GetString()!, out var a))
             {
                 var metadata = node["metadata"] as JsonObject ?? [];
                 node["metadata"] = metadata;
-                metadata["num_events"] = EventJson.ReadInt64(a.GetProperty("num_events"));
-                metadata["num_model_events"] = EventJson.ReadInt64(a.GetProperty("num_model_events"));
-                metadata["num_errors"] = EventJson.ReadInt64(a.GetProperty("num_errors"));
-                metadata["has_feedback"] = EventJson.ReadInt64(a.GetProperty("has_feedback")) != 0;
+                metadata["num_events"] = EventRowJson.ReadInt64(a.GetProperty("num_events"));
+                metadata["num_model_events"] = EventRowJson.ReadInt64(a.GetProperty("num_model_events"));
+                metadata["num_errors"] = EventRowJson.ReadInt64(a.GetProperty("num_errors"));
+                metadata["has_feedback"] = EventRowJson.ReadInt64(a.GetProperty("has_feedback")) != 0;
                 foreach (var key in TokenAndCostKeys)
-                    metadata[key] = EventJson.ReadDouble(a.GetProperty(key));
+                    metadata[key] = EventRowJson.ReadDouble(a.GetProperty(key));
             }
 
             sessions.Add(node);
@@ -149,8 +149,8 @@ public sealed class SessionQueries(IAnalyticsStore store, QueryOptions options, 
     private static JsonObject SyntheticRoot(string sessionId, IReadOnlyList<JsonElement> rows)
     {
         var first = rows[0];
-        var start = rows.Min(r => EventJson.ReadInt64(r.GetProperty("start_ms")));
-        var end = rows.Max(r => EventJson.ReadInt64(r.GetProperty("end_ms")));
+        var start = rows.Min(r => EventRowJson.ReadInt64(r.GetProperty("start_ms")));
+        var end = rows.Max(r => EventRowJson.ReadInt64(r.GetProperty("end_ms")));
         return new JsonObject
         {
             ["event_id"] = sessionId,

@@ -1,4 +1,5 @@
 using HoneyHive.DataPlane.Api.Queries;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Api.Runs;
 
@@ -19,7 +20,7 @@ public static class Aggregates
         var function = string.IsNullOrWhiteSpace(name) ? Default : name.Trim().ToLowerInvariant();
         if (function is "avg" or "mean") function = "average";
         if (!Names.Contains(function))
-            throw new QueryValidationException("aggregate_function", "aggregate_function is one of " + string.Join(", ", Names) + ".");
+            throw ApiRequestException.BadRequest("aggregate_function", "aggregate_function is one of " + string.Join(", ", Names) + ".");
         return function;
     }
 

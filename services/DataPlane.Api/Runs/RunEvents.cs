@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using HoneyHive.DataPlane.Api.Queries;
 using HoneyHive.Platform.Analytics;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Api.Runs;
 
@@ -60,7 +61,7 @@ public sealed class RunEvents(IAnalyticsStore store, RunsOptions options)
                       $"\nORDER BY start_time, event_id\nLIMIT 1 BY event_id\nLIMIT {options.MaxRunEvents + 1}");
         var rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
         if (rows.Count > options.MaxRunEvents)
-            throw new QueryValidationException("run_id", $"The run has more than {options.MaxRunEvents} events; narrow it with dateRange.");
+            throw ApiRequestException.BadRequest("run_id", $"The run has more than {options.MaxRunEvents} events; narrow it with dateRange.");
 
         var events = new List<RunEvent>(rows.Count);
         var datapoints = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -73,7 +74,7 @@ public sealed class RunEvents(IAnalyticsStore store, RunsOptions options)
                 row.GetProperty("session_id").GetString()!,
                 row.GetProperty("event_type").GetString()!,
                 row.GetProperty("event_name").GetString()!,
-                EventJson.ReadInt64(row.GetProperty("start_ms")),
+                EventRowJson.ReadInt64(row.GetProperty("start_ms")),
                 row.GetProperty("datapoint_id").GetString() ?? "",
                 IsTrue(row.GetProperty("matches")),
                 metrics);
@@ -178,7 +179,7 @@ public sealed class RunEvents(IAnalyticsStore store, RunsOptions options)
             """);
         var rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
         if (rows.Count > options.MaxRunSessions)
-            throw new QueryValidationException("run_id", $"The run has more than {options.MaxRunSessions} sessions.");
+            throw ApiRequestException.BadRequest("run_id", $"The run has more than {options.MaxRunSessions} sessions.");
         return [.. rows.Select(r => r.GetProperty("session_id").GetString()!)];
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using HoneyHive.DataPlane.Api.Queries;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Api.Runs;
 
@@ -9,19 +10,19 @@ public static class RunQueryString
 {
     /// <summary>A run id from a path or query: the spec's UUID.</summary>
     public static Guid RunId(string? value, string name) =>
-        Guid.TryParse(value, out var id) ? id : throw new QueryValidationException(name, $"{name} is a UUID.");
+        Guid.TryParse(value, out var id) ? id : throw ApiRequestException.BadRequest(name, $"{name} is a UUID.");
 
     public static RunListQuery List(IQueryCollection query, int maxLimit)
     {
         var (page, limit) = Page(query, 20, maxLimit);
         var status = Text(query, "status");
         if (status is not null && !Run.Statuses.Contains(status))
-            throw new QueryValidationException("status", "status is one of pending, completed, failed, cancelled, running.");
+            throw ApiRequestException.BadRequest("status", "status is one of pending, completed, failed, cancelled, running.");
         var sortBy = Text(query, "sort_by") ?? "created_at";
         if (!RunStore.SortColumns.TryGetValue(sortBy, out var column))
-            throw new QueryValidationException("sort_by", "sort_by is one of created_at, updated_at, name, status.");
+            throw ApiRequestException.BadRequest("sort_by", "sort_by is one of created_at, updated_at, name, status.");
         var order = Text(query, "sort_order") ?? "desc";
-        if (order is not "asc" and not "desc") throw new QueryValidationException("sort_order", "sort_order is asc or desc.");
+        if (order is not "asc" and not "desc") throw ApiRequestException.BadRequest("sort_order", "sort_order is asc or desc.");
         var (from, to) = DateRange(query);
         return new RunListQuery(Text(query, "dataset_id"), RunIds(query), Text(query, "name"), status, from, to, column, order == "desc", page, limit);
     }
@@ -31,10 +32,10 @@ public static class RunQueryString
     {
         var limit = defaultLimit;
         if (Text(query, "limit") is { } l && (!int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > maxLimit))
-            throw new QueryValidationException("limit", $"limit is an integer between 1 and {maxLimit}.");
+            throw ApiRequestException.BadRequest("limit", $"limit is an integer between 1 and {maxLimit}.");
         var page = 1;
         if (Text(query, "page") is { } p && (!int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out page) || page < 1 || page > 1_000_000))
-            throw new QueryValidationException("page", "page is an integer from 1.");
+            throw ApiRequestException.BadRequest("page", "page is an integer from 1.");
         return (page, limit);
     }
 
@@ -56,7 +57,7 @@ public static class RunQueryString
                 JsonValueKind.Array => root.Deserialize<List<EventFilter>>() ?? [],
                 JsonValueKind.Object when root.EnumerateObject().Any() => [root.Deserialize<EventFilter>()!],
                 JsonValueKind.Object => [],
-                _ => throw new QueryValidationException(name, $"{name} is a JSON array of {{field, operator, value, type}}."),
+                _ => throw ApiRequestException.BadRequest(name, $"{name} is a JSON array of {{field, operator, value, type}}."),
             };
             // Compiling once here turns an unknown field or operator into a 400 before any query runs.
             FilterCompiler.Compile(filters, new QueryParameters(Guid.Empty));
@@ -64,7 +65,7 @@ public static class RunQueryString
         }
         catch (JsonException)
         {
-            throw new QueryValidationException(name, $"{name} is a JSON array of {{field, operator, value, type}}.");
+            throw ApiRequestException.BadRequest(name, $"{name} is a JSON array of {{field, operator, value, type}}.");
         }
     }
 
@@ -75,7 +76,7 @@ public static class RunQueryString
             .SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             .ToList();
         if (values.Count == 0) return null;
-        if (values.Count > 1000) throw new QueryValidationException("run_ids", "run_ids lists at most 1000 ids.");
+        if (values.Count > 1000) throw ApiRequestException.BadRequest("run_ids", "run_ids lists at most 1000 ids.");
         return [.. values.Select(v => RunId(v, "run_ids"))];
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using HoneyHive.DataPlane.Api.Queries;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Api.Runs;
 
@@ -32,33 +33,33 @@ public static class RunRequests
 {
     public static RunChanges Parse(JsonNode? body, bool create, int maxIds)
     {
-        if (body is not JsonObject json) throw new QueryValidationException("body", "The body is a JSON object.");
+        if (body is not JsonObject json) throw ApiRequestException.BadRequest("body", "The body is a JSON object.");
 
         Guid? runId = null;
         if (create && Present(json, "run_id") is { } id)
         {
             if (id.GetValueKind() != JsonValueKind.String || !Guid.TryParse(id.GetValue<string>(), out var parsed))
-                throw new QueryValidationException("run_id", "run_id is a UUID.");
+                throw ApiRequestException.BadRequest("run_id", "run_id is a UUID.");
             runId = parsed;
         }
 
         var status = OptionalString(json, "status");
         if (status is not null && !Run.Statuses.Contains(status))
-            throw new QueryValidationException("status", "status is one of pending, completed, failed, cancelled, running.");
+            throw ApiRequestException.BadRequest("status", "status is one of pending, completed, failed, cancelled, running.");
 
         var name = OptionalString(json, "name");
-        if (name is { Length: 0 }) throw new QueryValidationException("name", "name is not empty.");
+        if (name is { Length: 0 }) throw ApiRequestException.BadRequest("name", "name is not empty.");
 
         var datasetNode = json["dataset_id"];
         var datasetId = OptionalString(json, "dataset_id");
-        if (datasetId is { Length: 0 }) throw new QueryValidationException("dataset_id", "dataset_id is not empty.");
+        if (datasetId is { Length: 0 }) throw ApiRequestException.BadRequest("dataset_id", "dataset_id is not empty.");
 
         var passing = Present(json, "passing_ranges");
         var ranges = passing is null ? null
-            : PassingRange.Parse(passing) ?? throw new QueryValidationException("passing_ranges", "passing_ranges is {metric: {min, max}} with numbers.");
+            : PassingRange.Parse(passing) ?? throw ApiRequestException.BadRequest("passing_ranges", "passing_ranges is {metric: {min, max}} with numbers.");
 
         var evaluators = Present(json, "evaluators");
-        if (evaluators is not null and not JsonArray) throw new QueryValidationException("evaluators", "evaluators is an array.");
+        if (evaluators is not null and not JsonArray) throw ApiRequestException.BadRequest("evaluators", "evaluators is an array.");
 
         return new RunChanges
         {
@@ -86,7 +87,7 @@ public static class RunRequests
     {
         var node = Present(json, name);
         if (node is null) return null;
-        if (node.GetValueKind() != JsonValueKind.String) throw new QueryValidationException(name, $"{name} is a string.");
+        if (node.GetValueKind() != JsonValueKind.String) throw ApiRequestException.BadRequest(name, $"{name} is a string.");
         return node.GetValue<string>();
     }
 
@@ -94,20 +95,20 @@ public static class RunRequests
     {
         null => null,
         JsonObject value => (JsonObject)value.DeepClone(),
-        _ => throw new QueryValidationException(name, $"{name} is an object."),
+        _ => throw ApiRequestException.BadRequest(name, $"{name} is an object."),
     };
 
     private static List<string>? Ids(JsonObject json, string name, int maxIds)
     {
         var node = Present(json, name);
         if (node is null) return null;
-        if (node is not JsonArray array) throw new QueryValidationException(name, $"{name} is an array of strings.");
-        if (array.Count > maxIds) throw new QueryValidationException(name, $"{name} holds at most {maxIds} ids.");
+        if (node is not JsonArray array) throw ApiRequestException.BadRequest(name, $"{name} is an array of strings.");
+        if (array.Count > maxIds) throw ApiRequestException.BadRequest(name, $"{name} holds at most {maxIds} ids.");
         var ids = new List<string>(array.Count);
         foreach (var item in array)
         {
             if (item is null || item.GetValueKind() != JsonValueKind.String || item.GetValue<string>() is not { Length: > 0 } id)
-                throw new QueryValidationException(name, $"{name} is an array of non-empty strings.");
+                throw ApiRequestException.BadRequest(name, $"{name} is an array of non-empty strings.");
             ids.Add(id);
         }
 

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Dapper;
 using HoneyHive.DataPlane.Api.Infrastructure;
 using Npgsql;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Api.Secrets;
 
@@ -32,14 +33,14 @@ public sealed partial class ProviderSecretStore(
         var normalized = provider.Trim().ToLowerInvariant();
         return ProviderPattern().IsMatch(normalized)
             ? normalized
-            : throw RequestValidationException.For("provider", "Must be 1-64 characters: letters, digits, '_', '-' or '.', starting with a letter or digit.");
+            : throw ApiRequestException.BadRequest("provider", "Must be 1-64 characters: letters, digits, '_', '-' or '.', starting with a letter or digit.");
     }
 
     public async Task<ProviderSecretInfo> PutAsync(Guid workspace, string provider, string value, CancellationToken cancellationToken)
     {
         provider = NormalizeProvider(provider);
-        if (string.IsNullOrWhiteSpace(value)) throw RequestValidationException.For("value", "Must not be empty.");
-        if (value.Length > MaxValueLength) throw RequestValidationException.For("value", $"Must be at most {MaxValueLength} characters.");
+        if (string.IsNullOrWhiteSpace(value)) throw ApiRequestException.BadRequest("value", "Must not be empty.");
+        if (value.Length > MaxValueLength) throw ApiRequestException.BadRequest("value", $"Must be at most {MaxValueLength} characters.");
         var sealedSecret = cipher.Seal(value, workspace, provider);
         await using var connection = await dpdb.OpenConnectionAsync(cancellationToken);
         var row = await connection.QuerySingleAsync<InfoRow>(new CommandDefinition(

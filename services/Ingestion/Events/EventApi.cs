@@ -21,23 +21,23 @@ public static class EventApi
     {
         var group = app.MapGroup("").RequireScope(ApiScopes.Ingest).DisableAntiforgery();
         group.MapPost("/session/start", (HttpContext c, EventIngestService s) =>
-            s.RunAsync(c, (body, tenant) => EventRoutes.StartSessionLegacy(body, tenant, s.Normalizer)));
+            s.RunAsync(c, (body, tenant) => EventRequests.StartSessionLegacy(body, tenant, s.Normalizer)));
         group.MapPost("/v1/sessions", (HttpContext c, EventIngestService s) =>
-            s.RunAsync(c, (body, tenant) => EventRoutes.CreateSession(body, tenant, s.Normalizer)));
+            s.RunAsync(c, (body, tenant) => EventRequests.CreateSession(body, tenant, s.Normalizer)));
         group.MapPost("/v1/sessions/{session_id}/events/batch", (HttpContext c, EventIngestService s, string session_id) =>
-            s.RunAsync(c, (body, tenant) => EventRoutes.CreateSessionEventBatch(body, tenant, s.Normalizer, s.Limits, session_id)));
+            s.RunAsync(c, (body, tenant) => EventRequests.CreateSessionEventBatch(body, tenant, s.Normalizer, s.Limits, session_id)));
         group.MapPost("/events", (HttpContext c, EventIngestService s) =>
-            s.RunAsync(c, (body, tenant) => EventRoutes.CreateEventLegacy(body, tenant, s.Normalizer)));
+            s.RunAsync(c, (body, tenant) => EventRequests.CreateEventLegacy(body, tenant, s.Normalizer)));
         group.MapPost("/v1/events", (HttpContext c, EventIngestService s) =>
-            s.RunAsync(c, (body, tenant) => EventRoutes.CreateEvent(body, tenant, s.Normalizer)));
+            s.RunAsync(c, (body, tenant) => EventRequests.CreateEvent(body, tenant, s.Normalizer)));
         group.MapPost("/events/batch", (HttpContext c, EventIngestService s) =>
-            s.RunAsync(c, (body, tenant) => EventRoutes.CreateEventBatchLegacy(body, tenant, s.Normalizer, s.Limits)));
+            s.RunAsync(c, (body, tenant) => EventRequests.CreateEventBatchLegacy(body, tenant, s.Normalizer, s.Limits)));
         group.MapPost("/v1/events/batch", (HttpContext c, EventIngestService s) =>
-            s.RunAsync(c, (body, tenant) => EventRoutes.CreateEventBatch(body, tenant, s.Normalizer, s.Limits)));
+            s.RunAsync(c, (body, tenant) => EventRequests.CreateEventBatch(body, tenant, s.Normalizer, s.Limits)));
         group.MapPost("/events/model", (HttpContext c, EventIngestService s) =>
-            s.RunAsync(c, (body, tenant) => EventRoutes.CreateModelEvent(body, tenant, s.Normalizer)));
+            s.RunAsync(c, (body, tenant) => EventRequests.CreateModelEvent(body, tenant, s.Normalizer)));
         group.MapPost("/events/model/batch", (HttpContext c, EventIngestService s) =>
-            s.RunAsync(c, (body, tenant) => EventRoutes.CreateModelEventBatch(body, tenant, s.Normalizer, s.Limits)));
+            s.RunAsync(c, (body, tenant) => EventRequests.CreateModelEventBatch(body, tenant, s.Normalizer, s.Limits)));
         group.MapPut("/events", (HttpContext c, EventIngestService s) => s.UpdateAsync(c, null));
         group.MapPut("/v1/events/{event_id}", (HttpContext c, EventIngestService s, string event_id) => s.UpdateAsync(c, event_id));
         return group;

@@ -24,7 +24,7 @@ public static class SessionResponse
 {
     public static JsonObject From(EventRecord session)
     {
-        var json = (JsonObject)System.Text.Json.JsonSerializer.SerializeToNode(session, EventJson.Default.EventRecord)!;
+        var json = (JsonObject)System.Text.Json.JsonSerializer.SerializeToNode(session, EventRecordJsonContext.Default.EventRecord)!;
         // Internal bookkeeping, not part of HoneyHive's session object.
         json.Remove("revision");
         json.Remove("session_auto_create");

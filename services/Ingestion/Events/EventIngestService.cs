@@ -13,8 +13,10 @@ namespace HoneyHive.Ingestion.Events;
 
 /// <summary>
 /// The event API's request pipeline, shared by every route: back-pressure → read JSON → the route's
-/// mapping → publish (answer only after the message log acknowledged) → the route's response. Every
-/// failure is a problem details response whose detail says what to fix.
+/// mapping → publish (answer only after the message log acknowledged) → the route's response. A wrong
+/// request is thrown as <see cref="HoneyHive.ServiceDefaults.ApiRequestException"/> and answered by the one
+/// exception handler; only outages of the message log or session store are answered here, as 503 with
+/// Retry-After (the client did nothing wrong and should send the same request again).
 /// </summary>
 public sealed class EventIngestService(
     EventNormalizer normalizer,
@@ -50,10 +52,6 @@ public sealed class EventIngestService(
             await publisher.PublishAsync(tenant.ProjectId, events, context.RequestAborted);
             return outcome.Respond(session, outcome.Events);
         }
-        catch (EventRequestException ex)
-        {
-            return Problem(ex.Status, ex.Message);
-        }
         catch (MessageLogUnavailableException ex)
         {
             logger.LogWarning("Event API publish failed, answering 503: {Reason}", ex.Message);
@@ -81,10 +79,6 @@ public sealed class EventIngestService(
             var update = normalizer.Update(body, tenant, routeEventId);
             await publisher.PublishUpdateAsync(tenant.ProjectId, update, context.RequestAborted);
             return TypedResults.Ok();
-        }
-        catch (EventRequestException ex)
-        {
-            return Problem(ex.Status, ex.Message);
         }
         catch (MessageLogUnavailableException ex)
         {

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using HoneyHive.Contracts.Events;
 using HoneyHive.Ingestion.Normalization;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.Ingestion.Events;
 
@@ -48,7 +49,7 @@ public sealed class EventNormalizer(IngestLimits limits, TimeProvider clock)
         CheckFields(body, options, path, session: false);
         var eventType = RequiredEventType(body, path);
         var inputs = OptionalObject(body, "inputs", path)
-            ?? throw EventRequestException.BadRequest($"'{Field(path, "inputs")}' is required: send an object with the event's inputs (it may be empty: {{}}).");
+            ?? throw ApiRequestException.BadRequest(Field(path, "inputs"), $"'{Field(path, "inputs")}' is required: send an object with the event's inputs (it may be empty: {{}}).");
         var record = Common(body, tenant, path, eventType, inputs);
         record.SessionId = OptionalId(body, "session_id", path, tenant) ?? Guid.NewGuid().ToString();
         if (eventType == "session")
@@ -78,7 +79,7 @@ public sealed class EventNormalizer(IngestLimits limits, TimeProvider clock)
         {
             var type = RequiredEventType(body, path);
             if (type != "session")
-                throw EventRequestException.BadRequest($"'{Field(path, "event_type")}' must be \"session\" (or absent) when starting a session, not \"{type}\".");
+                throw ApiRequestException.BadRequest(Field(path, "event_type"), $"'{Field(path, "event_type")}' must be \"session\" (or absent) when starting a session, not \"{type}\".");
         }
         var inputs = OptionalObject(body, "inputs", path) ?? [];
         var record = Common(body, tenant, path, "session", inputs);
@@ -99,12 +100,12 @@ public sealed class EventNormalizer(IngestLimits limits, TimeProvider clock)
     {
         var id = routeEventId ?? OptionalString(body, "event_id", "");
         if (string.IsNullOrWhiteSpace(id))
-            throw EventRequestException.BadRequest("'event_id' is required: the id of the event to update.");
+            throw ApiRequestException.BadRequest("event_id", "'event_id' is required: the id of the event to update.");
         var outputs = body["outputs"] switch
         {
             null => null,
             JsonObject obj => obj,
-            var other => throw EventRequestException.BadRequest($"'outputs' must be a JSON object or null (null keeps the stored outputs), not {Kind(other)}."),
+            var other => throw ApiRequestException.BadRequest("outputs", $"'outputs' must be a JSON object or null (null keeps the stored outputs), not {Kind(other)}."),
         };
         var truncation = new Truncation();
         JsonObject? Clean(string name) => OptionalObject(body, name, "") is { } bucket ? JsonSanitizer.CleanObject(bucket, limits, truncation, name) : null;
@@ -143,7 +144,7 @@ public sealed class EventNormalizer(IngestLimits limits, TimeProvider clock)
     {
         null => null,
         var node when Number(node) is { } number => number,
-        var other => throw EventRequestException.BadRequest($"'{name}' must be a number, not {Kind(other)}."),
+        var other => throw ApiRequestException.BadRequest(name, $"'{name}' must be a number, not {Kind(other)}."),
     };
 
     private EventRecord Common(JsonObject body, Tenant tenant, string path, string eventType, JsonObject inputs)
@@ -234,7 +235,7 @@ public sealed class EventNormalizer(IngestLimits limits, TimeProvider clock)
             // The v1 event schema has project_id but no longer the legacy per-event project.
             var known = session ? V1SessionFields.Contains(key) : KnownFields.Contains(key) && key != "project";
             if (!known)
-                throw EventRequestException.BadRequest($"'{Field(path, key)}' is not a field of this route's {(session ? "session" : "event")} schema; remove it (free-form values belong in metadata).");
+                throw ApiRequestException.BadRequest(Field(path, key), $"'{Field(path, key)}' is not a field of this route's {(session ? "session" : "event")} schema; remove it (free-form values belong in metadata).");
         }
     }
 
@@ -242,11 +243,11 @@ public sealed class EventNormalizer(IngestLimits limits, TimeProvider clock)
     {
         var node = body["event_type"];
         if (node is null)
-            throw EventRequestException.BadRequest($"'{Field(path, "event_type")}' is required: one of {string.Join(", ", EventTypes)}.");
+            throw ApiRequestException.BadRequest(Field(path, "event_type"), $"'{Field(path, "event_type")}' is required: one of {string.Join(", ", EventTypes)}.");
         if (node is not JsonValue value || !value.TryGetValue<string>(out var type))
-            throw EventRequestException.BadRequest($"'{Field(path, "event_type")}' must be a string: one of {string.Join(", ", EventTypes)}.");
+            throw ApiRequestException.BadRequest(Field(path, "event_type"), $"'{Field(path, "event_type")}' must be a string: one of {string.Join(", ", EventTypes)}.");
         if (!EventTypes.Contains(type, StringComparer.Ordinal))
-            throw EventRequestException.BadRequest($"'{Field(path, "event_type")}' is \"{Short(type)}\"; it must be one of {string.Join(", ", EventTypes)}.");
+            throw ApiRequestException.BadRequest(Field(path, "event_type"), $"'{Field(path, "event_type")}' is \"{Short(type)}\"; it must be one of {string.Join(", ", EventTypes)}.");
         return type;
     }
 
@@ -254,14 +255,14 @@ public sealed class EventNormalizer(IngestLimits limits, TimeProvider clock)
     {
         null => null,
         JsonObject obj => obj,
-        var other => throw EventRequestException.BadRequest($"'{Field(path, name)}' must be a JSON object, not {Kind(other)}."),
+        var other => throw ApiRequestException.BadRequest(Field(path, name), $"'{Field(path, name)}' must be a JSON object, not {Kind(other)}."),
     };
 
     private static string? OptionalString(JsonObject body, string name, string path) => body[name] switch
     {
         null => null,
         JsonValue v when v.TryGetValue<string>(out var s) => s,
-        var other => throw EventRequestException.BadRequest($"'{Field(path, name)}' must be a string, not {Kind(other)}."),
+        var other => throw ApiRequestException.BadRequest(Field(path, name), $"'{Field(path, name)}' must be a string, not {Kind(other)}."),
     };
 
     private static string? OptionalId(JsonObject body, string name, string path, Tenant tenant)
@@ -281,12 +282,12 @@ public sealed class EventNormalizer(IngestLimits limits, TimeProvider clock)
                 for (var i = 0; i < array.Count; i++)
                 {
                     if (array[i] is not JsonValue v || !v.TryGetValue<string>(out var id))
-                        throw EventRequestException.BadRequest($"'{Field(path, $"{name}[{i}]")}' must be a string event id.");
+                        throw ApiRequestException.BadRequest(Field(path, $"{name}[{i}]"), $"'{Field(path, $"{name}[{i}]")}' must be a string event id.");
                     ids.Add(EventIds.Normalize(id, tenant.ProjectId));
                 }
                 return ids;
             case var other:
-                throw EventRequestException.BadRequest($"'{Field(path, name)}' must be an array of event id strings, not {Kind(other)}.");
+                throw ApiRequestException.BadRequest(Field(path, name), $"'{Field(path, name)}' must be an array of event id strings, not {Kind(other)}.");
         }
     }
 

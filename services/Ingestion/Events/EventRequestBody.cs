@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using HoneyHive.Ingestion.Normalization;
 using Microsoft.AspNetCore.Http.Features;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.Ingestion.Events;
 
@@ -16,7 +17,7 @@ public static class EventRequestBody
     {
         var encoding = context.Request.Headers.ContentEncoding.ToString().Trim().ToLowerInvariant();
         if (encoding is not ("" or "identity" or "gzip"))
-            throw new EventRequestException(StatusCodes.Status415UnsupportedMediaType, $"Content-Encoding '{encoding}' is not supported; send the JSON body plain or gzip-compressed.");
+            throw new ApiRequestException(StatusCodes.Status415UnsupportedMediaType, null, $"Content-Encoding '{encoding}' is not supported; send the JSON body plain or gzip-compressed.");
         if (context.Request.ContentLength > limits.MaxBodyBytes) throw TooLarge(limits);
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
             feature.MaxRequestBodySize = limits.MaxBodyBytes;
@@ -39,7 +40,7 @@ public static class EventRequestBody
         }
         catch (InvalidDataException ex)
         {
-            throw EventRequestException.BadRequest($"The gzip body is corrupt or truncated: {ex.Message}");
+            throw ApiRequestException.BadRequest(null, $"The gzip body is corrupt or truncated: {ex.Message}");
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -51,7 +52,7 @@ public static class EventRequestBody
     /// <summary>Parses JSON text that must be an object; <paramref name="what"/> names it in the error.</summary>
     public static JsonObject ParseObject(ReadOnlySpan<byte> utf8, string what)
     {
-        if (utf8.IsEmpty) throw EventRequestException.BadRequest($"{what} is empty; send a JSON object.");
+        if (utf8.IsEmpty) throw ApiRequestException.BadRequest(null, $"{what} is empty; send a JSON object.");
         JsonNode? node;
         try
         {
@@ -60,9 +61,9 @@ public static class EventRequestBody
         }
         catch (JsonException ex)
         {
-            throw EventRequestException.BadRequest($"{what} is not valid JSON ({ex.Message}).");
+            throw ApiRequestException.BadRequest(null, $"{what} is not valid JSON ({ex.Message}).");
         }
-        return node as JsonObject ?? throw EventRequestException.BadRequest($"{what} must be a JSON object, not {EventNormalizer.Kind(node)}.");
+        return node as JsonObject ?? throw ApiRequestException.BadRequest(null, $"{what} must be a JSON object, not {EventNormalizer.Kind(node)}.");
     }
 
     /// <summary>
@@ -79,12 +80,12 @@ public static class EventRequestBody
                 var parsed = ParseObject(System.Text.Encoding.UTF8.GetBytes(text), $"'{field}' (a JSON-encoded string)");
                 return parsed;
             case null:
-                throw EventRequestException.BadRequest($"'{field}' is required: an object, or a JSON-encoded object string.");
+                throw ApiRequestException.BadRequest(field, $"'{field}' is required: an object, or a JSON-encoded object string.");
             default:
-                throw EventRequestException.BadRequest($"'{field}' must be an object or a JSON-encoded object string, not {EventNormalizer.Kind(value)}.");
+                throw ApiRequestException.BadRequest(field, $"'{field}' must be an object or a JSON-encoded object string, not {EventNormalizer.Kind(value)}.");
         }
     }
 
-    private static EventRequestException TooLarge(IngestLimits limits) =>
-        new(StatusCodes.Status413PayloadTooLarge, $"The request body exceeds {limits.MaxBodyBytes} bytes (after decompression); send fewer or smaller events per request.");
+    private static ApiRequestException TooLarge(IngestLimits limits) =>
+        ApiRequestException.TooLarge(null, $"The request body exceeds {limits.MaxBodyBytes} bytes (after decompression); send fewer or smaller events per request.");
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.Ingestion.Events;
 
@@ -98,7 +99,7 @@ public static class ModelEventMapper
     {
         if (usage is null) return;
         if (usage is not JsonObject counts)
-            throw EventRequestException.BadRequest($"'{EventNormalizer.Field(path, "usage")}' must be an object like {{\"prompt_tokens\": 10, \"completion_tokens\": 5}}, not {EventNormalizer.Kind(usage)}.");
+            throw ApiRequestException.BadRequest(EventNormalizer.Field(path, "usage"), $"'{EventNormalizer.Field(path, "usage")}' must be an object like {{\"prompt_tokens\": 10, \"completion_tokens\": 5}}, not {EventNormalizer.Kind(usage)}.");
         var prompt = EventNormalizer.Number(counts["prompt_tokens"]) ?? EventNormalizer.Number(counts["input_tokens"]);
         var completion = EventNormalizer.Number(counts["completion_tokens"]) ?? EventNormalizer.Number(counts["output_tokens"]);
         var total = EventNormalizer.Number(counts["total_tokens"]) ?? (prompt is null && completion is null ? null : (prompt ?? 0) + (completion ?? 0));
@@ -118,7 +119,7 @@ public static class ModelEventMapper
     {
         null => [],
         JsonObject obj => (JsonObject)obj.DeepClone(),
-        var other => throw EventRequestException.BadRequest($"'{EventNormalizer.Field(path, name)}' must be a JSON object, not {EventNormalizer.Kind(other)}."),
+        var other => throw ApiRequestException.BadRequest(EventNormalizer.Field(path, name), $"'{EventNormalizer.Field(path, name)}' must be a JSON object, not {EventNormalizer.Kind(other)}."),
     };
 
     private static void SetIfAbsent(JsonObject bucket, string key, JsonNode? value)

@@ -48,7 +48,7 @@ public sealed class SessionRegistry(IStateStore state, ILogger<SessionRegistry> 
             bool saved;
             try
             {
-                saved = await state.TrySaveAsync(key, JsonSerializer.SerializeToUtf8Bytes(session, EventJson.Default.EventRecord), entry.ETag, cancellationToken);
+                saved = await state.TrySaveAsync(key, JsonSerializer.SerializeToUtf8Bytes(session, EventRecordJsonContext.Default.EventRecord), entry.ETag, cancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -75,6 +75,6 @@ public sealed class SessionRegistry(IStateStore state, ILogger<SessionRegistry> 
     }
 
     private static EventRecord Read(byte[] json) =>
-        JsonSerializer.Deserialize(json, EventJson.Default.EventRecord)
+        JsonSerializer.Deserialize(json, EventRecordJsonContext.Default.EventRecord)
         ?? throw new SessionStateUnavailableException("A stored session could not be read.");
 }

@@ -34,7 +34,7 @@ public sealed class EventBatchPublisher(IEventPublisher publisher, TimeProvider 
         foreach (var record in events)
         {
             // Each event is serialized once; chunks are assembled from the bytes.
-            var json = JsonSerializer.SerializeToUtf8Bytes(record, EventJson.Default.EventRecord);
+            var json = JsonSerializer.SerializeToUtf8Bytes(record, EventRecordJsonContext.Default.EventRecord);
             if (chunk.Count > 0 && bytes + json.Length > MaxMessageBytes)
             {
                 messages.Add(Envelope(projectId, chunk, buffers));
@@ -58,7 +58,7 @@ public sealed class EventBatchPublisher(IEventPublisher publisher, TimeProvider 
     /// <summary>One request's update on <see cref="Topics.EventsUpdated"/>, on the same stream (so after the events it updates).</summary>
     public async Task PublishUpdateAsync(string projectId, EventUpdate update, CancellationToken cancellationToken)
     {
-        var data = JsonSerializer.SerializeToUtf8Bytes(new EventUpdateBatch(projectId, [update]), EventJson.Default.EventUpdateBatch);
+        var data = JsonSerializer.SerializeToUtf8Bytes(new EventUpdateBatch(projectId, [update]), EventRecordJsonContext.Default.EventUpdateBatch);
         // The same update sent twice (a client retry) is one message; applying it twice would be harmless anyway.
         var id = Convert.ToHexStringLower(SHA256.HashData(data));
         var envelope = new CloudEvent<JsonElement>(id, Source, UpdateEventType, JsonSerializer.Deserialize<JsonElement>(data))

@@ -1,6 +1,7 @@
 using HoneyHive.Platform.Analytics.Chdb;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -15,24 +16,26 @@ public static class AnalyticsStoreExtensions
     /// for chDB <c>ClickHouse:ChdbLibrary</c>, <c>ClickHouse:DataPath</c> (default
     /// <c>.data/chdb</c>);
     /// <c>ClickHouse:MigrateOnStartup</c> (default false) applies the schema when the host starts.
+    /// Registers once however often it is called; a store registered before (a test's) is kept.
     /// </summary>
     public static IHostApplicationBuilder AddAnalyticsStore(this IHostApplicationBuilder builder)
     {
+        if (!builder.Services.RegisterOnce<IAnalyticsStore>()) return builder;
         var section = builder.Configuration.GetSection("ClickHouse");
         var url = section["Url"];
         if (!string.IsNullOrWhiteSpace(url))
         {
-            builder.Services.AddSingleton<IAnalyticsStore>(sp =>
+            builder.Services.TryAddSingleton<IAnalyticsStore>(sp =>
                 new ClickHouseServerStore(url, sp.GetRequiredService<ILogger<ClickHouseServerStore>>()));
         }
         else
         {
             // Resolved lazily: a host that never touches analytics does not load the 560 MB engine.
-            builder.Services.AddSingleton(sp => new ChdbAnalyticsStore(ReadChdbOptions(section), sp.GetRequiredService<ILogger<ChdbAnalyticsStore>>()));
-            builder.Services.AddSingleton<IAnalyticsStore>(sp => sp.GetRequiredService<ChdbAnalyticsStore>());
+            builder.Services.TryAddSingleton(sp => new ChdbAnalyticsStore(ReadChdbOptions(section), sp.GetRequiredService<ILogger<ChdbAnalyticsStore>>()));
+            builder.Services.TryAddSingleton<IAnalyticsStore>(sp => sp.GetRequiredService<ChdbAnalyticsStore>());
         }
 
-        builder.Services.AddSingleton<ClickHouseMigrator>();
+        builder.Services.TryAddSingleton<ClickHouseMigrator>();
         if (section.GetValue("MigrateOnStartup", false))
             builder.Services.AddHostedService<AnalyticsSchemaMigrationService>();
         builder.Services.AddHealthChecks().AddCheck<AnalyticsHealthCheck>("analytics");

@@ -25,10 +25,12 @@ public static partial class MessagingExtensions
     /// <summary>
     /// JetStream (<c>Hosting:Mode=Local</c>): a NATS connection, the streams provisioned at start, the
     /// JetStream publisher and a "nats" health check. Dapr (<c>Hosting:Mode=Dapr</c>): the sidecar's pub/sub.
+    /// Registers once however often it is called.
     /// </summary>
     public static IHostApplicationBuilder AddMessaging(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
+        if (!services.RegisterOnce<IEventPublisher>()) return builder;
         services.AddOptions<MessagingOptions>().Bind(builder.Configuration.GetSection(MessagingOptions.Section));
 
         var url = builder.Configuration.GetConnectionString(NatsConnectionName);

@@ -16,9 +16,10 @@ public static class ObjectStoreExtensions
     /// <summary>Service key of the object store's <see cref="IAmazonS3"/> client.</summary>
     public const string ClientKey = "objectstore";
 
-    /// <summary>Filesystem or S3, plus the "objectstore" health check. Both modes use the same store.</summary>
+    /// <summary>Filesystem or S3, plus the "objectstore" health check. Both modes use the same store. Registers once.</summary>
     public static IHostApplicationBuilder AddObjectStore(this IHostApplicationBuilder builder)
     {
+        if (!builder.Services.RegisterOnce<IObjectStore>()) return builder;
         var s3Section = builder.Configuration.GetSection("ObjectStore:S3");
         if (!string.IsNullOrWhiteSpace(s3Section["Bucket"]))
         {

@@ -5,9 +5,10 @@ namespace HoneyHive.Platform.State;
 /// <summary>Registers the state store for the configured mode.</summary>
 public static class StateStoreExtensions
 {
-    /// <summary>Redis (Local) or Dapr state (Dapr).</summary>
+    /// <summary>Redis (Local) or Dapr state (Dapr). Registers once however often it is called.</summary>
     public static IHostApplicationBuilder AddStateStore(this IHostApplicationBuilder builder)
     {
+        if (!builder.Services.RegisterOnce<IStateStore>()) return builder;
         switch (builder.Configuration.GetHostingMode())
         {
             case HostingMode.Local:

@@ -12,6 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Tests.Datasets;
 
@@ -62,13 +63,14 @@ public sealed class DatasetsFixture : IAsyncLifetime
             builder.Configuration["Datasets:MaxBodyBytes"] = MaxBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
             builder.Services.AddKeyedSingleton(DataPlaneApiModule.Database, Dpdb);
             builder.Services.AddSingleton(store);
-            builder.Services.AddProblemDetails();
+            builder.Services.AddApiRequestErrors();
             builder.Services.AddAuthentication(TestAuthHandler.SchemeName)
                 .AddScheme<AuthenticationSchemeOptions, TestAuthHandler>(TestAuthHandler.SchemeName, null);
             builder.Services.AddAuthorization();
             builder.AddDataPlaneQueries();
             builder.AddDatasets();
             app = builder.Build();
+            app.UseExceptionHandler();
             app.UseAuthentication();
             app.UseAuthorization();
             app.MapDatasetsApi();

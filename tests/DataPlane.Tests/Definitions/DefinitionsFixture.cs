@@ -12,6 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Tests.Definitions;
 
@@ -44,13 +45,14 @@ public sealed class DefinitionsFixture : IAsyncLifetime
         builder.Logging.ClearProviders();
         builder.Configuration["ConnectionStrings:dpdb"] = connectionString;
         builder.Configuration["Secrets:MasterKey"] = Convert.ToBase64String(MasterKey);
-        builder.Services.AddProblemDetails();
+        builder.Services.AddApiRequestErrors();
         builder.Services.AddAuthentication(TestAuthHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, TestAuthHandler>(TestAuthHandler.SchemeName, null);
         builder.Services.AddAuthorization();
         builder.AddDefinitionStores();
         builder.AddProviderSecrets();
         app = builder.Build();
+        app.UseExceptionHandler();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapMetricsApi();

@@ -15,6 +15,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Tests.Runs;
 
@@ -43,12 +44,13 @@ public sealed class RunsFixture : IAsyncLifetime
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<IAnalyticsStore>(store);
         builder.Services.AddKeyedSingleton(DataPlaneApiModule.Database, Dpdb);
-        builder.Services.AddProblemDetails();
+        builder.Services.AddApiRequestErrors();
         builder.Services.AddAuthentication(RunsAuthHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, RunsAuthHandler>(RunsAuthHandler.SchemeName, null);
         builder.Services.AddAuthorization();
         builder.AddRuns();
         app = builder.Build();
+        app.UseExceptionHandler();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapRunsApi();

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using HoneyHive.Contracts.Events;
 using HoneyHive.Ingestion.Events;
 using HoneyHive.Ingestion.Normalization;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.Ingestion.Tests.Events;
 
@@ -17,7 +18,7 @@ public sealed class EventNormalizerTests
     private static EventRecord Event(string json, bool v1 = false) =>
         Normalizer().Event(JsonNode.Parse(json)!.AsObject(), TestTenant, new EventReadOptions(v1), "");
 
-    private static EventRequestException Refused(Action action) => Assert.Throws<EventRequestException>(action);
+    private static ApiRequestException Refused(Action action) => Assert.Throws<ApiRequestException>(action);
 
     [Fact]
     public void Missing_ids_are_generated_and_the_parent_defaults_to_the_session()

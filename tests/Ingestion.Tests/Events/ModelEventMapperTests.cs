@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using HoneyHive.Ingestion.Events;
 using static HoneyHive.Ingestion.Tests.Events.EventNormalizerTests;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.Ingestion.Tests.Events;
 
@@ -65,7 +66,7 @@ public sealed class ModelEventMapperTests
     [Fact]
     public void A_usage_that_is_not_an_object_is_refused()
     {
-        var refused = Assert.Throws<EventRequestException>(() => ModelEventMapper.ToEvent(JsonNode.Parse("""{"usage":12}""")!.AsObject(), "model_event"));
+        var refused = Assert.Throws<ApiRequestException>(() => ModelEventMapper.ToEvent(JsonNode.Parse("""{"usage":12}""")!.AsObject(), "model_event"));
 
         Assert.Contains("'model_event.usage' must be an object", refused.Message, StringComparison.Ordinal);
     }

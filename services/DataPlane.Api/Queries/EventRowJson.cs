@@ -7,9 +7,10 @@ namespace HoneyHive.DataPlane.Api.Queries;
 
 /// <summary>
 /// Writes an <c>events</c> row (as <see cref="CurrentEvents.Columns"/> selects it) as the API's
-/// event object: times as Unix milliseconds, each bucket rebuilt from its per-key JSON texts.
+/// event object: times as Unix milliseconds, each bucket rebuilt from its per-key JSON texts. (Ingestion's
+/// <c>EventRecordJsonContext</c> serializes the Contracts record on the message log; a different job.)
 /// </summary>
-public static class EventJson
+public static class EventRowJson
 {
     private static readonly string[] Buckets = ["config", "inputs", "outputs", "metadata", "metrics", "feedback", "user_properties"];
 

@@ -5,11 +5,12 @@ using HoneyHive.Ingestion.Normalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using static HoneyHive.Ingestion.Tests.Events.EventNormalizerTests;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.Ingestion.Tests.Events;
 
 [Trait("Servers", "None")]
-public sealed class EventRoutesTests
+public sealed class EventRequestsTests
 {
     private static JsonObject Body(string json) => JsonNode.Parse(json)!.AsObject();
 
@@ -25,8 +26,8 @@ public sealed class EventRoutesTests
     [Fact]
     public void Legacy_event_accepts_a_JSON_encoded_string_and_an_object()
     {
-        var fromString = EventRoutes.CreateEventLegacy(Body("""{"event":"{\"event_type\":\"tool\",\"inputs\":{\"a\":1}}"}"""), TestTenant, Normalizer());
-        var fromObject = EventRoutes.CreateEventLegacy(Body("""{"event":{"event_type":"tool","inputs":{"a":1}}}"""), TestTenant, Normalizer());
+        var fromString = EventRequests.CreateEventLegacy(Body("""{"event":"{\"event_type\":\"tool\",\"inputs\":{\"a\":1}}"}"""), TestTenant, Normalizer());
+        var fromObject = EventRequests.CreateEventLegacy(Body("""{"event":{"event_type":"tool","inputs":{"a":1}}}"""), TestTenant, Normalizer());
 
         Assert.Equal(1, Assert.Single(fromString.Events).Inputs["a"]!.GetValue<int>());
         Assert.Equal(1, Assert.Single(fromObject.Events).Inputs["a"]!.GetValue<int>());
@@ -42,7 +43,7 @@ public sealed class EventRoutesTests
     [InlineData("""{}""", "'event' is required")]
     public void A_bad_legacy_event_wrapper_is_refused(string json, string detail)
     {
-        var refused = Assert.Throws<EventRequestException>(() => EventRoutes.CreateEventLegacy(Body(json), TestTenant, Normalizer()));
+        var refused = Assert.Throws<ApiRequestException>(() => EventRequests.CreateEventLegacy(Body(json), TestTenant, Normalizer()));
 
         Assert.Equal(400, refused.Status);
         Assert.Contains(detail, refused.Message, StringComparison.Ordinal);
@@ -51,7 +52,7 @@ public sealed class EventRoutesTests
     [Fact]
     public void Session_start_accepts_both_shapes_and_answers_the_full_session_object()
     {
-        var outcome = EventRoutes.StartSessionLegacy(Body("""{"session":"{\"session_name\":\"s\",\"project\":\"p\"}"}"""), TestTenant, Normalizer());
+        var outcome = EventRequests.StartSessionLegacy(Body("""{"session":"{\"session_name\":\"s\",\"project\":\"p\"}"}"""), TestTenant, Normalizer());
 
         Assert.Empty(outcome.Events);
         var session = outcome.Session!;
@@ -64,13 +65,13 @@ public sealed class EventRoutesTests
         Assert.Equal(TestTenant.ProjectId, response.GetProperty("project_id").GetString());
         Assert.Equal(JsonValueKind.Array, response.GetProperty("children_ids").ValueKind);
         Assert.False(response.TryGetProperty("revision", out _));
-        Assert.Equal("s", EventRoutes.StartSessionLegacy(Body("""{"session":{"session_name":"s"}}"""), TestTenant, Normalizer()).Session!.EventName);
+        Assert.Equal("s", EventRequests.StartSessionLegacy(Body("""{"session":{"session_name":"s"}}"""), TestTenant, Normalizer()).Session!.EventName);
     }
 
     [Fact]
     public void Single_session_batch_creates_the_session_and_puts_every_event_in_it()
     {
-        var outcome = EventRoutes.CreateEventBatch(Body("""
+        var outcome = EventRequests.CreateEventBatch(Body("""
             {"events":[{"event_type":"tool","inputs":{},"session_id":"ignored"},{"event_type":"model","inputs":{},"parent_id":"p1"}],
              "single_session":true,"session_properties":{"session_name":"batch","metadata":{"k":1}}}
             """), TestTenant, Normalizer(), new IngestLimits());
@@ -89,7 +90,7 @@ public sealed class EventRoutesTests
     [Fact]
     public void Legacy_batch_accepts_is_single_session_and_session_aliases()
     {
-        var outcome = EventRoutes.CreateEventBatchLegacy(Body("""
+        var outcome = EventRequests.CreateEventBatchLegacy(Body("""
             {"events":[{"event_type":"chain","inputs":{}}],"is_single_session":true,"session":{"session_name":"legacy"}}
             """), TestTenant, Normalizer(), new IngestLimits());
 
@@ -100,8 +101,8 @@ public sealed class EventRoutesTests
     [Fact]
     public void V1_batch_refuses_the_legacy_aliases_and_names_the_failing_event()
     {
-        var alias = Assert.Throws<EventRequestException>(() => EventRoutes.CreateEventBatch(Body("""{"events":[],"is_single_session":true}"""), TestTenant, Normalizer(), new IngestLimits()));
-        var second = Assert.Throws<EventRequestException>(() => EventRoutes.CreateEventBatch(Body("""{"events":[{"event_type":"tool","inputs":{}},{"event_type":"tool"}]}"""), TestTenant, Normalizer(), new IngestLimits()));
+        var alias = Assert.Throws<ApiRequestException>(() => EventRequests.CreateEventBatch(Body("""{"events":[],"is_single_session":true}"""), TestTenant, Normalizer(), new IngestLimits()));
+        var second = Assert.Throws<ApiRequestException>(() => EventRequests.CreateEventBatch(Body("""{"events":[{"event_type":"tool","inputs":{}},{"event_type":"tool"}]}"""), TestTenant, Normalizer(), new IngestLimits()));
 
         Assert.Contains("'is_single_session' is not accepted", alias.Message, StringComparison.Ordinal);
         Assert.Contains("'events[1].inputs' is required", second.Message, StringComparison.Ordinal);
@@ -110,7 +111,7 @@ public sealed class EventRoutesTests
     [Fact]
     public void A_batch_over_the_event_limit_is_413()
     {
-        var refused = Assert.Throws<EventRequestException>(() => EventRoutes.CreateEventBatch(
+        var refused = Assert.Throws<ApiRequestException>(() => EventRequests.CreateEventBatch(
             Body("""{"events":[{"event_type":"tool","inputs":{}},{"event_type":"tool","inputs":{}},{"event_type":"tool","inputs":{}}]}"""),
             TestTenant, Normalizer(), new IngestLimits { MaxSpansPerRequest = 2 }));
 
@@ -121,7 +122,7 @@ public sealed class EventRoutesTests
     [Fact]
     public void Session_event_batch_takes_the_session_from_the_path_and_answers_success_only()
     {
-        var outcome = EventRoutes.CreateSessionEventBatch(Body("""{"events":[{"event_type":"tool","inputs":{},"session_id":"other"}]}"""),
+        var outcome = EventRequests.CreateSessionEventBatch(Body("""{"events":[{"event_type":"tool","inputs":{},"session_id":"other"}]}"""),
             TestTenant, Normalizer(), new IngestLimits(), "caf77ace-3417-4da4-944d-f4a0688f3c23");
 
         Assert.Null(outcome.Session);
@@ -132,7 +133,7 @@ public sealed class EventRoutesTests
     [Fact]
     public void Model_batch_remaps_every_event_and_defaults_the_type_to_model()
     {
-        var outcome = EventRoutes.CreateModelEventBatch(Body("""
+        var outcome = EventRequests.CreateModelEventBatch(Body("""
             {"model_events":[{"model":"gpt-4o","provider":"openai","messages":[{"role":"user","content":"hi"}],"response":{"role":"assistant","content":"hello"},"usage":{"prompt_tokens":3,"completion_tokens":2},"duration":12}]}
             """), TestTenant, Normalizer(), new IngestLimits());
 

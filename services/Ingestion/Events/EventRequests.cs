@@ -2,14 +2,16 @@ using System.Text.Json.Nodes;
 using HoneyHive.Contracts.Events;
 using HoneyHive.Ingestion.Normalization;
 using Outcome = HoneyHive.Ingestion.Events.EventIngestService.Outcome;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.Ingestion.Events;
 
 /// <summary>
-/// What each route does with a parsed body: pure mapping from the request to the events to publish
-/// and the response to send, so it can be tested without HTTP.
+/// What each event API route does with a parsed body: pure mapping from the request to the events to
+/// publish and the response to send, so it can be tested without HTTP. The routes are mapped in
+/// <see cref="EventApi"/>; the pipeline around this (read, publish, answer) is <see cref="EventIngestService"/>.
 /// </summary>
-public static class EventRoutes
+public static class EventRequests
 {
     private static readonly EventReadOptions Legacy = new(RejectUnknownFields: false);
     private static readonly EventReadOptions V1 = new(RejectUnknownFields: true);
@@ -76,11 +78,11 @@ public static class EventRoutes
         string field, bool model, bool v1, string? pathSessionId)
     {
         if (body[field] is not JsonArray items)
-            throw EventRequestException.BadRequest(body[field] is null
+            throw ApiRequestException.BadRequest(field, body[field] is null
                 ? $"'{field}' is required: an array of event objects."
                 : $"'{field}' must be an array of event objects, not {EventNormalizer.Kind(body[field])}.");
         if (items.Count > limits.MaxSpansPerRequest)
-            throw new EventRequestException(StatusCodes.Status413PayloadTooLarge,
+            throw ApiRequestException.TooLarge(field,
                 $"'{field}' holds {items.Count} events; send at most {limits.MaxSpansPerRequest} per request.");
 
         var single = Bool(body, "single_session") ?? (v1 ? null : Bool(body, "is_single_session")) ?? false;
@@ -93,7 +95,7 @@ public static class EventRoutes
             {
                 null => [],
                 JsonObject obj => obj,
-                var other => throw EventRequestException.BadRequest($"'{propertiesField}' must be an object (session_name, start_time, metadata...), not {EventNormalizer.Kind(other)}."),
+                var other => throw ApiRequestException.BadRequest(propertiesField, $"'{propertiesField}' must be an object (session_name, start_time, metadata...), not {EventNormalizer.Kind(other)}."),
             };
             session = normalizer.Session(properties, tenant, Legacy, propertiesField);
             sessionId = session.SessionId;
@@ -105,7 +107,7 @@ public static class EventRoutes
         {
             var path = $"{field}[{i}]";
             var item = v1
-                ? items[i] as JsonObject ?? throw EventRequestException.BadRequest($"'{path}' must be an event object, not {EventNormalizer.Kind(items[i])}.")
+                ? items[i] as JsonObject ?? throw ApiRequestException.BadRequest(path, $"'{path}' must be an event object, not {EventNormalizer.Kind(items[i])}.")
                 : EventRequestBody.Unwrap(items[i], path);
             if (model) item = ModelEventMapper.ToEvent(item, path);
             if (sessionId is not null) item["session_id"] = sessionId;
@@ -121,7 +123,7 @@ public static class EventRoutes
     {
         null => null,
         JsonValue v when v.TryGetValue<bool>(out var b) => b,
-        var other => throw EventRequestException.BadRequest($"'{name}' must be true or false, not {EventNormalizer.Kind(other)}."),
+        var other => throw ApiRequestException.BadRequest(name, $"'{name}' must be true or false, not {EventNormalizer.Kind(other)}."),
     };
 
     private static void RejectUnknown(JsonObject body, params string[] allowed)
@@ -129,7 +131,7 @@ public static class EventRoutes
         foreach (var (key, _) in body)
         {
             if (!allowed.Contains(key, StringComparer.Ordinal))
-                throw EventRequestException.BadRequest($"'{key}' is not accepted by this route; send only {string.Join(", ", allowed)}.");
+                throw ApiRequestException.BadRequest(key, $"'{key}' is not accepted by this route; send only {string.Join(", ", allowed)}.");
         }
     }
 }

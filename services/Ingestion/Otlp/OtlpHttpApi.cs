@@ -16,9 +16,11 @@ namespace HoneyHive.Ingestion.Otlp;
 /// <summary>
 /// OTLP/HTTP: POST /v1/traces (and /opentelemetry/v1/traces on the API port), protobuf or JSON,
 /// optionally gzip. Every answer is encoded like the request; failures carry a google.rpc.Status
-/// as the specification requires.
+/// as the specification requires. That is why refusals here are written in place rather than thrown
+/// as <c>ApiRequestException</c>: the one problem-details handler answers JSON problem details, which an
+/// OTLP exporter (often speaking protobuf) cannot read.
 /// </summary>
-public static class OtlpHttpEndpoints
+public static class OtlpHttpApi
 {
     private const string Protobuf = "application/x-protobuf";
     private const string Json = "application/json";

@@ -1,0 +1,51 @@
+using Microsoft.AspNetCore.Http;
+
+namespace HoneyHive.ServiceDefaults;
+
+/// <summary>
+/// "This request is wrong": the one exception a route handler, or anything it calls, throws to refuse a
+/// request. <see cref="ApiRequestExceptionHandler"/> answers it as RFC 9457 problem details: the
+/// <see cref="Status"/>, the message as <c>detail</c>, <c>errors</c> keyed by field (as a validation
+/// problem) and <c>field</c> when one field is at fault. Handlers throw it and never catch it.
+/// </summary>
+public sealed class ApiRequestException : Exception
+{
+    /// <param name="status">The HTTP status: 400, 404, 409, 413, 415...</param>
+    /// <param name="field">The JSON path, route or query parameter at fault (<c>threshold.min</c>, <c>events[2]</c>); null when none is.</param>
+    /// <param name="message">What is wrong and what to send instead; it becomes <c>detail</c>.</param>
+    public ApiRequestException(int status, string? field, string message)
+        : base(message)
+    {
+        Status = status;
+        Field = field;
+        Errors = field is null ? Empty : new Dictionary<string, string[]>(StringComparer.Ordinal) { [field] = [message] };
+    }
+
+    /// <summary>A 400 with every field found wrong at once (a body checked field by field).</summary>
+    public ApiRequestException(IReadOnlyDictionary<string, string[]> errors)
+        : base("The request is not valid: " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")))
+    {
+        Status = StatusCodes.Status400BadRequest;
+        Errors = errors;
+        Field = errors.Count == 1 ? errors.Keys.Single() : null;
+    }
+
+    private static readonly IReadOnlyDictionary<string, string[]> Empty = new Dictionary<string, string[]>();
+
+    public int Status { get; }
+
+    /// <summary>The one field at fault, or null when none or several are (see <see cref="Errors"/>).</summary>
+    public string? Field { get; }
+
+    /// <summary>Messages keyed by field; empty when the request as a whole is wrong.</summary>
+    public IReadOnlyDictionary<string, string[]> Errors { get; }
+
+    public static ApiRequestException BadRequest(string? field, string message) => new(StatusCodes.Status400BadRequest, field, message);
+
+    /// <summary>An id the caller's project does not hold (another project's ids included, so their existence is not revealed).</summary>
+    public static ApiRequestException NotFound(string? field, string message) => new(StatusCodes.Status404NotFound, field, message);
+
+    public static ApiRequestException Conflict(string? field, string message) => new(StatusCodes.Status409Conflict, field, message);
+
+    public static ApiRequestException TooLarge(string? field, string message) => new(StatusCodes.Status413PayloadTooLarge, field, message);
+}
