@@ -23,6 +23,7 @@ public sealed record FaultRequest(double Seconds, bool? Reads);
 /// <item><c>POST /internal/faults/lost-acks</c> <c>{"seconds": 10}</c>: batches handled meanwhile are
 /// written but their first ack is replaced by a nak, so JetStream redelivers batches already written.</item>
 /// <item><c>GET /internal/faults</c>: what is active, and how many acks were dropped.</item>
+/// <item><c>GET /internal/faults/store-audit?run=ID</c>: rows as stored, for the harness's duplicate check (<see cref="StoreAuditRoutes"/>).</item>
 /// </list>
 /// </summary>
 public static class FaultsExtensions
@@ -74,6 +75,7 @@ public static class FaultsExtensions
             logs.CreateLogger(typeof(FaultsExtensions)).LogWarning("Test fault: first acks dropped for {Seconds} s", request.Seconds);
             return Results.NoContent();
         });
+        group.MapStoreAudit();
         return group;
     }
 
