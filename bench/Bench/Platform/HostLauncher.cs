@@ -118,7 +118,8 @@ public sealed class HostLauncher : IAsyncDisposable
         process.BeginErrorReadLine();
 
         using var http = new HttpClient { BaseAddress = DataPlaneApi };
-        var deadline = DateTime.UtcNow.AddMinutes(2);
+        // HH_HEALTH_TIMEOUT (seconds, as for ./hh up): a heavily shared machine can need more than the default.
+        var deadline = DateTime.UtcNow.AddSeconds(int.TryParse(Environment.GetEnvironmentVariable("HH_HEALTH_TIMEOUT"), out var seconds) && seconds > 0 ? seconds : 120);
         while (true)
         {
             if (process.HasExited) throw new InvalidOperationException($"The Host exited:\n{Output}");
