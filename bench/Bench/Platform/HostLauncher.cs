@@ -25,7 +25,15 @@ public sealed class HostLauncher : IAsyncDisposable
     /// <summary>The bootstrap project: the one <see cref="ApiKey"/> reads and writes.</summary>
     public Guid ProjectId { get; private set; }
     public string WorkingDirectory { get; private set; } = "";
-    public int ProcessId => process?.Id ?? 0;
+    /// <summary>The Host's pid, or 0 while none runs (stopped, or between a kill and its restart).</summary>
+    public int ProcessId
+    {
+        get
+        {
+            try { return process?.Id ?? 0; }
+            catch (InvalidOperationException) { return 0; } // disposed: the samplers read 0 as "no process"
+        }
+    }
 
     /// <param name="prepare">Runs on the new working folder before the Host starts (e.g. mounts a small filesystem for its object store).</param>
     public static async Task<HostLauncher> StartAsync(IReadOnlyDictionary<string, string>? settings, CancellationToken ct, Func<string, Task>? prepare = null)
@@ -95,6 +103,7 @@ public sealed class HostLauncher : IAsyncDisposable
             await process.WaitForExitAsync(ct);
         }
         process?.Dispose();
+        process = null;
         lock (output) output.AppendLine("--- killed with SIGKILL; restarting ---");
         await LaunchAsync(ct);
     }
