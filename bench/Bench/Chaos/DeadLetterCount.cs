@@ -1,4 +1,5 @@
 using System.Text.Json;
+using HoneyHive.Bench.Load;
 using HoneyHive.Platform.Objects;
 using HoneyHive.Writer;
 using HoneyHive.Writer.DeadLetters;
@@ -39,6 +40,41 @@ public sealed class DeadLetterCount(string objectStorePath, string natsUrl)
         }
         return (letters, events);
     }
+
+    /// <summary>
+    /// The spans of one run (by its <c>bench_run_id</c>) that dead letters hold now, by trace and span id:
+    /// what may offset a missing acknowledged span. Letters of other runs, or from before, offset nothing.
+    /// </summary>
+    public async Task<HashSet<SpanKey>> SpanKeysAsync(string runId, CancellationToken ct)
+    {
+        var keys = new HashSet<SpanKey>();
+        await foreach (var key in store.ListAsync(ct))
+        {
+            var letter = await store.ReadAsync(key, ct);
+            if (letter is null) continue;
+            foreach (var message in letter.Messages)
+            {
+                foreach (var item in Events(message.Data))
+                {
+                    if (!item.TryGetProperty("metadata", out var metadata) || metadata.ValueKind != JsonValueKind.Object) continue;
+                    if (Text(metadata, "bench_run_id") != runId) continue;
+                    if (SpanKey.FromHex(Text(metadata, "trace_id"), Text(metadata, "span_id")) is { } span) keys.Add(span);
+                }
+            }
+        }
+        return keys;
+    }
+
+    private static IEnumerable<JsonElement> Events(JsonElement? data) =>
+        data is { ValueKind: JsonValueKind.Object } envelope
+        && envelope.TryGetProperty("data", out var body)
+        && body.TryGetProperty("events", out var list)
+        && list.ValueKind == JsonValueKind.Array
+            ? list.EnumerateArray()
+            : [];
+
+    private static string? Text(JsonElement bucket, string name) =>
+        bucket.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     /// <summary>`dlq replay --publish` against this Host's object store and NATS; the exit code.</summary>
     public Task<int> ReplayAsync() => DeadLetterCommand.RunAsync(

@@ -13,6 +13,20 @@ public static class ServerControl
 
     public static bool Available => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(ScriptVariable));
 
+    /// <summary>
+    /// The pid of a server of the running bench instance, from hh's pid file (.data/bench/pids/NAME.pid),
+    /// checked against the program's name as hh's running_pid does, so a reused pid is never signalled.
+    /// </summary>
+    public static int? RunningPid(string server, string program)
+    {
+        var script = Environment.GetEnvironmentVariable(ScriptVariable);
+        if (string.IsNullOrEmpty(script)) return null;
+        var file = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(script))!, ".data", "bench", "pids", server + ".pid");
+        if (!File.Exists(file) || !int.TryParse(File.ReadLines(file).FirstOrDefault(), out var pid)) return null;
+        var comm = $"/proc/{pid}/comm";
+        return File.Exists(comm) && File.ReadAllText(comm).Trim() == program ? pid : null;
+    }
+
     public static async Task<TimeSpan> RestartAsync(string server, CancellationToken ct)
     {
         var script = Environment.GetEnvironmentVariable(ScriptVariable)

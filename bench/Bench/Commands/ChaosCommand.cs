@@ -10,8 +10,11 @@ namespace HoneyHive.Bench.Commands;
 
 /// <summary>
 /// `bench chaos` (run by `./hh chaos`): the same paced OTLP load while each fault happens in turn, then
-/// recovery, and for each fault a check of the store against every acknowledged span: stored (unique),
-/// duplicates visible to queries, dead-lettered and replayed, lost = acknowledged − stored − dead-lettered.
+/// recovery, and for each fault a check of the store against every acknowledged span of that fault's run:
+/// stored (unique), duplicates as stored (rows per event id and version without FINAL, and the views'
+/// counts against the distinct revisions and against what was sent), dead-lettered and replayed, and
+/// lost = acknowledged spans neither stored nor held by a dead letter of this run (matched by span key).
+/// A fault that cannot run or be injected is a failed row and fails the command.
 /// The Host runs with the test fault switch on, a managed-heap hard limit and a small back-pressure
 /// threshold, so the outage rows also show memory staying bounded while ingestion answers 429.
 /// </summary>
@@ -34,8 +37,11 @@ public static class ChaosCommand
         BenchEnvironment.EnsureSet(BenchEnvironment.NatsUrlVariable, BenchEnvironment.ChdbLibraryVariable, BenchEnvironment.DataDirectoryVariable, "HH_TEST_PG", "HH_TEST_REDIS");
         var plan = LoadPlan.Parse(args, Defaults, out var rest);
         var options = ChaosOptions.Parse(rest);
-        var faults = ChaosFault.All(TimeSpan.FromSeconds(10))
-            .Where(f => options.Faults is null || options.Faults.Contains(f.Name, StringComparer.OrdinalIgnoreCase)).ToList();
+        var known = ChaosFault.All(TimeSpan.FromSeconds(10));
+        var unknown = options.Faults?.Where(n => !known.Any(f => f.Name.Equals(n, StringComparison.OrdinalIgnoreCase))).ToList() ?? [];
+        if (unknown.Count > 0)
+            throw new ArgumentException($"Unknown fault(s) {string.Join(", ", unknown)}; known: {string.Join(", ", known.Select(f => f.Name))}.");
+        var faults = known.Where(f => options.Faults is null || options.Faults.Contains(f.Name, StringComparer.OrdinalIgnoreCase)).ToList();
         var startedAt = DateTimeOffset.UtcNow;
         Console.WriteLine($"# load average {ResultFile.LoadAverage() ?? "unknown"} on {Environment.ProcessorCount} cores");
         Console.WriteLine($"# load per fault: {plan}; faults: {string.Join(", ", faults.Select(f => f.Name))}");
@@ -48,33 +54,54 @@ public static class ChaosCommand
             ["DOTNET_GCHeapHardLimit"] = "0x" + (options.HeapLimitMb * 1024L * 1024L).ToString("X", CultureInfo.InvariantCulture),
         };
         var rows = new List<ChaosRow>();
-        await using (var host = await HostLauncher.StartAsync(settings, ct))
+        // A full object store needs a filesystem of its own under the Host's objects folder from the start.
+        var objectsFull = faults.OfType<ObjectStoreFull>().FirstOrDefault();
+        string? objectsPath = null;
+        Func<string, Task>? prepare = objectsFull is null ? null : dir => objectsFull.MountAsync(objectsPath = Path.Combine(dir, "objects"));
+        try
         {
-            using var api = new HttpClient { BaseAddress = host.DataPlaneApi, Timeout = TimeSpan.FromSeconds(120) };
-            api.DefaultRequestHeaders.Authorization = new("Bearer", host.ApiKey);
-            var pipeline = new PipelineState(BenchEnvironment.NatsUrl, Environment.GetEnvironmentVariable("HH_TEST_NATS_MONITOR"));
-            var deadLetters = new DeadLetterCount(Path.Combine(host.WorkingDirectory, "objects"), BenchEnvironment.NatsUrl);
-            var context = new ChaosContext(host, api, pipeline, deadLetters, options.LongOutage, options.DrainLimit);
-            var retryBudget = WriterRetryBudget();
-            Console.WriteLine($"# host pid {host.ProcessId} ready; Writer retry budget ≈ {retryBudget.TotalSeconds:0} s (Writer defaults), long outage {options.LongOutage.TotalSeconds:0} s");
-
-            await using var sampler = new ProcessSampler(() => host.ProcessId);
-            using var sender = Sender(plan, host);
-            foreach (var fault in faults)
+            await using (var host = await HostLauncher.StartAsync(settings, ct, prepare))
             {
-                if (fault.Unavailable is { } why)
-                {
-                    Console.WriteLine($"# {fault.Name}: skipped, {why}");
-                    continue;
-                }
-                Console.WriteLine($"# {fault.Name}: {fault.What}");
-                var row = await RunFaultAsync(fault, context, plan, sender, sampler, ct);
-                Console.WriteLine($"#   acked {row.Acknowledged}, stored {row.StoredUnique}, duplicates {row.Duplicates}, lost {row.Lost}, drained in {row.DrainSeconds:0.0} s, peak RSS {row.PeakRssMb:0} MB; {row.Note}");
-                rows.Add(row);
-            }
+                using var api = new HttpClient { BaseAddress = host.DataPlaneApi, Timeout = TimeSpan.FromSeconds(120) };
+                api.DefaultRequestHeaders.Authorization = new("Bearer", host.ApiKey);
+                var pipeline = new PipelineState(BenchEnvironment.NatsUrl, Environment.GetEnvironmentVariable("HH_TEST_NATS_MONITOR"));
+                var deadLetters = new DeadLetterCount(Path.Combine(host.WorkingDirectory, "objects"), BenchEnvironment.NatsUrl);
+                var context = new ChaosContext(host, api, pipeline, deadLetters, options.LongOutage, options.DrainLimit);
+                var retryBudget = WriterRetryBudget();
+                Console.WriteLine($"# host pid {host.ProcessId} ready; Writer retry budget ≈ {retryBudget.TotalSeconds:0} s (Writer defaults), long outage {options.LongOutage.TotalSeconds:0} s");
 
-            await File.WriteAllTextAsync(Path.Combine(host.WorkingDirectory, "host.log"), host.Output, ct);
-            Console.WriteLine($"# host log: {Path.Combine(host.WorkingDirectory, "host.log")}");
+                await using var sampler = new ProcessSampler(() => host.ProcessId);
+                using var sender = Sender(plan, host);
+                foreach (var fault in faults)
+                {
+                    // A fault that cannot run is a failed row, never a silent gap in the table.
+                    if (fault.Unavailable is { } why)
+                    {
+                        Console.WriteLine($"# {fault.Name}: FAILED, cannot run: {why}");
+                        rows.Add(ChaosRow.FailedRow(fault, "cannot run: " + why));
+                        continue;
+                    }
+                    Console.WriteLine($"# {fault.Name}: {fault.What}");
+                    ChaosRow row;
+                    try
+                    {
+                        row = await RunFaultAsync(fault, context, fault.Load(plan), sender, sampler, ct);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+                    {
+                        row = ChaosRow.FailedRow(fault, $"{ex.GetType().Name}: {ex.Message.Split('\n')[0]}");
+                    }
+                    Console.WriteLine($"#   acked {row.Acknowledged}, stored {row.StoredUnique}, duplicates {row.Duplicates}, view>sent {row.ViewMismatch}, lost {row.Lost}, drained in {row.DrainSeconds:0.0} s, peak RSS {row.PeakRssMb:0} MB; {row.Note}");
+                    rows.Add(row);
+                }
+
+                await File.WriteAllTextAsync(Path.Combine(host.WorkingDirectory, "host.log"), host.Output, ct);
+                Console.WriteLine($"# host log: {Path.Combine(host.WorkingDirectory, "host.log")}");
+            }
+        }
+        finally
+        {
+            if (objectsFull is not null && objectsPath is not null) await objectsFull.UnmountAsync(objectsPath);
         }
 
         Console.WriteLine();
@@ -90,6 +117,8 @@ public static class ChaosCommand
             new Measurement($"chaos.{r.Fault}.acknowledged", "spans", r.Acknowledged, r.What),
             new Measurement($"chaos.{r.Fault}.stored", "spans", r.StoredUnique),
             new Measurement($"chaos.{r.Fault}.duplicates", "rows", r.Duplicates),
+            new Measurement($"chaos.{r.Fault}.view_over_sent", "sessions", r.ViewMismatch),
+            new Measurement($"chaos.{r.Fault}.failed", "bool", r.Failed is null ? 0 : 1, r.Failed),
             new Measurement($"chaos.{r.Fault}.lost", "spans", r.Lost),
             new Measurement($"chaos.{r.Fault}.drain", "s", r.DrainSeconds),
             new Measurement($"chaos.{r.Fault}.peak_rss", "MB", r.PeakRssMb),
@@ -99,9 +128,11 @@ public static class ChaosCommand
         Console.WriteLine($"results: {path}");
         var lost = rows.Sum(r => r.Lost);
         var duplicates = rows.Sum(r => r.Duplicates);
+        var viewMismatch = rows.Sum(r => r.ViewMismatch);
+        var failed = rows.Count(r => r.Failed is not null);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"chaos: faults={rows.Count} lost={lost} duplicates={duplicates} peak_rss_mb={rows.Select(r => r.PeakRssMb).DefaultIfEmpty(0).Max():0} rss_ceiling_mb={options.RssCeilingMb}"));
-        return lost == 0 && duplicates == 0 && overCeiling.Count == 0 ? 0 : 1;
+            $"chaos: faults={rows.Count} lost={lost} duplicates={duplicates} peak_rss_mb={rows.Select(r => r.PeakRssMb).DefaultIfEmpty(0).Max():0} rss_ceiling_mb={options.RssCeilingMb} failed={failed} view_over_sent={viewMismatch}"));
+        return lost == 0 && duplicates == 0 && viewMismatch == 0 && failed == 0 && overCeiling.Count == 0 ? 0 : 1;
     }
 
     private static async Task<ChaosRow> RunFaultAsync(
@@ -109,6 +140,7 @@ public static class ChaosCommand
     {
         var ledger = new SpanLedger($"{fault.Name}-{Guid.NewGuid():N}"[..24]);
         var natsDeadBefore = await context.Pipeline.NatsDeadLettersAsync(ct);
+        var viewExcessBefore = await StoreAudit.ViewExcessAsync(context.Api, ct);
         sampler.ResetPeak();
         var cpuBefore = ProcessSampler.CpuTime(context.Host.ProcessId);
         var pidBefore = context.Host.ProcessId;
@@ -116,7 +148,18 @@ public static class ChaosCommand
 
         var load = LoadRun.RunAsync(sender, plan with { Ledger = ledger }, ct);
         await Task.WhenAny(load, Task.Delay(plan.Duration / 3, ct));
-        var note = await fault.InjectAsync(context, ct);
+        string note;
+        string? failed = null;
+        try
+        {
+            note = await fault.InjectAsync(context, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // The load still runs and its spans are still checked; the row fails: the fault did not happen as named.
+            failed = $"fault not injected: {ex.GetType().Name}: {ex.Message.Split('\n')[0]}";
+            note = failed;
+        }
         var result = await load;
         var loadEnded = clock.Elapsed;
 
@@ -126,25 +169,32 @@ public static class ChaosCommand
         // Redeliveries and retries still in flight finish before duplicates are counted.
         await context.Pipeline.WaitForEmptyBacklogAsync(context.DrainLimit, ct);
         var verdict = await StoreCheck.VerifyAsync(context.Api, ledger, ct);
-        var (_, deadEvents) = await context.DeadLetters.CountAsync(ct);
+        var audit = await StoreAudit.RunAsync(context.Api, ledger, ct);
+        // Only a dead letter holding that very span (this run's id, its trace and span id) excuses a missing span.
+        var deadKeys = await context.DeadLetters.SpanKeysAsync(ledger.RunId, ct);
+        var missingInDeadLetters = verdict.MissingKeys.LongCount(deadKeys.Contains);
         var natsDead = await context.Pipeline.NatsDeadLettersAsync(ct) - natsDeadBefore;
         var cpu = context.Host.ProcessId == pidBefore ? ProcessSampler.CpuTime(context.Host.ProcessId) - cpuBefore : TimeSpan.Zero;
         var durability = await context.Pipeline.DurabilityAsync(ct);
 
-        // A missing acknowledged span is lost unless a dead letter still holds it (replay pending).
-        var lost = Math.Max(0, verdict.Missing - deadEvents);
+        var lost = verdict.Missing - missingInDeadLetters;
+        var duplicates = audit.Duplicates(viewExcessBefore);
         var notes = new List<string>();
-        if (note.Length > 0) notes.Add(note);
+        if (note.Length > 0 && failed is null) notes.Add(note);
+        if (fault.RecoveryNote.Length > 0) notes.Add(fault.RecoveryNote);
         if (count < ledger.Acknowledged) notes.Add($"count {count} after the drain limit");
+        if (verdict.Duplicates > 0) notes.Add($"{verdict.Duplicates} duplicate rows returned by the export");
+        if (audit.DuplicateRows > 0) notes.Add($"{audit.DuplicateRows} rows stored twice (events without FINAL)");
         if (verdict.Unacknowledged > 0) notes.Add($"{verdict.Unacknowledged} stored but never acked (ack lost, request given up)");
         if (natsDead > 0) notes.Add($"{natsDead} NATS dead letters");
-        if (deadEvents > 0) notes.Add($"{deadEvents} events still dead-lettered");
+        if (deadKeys.Count > 0) notes.Add($"{deadKeys.Count} spans of this run still dead-lettered ({missingInDeadLetters} of them missing from the store)");
+        notes.Add($"view check: {audit.SessionsChecked} sessions");
         if (cpu == TimeSpan.Zero) notes.Add("cpu n/a (process restarted)");
         var cores = cpu.TotalSeconds / clock.Elapsed.TotalSeconds;
         return new ChaosRow(
-            fault.Name, fault.What, ledger.Sent, ledger.Acknowledged, verdict.Unique, verdict.Rows, verdict.Duplicates,
-            replayed + deadEvents, replayed, lost, ledger.GaveUp, result.Throttled, drain.TotalSeconds, sampler.PeakMegabytes, cores,
-            durability.ToString(), string.Join("; ", notes));
+            fault.Name, fault.What, ledger.Sent, ledger.Acknowledged, verdict.Unique, verdict.Rows, duplicates, audit.SessionsOverLedger,
+            replayed + deadKeys.Count, replayed, lost, ledger.GaveUp, result.Throttled, drain.TotalSeconds, sampler.PeakMegabytes, cores,
+            durability.ToString(), string.Join("; ", notes), failed);
     }
 
     private static IOtlpSender Sender(LoadPlan plan, HostLauncher host) => plan.Protocol == "grpc"

@@ -19,6 +19,8 @@ namespace HoneyHive.Bench.Commands;
 /// `bench writer`: the Writer's enrichment and writes alone (no NATS, no ingestion) against chDB in a
 /// throw-away folder, batch after batch into a growing table, with the time of every store call, and
 /// the plain chDB insert ceiling for the same kind of rows in the same run. Finds what limits `bench e2e`.
+/// Then it reads back what it wrote (events, auto-created session rows, no row stored twice): a
+/// mismatch fails the run.
 /// </summary>
 public static class WriterCommand
 {
@@ -39,6 +41,7 @@ public static class WriterCommand
         var dataPath = Path.Combine(BenchEnvironment.DataDirectory, "writer-" + Guid.NewGuid().ToString("N")[..8]);
         var results = new List<Measurement>();
         double rate;
+        var readBack = new ReadBack(0, 0, 0, false);
         try
         {
             using var chdb = new ChdbAnalyticsStore(new ChdbOptions { LibraryPath = BenchEnvironment.ChdbLibrary, DataPath = dataPath }, NullLogger<ChdbAnalyticsStore>.Instance);
@@ -52,10 +55,13 @@ public static class WriterCommand
             var project = Guid.NewGuid().ToString();
 
             // One untimed batch: the first insert into a fresh engine runs at about half speed.
-            await writer.WriteAsync(Parse(WriterRecords.Messages(project, sessionsPerBatch, spansPerSession, seed: -1)), ct);
+            var warmUp = Parse(WriterRecords.Messages(project, sessionsPerBatch, spansPerSession, seed: -1));
+            await writer.WriteAsync(warmUp, ct);
             timed.Reset();
 
             long events = 0;
+            var written = new HashSet<string>(warmUp.Select(r => r.EventId));
+            var sessions = new HashSet<string>(warmUp.Where(r => r.SessionAutoCreate).Select(r => r.SessionId));
             var enrich = TimeSpan.Zero;
             var clock = new Stopwatch();
             for (var b = 0; b < batches; b++)
@@ -66,7 +72,15 @@ public static class WriterCommand
                 await writer.WriteAsync(rows, ct);
                 clock.Stop();
                 events += rows.Count;
+                written.UnionWith(rows.Select(r => r.EventId));
+                sessions.UnionWith(rows.Where(r => r.SessionAutoCreate).Select(r => r.SessionId));
             }
+
+            // Read back what was written, as stored: every event once, every auto-created session row,
+            // and no (event_id, version) stored twice. A fast writer that drops or doubles rows fails here.
+            readBack = await ReadBackAsync(chdb, project, written.Count, sessions.Count, ct);
+            results.Add(new Measurement("writer.read_back", "events", readBack.Events,
+                $"of {written.Count:N0} written; {readBack.Sessions:N0} session rows of {sessions.Count:N0} auto-created; {readBack.DuplicateRows} rows stored twice (events without FINAL)"));
 
             rate = events / clock.Elapsed.TotalSeconds;
             results.Add(new Measurement("writer.events", "events/s", rate, $"{events:N0} events in {clock.Elapsed.TotalSeconds:0.0} s"));
@@ -90,7 +104,21 @@ public static class WriterCommand
         var ratio = ceiling > 0 ? rate / ceiling : double.NaN;
         results.Add(new Measurement("writer.ceiling_ratio", "ratio", ratio));
 
-        await ResultFile.PublishAsync("writer", startedAt, results, string.Create(CultureInfo.InvariantCulture, $"writer: events_per_s={rate:0} ceiling_rows_per_s={ceiling:0} ceiling_ratio={ratio:0.00}"), ct);
-        return 0;
+        await ResultFile.PublishAsync("writer", startedAt, results, string.Create(CultureInfo.InvariantCulture,
+            $"writer: events_per_s={rate:0} ceiling_rows_per_s={ceiling:0} ceiling_ratio={ratio:0.00} read_back={(readBack.Matches ? "ok" : "MISMATCH")} events_read={readBack.Events}"), ct);
+        return readBack.Matches ? 0 : 1;
+    }
+
+    private sealed record ReadBack(long Events, long Sessions, long DuplicateRows, bool Matches);
+
+    private static async Task<ReadBack> ReadBackAsync(IAnalyticsStore store, string project, long expectedEvents, long expectedSessions, CancellationToken ct)
+    {
+        var row = (await store.QueryAsync(
+            "SELECT toString(uniqExactIf(event_id, event_type != 'session')) AS events, toString(uniqExactIf(event_id, event_type = 'session')) AS sessions, " +
+            "toString(count() - uniqExact(event_id, version)) AS twice FROM events WHERE project_id = {project:String}",
+            new Dictionary<string, object?> { ["project"] = project }, ct))[0];
+        long Read(string name) => long.Parse(row.GetProperty(name).GetString()!, CultureInfo.InvariantCulture);
+        var (events, sessions, twice) = (Read("events"), Read("sessions"), Read("twice"));
+        return new ReadBack(events, sessions, twice, events == expectedEvents && sessions == expectedSessions && twice == 0);
     }
 }

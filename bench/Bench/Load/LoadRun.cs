@@ -17,7 +17,8 @@ public sealed record LoadResult(
 /// or paced at a target span rate. Every request carries fresh trace and span ids, so the server's
 /// deduplication never makes a repeat cheaper than real traffic. A refused request is sent again,
 /// unchanged, after the server's Retry-After (or an exponential backoff when it gave none), until its
-/// retry budget runs out, as OTLP exporters do; latency is recorded per attempt.
+/// retry budget runs out, as OTLP exporters do; latency is recorded per acknowledged request, from when
+/// it was due (paced) or first sent (closed loop) until its ack, retries included.
 /// </summary>
 public static class LoadRun
 {
@@ -53,6 +54,8 @@ public static class LoadRun
             }
             // Each request is a new trace and a new session of SpansPerRequest spans.
             var sessionAttributes = spans.SelectMany(s => s.Attributes).Where(a => a.Key == "honeyhive.session_id").ToList();
+            // What the session roll-up view must add up for this request's session: its model spans' prompt tokens.
+            var promptTokens = spans.SelectMany(s => s.Attributes).Where(a => a.Key == "gen_ai.usage.input_tokens").Sum(a => a.Value.IntValue);
             var parentSpans = spans.Where(s => !s.ParentSpanId.IsEmpty).ToList();
             // Ids from the shared generator: per-worker seeds could repeat across workers and phases,
             // and a repeated id is deduplicated by the server, which would flatter the numbers.
@@ -62,13 +65,21 @@ public static class LoadRun
             while (sw.Elapsed < plan.Duration && !ct.IsCancellationRequested)
             {
                 var n = Interlocked.Increment(ref sent) - 1;
+                // Latency runs from when the request was due, not when a free worker got to send it: a
+                // slow server delays the requests queued behind a slow one too (coordinated omission).
+                // Closed loop has no schedule: a request is due when its worker is free.
+                TimeSpan due;
                 if (requestsPerSecond is { } rate)
                 {
                     // Open-loop pacing: request n is due at n / rate seconds.
-                    var due = TimeSpan.FromSeconds(n / rate);
+                    due = TimeSpan.FromSeconds(n / rate);
                     if (due > plan.Duration) break;
                     var wait = due - sw.Elapsed;
                     if (wait > TimeSpan.Zero) await Task.Delay(wait, ct);
+                }
+                else
+                {
+                    due = sw.Elapsed;
                 }
 
                 random.NextBytes(traceBytes);
@@ -89,13 +100,13 @@ public static class LoadRun
                 var giveUpAt = sw.Elapsed + plan.RetryBudget;
                 for (var attempt = 0; !ct.IsCancellationRequested; attempt++)
                 {
-                    var started = sw.Elapsed;
                     var result = await sender.SendAsync(template, ct);
-                    latency.Record(sw.Elapsed - started);
                     if (result.Accepted)
                     {
+                        // Due to acknowledged, retries included: what the exporter waited for this batch.
+                        latency.Record(sw.Elapsed - due);
                         Interlocked.Add(ref accepted, result.AcceptedSpans);
-                        plan.Ledger?.Acknowledge(spans.Select(s => SpanKey.From(s.TraceId, s.SpanId)));
+                        plan.Ledger?.Acknowledge(spans.Select(s => SpanKey.From(s.TraceId, s.SpanId)), sessionId, promptTokens);
                         break;
                     }
 

@@ -36,6 +36,7 @@ public readonly record struct SpanKey(ulong TraceHigh, ulong TraceLow, ulong Spa
 public sealed class SpanLedger(string runId)
 {
     private readonly HashSet<SpanKey> acknowledged = [];
+    private readonly Dictionary<string, long> sessionPromptTokens = [];
     private long sent;
     private long gaveUp;
 
@@ -53,12 +54,23 @@ public sealed class SpanLedger(string runId)
 
     public void GiveUp(int spans) => Interlocked.Add(ref gaveUp, spans);
 
-    public void Acknowledge(IEnumerable<SpanKey> keys)
+    /// <summary>
+    /// Records an acknowledged request: its spans, and its session with the prompt tokens of its model
+    /// spans (what the session roll-up view must add up to when each span is inserted once).
+    /// </summary>
+    public void Acknowledge(IEnumerable<SpanKey> keys, string? sessionId = null, long promptTokens = 0)
     {
         lock (acknowledged)
         {
             foreach (var key in keys) acknowledged.Add(key);
+            if (sessionId is not null) sessionPromptTokens[sessionId] = promptTokens;
         }
+    }
+
+    /// <summary>Acknowledged sessions and the prompt tokens each one's model spans carry.</summary>
+    public IReadOnlyDictionary<string, long> SessionPromptTokens()
+    {
+        lock (acknowledged) return new Dictionary<string, long>(sessionPromptTokens);
     }
 
     public bool Contains(SpanKey key)

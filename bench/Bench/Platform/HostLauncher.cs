@@ -21,21 +21,37 @@ public sealed class HostLauncher : IAsyncDisposable
     public Uri OtlpHttp { get; private set; } = null!;
     public Uri OtlpGrpc { get; private set; } = null!;
     public string ApiKey { get; private set; } = "";
-    public string WorkingDirectory { get; private set; } = "";
-    public int ProcessId => process?.Id ?? 0;
 
-    public static async Task<HostLauncher> StartAsync(IReadOnlyDictionary<string, string>? settings, CancellationToken ct)
+    /// <summary>The bootstrap project: the one <see cref="ApiKey"/> reads and writes.</summary>
+    public Guid ProjectId { get; private set; }
+    public string WorkingDirectory { get; private set; } = "";
+    /// <summary>The Host's pid, or 0 while none runs (stopped, or between a kill and its restart).</summary>
+    public int ProcessId
+    {
+        get
+        {
+            try { return process?.Id ?? 0; }
+            catch (InvalidOperationException) { return 0; } // disposed: the samplers read 0 as "no process"
+        }
+    }
+
+    /// <param name="prepare">Runs on the new working folder before the Host starts (e.g. mounts a small filesystem for its object store).</param>
+    public static async Task<HostLauncher> StartAsync(IReadOnlyDictionary<string, string>? settings, CancellationToken ct, Func<string, Task>? prepare = null)
     {
         var launcher = new HostLauncher();
-        await launcher.StartInternalAsync(settings ?? new Dictionary<string, string>(), ct);
+        await launcher.StartInternalAsync(settings ?? new Dictionary<string, string>(), prepare, ct);
         return launcher;
     }
 
-    private async Task StartInternalAsync(IReadOnlyDictionary<string, string> settings, CancellationToken ct)
+    /// <summary>The Host's object store folder (<c>ObjectStore:Path</c>).</summary>
+    public string ObjectStorePath => Path.Combine(WorkingDirectory, "objects");
+
+    private async Task StartInternalAsync(IReadOnlyDictionary<string, string> settings, Func<string, Task>? prepare, CancellationToken ct)
     {
         var id = Guid.NewGuid().ToString("N")[..10];
         WorkingDirectory = Path.Combine(BenchEnvironment.DataDirectory, "host-" + id);
         Directory.CreateDirectory(WorkingDirectory);
+        if (prepare is not null) await prepare(WorkingDirectory);
         DataPlaneApi = new Uri($"http://127.0.0.1:{FreePort()}");
         OtlpHttp = new Uri($"http://127.0.0.1:{FreePort()}");
         OtlpGrpc = new Uri($"http://127.0.0.1:{FreePort()}");
@@ -60,7 +76,7 @@ public sealed class HostLauncher : IAsyncDisposable
         env["Secrets__MasterKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         env["ClickHouse__ChdbLibrary"] = BenchEnvironment.ChdbLibrary;
         env["ClickHouse__DataPath"] = Path.Combine(WorkingDirectory, "clickhouse");
-        env["ObjectStore__Path"] = Path.Combine(WorkingDirectory, "objects");
+        env["ObjectStore__Path"] = ObjectStorePath;
         env["Kestrel__Endpoints__DataPlaneApi__Url"] = DataPlaneApi.ToString().TrimEnd('/');
         env["Kestrel__Endpoints__ControlPlaneApi__Url"] = controlPlane;
         env["Kestrel__Endpoints__OtlpHttp__Url"] = OtlpHttp.ToString().TrimEnd('/');
@@ -72,6 +88,7 @@ public sealed class HostLauncher : IAsyncDisposable
         await LaunchAsync(ct);
         using var bootstrap = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(WorkingDirectory, ".data", "bootstrap.json"), ct));
         ApiKey = bootstrap.RootElement.GetProperty("api_key").GetString()!;
+        ProjectId = bootstrap.RootElement.GetProperty("project_id").GetGuid();
     }
 
     /// <summary>
@@ -86,9 +103,20 @@ public sealed class HostLauncher : IAsyncDisposable
             await process.WaitForExitAsync(ct);
         }
         process?.Dispose();
+        process = null;
         lock (output) output.AppendLine("--- killed with SIGKILL; restarting ---");
         await LaunchAsync(ct);
     }
+
+    /// <summary>Stops the Host as <see cref="DisposeAsync"/> does (SIGTERM, wait), keeping its folders and databases.</summary>
+    public async Task StopAsync()
+    {
+        await StopProcessAsync();
+        lock (output) output.AppendLine("--- stopped; folders and databases kept ---");
+    }
+
+    /// <summary>Starts the same Host again after <see cref="StopAsync"/>; returns once /health answers.</summary>
+    public Task StartAgainAsync(CancellationToken ct) => LaunchAsync(ct);
 
     private async Task LaunchAsync(CancellationToken ct)
     {
@@ -99,7 +127,8 @@ public sealed class HostLauncher : IAsyncDisposable
         process.BeginErrorReadLine();
 
         using var http = new HttpClient { BaseAddress = DataPlaneApi };
-        var deadline = DateTime.UtcNow.AddMinutes(2);
+        // HH_HEALTH_TIMEOUT (seconds, as for ./hh up): a heavily shared machine can need more than the default.
+        var deadline = DateTime.UtcNow.AddSeconds(int.TryParse(Environment.GetEnvironmentVariable("HH_HEALTH_TIMEOUT"), out var seconds) && seconds > 0 ? seconds : 120);
         while (true)
         {
             if (process.HasExited) throw new InvalidOperationException($"The Host exited:\n{Output}");
@@ -133,7 +162,9 @@ public sealed class HostLauncher : IAsyncDisposable
         return process.TotalProcessorTime;
     }
 
-    public async ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync() => await StopProcessAsync();
+
+    private async Task StopProcessAsync()
     {
         if (process is { HasExited: false })
         {
@@ -143,6 +174,7 @@ public sealed class HostLauncher : IAsyncDisposable
             catch (OperationCanceledException) { process.Kill(entireProcessTree: true); }
         }
         process?.Dispose();
+        process = null;
     }
 
     private static async Task<string> CreateDatabaseAsync(string name, CancellationToken ct)

@@ -11,8 +11,12 @@ namespace HoneyHive.Bench.Platform;
 /// <param name="Unique">Distinct spans among them.</param>
 /// <param name="Missing">Acknowledged spans not among them.</param>
 /// <param name="Unacknowledged">Stored spans the ledger never saw acked (a request whose ack was lost, then given up).</param>
-public sealed record StoreVerdict(long Acknowledged, long Rows, long Unique, long Missing, long Unacknowledged)
+/// <param name="MissingKeys">The acknowledged spans not among them.</param>
+public sealed record StoreVerdict(long Acknowledged, long Rows, long Unique, long Missing, long Unacknowledged, IReadOnlyCollection<SpanKey> MissingKeys)
 {
+    /// <summary>Acknowledged spans found in the store.</summary>
+    public long Found => Acknowledged - Missing;
+
     /// <summary>Rows a query returns more than once for the same span.</summary>
     public long Duplicates => Rows - Unique;
 }
@@ -86,9 +90,9 @@ public static class StoreCheck
         }
 
         var acknowledged = ledger.Snapshot();
-        var missing = acknowledged.LongCount(k => !seen.Contains(k));
+        var missing = acknowledged.Where(k => !seen.Contains(k)).ToList();
         var unacknowledged = seen.LongCount(k => !ledger.Contains(k));
-        return new StoreVerdict(acknowledged.Count, rows, seen.Count, missing, unacknowledged);
+        return new StoreVerdict(acknowledged.Count, rows, seen.Count, missing.Count, unacknowledged, missing);
     }
 
     private static string? Text(JsonElement bucket, string key) =>

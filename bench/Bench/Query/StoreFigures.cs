@@ -26,6 +26,10 @@ public static class StoreFigures
             long.Parse(row.GetProperty("parts").GetString()!));
     }
 
+    /// <summary>Background merges running now.</summary>
+    public static async Task<long> RunningMergesAsync(IAnalyticsStore store, CancellationToken ct) =>
+        long.Parse((await store.QueryAsync("SELECT toString(count()) AS n FROM system.merges", null, ct))[0].GetProperty("n").GetString()!);
+
     /// <summary>
     /// Waits (at most <paramref name="limit"/>) until no merge is running, so the queries do not share the
     /// two cores with the merges that the load started. Returns how long it waited.

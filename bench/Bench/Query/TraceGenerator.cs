@@ -57,7 +57,8 @@ public sealed class TraceGenerator
     private long eventsWritten;
     private long rowsWritten;
 
-    public TraceGenerator(long totalEvents, int seed, DateTimeOffset now)
+    /// <param name="mainProject">The measured tenant's id (the Host's bootstrap project when the routes are timed); new when null.</param>
+    public TraceGenerator(long totalEvents, int seed, DateTimeOffset now, Guid? mainProject = null)
     {
         this.totalEvents = totalEvents;
         random = new Random(seed);
@@ -67,7 +68,7 @@ public sealed class TraceGenerator
         // One large tenant (the one measured) and a few small ones, as a shared deployment has.
         projects =
         [
-            new Project(NewId(), NewId(), NewId(), 85),
+            new Project(mainProject?.ToString() ?? NewId(), NewId(), NewId(), 85),
             new Project(NewId(), NewId(), NewId(), 8),
             new Project(NewId(), NewId(), NewId(), 5),
             new Project(NewId(), NewId(), NewId(), 2),

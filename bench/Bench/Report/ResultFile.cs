@@ -10,6 +10,9 @@ public static class ResultFile
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        // A figure that could not be measured is NaN (no markers, no backlog to drain): written as "NaN"
+        // instead of failing the whole command before its summary line (seen in `bench load`).
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
     /// <param name="details">Command-specific data saved beside the measurements (e.g. chaos rows).</param>

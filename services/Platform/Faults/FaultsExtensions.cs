@@ -26,6 +26,7 @@ public sealed record FaultRequest(double Seconds, bool? Reads);
 /// <item><c>Faults:CrashAfterBatch</c> (configuration): SIGKILL after a handler returned, before the ack
 /// (<see cref="CrashingBatchHandler"/>).</item>
 /// <item><c>GET /internal/faults</c>: what is active, and how many acks were dropped.</item>
+/// <item><c>GET /internal/faults/store-audit?run=ID</c>: rows as stored, for the harness's duplicate check (<see cref="StoreAuditRoutes"/>).</item>
 /// </list>
 /// </summary>
 public static class FaultsExtensions
@@ -78,6 +79,7 @@ public static class FaultsExtensions
             logs.CreateLogger(typeof(FaultsExtensions)).LogWarning("Test fault: first acks dropped for {Seconds} s", request.Seconds);
             return Results.NoContent();
         });
+        group.MapStoreAudit();
         return group;
     }
 
