@@ -1,5 +1,6 @@
 using HoneyHive.Contracts;
 using HoneyHive.DataPlane.Api.Apis;
+using HoneyHive.DataPlane.Api.Charts;
 using HoneyHive.DataPlane.Api.Configurations;
 using HoneyHive.DataPlane.Api.Datasets;
 using HoneyHive.DataPlane.Api.Infrastructure;
@@ -11,7 +12,7 @@ using HoneyHive.Platform.Postgres;
 
 namespace HoneyHive.DataPlane.Api;
 
-/// <summary>Queries, datasets, datapoints, metrics, runs, provider secrets.</summary>
+/// <summary>Queries, datasets, datapoints, metrics, runs, saved charts, provider secrets.</summary>
 public static class DataPlaneApiModule
 {
     public const string AppId = AppIds.DataPlaneApi;
@@ -44,15 +45,17 @@ public static class DataPlaneApiModule
         group.MapRunsApi();
         group.MapDatasetsApi();
         group.MapDatapointsApi();
+        group.MapChartsApi();
         return group;
     }
 
-    /// <summary>Metric and configuration stores (dpdb); separate so tests can host them without ClickHouse.</summary>
+    /// <summary>Metric, configuration and chart stores (dpdb); separate so tests can host them without ClickHouse.</summary>
     public static IHostApplicationBuilder AddDefinitionStores(this IHostApplicationBuilder builder)
     {
         builder.AddPostgres(Database);
         builder.Services.AddSingleton<MetricStore>();
         builder.Services.AddSingleton<ConfigurationStore>();
+        builder.Services.AddSingleton<ChartStore>();
         return builder;
     }
 }

@@ -14,6 +14,8 @@ public static class SessionsApi
     public static void MapSessionsApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/sessions/{session_id}", GetAsync).RequireAuthorization();
+        // The official SDK's session.getSession calls the path without /v1 and reads the root as its Event.
+        app.MapGet("/session/{session_id}", GetAsync).RequireAuthorization();
         app.MapDelete("/v1/sessions/{session_id}", DeleteAsync).RequireAuthorization();
         app.MapPost("/v1/sessions/search", SearchAsync).RequireAuthorization();
         app.MapGet("/v1/sessions", ListAsync).RequireAuthorization();

@@ -25,6 +25,8 @@ public static class EventApi
             s.RunAsync(c, (body, tenant) => EventRoutes.CreateSession(body, tenant, s.Normalizer)));
         group.MapPost("/v1/sessions/{session_id}/events/batch", (HttpContext c, EventIngestService s, string session_id) =>
             s.RunAsync(c, (body, tenant) => EventRoutes.CreateSessionEventBatch(body, tenant, s.Normalizer, s.Limits, session_id)));
+        group.MapPost("/session/{session_id}/traces", (HttpContext c, EventIngestService s, string session_id) =>
+            s.RunAsync(c, (body, tenant) => EventRoutes.AddSessionTracesLegacy(body, tenant, s.Normalizer, s.Limits, session_id)));
         group.MapPost("/events", (HttpContext c, EventIngestService s) =>
             s.RunAsync(c, (body, tenant) => EventRoutes.CreateEventLegacy(body, tenant, s.Normalizer)));
         group.MapPost("/v1/events", (HttpContext c, EventIngestService s) =>
