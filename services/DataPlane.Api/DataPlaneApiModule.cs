@@ -30,12 +30,14 @@ public static class DataPlaneApiModule
         builder.AddProviderSecrets();
         builder.AddRuns();
         builder.AddDatasets();
+        builder.AddApiDocument(ApiDocuments.DataPlane);
         return builder;
     }
 
     public static RouteGroupBuilder MapDataPlaneApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("");
+        var group = app.MapGroup("").WithGroupName(ApiDocuments.DataPlane);
+        group.MapApiDocument(ApiDocuments.DataPlane);
         group.MapProjectsApi();
         group.MapEventsApi();
         group.MapSessionsApi();

@@ -18,7 +18,8 @@ public static class EventApi
 
     public static RouteGroupBuilder MapEventApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("").RequireAuthorization(AuthExtensions.IngestScope).DisableAntiforgery();
+        // Served on the DP API's port, so listed in the DP API's OpenAPI document.
+        var group = app.MapGroup("").RequireAuthorization(AuthExtensions.IngestScope).DisableAntiforgery().WithGroupName(ApiDocuments.DataPlane);
         group.MapPost("/session/start", (HttpContext c, EventIngestService s) =>
             s.RunAsync(c, (body, tenant) => EventRoutes.StartSessionLegacy(body, tenant, s.Normalizer)));
         group.MapPost("/v1/sessions", (HttpContext c, EventIngestService s) =>
