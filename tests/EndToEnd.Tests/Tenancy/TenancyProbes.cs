@@ -33,6 +33,7 @@ public static class TenancyProbes
             new("* /health", Expect.Open, Get, "/health"),
             new("* /alive", Expect.Open, Get, "/alive"),
             new("GET /internal/routes", Expect.Open, Get, "/internal/routes"),
+            new("GET /openapi/v1.json", Expect.Open, Get, "/openapi/v1.json"),
 
             new("GET /v1/projects", Expect.Empty, Get, $"/v1/projects?name={tb.ProjectName}", Empty: j => j),
             new("GET /v1/projects", Expect.Open, Get, "/v1/projects"),
