@@ -21,7 +21,7 @@ try {
   });
   const sessionId = session.sessionId;
   await hh.events.createEvent({
-    event: { project: "ignored-by-server", source: "sdk-e2e", eventName: "step", eventType: "tool", sessionId, config: {}, inputs: { marker } },
+    event: { project: "ignored-by-server", source: "sdk-e2e", eventName: "step", eventType: "tool", sessionId, config: {}, inputs: { marker }, duration: 5 },
   });
 
   // Ingestion answers once the events are in the message log; the Writer stores them shortly after.
