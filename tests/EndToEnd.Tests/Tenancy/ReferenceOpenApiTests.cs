@@ -128,7 +128,7 @@ public sealed partial class ReferenceOpenApiTests(TenancyHost host, ITestOutputH
         output.WriteLine($"Reference operations not served yet ({notServed.Count}):");
         foreach (var key in notServed) output.WriteLine($"  {key}  -> {NotServed.GetValueOrDefault(key, "(not listed)")}");
         Assert.True(failures.Count == 0, $"{failures.Count} differences from the reference:\n" + string.Join("\n", failures));
-        Assert.True(reference.Count > 100, $"Only {reference.Count} reference operations read.");
+        Assert.True(reference.Count >= 90, $"Only {reference.Count} reference operations read.");
     }
 
     /// <summary>What this test compares of one operation.</summary>
