@@ -21,12 +21,14 @@ public static class ControlPlaneApiModule
         builder.AddPostgres(Database);
         builder.Services.AddSingleton<Bootstrapper>();
         builder.Services.AddHostedService<ControlPlaneDatabaseInitializer>();
+        builder.AddApiDocument(ApiDocuments.ControlPlane);
         return builder;
     }
 
     public static RouteGroupBuilder MapControlPlaneApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("");
+        var group = app.MapGroup("").WithGroupName(ApiDocuments.ControlPlane);
+        group.MapApiDocument(ApiDocuments.ControlPlane);
         return group;
     }
 }

@@ -1,5 +1,6 @@
 using HoneyHive.Contracts;
 using HoneyHive.DataPlane.Api.Apis;
+using HoneyHive.DataPlane.Api.Charts;
 using HoneyHive.DataPlane.Api.Configurations;
 using HoneyHive.DataPlane.Api.Datasets;
 using HoneyHive.DataPlane.Api.Infrastructure;
@@ -14,7 +15,7 @@ using HoneyHive.ServiceDefaults.Auth;
 
 namespace HoneyHive.DataPlane.Api;
 
-/// <summary>Queries, datasets, datapoints, metrics, runs, provider secrets.</summary>
+/// <summary>Queries, datasets, datapoints, metrics, runs, saved charts, provider secrets.</summary>
 public static class DataPlaneApiModule
 {
     public const string AppId = AppIds.DataPlaneApi;
@@ -35,13 +36,15 @@ public static class DataPlaneApiModule
         builder.AddProviderSecrets();
         builder.AddRuns();
         builder.AddDatasets();
+        builder.AddApiDocument(ApiDocuments.DataPlane);
         return builder;
     }
 
     public static RouteGroupBuilder MapDataPlaneApi(this IEndpointRouteBuilder app)
     {
         // Every route below declares its scope; one that does not is refused to every key (fail closed).
-        var group = app.MapGroup("").RequireDeclaredScopes();
+        var group = app.MapGroup("").RequireDeclaredScopes().WithGroupName(ApiDocuments.DataPlane);
+        group.MapApiDocument(ApiDocuments.DataPlane);
         group.MapProjectsApi();
         group.MapEventsApi();
         group.MapSessionsApi();
@@ -51,15 +54,17 @@ public static class DataPlaneApiModule
         group.MapRunsApi();
         group.MapDatasetsApi();
         group.MapDatapointsApi();
+        group.MapChartsApi();
         return group;
     }
 
-    /// <summary>Metric and configuration stores (dpdb); separate so tests can host them without ClickHouse.</summary>
+    /// <summary>Metric, configuration and chart stores (dpdb); separate so tests can host them without ClickHouse.</summary>
     public static IHostApplicationBuilder AddDefinitionStores(this IHostApplicationBuilder builder)
     {
         builder.AddPostgres(Database);
         builder.Services.AddSingleton<MetricStore>();
         builder.Services.AddSingleton<ConfigurationStore>();
+        builder.Services.AddSingleton<ChartStore>();
         return builder;
     }
 }

@@ -9,7 +9,8 @@ namespace HoneyHive.DataPlane.Api.Apis;
 
 /// <summary>
 /// Event reads: search (data-plane spec), export (legacy spec; the SDK's events.getEvents calls
-/// <c>POST /events/export</c>), one event, charts and the field catalogue. Every query is scoped
+/// <c>POST /events/export</c>), the legacy <c>GET /events</c>, one event and its deletion, charts
+/// and the field catalogue. Every query is scoped
 /// to the API key's project, so another project's ids answer 404.
 /// </summary>
 public static class EventsApi
@@ -22,6 +23,8 @@ public static class EventsApi
         app.MapGet("/v1/events/chart", ChartAsync).RequireScope(ApiScopes.Read);
         app.MapGet("/v1/events/schema", SchemaAsync).RequireScope(ApiScopes.Read);
         app.MapGet("/v1/events/{event_id}", GetAsync).RequireScope(ApiScopes.Read);
+        app.MapDelete("/v1/events/{event_id}", DeleteAsync).RequireScope(ApiScopes.Write);
+        app.MapGet("/events", ListLegacyAsync).RequireScope(ApiScopes.Read);
     }
 
     private static async Task<EventPageResult> SearchAsync(
@@ -33,6 +36,22 @@ public static class EventsApi
         var total = await queries.CountAsync(project, search, cancellationToken);
         return new EventPageResult(page, search.Projection, total);
     }
+
+    /// <summary>Legacy getEvents: the search as query parameters; answers GetEventsResponse (events, totalEvents).</summary>
+    private static Task<EventPageResult> ListLegacyAsync(
+        ClaimsPrincipal user, EventQueries queries, QueryOptions options,
+        [FromQuery(Name = "dateRange")] string? dateRange, [FromQuery(Name = "filters")] string? filters,
+        [FromQuery(Name = "projections")] string[]? projections, [FromQuery(Name = "ignore_order")] string? ignoreOrder,
+        [FromQuery(Name = "limit")] string? limit, [FromQuery(Name = "page")] string? page,
+        [FromQuery(Name = "evaluation_id")] string? evaluationId, CancellationToken cancellationToken) =>
+        SearchAsync(LegacyEventQuery.Parse(dateRange, filters, projections, ignoreOrder, limit, page, evaluationId), user, queries, options, cancellationToken);
+
+    /// <summary>Tombstones the event like session deletion does, so no read returns it afterwards.</summary>
+    private static async Task<Results<Ok<JsonObject>, NotFound<ProblemDetails>>> DeleteAsync(
+        [FromRoute(Name = "event_id")] string eventId, ClaimsPrincipal user, EventQueries queries, CancellationToken cancellationToken) =>
+        await queries.DeleteAsync(user.ProjectId(), eventId, cancellationToken)
+            ? TypedResults.Ok(new JsonObject { ["success"] = true, ["deleted"] = eventId })
+            : TypedResults.NotFound(new ProblemDetails { Title = "Event not found", Status = StatusCodes.Status404NotFound });
 
     private static async Task<EventExportResult> ExportAsync(
         EventSearchRequest request, ClaimsPrincipal user, EventQueries queries, QueryOptions options, CancellationToken cancellationToken)

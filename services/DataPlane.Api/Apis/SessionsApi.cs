@@ -15,6 +15,8 @@ public static class SessionsApi
     public static void MapSessionsApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/sessions/{session_id}", GetAsync).RequireScope(ApiScopes.Read);
+        // The official SDK's session.getSession calls the path without /v1 and reads the root as its Event.
+        app.MapGet("/session/{session_id}", GetAsync).RequireScope(ApiScopes.Read);
         app.MapDelete("/v1/sessions/{session_id}", DeleteAsync).RequireScope(ApiScopes.Write);
         app.MapPost("/v1/sessions/search", SearchAsync).RequireScope(ApiScopes.Read);
         app.MapGet("/v1/sessions", ListAsync).RequireScope(ApiScopes.Read);

@@ -49,7 +49,7 @@ public sealed class ChartQueries(IAnalyticsStore store)
             EventRowJson.ReadInt64(r.GetProperty("n")))).ToList();
     }
 
-    private static List<EventFilter> ParseFilters(string? filters)
+    internal static List<EventFilter> ParseFilters(string? filters)
     {
         if (string.IsNullOrWhiteSpace(filters)) return [];
         try

@@ -59,4 +59,8 @@ public sealed class EventQueries(IAnalyticsStore store, PayloadResolver payloads
         var rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
         return rows.Count == 0 ? null : EventRowJson.ToNode(rows[0], await payloads.LoadAsync(rows, project, cancellationToken));
     }
+
+    /// <summary>Tombstones one event of the project (see <see cref="EventTombstones"/>); false when the project has no such event.</summary>
+    public Task<bool> DeleteAsync(Guid project, string eventId, CancellationToken cancellationToken) =>
+        EventTombstones.WriteAsync(store, project, new EventScope { EventId = eventId }, cancellationToken);
 }

@@ -8,13 +8,6 @@ namespace HoneyHive.DataPlane.Api.Queries;
 /// <summary>Sessions: the trace tree, tombstoning, and the session list with exact per-session aggregates.</summary>
 public sealed class SessionQueries(IAnalyticsStore store, QueryOptions options, PayloadResolver payloads)
 {
-    /// <summary>
-    /// A tombstone's version: one client version unit (2^32, the writer's EventRow.ClientVersionUnit)
-    /// above the event's newest revision, so a roll-up the writer computes later (newest + 1) cannot
-    /// land above it by accident.
-    /// </summary>
-    private const ulong TombstoneStep = 1UL << 32;
-
     private static readonly string[] TokenAndCostKeys = ["cost", "total_tokens", "prompt_tokens", "completion_tokens"];
 
     private const string Aggregates = """
@@ -80,27 +73,8 @@ public sealed class SessionQueries(IAnalyticsStore store, QueryOptions options, 
     }
 
     /// <summary>Tombstones every current event of the session (is_deleted = 1 revisions); false when the project has no such session.</summary>
-    public async Task<bool> DeleteAsync(Guid project, string sessionId, CancellationToken cancellationToken)
-    {
-        var parameters = new QueryParameters(project);
-        var scope = new EventScope { SessionId = sessionId };
-        var exists = await store.QueryAsync(CurrentEvents.Select("1 AS found", scope, "1", parameters) + "\nLIMIT 1", parameters.Values, cancellationToken);
-        if (exists.Count == 0) return false;
-
-        // INSERT maps columns by position. The new version gets its own alias: ClickHouse aliases are
-        // visible in WHERE, and "AS version" would turn the current-revision test against itself.
-        // Copies keep session_id and start_time, so each tombstone shares its event's sort key and
-        // partition and replaces it when parts merge.
-        const string columns = """
-            event_id, project_id, org_id, workspace_id, session_id, parent_id, children_ids, event_type, event_name, source,
-            start_time, end_time, duration, error, inputs, outputs, config, metadata, metrics, feedback, user_properties
-            """;
-        var select = CurrentEvents.Select(
-            columns + string.Create(CultureInfo.InvariantCulture, $", version + {TombstoneStep} AS tombstone_version, toUInt8(1) AS tombstone"),
-            scope, "1", parameters) + "\nLIMIT 1 BY event_id";
-        await store.ExecuteAsync($"INSERT INTO events ({columns}, version, is_deleted)\n{select}", parameters.Values, cancellationToken);
-        return true;
-    }
+    public Task<bool> DeleteAsync(Guid project, string sessionId, CancellationToken cancellationToken) =>
+        EventTombstones.WriteAsync(store, project, new EventScope { SessionId = sessionId }, cancellationToken);
 
     /// <summary>A page of sessions (their session events, filtered and sorted like a search) with exact aggregates over their events.</summary>
     public async Task<(IReadOnlyList<JsonObject> Sessions, long Total, Cursor? Next)> ListAsync(

@@ -19,13 +19,16 @@ public static class EventApi
 
     public static RouteGroupBuilder MapEventApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("").RequireScope(ApiScopes.Ingest).DisableAntiforgery();
+        // Served on the DP API's port, so listed in the DP API's OpenAPI document.
+        var group = app.MapGroup("").RequireScope(ApiScopes.Ingest).DisableAntiforgery().WithGroupName(ApiDocuments.DataPlane);
         group.MapPost("/session/start", (HttpContext c, EventIngestService s) =>
             s.RunAsync(c, (body, tenant) => EventRequests.StartSessionLegacy(body, tenant, s.Normalizer)));
         group.MapPost("/v1/sessions", (HttpContext c, EventIngestService s) =>
             s.RunAsync(c, (body, tenant) => EventRequests.CreateSession(body, tenant, s.Normalizer)));
         group.MapPost("/v1/sessions/{session_id}/events/batch", (HttpContext c, EventIngestService s, string session_id) =>
             s.RunAsync(c, (body, tenant) => EventRequests.CreateSessionEventBatch(body, tenant, s.Normalizer, s.Limits, session_id)));
+        group.MapPost("/session/{session_id}/traces", (HttpContext c, EventIngestService s, string session_id) =>
+            s.RunAsync(c, (body, tenant) => EventRequests.AddSessionTracesLegacy(body, tenant, s.Normalizer, s.Limits, session_id)));
         group.MapPost("/events", (HttpContext c, EventIngestService s) =>
             s.RunAsync(c, (body, tenant) => EventRequests.CreateEventLegacy(body, tenant, s.Normalizer)));
         group.MapPost("/v1/events", (HttpContext c, EventIngestService s) =>

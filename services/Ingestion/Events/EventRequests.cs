@@ -71,6 +71,22 @@ public static class EventRequests
         return batch with { Respond = (_, _) => TypedResults.Ok(new SessionTracesResponse(true)) };
     }
 
+    /// <summary>
+    /// POST /session/{session_id}/traces (legacy): the traces under <c>events</c> or the deprecated
+    /// <c>logs</c>, exactly one of them; each event joins the path's session, as on the /v1 batch route.
+    /// </summary>
+    public static Outcome AddSessionTracesLegacy(JsonObject body, Tenant tenant, EventNormalizer normalizer, IngestLimits limits, string sessionId)
+    {
+        var (hasEvents, hasLogs) = (body.ContainsKey("events"), body.ContainsKey("logs"));
+        if (hasEvents == hasLogs)
+            throw EventRequestException.BadRequest(hasEvents
+                ? "Send the traces under 'events' or under the deprecated 'logs', not both."
+                : "'events' is required: an array of event objects (the deprecated 'logs' is accepted instead).");
+        var session = EventIds.Normalize(sessionId, tenant.ProjectId);
+        var batch = Batch(body, tenant, normalizer, limits, hasEvents ? "events" : "logs", model: false, v1: false, pathSessionId: session);
+        return batch with { Respond = (_, _) => TypedResults.Ok(new SessionTracesResponse(true)) };
+    }
+
     private static Outcome Single(EventRecord record) =>
         new([record], null, (_, events) => TypedResults.Ok(new PostEventResponse(true, events[0].EventId)));
 

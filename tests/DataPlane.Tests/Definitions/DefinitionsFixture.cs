@@ -19,7 +19,7 @@ namespace HoneyHive.DataPlane.Tests.Definitions;
 /// <summary>
 /// A fresh dpdb on the test PostgreSQL server (dropped afterwards), migrated by the production
 /// migrations, with the test tenants' projects in it, and the metric, configuration and
-/// provider-secret routes on a TestServer. No ClickHouse is involved.
+/// provider-secret and saved-chart routes on a TestServer. No ClickHouse is involved.
 /// </summary>
 public sealed class DefinitionsFixture : IAsyncLifetime
 {
@@ -58,6 +58,7 @@ public sealed class DefinitionsFixture : IAsyncLifetime
         app.MapMetricsApi();
         app.MapConfigurationsApi();
         app.MapSecretsApi();
+        app.MapChartsApi();
         await app.StartAsync();
     }
 

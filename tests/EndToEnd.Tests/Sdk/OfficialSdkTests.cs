@@ -61,4 +61,22 @@ public sealed class OfficialSdkTests(HostProcess host) : IClassFixture<HostProce
         Assert.All(batchIds, id => Assert.Equal(batchSession, published[id]["session_id"]!.GetValue<string>()));
         Assert.Equal("anthropic", published[modelBatchIds[0]]["config"]!["provider"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task Get_session_without_v1_passes_the_sdks_event_schema_and_unknown_sessions_are_404()
+    {
+        var marker = Guid.NewGuid().ToString();
+
+        var output = await NodeScript.RunAsync("get-session.mjs", host.DataPlaneApi.ToString().TrimEnd('/'), host.ApiKey, marker);
+
+        var result = JsonNode.Parse(output)!.AsObject();
+        var session = result["getSession"]!;
+        Assert.Equal("session", session["eventType"]!.GetValue<string>());
+        Assert.Equal("sdk-get-session", session["eventName"]!.GetValue<string>());
+        Assert.Equal(session["eventId"]!.GetValue<string>(), session["sessionId"]!.GetValue<string>());
+        Assert.Equal(host.ProjectId, session["projectId"]!.GetValue<string>());
+        Assert.Equal(marker, session["metadata"]!["marker"]!.GetValue<string>());
+        Assert.Equal(1, session["metadata"]!["num_events"]!.GetValue<int>());
+        Assert.Equal(404, result["unknown"]!["statusCode"]!.GetValue<int>());
+    }
 }

@@ -24,7 +24,8 @@ public sealed record TenantObjects(
     string ConfigurationId,
     string ConfigurationName,
     string Provider,
-    string MaskedSecret);
+    string MaskedSecret,
+    string ChartId);
 
 /// <summary>
 /// The Host with the route listing on (Diagnostics:ListRoutes) and two tenants: project A (the
@@ -116,8 +117,8 @@ public sealed class TenancyHost : HostProcess
 
     /// <summary>
     /// A run, a session with a model event and an event whose inputs the Writer moves to the object
-    /// store (both tagged with the run), a dataset with a datapoint, a metric, a configuration and a
-    /// provider secret, every one carrying <paramref name="marker"/>; waits until the Writer stored the events.
+    /// store (both tagged with the run), a dataset with a datapoint, a metric, a configuration, a saved
+    /// chart and a provider secret, every one carrying <paramref name="marker"/>; waits until the Writer stored the events.
     /// </summary>
     private async Task<TenantObjects> SeedAsync(Tenant tenant, string marker)
     {
@@ -149,6 +150,11 @@ public sealed class TenancyHost : HostProcess
             name = marker + "-config", provider = "openai", env = new[] { "dev" }, tags = new[] { marker }, user_properties = new { owner = marker },
             parameters = new { call_type = "chat", model = "gpt-4o", template = new[] { new { role = "system", content = marker } } },
         }))["insertedId"]);
+        var chart = Str((await OkAsync(client, HttpMethod.Post, "/v1/charts", new
+        {
+            name = marker + "-chart", description = marker, metric = "cost", func = "sum", owner_id = marker,
+            query = new[] { new { field = "metadata.marker", @operator = "is", value = marker, type = "string" } },
+        }))["data"]!["id"]);
         var provider = "prov-" + Guid.NewGuid().ToString("N")[..10];
         var masked = Str((await OkAsync(client, HttpMethod.Put, $"/v1/provider-secrets/{provider}", new { value = "sk-" + marker + Guid.NewGuid().ToString("N")[..4] }))["masked_value"]);
 
@@ -165,7 +171,7 @@ public sealed class TenancyHost : HostProcess
             $"the Writer to store session {session}");
 
         return new TenantObjects(marker, run, session, evt, big, dataset, datapoint, metric, marker + "-metric",
-            configuration, marker + "-config", provider, masked);
+            configuration, marker + "-config", provider, masked, chart);
     }
 
     private static string Str(JsonNode? node) => node?.GetValue<string>() ?? throw new InvalidOperationException("An id is missing from a response.");

@@ -180,7 +180,7 @@ public sealed class TenancyMatrixTests(TenancyHost host)
         return
         [
             tb.ProjectId, tb.ProjectName, tb.WorkspaceId, tb.OrgId, b.Marker, b.RunId, b.SessionId, b.EventId, b.BigEventId,
-            b.DatasetId, b.DatapointId, b.MetricId, b.ConfigurationId, b.Provider, b.MaskedSecret,
+            b.DatasetId, b.DatapointId, b.MetricId, b.ConfigurationId, b.Provider, b.MaskedSecret, b.ChartId,
         ];
     }
 
@@ -251,6 +251,7 @@ public sealed class TenancyMatrixTests(TenancyHost host)
             $"/v1/datasets", $"/v1/datapoints", $"/v1/datapoints/{b.DatapointId}", $"/v1/metrics", $"/v1/metrics/{b.MetricId}/versions",
             $"/v1/configurations", $"/v1/configurations/{b.ConfigurationId}/versions", $"/v1/runs", $"/v1/runs/{b.RunId}",
             $"/v1/runs/{b.RunId}/result", $"/v1/provider-secrets", $"/v1/provider-secrets/{b.Provider}", $"/v1/events/schema",
+            $"/v1/charts", $"/v1/charts/{b.ChartId}", $"/session/{b.SessionId}",
         };
         var snapshot = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
         foreach (var url in reads)

@@ -33,6 +33,7 @@ public static class TenancyProbes
             new("* /health", Expect.Open, Get, "/health"),
             new("* /alive", Expect.Open, Get, "/alive"),
             new("GET /internal/routes", Expect.Open, Get, "/internal/routes"),
+            new("GET /openapi/v1.json", Expect.Open, Get, "/openapi/v1.json"),
 
             new("GET /v1/projects", Expect.Empty, Get, $"/v1/projects?name={tb.ProjectName}", Empty: j => j),
             new("GET /v1/projects", Expect.Open, Get, "/v1/projects"),
@@ -47,8 +48,14 @@ public static class TenancyProbes
             new("GET /v1/events/schema", Expect.Open, Get, "/v1/events/schema"),
             new("GET /v1/events/{event_id}", Expect.Hidden, Get, $"/v1/events/{b.EventId}"),
             new("GET /v1/events/{event_id}", Expect.Hidden, Get, $"/v1/events/{b.BigEventId}"),
+            // Before Landing, which gives A an event of b.EventId's id: here A has none, so B's is not A's to delete.
+            new("DELETE /v1/events/{event_id}", Expect.Hidden, Delete, $"/v1/events/{b.EventId}"),
+            new("DELETE /v1/events/{event_id}", Expect.Hidden, Delete, $"/v1/events/{b.BigEventId}"),
+            new("GET /events", Expect.Empty, Get, $"/events?filters={Uri.EscapeDataString(Json(new[] { Filter("session_id", b.SessionId) }))}", Empty: j => j["events"]),
+            new("GET /events", Expect.Empty, Get, $"/events?evaluation_id={b.RunId}", Empty: j => j["events"]),
 
             new("GET /v1/sessions/{session_id}", Expect.Hidden, Get, $"/v1/sessions/{b.SessionId}"),
+            new("GET /session/{session_id}", Expect.Hidden, Get, $"/session/{b.SessionId}"),
             new("DELETE /v1/sessions/{session_id}", Expect.Hidden, Delete, $"/v1/sessions/{b.SessionId}"),
             new("POST /v1/sessions/search", Expect.Empty, Post, "/v1/sessions/search", bySession, j => j["sessions"]),
             new("GET /v1/sessions", Expect.Open, Get, "/v1/sessions"),
@@ -78,6 +85,11 @@ public static class TenancyProbes
             new("GET /configurations", Expect.Empty, Get, $"/configurations?name={b.ConfigurationName}", Empty: j => j),
             new("PUT /configurations/{configId}", Expect.Hidden, Put, $"/configurations/{b.ConfigurationId}", Json(new { name = "hijacked", project = tb.ProjectId })),
             new("DELETE /configurations/{configId}", Expect.Hidden, Delete, $"/configurations/{b.ConfigurationId}"),
+
+            new("GET /v1/charts", Expect.Open, Get, "/v1/charts"),
+            new("GET /v1/charts/{chart_id}", Expect.Hidden, Get, $"/v1/charts/{b.ChartId}"),
+            new("PUT /v1/charts/{chart_id}", Expect.Hidden, Put, $"/v1/charts/{b.ChartId}", Json(new { name = "hijacked" })),
+            new("DELETE /v1/charts/{chart_id}", Expect.Hidden, Delete, $"/v1/charts/{b.ChartId}"),
 
             new("GET /v1/provider-secrets", Expect.Open, Get, "/v1/provider-secrets"),
             new("GET /v1/provider-secrets/{provider}", Expect.Hidden, Get, $"/v1/provider-secrets/{b.Provider}"),
@@ -182,6 +194,8 @@ public static class TenancyProbes
         [
             new("POST /session/start", Expect.Own, Post, "/session/start", new JsonObject { ["session"] = session.DeepClone() }.ToJsonString()),
             new("POST /v1/sessions", Expect.Own, Post, "/v1/sessions", v1Session.ToJsonString()),
+            new("POST /session/{session_id}/traces", Expect.Own, Post, $"/session/{b.SessionId}/traces",
+                new JsonObject { ["events"] = new JsonArray(Event(v1: false)) }.ToJsonString()),
             new("POST /v1/sessions/{session_id}/events/batch", Expect.Own, Post, $"/v1/sessions/{b.SessionId}/events/batch",
                 new JsonObject { ["events"] = new JsonArray(Event(v1: true)) }.ToJsonString()),
             new("POST /events", Expect.Own, Post, "/events", new JsonObject { ["event"] = Event(v1: false).ToJsonString() }.ToJsonString()),
@@ -218,6 +232,7 @@ public static class TenancyProbes
                 Json(new { name = marker + "-legacy", provider = "openai", project = tb.ProjectId, parameters = prompt })),
             new("PUT /v1/provider-secrets/{provider}", Expect.Own, Put, $"/v1/provider-secrets/{b.Provider}", Json(new { value = "sk-" + marker + "-own-value" })),
             new("POST /v1/provider-secrets/rotate", Expect.Own, Post, "/v1/provider-secrets/rotate"),
+            new("POST /v1/charts", Expect.Own, Post, "/v1/charts", Json(new { name = b.Marker + "-chart", metric = "cost", query = new[] { Filter("session_id", b.SessionId) } })),
             new("POST /v1/datasets", Expect.Own, Post, "/v1/datasets", Json(new { name = host.OfB.Marker + "-dataset" })),
             new("POST /datasets", Expect.Own, Post, "/datasets", Json(new { name = marker + "-legacy", project = tb.ProjectId })),
             new("POST /v1/datapoints", Expect.Own, Post, "/v1/datapoints", Json(new { inputs = new { q = marker }, linked_event = b.EventId })),
@@ -226,7 +241,7 @@ public static class TenancyProbes
     }
 
     /// <summary>How many non-session events <see cref="Landing"/> ingests (each named by the marker).</summary>
-    public const int LandingEvents = 10;
+    public const int LandingEvents = 11;
 
     public static object Filter(string field, string value) => new { field, @operator = "is", value, type = "string" };
 

@@ -130,6 +130,42 @@ public sealed class EventRequestsTests
         Assert.Equal("""{"success":true}""", Response(outcome).GetRawText());
     }
 
+    [Theory]
+    [InlineData("events")]
+    [InlineData("logs")]
+    public void Session_traces_take_events_or_logs_into_the_path_session_and_answer_success_only(string field)
+    {
+        var outcome = EventRoutes.AddSessionTracesLegacy(Body($$$"""{"{{{field}}}":[{"event_type":"tool","inputs":{},"session_id":"other","project":"p"},{"event_type":"chain","inputs":{}}]}"""),
+            TestTenant, Normalizer(), new IngestLimits(), "caf77ace-3417-4da4-944d-f4a0688f3c23");
+
+        Assert.Null(outcome.Session);
+        Assert.Equal(2, outcome.Events.Count);
+        Assert.All(outcome.Events, e => Assert.Equal("caf77ace-3417-4da4-944d-f4a0688f3c23", e.SessionId));
+        Assert.Equal("""{"success":true}""", Response(outcome).GetRawText());
+    }
+
+    [Theory]
+    [InlineData("""{"events":[],"logs":[]}""", "not both")]
+    [InlineData("""{}""", "'events' is required")]
+    [InlineData("""{"events":{}}""", "'events' must be an array")]
+    [InlineData("""{"logs":[{"inputs":{}}]}""", "logs[0].event_type")]
+    public void Session_traces_refuse_a_bad_body_naming_the_field(string body, string expected)
+    {
+        var refused = Assert.Throws<EventRequestException>(() =>
+            EventRoutes.AddSessionTracesLegacy(Body(body), TestTenant, Normalizer(), new IngestLimits(), "caf77ace-3417-4da4-944d-f4a0688f3c23"));
+        Assert.Equal(400, refused.Status);
+        Assert.Contains(expected, refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Session_traces_refuse_more_events_than_the_request_limit()
+    {
+        var refused = Assert.Throws<EventRequestException>(() => EventRoutes.AddSessionTracesLegacy(
+            Body("""{"events":[{"event_type":"tool","inputs":{}},{"event_type":"tool","inputs":{}},{"event_type":"tool","inputs":{}}]}"""),
+            TestTenant, Normalizer(), new IngestLimits { MaxSpansPerRequest = 2 }, "caf77ace-3417-4da4-944d-f4a0688f3c23"));
+        Assert.Equal(413, refused.Status);
+    }
+
     [Fact]
     public void Model_batch_remaps_every_event_and_defaults_the_type_to_model()
     {
