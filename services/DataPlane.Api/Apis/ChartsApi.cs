@@ -16,12 +16,12 @@ public static class ChartsApi
 {
     public static void MapChartsApi(this IEndpointRouteBuilder app)
     {
-        var charts = app.MapGroup("/v1/charts").RequireAuthorization().WithRequestErrors();
-        charts.MapGet("", ListAsync);
-        charts.MapPost("", CreateAsync).Accepts<JsonObject>("application/json");
-        charts.MapGet("/{chart_id}", GetAsync);
-        charts.MapPut("/{chart_id}", UpdateAsync).Accepts<JsonObject>("application/json");
-        charts.MapDelete("/{chart_id}", DeleteAsync);
+        var charts = app.MapGroup("/v1/charts");
+        charts.MapGet("", ListAsync).RequireScope(ApiScopes.Read);
+        charts.MapPost("", CreateAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
+        charts.MapGet("/{chart_id}", GetAsync).RequireScope(ApiScopes.Read);
+        charts.MapPut("/{chart_id}", UpdateAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
+        charts.MapDelete("/{chart_id}", DeleteAsync).RequireScope(ApiScopes.Write);
     }
 
     private static async Task<Ok<JsonObject>> ListAsync(ClaimsPrincipal user, ChartStore store, string? limit, CancellationToken cancellationToken)
@@ -44,7 +44,7 @@ public static class ChartsApi
         ClaimsPrincipal user, ChartStore store, [FromRoute(Name = "chart_id")] string chartId, CancellationToken cancellationToken)
     {
         var chart = Guid.TryParse(chartId, out var id) ? await store.GetAsync(user.ProjectId(), id, cancellationToken) : null;
-        return chart is null ? RequestErrorFilter.NotFound("Chart") : Success(chart);
+        return chart is null ? ApiResults.NotFound("Chart") : Success(chart);
     }
 
     /// <summary>Only the fields sent change (the spec); the body is checked before the chart is looked up.</summary>
@@ -56,14 +56,14 @@ public static class ChartsApi
         var changes = ChartDefinition.Normalize(body, create: false, errors);
         errors.ThrowIfAny();
         var chart = Guid.TryParse(chartId, out var id) ? await store.UpdateAsync(user.ProjectId(), id, changes, cancellationToken) : null;
-        return chart is null ? RequestErrorFilter.NotFound("Chart") : Success(chart);
+        return chart is null ? ApiResults.NotFound("Chart") : Success(chart);
     }
 
     private static async Task<Results<Ok<JsonObject>, NotFound<ProblemDetails>>> DeleteAsync(
         ClaimsPrincipal user, ChartStore store, [FromRoute(Name = "chart_id")] string chartId, CancellationToken cancellationToken) =>
         Guid.TryParse(chartId, out var id) && await store.DeleteAsync(user.ProjectId(), id, cancellationToken)
             ? TypedResults.Ok(new JsonObject { ["success"] = true, ["message"] = "Chart deleted." })
-            : RequestErrorFilter.NotFound("Chart");
+            : ApiResults.NotFound("Chart");
 
     private static Ok<JsonObject> Success(StoredChart chart) => TypedResults.Ok(new JsonObject { ["success"] = true, ["data"] = chart.ToJson() });
 }

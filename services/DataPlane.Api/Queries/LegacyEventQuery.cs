@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.DataPlane.Api.Queries;
 
@@ -21,7 +22,7 @@ public static class LegacyEventQuery
         Page = Number(page, "page"),
         IgnoreOrder = ignoreOrder is null ? null
             : bool.TryParse(ignoreOrder, out var ignore) ? ignore
-            : throw new QueryValidationException("ignore_order", "ignore_order is true or false."),
+            : throw ApiRequestException.BadRequest("ignore_order", "ignore_order is true or false."),
         EvaluationId = evaluationId,
     };
 
@@ -33,7 +34,7 @@ public static class LegacyEventQuery
         if (values is null || values.Length == 0) return null;
         var list = ParseProjections(values);
         return list is { Count: > MaxProjections }
-            ? throw new QueryValidationException("projections", $"projections names at most {MaxProjections} fields.")
+            ? throw ApiRequestException.BadRequest("projections", $"projections names at most {MaxProjections} fields.")
             : list;
     }
 
@@ -47,7 +48,7 @@ public static class LegacyEventQuery
             }
             catch (JsonException)
             {
-                throw new QueryValidationException("projections", "projections is a JSON array of field names, or field names separated by commas.");
+                throw ApiRequestException.BadRequest("projections", "projections is a JSON array of field names, or field names separated by commas.");
             }
         }
 
@@ -58,5 +59,5 @@ public static class LegacyEventQuery
     private static double? Number(string? text, string name) =>
         text is null ? null
         : double.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value
-        : throw new QueryValidationException(name, $"{name} is a whole number from 1.");
+        : throw ApiRequestException.BadRequest(name, $"{name} is a whole number from 1.");
 }

@@ -79,7 +79,7 @@ public static class EventRequests
     {
         var (hasEvents, hasLogs) = (body.ContainsKey("events"), body.ContainsKey("logs"));
         if (hasEvents == hasLogs)
-            throw EventRequestException.BadRequest(hasEvents
+            throw ApiRequestException.BadRequest("events", hasEvents
                 ? "Send the traces under 'events' or under the deprecated 'logs', not both."
                 : "'events' is required: an array of event objects (the deprecated 'logs' is accepted instead).");
         var session = EventIds.Normalize(sessionId, tenant.ProjectId);

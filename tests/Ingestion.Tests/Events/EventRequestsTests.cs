@@ -135,7 +135,7 @@ public sealed class EventRequestsTests
     [InlineData("logs")]
     public void Session_traces_take_events_or_logs_into_the_path_session_and_answer_success_only(string field)
     {
-        var outcome = EventRoutes.AddSessionTracesLegacy(Body($$$"""{"{{{field}}}":[{"event_type":"tool","inputs":{},"session_id":"other","project":"p"},{"event_type":"chain","inputs":{}}]}"""),
+        var outcome = EventRequests.AddSessionTracesLegacy(Body($$$"""{"{{{field}}}":[{"event_type":"tool","inputs":{},"session_id":"other","project":"p"},{"event_type":"chain","inputs":{}}]}"""),
             TestTenant, Normalizer(), new IngestLimits(), "caf77ace-3417-4da4-944d-f4a0688f3c23");
 
         Assert.Null(outcome.Session);
@@ -151,8 +151,8 @@ public sealed class EventRequestsTests
     [InlineData("""{"logs":[{"inputs":{}}]}""", "logs[0].event_type")]
     public void Session_traces_refuse_a_bad_body_naming_the_field(string body, string expected)
     {
-        var refused = Assert.Throws<EventRequestException>(() =>
-            EventRoutes.AddSessionTracesLegacy(Body(body), TestTenant, Normalizer(), new IngestLimits(), "caf77ace-3417-4da4-944d-f4a0688f3c23"));
+        var refused = Assert.Throws<ApiRequestException>(() =>
+            EventRequests.AddSessionTracesLegacy(Body(body), TestTenant, Normalizer(), new IngestLimits(), "caf77ace-3417-4da4-944d-f4a0688f3c23"));
         Assert.Equal(400, refused.Status);
         Assert.Contains(expected, refused.Message, StringComparison.Ordinal);
     }
@@ -160,7 +160,7 @@ public sealed class EventRequestsTests
     [Fact]
     public void Session_traces_refuse_more_events_than_the_request_limit()
     {
-        var refused = Assert.Throws<EventRequestException>(() => EventRoutes.AddSessionTracesLegacy(
+        var refused = Assert.Throws<ApiRequestException>(() => EventRequests.AddSessionTracesLegacy(
             Body("""{"events":[{"event_type":"tool","inputs":{}},{"event_type":"tool","inputs":{}},{"event_type":"tool","inputs":{}}]}"""),
             TestTenant, Normalizer(), new IngestLimits { MaxSpansPerRequest = 2 }, "caf77ace-3417-4da4-944d-f4a0688f3c23"));
         Assert.Equal(413, refused.Status);
