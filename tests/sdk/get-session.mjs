@@ -28,7 +28,7 @@ try {
   const deadline = Date.now() + 90_000;
   for (;;) {
     try {
-      results.getSession = await hh.session.getSession({ sessionId });
+      results.getSession = await hh.session.getSession(sessionId);
       if (results.getSession?.metadata?.num_events >= 1) break;
     } catch (error) {
       if (error?.statusCode !== 404) throw error;
@@ -38,7 +38,7 @@ try {
   }
 
   try {
-    await hh.session.getSession({ sessionId: randomUUID() });
+    await hh.session.getSession(randomUUID());
     results.unknown = { statusCode: 200 };
   } catch (error) {
     results.unknown = { statusCode: error?.statusCode };

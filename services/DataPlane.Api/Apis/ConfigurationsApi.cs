@@ -20,17 +20,17 @@ public static class ConfigurationsApi
     {
         var v1 = app.MapGroup("/v1/configurations");
         v1.MapGet("", ListAsync).RequireScope(ApiScopes.Read);
-        v1.MapPost("", CreateAsync).RequireScope(ApiScopes.Write);
+        v1.MapPost("", CreateAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
         v1.MapGet("/{configId}", GetAsync).RequireScope(ApiScopes.Read);
-        v1.MapPut("/{configId}", UpdateAsync).RequireScope(ApiScopes.Write);
+        v1.MapPut("/{configId}", UpdateAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
         v1.MapDelete("/{configId}", DeleteAsync).RequireScope(ApiScopes.Write);
         v1.MapGet("/{configId}/versions", ListVersionsAsync).RequireScope(ApiScopes.Read);
         v1.MapGet("/{configId}/versions/{version:int}", GetVersionAsync).RequireScope(ApiScopes.Read);
 
         var legacy = app.MapGroup("/configurations");
         legacy.MapGet("", LegacyListAsync).RequireScope(ApiScopes.Read);
-        legacy.MapPost("", LegacyCreateAsync).RequireScope(ApiScopes.Write);
-        legacy.MapPut("/{configId}", LegacyUpdateAsync).RequireScope(ApiScopes.Write);
+        legacy.MapPost("", LegacyCreateAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
+        legacy.MapPut("/{configId}", LegacyUpdateAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
         legacy.MapDelete("/{configId}", DeleteAsync).RequireScope(ApiScopes.Write);
     }
 

@@ -20,21 +20,21 @@ public static class MetricsApi
     {
         var v1 = app.MapGroup("/v1/metrics");
         v1.MapGet("", ListAsync).RequireScope(ApiScopes.Read);
-        v1.MapPost("", CreateAsync).RequireScope(ApiScopes.Write);
-        v1.MapPut("", UpdateByBodyAsync).RequireScope(ApiScopes.Write);
+        v1.MapPost("", CreateAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
+        v1.MapPut("", UpdateByBodyAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
         v1.MapDelete("", DeleteByQueryAsync).RequireScope(ApiScopes.Write);
         v1.MapGet("/{metric_id}", GetAsync).RequireScope(ApiScopes.Read);
-        v1.MapPut("/{metric_id}", UpdateAsync).RequireScope(ApiScopes.Write);
+        v1.MapPut("/{metric_id}", UpdateAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
         v1.MapDelete("/{metric_id}", DeleteAsync).RequireScope(ApiScopes.Write);
         v1.MapGet("/{metric_id}/versions", ListVersionsAsync).RequireScope(ApiScopes.Read);
-        v1.MapPost("/{metric_id}/versions", CreateVersionAsync).RequireScope(ApiScopes.Write);
+        v1.MapPost("/{metric_id}/versions", CreateVersionAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
         v1.MapGet("/{metric_id}/versions/{version_name}", GetVersionAsync).RequireScope(ApiScopes.Read);
         v1.MapPost("/{metric_id}/versions/{version_name}/deploy", DeployAsync).RequireScope(ApiScopes.Write);
 
         var legacy = app.MapGroup("/metrics");
         legacy.MapGet("", LegacyListAsync).RequireScope(ApiScopes.Read);
-        legacy.MapPost("", LegacyCreateAsync).RequireScope(ApiScopes.Write);
-        legacy.MapPut("", LegacyUpdateAsync).RequireScope(ApiScopes.Write);
+        legacy.MapPost("", LegacyCreateAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
+        legacy.MapPut("", LegacyUpdateAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
         legacy.MapDelete("", DeleteByQueryAsync).RequireScope(ApiScopes.Write);
     }
 

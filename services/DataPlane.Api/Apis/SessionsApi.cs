@@ -14,7 +14,7 @@ public static class SessionsApi
 {
     public static void MapSessionsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/sessions/{session_id}", GetAsync).RequireScope(ApiScopes.Read);
+        app.MapGet("/v1/sessions/{session_id}", GetAsync).Produces(StatusCodes.Status200OK, contentType: "application/json").RequireScope(ApiScopes.Read);
         // The official SDK's session.getSession calls the path without /v1 and reads the root as its Event.
         app.MapGet("/session/{session_id}", GetAsync).RequireScope(ApiScopes.Read);
         app.MapDelete("/v1/sessions/{session_id}", DeleteAsync).RequireScope(ApiScopes.Write);

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.Metadata;
 using HoneyHive.ServiceDefaults.Auth;
 using HoneyHive.Ingestion.Normalization;
 
@@ -20,7 +22,9 @@ public static class EventApi
     public static RouteGroupBuilder MapEventApi(this IEndpointRouteBuilder app)
     {
         // Served on the DP API's port, so listed in the DP API's OpenAPI document.
-        var group = app.MapGroup("").RequireScope(ApiScopes.Ingest).DisableAntiforgery().WithGroupName(ApiDocuments.DataPlane);
+        // Every route reads a JSON object body itself; the metadata declares it in the OpenAPI document.
+        var group = app.MapGroup("").RequireScope(ApiScopes.Ingest).DisableAntiforgery().WithGroupName(ApiDocuments.DataPlane)
+            .WithMetadata(new AcceptsMetadata(["application/json"], typeof(JsonObject)));
         group.MapPost("/session/start", (HttpContext c, EventIngestService s) =>
             s.RunAsync(c, (body, tenant) => EventRequests.StartSessionLegacy(body, tenant, s.Normalizer)));
         group.MapPost("/v1/sessions", (HttpContext c, EventIngestService s) =>

@@ -14,6 +14,8 @@ public sealed class PaginationLimitTests(TenancyHost host)
         { "GET /v1/sessions", "/v1/sessions?limit={limit}", null, 1000 },
         { "POST /v1/sessions/search", "/v1/sessions/search", """{"limit":{limit}}""", 1000 },
         { "POST /v1/events/search", "/v1/events/search", """{"limit":{limit}}""", 1000 },
+        { "GET /events", "/events?limit={limit}", null, 1000 },
+        { "GET /v1/charts", "/v1/charts?limit={limit}", null, 1000 },
         // Exports stream in chunks, so their ceiling is far higher than a page's.
         { "POST /v1/events/export", "/v1/events/export", """{"limit":{limit}}""", 10_000_000 },
         { "POST /events/export", "/events/export", """{"limit":{limit}}""", 10_000_000 },
@@ -41,6 +43,7 @@ public sealed class PaginationLimitTests(TenancyHost host)
         ["GET /health"] = "not data",
         ["GET /alive"] = "not data",
         ["GET /internal/routes"] = "not data; test configuration only",
+        ["GET /openapi/v1.json"] = "not data: the API's own description",
         ["GET /v1/projects"] = "the key's one project",
         ["GET /projects"] = "the key's one project",
         ["GET /v1/events/chart"] = "at most ChartQueries.MaxPoints points",
