@@ -29,7 +29,9 @@ try {
   for (;;) {
     try {
       results.getSession = await hh.session.getSession(sessionId);
-      if (results.getSession?.metadata?.num_events >= 1) break;
+      // The Writer inserts a batch's events before the session rows it rolls up, so for a moment the tree
+      // can show the event under a stand-in root: wait for the stored session row itself.
+      if (results.getSession?.metadata?.num_events >= 1 && results.getSession?.eventName === "sdk-get-session") break;
     } catch (error) {
       if (error?.statusCode !== 404) throw error;
     }
