@@ -51,7 +51,7 @@ public sealed class ScopeMatrixTests(TenancyHost host)
     [Fact]
     public async Task Every_data_plane_route_has_an_expected_scope_and_every_expected_route_is_served()
     {
-        var served = await DataPlaneRoutesAsync();
+        var served = await DataPlaneRoutes.ListAsync(host);
         var missing = served.Where(r => !Expected.ContainsKey(r) && !NotCallable.ContainsKey(r)).Order(StringComparer.Ordinal).ToList();
         var stale = Expected.Keys.Where(r => !served.Contains(r)).Order(StringComparer.Ordinal).ToList();
 
@@ -408,27 +408,6 @@ public sealed class ScopeMatrixTests(TenancyHost host)
     {
         var result = new Dictionary<string, (HttpStatusCode, string)>(StringComparer.Ordinal);
         foreach (var url in urls) result[url] = await TenancyHost.SendAsync(client, HttpMethod.Get, url);
-        return result;
-    }
-
-    /// <summary>"METHOD pattern" of every endpoint answering on the data-plane port (or on every port).</summary>
-    private async Task<HashSet<string>> DataPlaneRoutesAsync()
-    {
-        using var client = host.Client(host.DataPlaneApi);
-        var routes = JsonNode.Parse(await client.GetStringAsync(new Uri("/internal/routes", UriKind.Relative)))!.AsArray();
-        var port = "*:" + host.DataPlaneApi.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var result = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var route in routes)
-        {
-            var hosts = route!["hosts"]!.AsArray().Select(h => h!.GetValue<string>()).ToList();
-            if (hosts.Count > 0 && !hosts.Contains(port)) continue;
-            var pattern = route["pattern"]!.GetValue<string>();
-            if (!pattern.StartsWith('/')) pattern = "/" + pattern;
-            if (pattern.Length > 1) pattern = pattern.TrimEnd('/');
-            var methods = route["methods"]!.AsArray().Select(m => m!.GetValue<string>()).ToList();
-            foreach (var method in methods.Count == 0 ? ["*"] : methods) result.Add($"{method} {pattern}");
-        }
-
         return result;
     }
 
