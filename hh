@@ -13,7 +13,8 @@
 #   ./hh bench <name>   the same servers (data under .data/bench), then bench/Bench <name>
 #                       (load: sustained rate, ramp to saturation, ceilings; see bench/README.md)
 #   ./hh chaos [opts]   the bench servers, then load while each fault happens in turn (Host kill -9,
-#                       NATS/Redis/PostgreSQL restarts, analytics outages, redelivery): lost must be 0
+#                       also during large uploads, NATS kill -9 and restarts, Redis/PostgreSQL restarts,
+#                       analytics outages, redelivery, object store disk full): lost must be 0
 #   ./hh dlq list|replay  the Writer's dead letters in .data/objects; replay re-inserts them
 #
 # The work is done by scripts/hh/*.sh, one concern each; ports are defined in scripts/hh/ports.sh.
