@@ -1,4 +1,5 @@
 using HoneyHive.Contracts;
+using HoneyHive.ControlPlane.Api.Authorization;
 using HoneyHive.ControlPlane.Api.Bootstrap;
 using HoneyHive.Platform.Postgres;
 using Microsoft.AspNetCore.Builder;
@@ -20,6 +21,9 @@ public static class ControlPlaneApiModule
     {
         builder.AddPostgres(Database);
         builder.Services.AddSingleton<Bootstrapper>();
+        builder.Services.AddSingleton<GrantResolver>();
+        builder.Services.AddSingleton<TenancyTree>();
+        builder.Services.AddSingleton<ControlPlaneAccess>();
         builder.Services.AddHostedService<ControlPlaneDatabaseInitializer>();
         builder.AddApiDocument(ApiDocuments.ControlPlane);
         return builder;

@@ -14,6 +14,7 @@ public static class OtherProject
     public static async Task<(string Key, string ProjectId)> CreateAsync(HostProcess host)
     {
         var org = Guid.CreateVersion7();
+        var dataplane = Guid.CreateVersion7();
         var workspace = Guid.CreateVersion7();
         var project = Guid.CreateVersion7();
         var name = "other-" + Guid.NewGuid().ToString("N")[..12];
@@ -26,7 +27,8 @@ public static class OtherProject
                 BatchCommands =
                 {
                     Command("INSERT INTO orgs (id, name) VALUES ($1, $2)", org, name + "-org"),
-                    Command("INSERT INTO workspaces (id, org_id, name) VALUES ($1, $2, $3)", workspace, org, name + "-ws"),
+                    Command("INSERT INTO virtual_dataplanes (id, org_id, name, slug) VALUES ($1, $2, 'default', $3)", dataplane, org, name + "-vdp"),
+                    Command("INSERT INTO workspaces (id, org_id, virtual_dataplane_id, name, slug) VALUES ($1, $2, $3, $4, $5)", workspace, org, dataplane, name + "-ws", name + "-ws"),
                     Command("INSERT INTO projects (id, workspace_id, name) VALUES ($1, $2, $3)", project, workspace, name),
                     Command("INSERT INTO api_keys (id, project_id, name, key_prefix, key_hash, scopes) VALUES ($1, $2, 'other', $3, $4, $5)",
                         Guid.NewGuid(), project, ApiKeys.DisplayPrefix(key), ApiKeys.Hash(key), new[] { "ingest", "read", "write" }),

@@ -45,8 +45,13 @@ public sealed class Bootstrapper([FromKeyedServices(ControlPlaneApiModule.Databa
         var userId = Guid.CreateVersion7();
 
         await connection.ExecuteAsync("INSERT INTO orgs (id, name) VALUES (@OrgId, @OrgName)", result, transaction);
+        var dataplaneId = Guid.CreateVersion7();
         await connection.ExecuteAsync(
-            "INSERT INTO workspaces (id, org_id, name) VALUES (@WorkspaceId, @OrgId, @WorkspaceName)", result, transaction);
+            "INSERT INTO virtual_dataplanes (id, org_id, name, slug) VALUES (@dataplaneId, @OrgId, 'default', @slug)",
+            new { dataplaneId, result.OrgId, slug = "default-" + result.OrgId.ToString("N") }, transaction);
+        await connection.ExecuteAsync(
+            "INSERT INTO workspaces (id, org_id, virtual_dataplane_id, name, slug) VALUES (@WorkspaceId, @OrgId, @dataplaneId, @WorkspaceName, @slug)",
+            new { result.WorkspaceId, result.OrgId, dataplaneId, result.WorkspaceName, slug = "ws-" + result.WorkspaceId.ToString("N") }, transaction);
         await connection.ExecuteAsync(
             "INSERT INTO projects (id, workspace_id, name) VALUES (@ProjectId, @WorkspaceId, @ProjectName)", result, transaction);
         await connection.ExecuteAsync(
@@ -57,13 +62,15 @@ public sealed class Bootstrapper([FromKeyedServices(ControlPlaneApiModule.Databa
             new { org = result.OrgId, user = userId }, transaction);
         await connection.ExecuteAsync(
             """
-            INSERT INTO api_keys (id, project_id, name, key_prefix, key_hash, scopes)
-            VALUES (@id, @project, 'bootstrap', @prefix, @hash, @scopes)
+            INSERT INTO api_keys (id, kind, project_id, org_id, scope_type, scope_id, name, key_prefix, key_hash, scopes, created_by)
+            VALUES (@id, 'project', @project, @org, 'project', @project, 'bootstrap', @prefix, @hash, @scopes, @user)
             """,
             new
             {
                 id = Guid.CreateVersion7(),
                 project = result.ProjectId,
+                org = result.OrgId,
+                user = userId,
                 prefix = ApiKeys.DisplayPrefix(result.ApiKey),
                 hash = ApiKeys.Hash(result.ApiKey),
                 // The first project's key is its owner's: the SDK's scopes, and admin so provider secrets can be set

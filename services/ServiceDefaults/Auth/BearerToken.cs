@@ -6,6 +6,9 @@ public static class BearerToken
     /// <summary>Longest key considered; anything longer is refused without a lookup.</summary>
     public const int MaxLength = 512;
 
+    /// <summary>Longest access token (JWT) considered: its grants make it longer than a key, but never this long.</summary>
+    public const int MaxTokenLength = 16 * 1024;
+
     /// <summary>False when the header is absent or not a Bearer header; <paramref name="key"/> may then be empty or too long.</summary>
     public static bool TryRead(string? authorization, out string key)
     {

@@ -10,7 +10,7 @@ namespace HoneyHive.ServiceDefaults;
 /// </summary>
 public sealed class ApiRequestException : Exception
 {
-    /// <param name="status">The HTTP status: 400, 404, 409, 413, 415...</param>
+    /// <param name="status">The HTTP status: 400, 403, 404, 409, 413, 415...</param>
     /// <param name="field">The JSON path, route or query parameter at fault (<c>threshold.min</c>, <c>events[2]</c>); null when none is.</param>
     /// <param name="message">What is wrong and what to send instead; it becomes <c>detail</c>.</param>
     public ApiRequestException(int status, string? field, string message)
@@ -44,6 +44,9 @@ public sealed class ApiRequestException : Exception
 
     /// <summary>An id the caller's project does not hold (another project's ids included, so their existence is not revealed).</summary>
     public static ApiRequestException NotFound(string? field, string message) => new(StatusCodes.Status404NotFound, field, message);
+
+    /// <summary>The caller may see the object but not do this to it (a caller who may not see it gets <see cref="NotFound"/>).</summary>
+    public static ApiRequestException Forbidden(string? field, string message) => new(StatusCodes.Status403Forbidden, field, message);
 
     public static ApiRequestException Conflict(string? field, string message) => new(StatusCodes.Status409Conflict, field, message);
 
