@@ -1,7 +1,9 @@
 using HoneyHive.Contracts;
+using HoneyHive.ControlPlane.Api.Authentication;
 using HoneyHive.ControlPlane.Api.Authorization;
 using HoneyHive.ControlPlane.Api.Bootstrap;
 using HoneyHive.Platform.Postgres;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,14 +19,26 @@ public static class ControlPlaneApiModule
     /// <summary>The control plane's own database; the data plane never opens it.</summary>
     public const string Database = "cpdb";
 
+    /// <summary>
+    /// Every authenticated control-plane route: a user's access token or an API key, through the CP's own scheme
+    /// (named, because in the single-node Host the data plane's scheme is the default).
+    /// </summary>
+    public static AuthorizationPolicy Authenticated { get; } =
+        new AuthorizationPolicyBuilder(ControlPlaneAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build();
+
     public static IHostApplicationBuilder AddControlPlaneApi(this IHostApplicationBuilder builder)
     {
         builder.AddPostgres(Database);
         builder.Services.AddSingleton<Bootstrapper>();
+        builder.Services.AddHostedService<ControlPlaneDatabaseInitializer>();
         builder.Services.AddSingleton<GrantResolver>();
         builder.Services.AddSingleton<TenancyTree>();
         builder.Services.AddSingleton<ControlPlaneAccess>();
-        builder.Services.AddHostedService<ControlPlaneDatabaseInitializer>();
+        builder.Services.AddSingleton<ControlPlaneKeyDirectory>();
+        builder.AddAccessTokenValidation();
+        builder.Services.AddAuthentication()
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ControlPlaneAuthenticationHandler>(ControlPlaneAuthenticationHandler.SchemeName, null);
+        builder.Services.AddAuthorization();
         builder.AddApiDocument(ApiDocuments.ControlPlane);
         return builder;
     }
@@ -33,6 +47,10 @@ public static class ControlPlaneApiModule
     {
         var group = app.MapGroup("").WithGroupName(ApiDocuments.ControlPlane);
         group.MapApiDocument(ApiDocuments.ControlPlane);
+        // Routes open to anyone (sign-in, JWKS, accepting an invitation) map on `group` with AllowAnonymous;
+        // everything else on `api`, which refuses unauthenticated callers before a handler runs.
+        var api = group.MapGroup("").RequireAuthorization(Authenticated);
+        _ = api;
         return group;
     }
 }
