@@ -40,6 +40,9 @@ public static class Topics
     /// <summary>Alert notifications to deliver.</summary>
     public const string NotificationsAlert = "notifications.alert";
 
+    /// <summary>Account mail to deliver (password resets, invitations); the notification service sends it.</summary>
+    public const string NotificationsEmail = "notifications.email";
+
     /// <summary>Evaluation tasks to run.</summary>
     public const string EvaluationRequested = "evaluation.requested";
 
