@@ -1,7 +1,9 @@
 using HoneyHive.Contracts;
+using HoneyHive.ControlPlane.Api.Accounts;
 using HoneyHive.ControlPlane.Api.Authentication;
 using HoneyHive.ControlPlane.Api.Authorization;
 using HoneyHive.ControlPlane.Api.Bootstrap;
+using HoneyHive.ControlPlane.Api.Tokens;
 using HoneyHive.Platform.Postgres;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
@@ -35,7 +37,8 @@ public static class ControlPlaneApiModule
         builder.Services.AddSingleton<TenancyTree>();
         builder.Services.AddSingleton<ControlPlaneAccess>();
         builder.Services.AddSingleton<ControlPlaneKeyDirectory>();
-        builder.AddAccessTokenValidation();
+        builder.AddAccessTokenIssuing();
+        builder.AddAccounts();
         builder.Services.AddAuthentication()
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ControlPlaneAuthenticationHandler>(ControlPlaneAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorization();
@@ -50,7 +53,8 @@ public static class ControlPlaneApiModule
         // Routes open to anyone (sign-in, JWKS, accepting an invitation) map on `group` with AllowAnonymous;
         // everything else on `api`, which refuses unauthenticated callers before a handler runs.
         var api = group.MapGroup("").RequireAuthorization(Authenticated);
-        _ = api;
+        group.MapJwksApi();
+        group.MapAuthApi(api);
         return group;
     }
 }

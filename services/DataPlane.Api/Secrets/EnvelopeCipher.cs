@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using HoneyHive.Platform.Security;
 
 namespace HoneyHive.DataPlane.Api.Secrets;
 
@@ -7,16 +8,13 @@ namespace HoneyHive.DataPlane.Api.Secrets;
 public sealed record SealedSecret(byte[] Ciphertext, byte[] Nonce, byte[] Tag, byte[] WrappedKey, byte[] KeyNonce, byte[] KeyTag, string KekId);
 
 /// <summary>
-/// Envelope encryption with AES-256-GCM (System.Security.Cryptography.AesGcm): a fresh random data
+/// Envelope encryption with AES-256-GCM (<see cref="AesGcmSeal"/>): a fresh random data
 /// key and 12-byte nonce per secret; the data key is wrapped under the ring's current master key.
 /// Both seals carry the workspace and provider as associated data, so a row copied to another
 /// workspace or provider fails authentication instead of decrypting.
 /// </summary>
 public sealed class EnvelopeCipher(MasterKeyRing ring)
 {
-    private const int NonceSize = 12;
-    private const int TagSize = 16;
-
     public MasterKeyRing Ring => ring;
 
     public SealedSecret Seal(string value, Guid workspace, string provider)
@@ -87,19 +85,10 @@ public sealed class EnvelopeCipher(MasterKeyRing ring)
 
     private static (byte[] Ciphertext, byte[] Nonce, byte[] Tag) Encrypt(byte[] key, byte[] plaintext, byte[] associatedData)
     {
-        var nonce = RandomNumberGenerator.GetBytes(NonceSize);
-        var ciphertext = new byte[plaintext.Length];
-        var tag = new byte[TagSize];
-        using var aes = new AesGcm(key, TagSize);
-        aes.Encrypt(nonce, plaintext, ciphertext, tag, associatedData);
-        return (ciphertext, nonce, tag);
+        var sealedValue = AesGcmSeal.Seal(key, plaintext, associatedData);
+        return (sealedValue.Ciphertext, sealedValue.Nonce, sealedValue.Tag);
     }
 
-    private static byte[] Decrypt(byte[] key, byte[] ciphertext, byte[] nonce, byte[] tag, byte[] associatedData)
-    {
-        var plaintext = new byte[ciphertext.Length];
-        using var aes = new AesGcm(key, TagSize);
-        aes.Decrypt(nonce, ciphertext, tag, plaintext, associatedData);
-        return plaintext;
-    }
+    private static byte[] Decrypt(byte[] key, byte[] ciphertext, byte[] nonce, byte[] tag, byte[] associatedData) =>
+        AesGcmSeal.Open(key, new Sealed(ciphertext, nonce, tag), associatedData);
 }

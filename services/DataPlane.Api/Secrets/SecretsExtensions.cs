@@ -1,4 +1,5 @@
 using HoneyHive.Platform.Postgres;
+using HoneyHive.Platform.Security;
 using Microsoft.Extensions.Options;
 
 namespace HoneyHive.DataPlane.Api.Secrets;
@@ -12,8 +13,7 @@ public static class SecretsExtensions
         builder.AddPostgres(DataPlaneApiModule.Database);
         builder.Services.AddOptions<SecretsOptions>().BindConfiguration(SecretsOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<SecretsOptions>, SecretsOptionsValidator>();
-        builder.Services.AddSingleton(sp => MasterKeyRing.Create(
-            sp.GetRequiredService<IOptions<SecretsOptions>>().Value,
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<SecretsOptions>>().Value.CreateRing(
             sp.GetRequiredService<IHostEnvironment>().IsDevelopment(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<MasterKeyRing>()));
         builder.Services.AddSingleton<EnvelopeCipher>();

@@ -5,6 +5,7 @@ using HoneyHive.DataPlane.Api;
 using HoneyHive.DataPlane.Api.Apis;
 using HoneyHive.DataPlane.Api.Secrets;
 using HoneyHive.Platform.Postgres;
+using HoneyHive.Platform.Security;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Dapper;
 using HoneyHive.DataPlane.Api.Secrets;
+using HoneyHive.Platform.Security;
 using HoneyHive.DataPlane.Tests.Definitions;
 using Microsoft.Extensions.DependencyInjection;
 
