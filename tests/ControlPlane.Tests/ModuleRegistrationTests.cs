@@ -3,15 +3,19 @@ using HoneyHive.ControlPlane.Controller;
 using HoneyHive.DataPlane.Api;
 using HoneyHive.DataPlane.Controller;
 using HoneyHive.Platform.Analytics;
+using HoneyHive.Platform.Messaging;
 using HoneyHive.Platform.Objects;
 using Microsoft.Extensions.Hosting;
+using NATS.Client.Core;
+using StackExchange.Redis;
 
 namespace HoneyHive.ControlPlane.Tests;
 
 /// <summary>
 /// Each service registers only the platform parts it uses: <c>AddServiceDefaults</c> adds none, so the
-/// control plane and the controllers carry no ClickHouse, NATS, Redis or object store, nor their health
-/// checks (which would fail /health on a CP that has no reason to reach them).
+/// controllers carry no ClickHouse, NATS, Redis or object store, nor their health checks (which would fail
+/// /health on a service that has no reason to reach them). The CP API uses Redis (sign-in attempt limits) and
+/// the message log (reset mails on notifications.email), never ClickHouse or the object store.
 /// </summary>
 public sealed class ModuleRegistrationTests
 {
@@ -26,11 +30,11 @@ public sealed class ModuleRegistrationTests
     }
 
     [Fact]
-    public void Control_plane_api_registers_cpdb_and_no_platform_part()
+    public void Control_plane_api_registers_cpdb_redis_and_the_message_log_only()
     {
         var parts = ModuleComposition.Compose(b => b.AddControlPlaneApi());
-        Assert.Empty(parts.Services);
-        Assert.Equal(new[] { "cpdb", "self" }, parts.HealthChecks);
+        Assert.Equal(new[] { nameof(IConnectionMultiplexer), nameof(IEventPublisher), nameof(INatsConnection) }, parts.Services);
+        Assert.Equal(new[] { "cpdb", "nats", "redis", "self" }, parts.HealthChecks);
     }
 
     [Fact]
