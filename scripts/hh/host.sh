@@ -17,7 +17,7 @@ build_host() {
 json_string() { local s=${1//\\/\\\\}; printf '"%s"' "${s//\"/\\\"}"; }
 
 # Written on every start from .data/secrets.env and the ports in force; 0600 because it holds
-# the database passwords and the secrets master key.
+# the database passwords and the two master keys (provider secrets, CP signing keys).
 write_host_settings() {
   local file="$DATA/appsettings.Local.json" pair endpoint var endpoints="" controller=""
   for pair in DataPlaneApi:DP_PORT ControlPlaneApi:CP_PORT OtlpGrpc:OTLP_GRPC_PORT OtlpHttp:OTLP_HTTP_PORT ControllerGrpc:CONTROLLER_PORT; do
@@ -48,6 +48,7 @@ $endpoints
     "dpdb": "Host=127.0.0.1;Port=$PG_PORT;Username=dp;Password=$HH_DP_DB_PASSWORD;Database=dpdb"
   },
   "Secrets": { "MasterKey": $(json_string "$HH_SECRETS_MASTER_KEY") },
+  "ControlPlane": { "MasterKey": $(json_string "$HH_CP_MASTER_KEY") },
   "ClickHouse": { "ChdbLibrary": $(json_string "$CHDB_LIB") }$endpoints$controller
 }
 JSON
@@ -84,6 +85,11 @@ wait_host_healthy() {
   wait_ready host "" "$HEALTH_TIMEOUT" host_both_healthy
 }
 
+# The admin's email only; the password stays in the file.
+bootstrap_admin_email() {
+  sed -n 's/^[[:space:]]*"admin_email":[[:space:]]*"\([^"]*\)".*/\1/p' "$DATA/bootstrap.json" 2>/dev/null | head -n 1 | grep . || echo "the admin_email of bootstrap.json"
+}
+
 print_urls() {
   cat <<EOF2
 
@@ -95,6 +101,7 @@ HoneyHive is up (data in $DATA):
   Web UI                       http://127.0.0.1:3000 (not built yet)
   NATS / Redis / PostgreSQL    127.0.0.1:$NATS_PORT / 127.0.0.1:$REDIS_PORT / 127.0.0.1:$PG_PORT
 Bootstrap credentials (admin login, project API key): $DATA/bootstrap.json$([ -f "$DATA/bootstrap.json" ] || echo " (not written yet)")
+Sign in: POST http://127.0.0.1:$CP_PORT/v1/auth/login as $(bootstrap_admin_email) (password: admin_password in $DATA/bootstrap.json)
 Database passwords: $DATA/secrets.env; the Host's settings: $DATA/appsettings.Local.json
 EOF2
 }

@@ -122,6 +122,10 @@ ensure_secrets() {
   if ! grep -q '^HH_SECRETS_MASTER_KEY=' "$file"; then
     (umask 077; printf 'HH_SECRETS_MASTER_KEY=%s\n' "$(head -c 32 /dev/urandom | base64)" >>"$file")
   fi
+  # The control plane's own master key (seals its token signing keys); the planes share no secret.
+  if ! grep -q '^HH_CP_MASTER_KEY=' "$file"; then
+    (umask 077; printf 'HH_CP_MASTER_KEY=%s\n' "$(head -c 32 /dev/urandom | base64)" >>"$file")
+  fi
   chmod 600 "$file"
   # shellcheck disable=SC1090
   . "$file"

@@ -87,8 +87,9 @@ public class HostProcess : IAsyncLifetime
         env["Kestrel__Endpoints__ControllerGrpc__Url"] = controllerGrpc;
         env["Controller__ControlPlaneUrl"] = controllerGrpc;
         env["Controller__Sync__Interval"] = "00:00:00.500";
-        // The Host runs as Production, which requires a master key for provider secrets.
+        // The Host runs as Production, which requires a master key per plane (provider secrets; CP signing keys).
         env["Secrets__MasterKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        env["ControlPlane__MasterKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         foreach (var (key, value) in ExtraEnvironment) env[key] = value;
 
         process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the Host process.");

@@ -72,8 +72,9 @@ public sealed class HostLauncher : IAsyncDisposable
         env["ConnectionStrings__dpdb"] = await CreateDatabaseAsync("hh_bench_dp_" + id, ct);
         env["ConnectionStrings__nats"] = BenchEnvironment.NatsUrl;
         env["ConnectionStrings__redis"] = BenchEnvironment.Require("HH_TEST_REDIS");
-        // The Host runs as Production, which requires a master key for provider secrets.
+        // The Host runs as Production, which requires a master key per plane (provider secrets; CP signing keys).
         env["Secrets__MasterKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        env["ControlPlane__MasterKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         env["ClickHouse__ChdbLibrary"] = BenchEnvironment.ChdbLibrary;
         env["ClickHouse__DataPath"] = Path.Combine(WorkingDirectory, "clickhouse");
         env["ObjectStore__Path"] = ObjectStorePath;
