@@ -40,6 +40,7 @@ public class ControlPlaneApp : IAsyncLifetime
     private readonly string directory = Path.Combine(Path.GetTempPath(), "hh-cp-test-" + Guid.NewGuid().ToString("N"));
     private readonly Dictionary<string, string?> settings;
     private WebApplication? app;
+    private bool ownsDatabase;
     private int nextAddress;
 
     public ControlPlaneApp()
@@ -69,15 +70,26 @@ public class ControlPlaneApp : IAsyncLifetime
 
     public IServiceProvider Services => app?.Services ?? throw new InvalidOperationException("The app is not started.");
 
-    public NpgsqlDataSource Database => database.DataSource;
+    public NpgsqlDataSource Database => ownsDatabase ? database.DataSource : throw new InvalidOperationException("This app uses another app's database.");
 
-    /// <summary>What the bootstrap wrote: the admin (owner of the first org), the org, workspace, project and key.</summary>
+    /// <summary>The cpdb connection string, for a second instance over the same database.</summary>
+    public string ConnectionString => settings["ConnectionStrings:cpdb"]!;
+
+    /// <summary>The settings this app started with (master key included), for a second instance.</summary>
+    public IReadOnlyDictionary<string, string?> Settings => settings;
+
+    /// <summary>What the bootstrap wrote: the admin (owner of the first org), the org, workspace, project and key (null for a second instance).</summary>
     public BootstrapResult Bootstrap { get; private set; } = null!;
 
     public virtual async Task InitializeAsync()
     {
-        await database.InitializeAsync();
-        settings["ConnectionStrings:cpdb"] = database.ConnectionString;
+        // A cpdb given in the settings is another app's (two instances over one database); else a fresh one.
+        if (!settings.ContainsKey("ConnectionStrings:cpdb"))
+        {
+            await database.InitializeAsync();
+            ownsDatabase = true;
+            settings["ConnectionStrings:cpdb"] = database.ConnectionString;
+        }
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
@@ -94,13 +106,15 @@ public class ControlPlaneApp : IAsyncLifetime
         app.MapDefaultEndpoints();
         app.MapControlPlaneApi();
         await app.StartAsync();
-        Bootstrap = JsonSerializer.Deserialize<BootstrapResult>(await File.ReadAllTextAsync(settings["Bootstrap:OutputPath"]!))!;
+        // Only the instance that bootstrapped the database has the file.
+        if (File.Exists(settings["Bootstrap:OutputPath"]))
+            Bootstrap = JsonSerializer.Deserialize<BootstrapResult>(await File.ReadAllTextAsync(settings["Bootstrap:OutputPath"]!))!;
     }
 
     public virtual async Task DisposeAsync()
     {
         if (app is not null) await app.DisposeAsync();
-        await database.DisposeAsync();
+        if (ownsDatabase) await database.DisposeAsync();
         if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
     }
 

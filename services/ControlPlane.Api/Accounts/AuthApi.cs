@@ -31,6 +31,24 @@ public sealed record MeResponse(
     [property: JsonPropertyName("orgs")] IReadOnlyList<MeOrg> Orgs,
     [property: JsonPropertyName("grants")] IReadOnlyList<Grant> Grants);
 
+// The request bodies, for the OpenAPI document; handlers read bodies field by field (AuthBody) to name each wrong field.
+public sealed record LoginRequest(
+    [property: JsonPropertyName("email")] string Email,
+    [property: JsonPropertyName("password")] string Password,
+    [property: JsonPropertyName("return_refresh_token")] bool? ReturnRefreshToken = null);
+
+public sealed record RefreshRequest([property: JsonPropertyName("refresh_token")] string? RefreshToken = null);
+
+public sealed record PasswordChangeRequest(
+    [property: JsonPropertyName("current_password")] string CurrentPassword,
+    [property: JsonPropertyName("new_password")] string NewPassword);
+
+public sealed record PasswordResetRequest([property: JsonPropertyName("email")] string Email);
+
+public sealed record PasswordResetConfirmRequest(
+    [property: JsonPropertyName("token")] string Token,
+    [property: JsonPropertyName("new_password")] string NewPassword);
+
 public sealed record ResetRequested([property: JsonPropertyName("status")] string Status, [property: JsonPropertyName("detail")] string Detail);
 
 /// <summary>
@@ -44,6 +62,7 @@ public static class AuthApi
 
     public const string CookiePath = "/v1/auth";
 
+    private const string Json = "application/json";
     private const int MaxEmailLength = 320;
     private const int MaxTokenLength = 128;
 
@@ -57,16 +76,16 @@ public static class AuthApi
     public static void MapAuthApi(this IEndpointRouteBuilder group, IEndpointRouteBuilder api)
     {
         var open = group.MapGroup("/v1/auth").AllowAnonymous().WithTags("Auth");
-        open.MapPost("/login", LoginAsync);
-        open.MapPost("/refresh", RefreshAsync);
-        open.MapPost("/logout", LogoutAsync);
-        open.MapPost("/password-reset", RequestResetAsync);
-        open.MapPost("/password-reset/confirm", ConfirmResetAsync);
+        open.MapPost("/login", LoginAsync).Accepts<LoginRequest>(Json);
+        open.MapPost("/refresh", RefreshAsync).Accepts<RefreshRequest>(isOptional: true, Json);
+        open.MapPost("/logout", LogoutAsync).Accepts<RefreshRequest>(isOptional: true, Json);
+        open.MapPost("/password-reset", RequestResetAsync).Accepts<PasswordResetRequest>(Json);
+        open.MapPost("/password-reset/confirm", ConfirmResetAsync).Accepts<PasswordResetConfirmRequest>(Json);
 
         var signedIn = api.MapGroup("/v1/auth").WithTags("Auth");
         signedIn.MapGet("/me", MeAsync);
         signedIn.MapPost("/logout-all", LogoutAllAsync);
-        signedIn.MapPost("/password", ChangePasswordAsync);
+        signedIn.MapPost("/password", ChangePasswordAsync).Accepts<PasswordChangeRequest>(Json);
     }
 
     private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> LoginAsync(

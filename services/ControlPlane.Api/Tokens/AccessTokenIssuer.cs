@@ -1,4 +1,5 @@
 using System.Text.Json;
+using HoneyHive.ServiceDefaults;
 using HoneyHive.ServiceDefaults.Auth;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -43,6 +44,10 @@ public sealed class AccessTokenIssuer(SigningKeyRing keys, AccessTokenOptions op
                 [GrantRules.Claim] = JsonDocument.Parse(GrantRules.Serialize(grants)).RootElement.Clone(),
             },
         });
+        // Every verifier refuses longer tokens (BearerToken.MaxTokenLength); say so here rather than hand out one that never works.
+        if (token.Length > BearerToken.MaxTokenLength)
+            throw new ApiRequestException(StatusCodes.Status409Conflict, null,
+                $"This account holds {grants.Count} role grants, too many to fit in an access token; ask an org admin for a workspace or org role in place of many project roles.");
         return new IssuedAccessToken(token, expires, (int)options.Lifetime.TotalSeconds);
     }
 }

@@ -150,6 +150,30 @@ public sealed class SessionTests(ControlPlaneApp cp) : IClassFixture<ControlPlan
     }
 
     [Fact]
+    public async Task Routes_of_a_signed_in_user_refuse_a_control_plane_api_key_with_403()
+    {
+        var key = "hh_fgcp_" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
+        await using (var connection = await cp.Database.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync(
+                """
+                INSERT INTO api_keys (id, kind, org_id, scope_type, scope_id, name, key_prefix, key_hash, scopes)
+                VALUES (@id, 'control_plane', @org, 'org', @org, 'test', 'hh_fgcp_', @hash, ARRAY['members:read'])
+                """,
+                new { id = Guid.NewGuid(), org = cp.Bootstrap.OrgId, hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)) });
+        }
+        using var client = cp.Client(bearer: key);
+
+        using var me = await client.GetAsync("/v1/auth/me");
+        using var logoutAll = await client.PostAsync("/v1/auth/logout-all", null);
+        using var password = await client.PostAsJsonAsync("/v1/auth/password", new { current_password = "x", new_password = "a-long-enough-password" });
+
+        Assert.Equal(HttpStatusCode.Forbidden, me.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, logoutAll.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, password.StatusCode);
+    }
+
+    [Fact]
     public async Task Me_answers_the_user_their_orgs_with_role_and_their_grants()
     {
         var user = await cp.CreateUserAsync("viewer");

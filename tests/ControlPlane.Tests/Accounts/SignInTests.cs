@@ -232,6 +232,23 @@ public sealed class SignInTests(ControlPlaneApp cp) : IClassFixture<ControlPlane
     }
 
     [Fact]
+    public async Task A_user_with_more_grants_than_fit_in_a_token_is_told_so_instead_of_getting_a_token_no_api_accepts()
+    {
+        var user = await cp.CreateUserAsync();
+        await using (var connection = await cp.Database.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync(
+                "INSERT INTO role_bindings (id, org_id, user_id, role, scope_type, scope_id) VALUES (@id, @org, @user, 'member', 'project', @project)",
+                Enumerable.Range(0, 80).Select(_ => new { id = Guid.NewGuid(), org = user.OrgId, user = user.Id, project = Guid.NewGuid() }));
+        }
+
+        using var response = await cp.Client().PostAsJsonAsync("/v1/auth/login", new { email = user.Email, password = user.Password });
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Contains("too many to fit", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task A_cli_may_ask_for_the_refresh_token_in_the_body_instead_of_a_cookie()
     {
         var user = await cp.CreateUserAsync();
