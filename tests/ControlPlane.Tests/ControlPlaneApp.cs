@@ -68,6 +68,9 @@ public class ControlPlaneApp : IAsyncLifetime
 
     public ManualClock Clock { get; } = new();
 
+    /// <summary>Every log line the app wrote at or above the configured level (Warning unless a test sets Logging:LogLevel:Default).</summary>
+    public CollectedLogs Logs { get; } = new();
+
     public IServiceProvider Services => app?.Services ?? throw new InvalidOperationException("The app is not started.");
 
     public NpgsqlDataSource Database => ownsDatabase ? database.DataSource : throw new InvalidOperationException("This app uses another app's database.");
@@ -93,6 +96,7 @@ public class ControlPlaneApp : IAsyncLifetime
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(Logs);
         builder.Configuration.AddInMemoryCollection(settings.Where(s => s.Value is not null));
         builder.Services.AddSingleton<TimeProvider>(Clock);
         builder.AddServiceDefaults();
@@ -189,5 +193,26 @@ public class ControlPlaneApp : IAsyncLifetime
     {
         var part = accessToken.Split('.')[0];
         return JsonDocument.Parse(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.DecodeBytes(part)).RootElement.GetProperty(name).GetString()!;
+    }
+}
+
+/// <summary>Log lines (message and exception) of an app, for tests that check what is, and is not, logged.</summary>
+public sealed class CollectedLogs : ILoggerProvider, ILogger
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> lines = new();
+
+    public IReadOnlyCollection<string> Lines => lines;
+
+    public ILogger CreateLogger(string categoryName) => this;
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        lines.Enqueue($"{logLevel}: {formatter(state, exception)} {exception}");
+
+    public void Dispose()
+    {
     }
 }

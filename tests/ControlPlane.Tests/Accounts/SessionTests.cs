@@ -86,6 +86,38 @@ public sealed class SessionTests(ControlPlaneApp cp) : IClassFixture<ControlPlan
     }
 
     [Fact]
+    public async Task Racing_refreshes_with_one_token_let_exactly_one_through_and_end_the_session()
+    {
+        var user = await cp.CreateUserAsync();
+        var signedIn = await cp.LoginAsync(user);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(async _ =>
+        {
+            using var client = cp.Client();
+            using var response = await client.SendAsync(ControlPlaneApp.WithRefreshCookie(HttpMethod.Post, "/v1/auth/refresh", signedIn.RefreshToken));
+            return response.StatusCode;
+        }));
+
+        Assert.Single(answers, s => s == HttpStatusCode.OK);
+        Assert.All(answers.Where(s => s != HttpStatusCode.OK), s => Assert.Equal(HttpStatusCode.Unauthorized, s));
+        await using var connection = await cp.Database.OpenConnectionAsync();
+        Assert.Equal(0, await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM refresh_tokens WHERE user_id = @Id AND revoked_at IS NULL", user));
+    }
+
+    [Fact]
+    public async Task Over_https_the_refresh_cookie_is_secure()
+    {
+        var user = await cp.CreateUserAsync();
+        using var client = cp.Client();
+        client.BaseAddress = new Uri("https://localhost/");
+
+        using var response = await client.PostAsJsonAsync("/v1/auth/login", new { email = user.Email, password = user.Password });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("secure", ControlPlaneApp.SetCookie(response, "hh_refresh")!.Split(';').Select(a => a.Trim().ToLowerInvariant()));
+    }
+
+    [Fact]
     public async Task Logout_with_the_cookie_ends_that_session_only_and_clears_the_cookie()
     {
         var user = await cp.CreateUserAsync();
