@@ -249,6 +249,28 @@ public sealed class SignInTests(ControlPlaneApp cp) : IClassFixture<ControlPlane
     }
 
     [Fact]
+    public async Task A_user_with_only_a_project_role_gets_a_token_whose_grants_and_scope_name_that_project_only()
+    {
+        var user = await cp.CreateUserAsync(role: null);
+        await using (var connection = await cp.Database.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync(
+                "INSERT INTO role_bindings (id, org_id, user_id, role, scope_type, scope_id) VALUES (@id, @org, @user, 'viewer', 'project', @project)",
+                new { id = Guid.NewGuid(), org = user.OrgId, user = user.Id, project = cp.Bootstrap.ProjectId });
+        }
+
+        var signedIn = await cp.LoginAsync(user);
+
+        var payload = ControlPlaneApp.Payload(signedIn.AccessToken);
+        var grant = Assert.Single(payload.GetProperty("hh_grants").EnumerateArray());
+        Assert.Equal(("project", cp.Bootstrap.ProjectId), (grant.GetProperty("scope").GetString(), grant.GetProperty("id").GetGuid()));
+        var scope = payload.GetProperty("scope").GetString()!.Split(' ');
+        Assert.Contains(Permissions.EventsRead, scope);
+        Assert.DoesNotContain(Permissions.EventsWrite, scope);
+        Assert.DoesNotContain(Permissions.MembersManage, scope);
+    }
+
+    [Fact]
     public async Task A_cli_may_ask_for_the_refresh_token_in_the_body_instead_of_a_cookie()
     {
         var user = await cp.CreateUserAsync();
