@@ -1,12 +1,15 @@
 using HoneyHive.Contracts;
+using HoneyHive.ControlPlane.Api.Keys;
 using HoneyHive.ControlPlane.Api.Authentication;
 using HoneyHive.ControlPlane.Api.Authorization;
 using HoneyHive.ControlPlane.Api.Bootstrap;
+using HoneyHive.ControlPlane.Api.Projects;
 using HoneyHive.Platform.Postgres;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace HoneyHive.ControlPlane.Api;
@@ -35,11 +38,15 @@ public static class ControlPlaneApiModule
         builder.Services.AddSingleton<TenancyTree>();
         builder.Services.AddSingleton<ControlPlaneAccess>();
         builder.Services.AddSingleton<ControlPlaneKeyDirectory>();
+        builder.Services.AddSingleton<ApiKeyStore>();
         builder.AddAccessTokenValidation();
         builder.Services.AddAuthentication()
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ControlPlaneAuthenticationHandler>(ControlPlaneAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorization();
         builder.AddApiDocument(ApiDocuments.ControlPlane);
+        // H3 stand-in until the CP's signing key ring (H1) is merged: with no key source the token validator, and so
+        // the CP's authentication handler, cannot be built. Knows no key, so every access token is refused. Delete at merge.
+        builder.Services.TryAddSingleton<HoneyHive.ServiceDefaults.Auth.ISigningKeySource, NoSigningKeys>();
         return builder;
     }
 
@@ -50,7 +57,15 @@ public static class ControlPlaneApiModule
         // Routes open to anyone (sign-in, JWKS, accepting an invitation) map on `group` with AllowAnonymous;
         // everything else on `api`, which refuses unauthenticated callers before a handler runs.
         var api = group.MapGroup("").RequireAuthorization(Authenticated);
-        _ = api;
+        api.MapApiKeysApi();
+        api.MapLegacyProjectsApi();
         return group;
     }
+}
+
+/// <summary>H3 stand-in for the signing key ring (see AddControlPlaneApi): finds no key.</summary>
+internal sealed class NoSigningKeys : HoneyHive.ServiceDefaults.Auth.ISigningKeySource
+{
+    public ValueTask<Microsoft.IdentityModel.Tokens.SecurityKey?> FindAsync(string keyId, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<Microsoft.IdentityModel.Tokens.SecurityKey?>(null);
 }
