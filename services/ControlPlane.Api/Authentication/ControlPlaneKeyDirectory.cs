@@ -42,7 +42,7 @@ public sealed class ControlPlaneKeyDirectory([FromKeyedServices(ControlPlaneApiM
         var isControlPlane = row.Kind == "control_plane";
         if (isControlPlane != presentedKey.StartsWith(ControlPlanePrefix, StringComparison.Ordinal)) return null;
 
-        if (row.LastUsedAt is null || clock.GetUtcNow() - row.LastUsedAt > LastUsedPrecision)
+        if (row.LastUsedAt is not { } lastUsed || clock.GetUtcNow() - new DateTimeOffset(DateTime.SpecifyKind(lastUsed, DateTimeKind.Utc)) > LastUsedPrecision)
         {
             await connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE api_keys SET last_used_at = @now WHERE id = @id", new { id = row.Id, now = clock.GetUtcNow() }, cancellationToken: cancellationToken));
@@ -53,5 +53,18 @@ public sealed class ControlPlaneKeyDirectory([FromKeyedServices(ControlPlaneApiM
             ApiScopes.KnownOnly(row.Scopes));
     }
 
-    private sealed record KeyRow(Guid Id, string Kind, byte[] KeyHash, string[] Scopes, Guid? ProjectId, Guid? OrgId, string ScopeType, Guid? ScopeId, DateTimeOffset? LastUsedAt);
+    // Settable properties, not a positional record: Dapper matches a constructor only on exact column types, and
+    // Npgsql reports text[] as Array and timestamptz as DateTime.
+    private sealed class KeyRow
+    {
+        public Guid Id { get; set; }
+        public string Kind { get; set; } = "";
+        public byte[] KeyHash { get; set; } = [];
+        public string[] Scopes { get; set; } = [];
+        public Guid? ProjectId { get; set; }
+        public Guid? OrgId { get; set; }
+        public string ScopeType { get; set; } = "";
+        public Guid? ScopeId { get; set; }
+        public DateTime? LastUsedAt { get; set; }
+    }
 }

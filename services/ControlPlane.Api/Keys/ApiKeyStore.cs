@@ -7,10 +7,24 @@ using Npgsql;
 namespace HoneyHive.ControlPlane.Api.Keys;
 
 /// <summary>One api_keys row as the key routes read it (never the hash). Legacy rows without org or scope read as their project's.</summary>
-public sealed record ApiKeyRow(
-    Guid Id, string Kind, string Name, string KeyPrefix, Guid? ProjectId, string[] Scopes, Guid OrgId, string ScopeType, Guid ScopeId,
-    DateTime CreatedAt, Guid? CreatedBy, DateTime? ExpiresAt, DateTime? LastUsedAt, DateTime? RevokedAt)
+/// <remarks>Settable properties, not a positional record: Dapper matches constructors on exact column types only.</remarks>
+public sealed class ApiKeyRow
 {
+    public Guid Id { get; set; }
+    public string Kind { get; set; } = "";
+    public string Name { get; set; } = "";
+    public string KeyPrefix { get; set; } = "";
+    public Guid? ProjectId { get; set; }
+    public string[] Scopes { get; set; } = [];
+    public Guid OrgId { get; set; }
+    public string ScopeType { get; set; } = "";
+    public Guid ScopeId { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public Guid? CreatedBy { get; set; }
+    public DateTime? ExpiresAt { get; set; }
+    public DateTime? LastUsedAt { get; set; }
+    public DateTime? RevokedAt { get; set; }
+
     public string Masked => KeyPrefix + "…";
 
     public ProjectKeyView ToProjectView() => new(Id, Name, Masked, KeyPrefix, ProjectId!.Value, Scopes, Utc(CreatedAt), CreatedBy,
