@@ -3,18 +3,22 @@ using System.Text.Json.Serialization;
 namespace HoneyHive.ControlPlane.Api.Keys;
 
 /// <summary>POST /v1/projects/{project_id}/api_keys (documents the body; the handler reads it field by field).</summary>
-public sealed record CreateProjectKeyRequest(
-    [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("scopes")] IReadOnlyList<string> Scopes,
-    [property: JsonPropertyName("expires_at")] DateTimeOffset? ExpiresAt);
+public sealed class CreateProjectKeyRequest
+{
+    [JsonPropertyName("name")] public required string Name { get; init; }
+    [JsonPropertyName("scopes")] public required IReadOnlyList<string> Scopes { get; init; }
+    [JsonPropertyName("expires_at")] public DateTimeOffset? ExpiresAt { get; init; }
+}
 
 /// <summary>POST /v1/orgs/{org_id}/api_keys.</summary>
-public sealed record CreateControlPlaneKeyRequest(
-    [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("permissions")] IReadOnlyList<string> Permissions,
-    [property: JsonPropertyName("scope_type")] string? ScopeType,
-    [property: JsonPropertyName("scope_id")] Guid? ScopeId,
-    [property: JsonPropertyName("expires_at")] DateTimeOffset? ExpiresAt);
+public sealed class CreateControlPlaneKeyRequest
+{
+    [JsonPropertyName("name")] public required string Name { get; init; }
+    [JsonPropertyName("permissions")] public required IReadOnlyList<string> Permissions { get; init; }
+    [JsonPropertyName("scope_type")] public string? ScopeType { get; init; }
+    [JsonPropertyName("scope_id")] public Guid? ScopeId { get; init; }
+    [JsonPropertyName("expires_at")] public DateTimeOffset? ExpiresAt { get; init; }
+}
 
 /// <summary>A project key as listed: masked, never its value or hash.</summary>
 public sealed record ProjectKeyView(

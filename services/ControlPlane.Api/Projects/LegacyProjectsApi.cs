@@ -191,18 +191,24 @@ public static class LegacyProjectsApi
     }
 }
 
+// Classes with only the name required: the OpenAPI document marks every constructor parameter of a record required.
+
 /// <summary>PostProjectRequest of honeyhive-openapi.yaml (documents the body; the handler reads it field by field).</summary>
-public sealed record PostProjectRequest(
-    [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("description")] string? Description,
-    [property: JsonPropertyName("type")] string? Type);
+public sealed class PostProjectRequest
+{
+    [JsonPropertyName("name")] public required string Name { get; init; }
+    [JsonPropertyName("description")] public string? Description { get; init; }
+    [JsonPropertyName("type")] public string? Type { get; init; }
+}
 
 /// <summary>PutProjectRequest of honeyhive-openapi.yaml.</summary>
-public sealed record PutProjectRequest(
-    [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("new_name")] string? NewName,
-    [property: JsonPropertyName("description")] string? Description,
-    [property: JsonPropertyName("type")] string? Type);
+public sealed class PutProjectRequest
+{
+    [JsonPropertyName("name")] public required string Name { get; init; }
+    [JsonPropertyName("new_name")] public string? NewName { get; init; }
+    [JsonPropertyName("description")] public string? Description { get; init; }
+    [JsonPropertyName("type")] public string? Type { get; init; }
+}
 
 /// <summary>PostProjectResponse / ProjectItem of honeyhive-openapi.yaml. Projects carry no type of their own: it is 'evaluation' unless the request named one.</summary>
 public sealed record LegacyProject(

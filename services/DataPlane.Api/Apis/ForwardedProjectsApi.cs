@@ -27,18 +27,24 @@ public static class ForwardedProjectsApi
     private static Task<IResult> ForwardAsync(HttpContext context, ControlPlaneForwarder controlPlane, CancellationToken cancellationToken) =>
         controlPlane.ForwardAsync(context, cancellationToken);
 
+    // Classes with only the name required: the OpenAPI document marks every constructor parameter of a record required.
+
     /// <summary>PostProjectRequest of honeyhive-openapi.yaml.</summary>
-    public sealed record PostProjectRequest(
-        [property: JsonPropertyName("name")] string Name,
-        [property: JsonPropertyName("description")] string? Description,
-        [property: JsonPropertyName("type")] string? Type);
+    public sealed class PostProjectRequest
+    {
+        [JsonPropertyName("name")] public required string Name { get; init; }
+        [JsonPropertyName("description")] public string? Description { get; init; }
+        [JsonPropertyName("type")] public string? Type { get; init; }
+    }
 
     /// <summary>PutProjectRequest of honeyhive-openapi.yaml.</summary>
-    public sealed record PutProjectRequest(
-        [property: JsonPropertyName("name")] string Name,
-        [property: JsonPropertyName("new_name")] string? NewName,
-        [property: JsonPropertyName("description")] string? Description,
-        [property: JsonPropertyName("type")] string? Type);
+    public sealed class PutProjectRequest
+    {
+        [JsonPropertyName("name")] public required string Name { get; init; }
+        [JsonPropertyName("new_name")] public string? NewName { get; init; }
+        [JsonPropertyName("description")] public string? Description { get; init; }
+        [JsonPropertyName("type")] public string? Type { get; init; }
+    }
 
     /// <summary>PostProjectResponse of honeyhive-openapi.yaml.</summary>
     public sealed record PostProjectResponse(

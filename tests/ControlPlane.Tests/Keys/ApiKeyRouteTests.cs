@@ -295,6 +295,76 @@ public sealed class ApiKeyRouteTests(ControlPlaneApp cp) : IClassFixture<Control
         }
     }
 
+    [Fact]
+    public async Task Every_key_route_refuses_a_caller_without_credentials_or_with_a_malformed_bearer()
+    {
+        using var anonymous = cp.Client(null);
+        using var garbage = cp.Client("not-a-key");
+        using var forged = cp.Client(cp.Tokens.Mint(cp.OwnerId, [], d => d.Audience = "someone-else"));
+        var routes = new[] { (Get, ProjectKeys), (Post, ProjectKeys), (Get, OrgKeys), (Post, OrgKeys), (Delete, $"/v1/api_keys/{Guid.NewGuid()}") };
+
+        foreach (var client in new[] { anonymous, garbage, forged })
+        {
+            foreach (var (method, url) in routes)
+            {
+                var (status, _, text) = await ControlPlaneApp.SendAsync(client, method, url, method == Post ? new { name = "x", scopes = new[] { "read" } } : null);
+                Assert.True(status == HttpStatusCode.Unauthorized, $"{method} {url}: {(int)status} {text}");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_project_key_with_an_expiry_and_repeated_scopes_is_stored_once_per_scope_and_listed_with_its_expiry()
+    {
+        using var owner = cp.As(cp.OwnerId);
+        var expires = DateTimeOffset.UtcNow.AddDays(30);
+        var (status, created, text) = await ControlPlaneApp.SendAsync(owner, Post, ProjectKeys,
+            new { name = "  padded  ", scopes = new[] { "read", "read", "ingest" }, expires_at = expires });
+
+        Assert.True(status == HttpStatusCode.Created, text);
+        Assert.Equal("padded", created!["name"]!.GetValue<string>());
+        Assert.Equal(new[] { "read", "ingest" }, created["scopes"]!.AsArray().Select(s => s!.GetValue<string>()));
+        var (_, list, _) = await ControlPlaneApp.SendAsync(owner, Get, ProjectKeys);
+        var listed = Assert.Single(list!.AsArray(), k => k!["id"]!.GetValue<string>() == created["id"]!.GetValue<string>())!;
+        Assert.Equal(expires.ToUnixTimeSeconds(), listed["expires_at"]!.GetValue<DateTimeOffset>().ToUnixTimeSeconds());
+        Assert.Null(listed["revoked_at"]);
+    }
+
+    [Fact]
+    public async Task Project_and_control_plane_key_lists_hold_only_their_own_kind()
+    {
+        using var owner = cp.As(cp.OwnerId);
+        var (_, cpKey, _) = await ControlPlaneApp.SendAsync(owner, Post, OrgKeys, new { name = "kind-cp", permissions = new[] { Permissions.KeysRead } });
+        var (_, projectKey, _) = await ControlPlaneApp.SendAsync(owner, Post, ProjectKeys, new { name = "kind-project", scopes = new[] { "read" } });
+
+        var (_, projects, _) = await ControlPlaneApp.SendAsync(owner, Get, ProjectKeys);
+        var (_, orgs, _) = await ControlPlaneApp.SendAsync(owner, Get, OrgKeys);
+
+        var projectIds = projects!.AsArray().Select(k => k!["id"]!.GetValue<string>()).ToList();
+        var orgIds = orgs!.AsArray().Select(k => k!["id"]!.GetValue<string>()).ToList();
+        Assert.Contains(projectKey!["id"]!.GetValue<string>(), projectIds);
+        Assert.DoesNotContain(cpKey!["id"]!.GetValue<string>(), projectIds);
+        Assert.Contains(cpKey["id"]!.GetValue<string>(), orgIds);
+        Assert.DoesNotContain(projectKey["id"]!.GetValue<string>(), orgIds);
+    }
+
+    [Fact]
+    public async Task Malformed_ids_in_the_path_are_404s_naming_the_parameter()
+    {
+        using var owner = cp.As(cp.OwnerId);
+        foreach (var (method, url, field) in new[]
+        {
+            (Delete, "/v1/api_keys/123", "key_id"),
+            (Get, "/v1/orgs/abc/api_keys", "org_id"),
+            (Post, "/v1/projects/..%2Fetc/api_keys", "project_id"),
+        })
+        {
+            var (status, problem, text) = await ControlPlaneApp.SendAsync(owner, method, url, method == Post ? new { name = "x", scopes = new[] { "read" } } : null);
+            Assert.True(status == HttpStatusCode.NotFound, $"{method} {url}: {(int)status} {text}");
+            Assert.Equal(field, problem!["field"]!.GetValue<string>());
+        }
+    }
+
     private async Task<Guid> BootstrapKeyIdAsync()
     {
         await using var connection = await cp.Cpdb.DataSource.OpenConnectionAsync();
