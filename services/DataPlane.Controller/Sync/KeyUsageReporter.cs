@@ -14,6 +14,9 @@ public sealed class KeyUsageReporter([FromKeyedServices("dpdb")] NpgsqlDataSourc
     // Uses older than this when a stream opens were reported on an earlier stream (or are not worth reporting late).
     private static readonly TimeSpan Lookback = TimeSpan.FromHours(1);
 
+    // Flushers write a use a few seconds after it happened; re-reading this far behind the newest use catches those.
+    private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+
     /// <summary>Per stream: the last time reported for each key.</summary>
     public sealed class Cursor
     {
@@ -44,9 +47,9 @@ public sealed class KeyUsageReporter([FromKeyedServices("dpdb")] NpgsqlDataSourc
             });
         }
 
-        // Flushers write times of use a few seconds after the fact: keep a window behind the newest seen, and forget
-        // what fell out of it so the map stays as small as the window.
-        cursor.Since = newest - TimeSpan.FromMinutes(1);
+        // Never backwards: with no new uses the window stays where it is instead of widening each report.
+        if (newest - Window > cursor.Since) cursor.Since = newest - Window;
+        // Forget what fell out of the window, so the map stays as small as it.
         foreach (var stale in cursor.Reported.Where(r => r.Value < cursor.Since).Select(r => r.Key).ToList()) cursor.Reported.Remove(stale);
         return usage.Uses.Count > 0 ? usage : null;
     }

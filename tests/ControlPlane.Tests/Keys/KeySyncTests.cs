@@ -160,6 +160,28 @@ public sealed class KeySyncTests : IAsyncLifetime
         await sink.RecordAsync("dp-test", Usage("not-a-key", DateTimeOffset.UtcNow), CancellationToken.None);
     }
 
+    [Fact]
+    public async Task A_use_reported_once_is_not_reported_again_and_a_later_use_is()
+    {
+        await applier.ApplyAsync((await source.ReadAsync(null, CancellationToken.None)).Batch, CancellationToken.None);
+        var flusher = new KeyUsageFlusher(usage, dpdb.DataSource, new ApiKeyDirectoryOptions(), NullLogger<KeyUsageFlusher>.Instance);
+        var reporter = new KeyUsageReporter(dpdb.DataSource);
+        var cursor = new KeyUsageReporter.Cursor();
+        Assert.Null(await reporter.NextAsync(cursor, CancellationToken.None));
+
+        await directory.FindAsync(created.ApiKey, CancellationToken.None);
+        await flusher.FlushAsync(CancellationToken.None);
+        var first = await reporter.NextAsync(cursor, CancellationToken.None);
+        Assert.Single(first!.Uses);
+        Assert.Null(await reporter.NextAsync(cursor, CancellationToken.None));
+
+        await Task.Delay(20);
+        await directory.FindAsync(created.ApiKey, CancellationToken.None);
+        await flusher.FlushAsync(CancellationToken.None);
+        var second = await reporter.NextAsync(cursor, CancellationToken.None);
+        Assert.True(second!.Uses[0].LastUsedUnixMs > first.Uses[0].LastUsedUnixMs);
+    }
+
     private static KeyUsage Usage(string keyId, DateTimeOffset at) =>
         new() { Uses = { new KeyUse { KeyId = keyId, LastUsedUnixMs = at.ToUnixTimeMilliseconds() } } };
 
