@@ -12,6 +12,7 @@ using HoneyHive.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -45,9 +46,11 @@ public sealed class ControlPlaneApp : IAsyncLifetime
         if (Environment.GetEnvironmentVariable("HH_TEST_CP_LOG") is { Length: > 0 }) builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Error);
         builder.Configuration["ConnectionStrings:cpdb"] = Cpdb.ConnectionString;
         builder.Configuration["Bootstrap:OutputPath"] = bootstrapPath;
-        builder.Services.AddSingleton<ISigningKeySource>(Tokens);
         builder.AddServiceDefaults();
         builder.AddControlPlaneApi();
+        // The test key stands for the CP's key ring, whatever the module registered.
+        builder.Services.RemoveAll<ISigningKeySource>();
+        builder.Services.AddSingleton<ISigningKeySource>(Tokens);
         app = builder.Build();
         app.MapDefaultEndpoints();
         app.MapControlPlaneApi();
