@@ -3,6 +3,8 @@ using HoneyHive.ControlPlane.Api.Accounts;
 using HoneyHive.ControlPlane.Api.Authentication;
 using HoneyHive.ControlPlane.Api.Authorization;
 using HoneyHive.ControlPlane.Api.Bootstrap;
+using HoneyHive.ControlPlane.Api.Keys;
+using HoneyHive.ControlPlane.Api.Projects;
 using HoneyHive.ControlPlane.Api.Tokens;
 using HoneyHive.Platform.Postgres;
 using Microsoft.AspNetCore.Authorization;
@@ -39,6 +41,7 @@ public static class ControlPlaneApiModule
         builder.Services.AddSingleton<ControlPlaneKeyDirectory>();
         builder.AddAccessTokenIssuing();
         builder.AddAccounts();
+        builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddAuthentication()
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ControlPlaneAuthenticationHandler>(ControlPlaneAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorization();
@@ -55,6 +58,8 @@ public static class ControlPlaneApiModule
         var api = group.MapGroup("").RequireAuthorization(Authenticated);
         group.MapJwksApi();
         group.MapAuthApi(api);
+        api.MapApiKeysApi();
+        api.MapLegacyProjectsApi();
         return group;
     }
 }

@@ -17,6 +17,7 @@ public static class ControlPlaneControllerModule
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<DataPlaneRegistry>();
         builder.Services.AddSingleton<ControlPlaneSyncSource>();
+        builder.Services.AddSingleton<KeyUsageSink>();
         return builder;
     }
 

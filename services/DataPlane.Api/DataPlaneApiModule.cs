@@ -36,6 +36,13 @@ public static class DataPlaneApiModule
         builder.AddProviderSecrets();
         builder.AddRuns();
         builder.AddDatasets();
+        // The legacy project routes are the CP's to answer: forwarded there with the caller's credentials.
+        var controlPlane = builder.Configuration.GetSection(ControlPlaneOptions.Section).Get<ControlPlaneOptions>() ?? new ControlPlaneOptions();
+        builder.Services.AddHttpClient<ControlPlaneForwarder>(client =>
+        {
+            client.BaseAddress = new Uri(controlPlane.ApiUrl);
+            client.Timeout = controlPlane.Timeout;
+        });
         builder.AddApiDocument(ApiDocuments.DataPlane);
         return builder;
     }
@@ -46,6 +53,7 @@ public static class DataPlaneApiModule
         var group = app.MapGroup("").RequireDeclaredScopes().WithGroupName(ApiDocuments.DataPlane);
         group.MapApiDocument(ApiDocuments.DataPlane);
         group.MapProjectsApi();
+        group.MapForwardedProjectsApi();
         group.MapEventsApi();
         group.MapSessionsApi();
         group.MapMetricsApi();

@@ -21,6 +21,7 @@ public static class DataPlaneControllerModule
             return new DataPlaneIdentity(options.DataPlaneId, options.IdentityPath);
         });
         builder.Services.AddSingleton<SyncApplier>();
+        builder.Services.AddSingleton<KeyUsageReporter>();
         builder.Services.AddSingleton<ControlPlaneLink>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ControlPlaneLink>());
         builder.Services.AddHealthChecks().AddCheck<ControlPlaneLinkHealthCheck>("controlplane-link");

@@ -20,3 +20,22 @@ internal sealed record HostPorts(string DataPlaneApi, string ControlPlaneApi, st
         return $"*:{new Uri(url.Replace("*", "localhost", StringComparison.Ordinal)).Port}";
     }
 }
+
+internal static class HostControlPlane
+{
+    /// <summary>
+    /// The data plane forwards the legacy project routes to the control plane (<c>ControlPlane:ApiUrl</c>); in the
+    /// single node that is this process's own CP port, unless configured otherwise.
+    /// </summary>
+    public static WebApplicationBuilder UseOwnControlPlane(this WebApplicationBuilder builder)
+    {
+        if (string.IsNullOrEmpty(builder.Configuration["ControlPlane:ApiUrl"])
+            && builder.Configuration["Kestrel:Endpoints:ControlPlaneApi:Url"] is { Length: > 0 } url)
+        {
+            var listening = new Uri(url.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal));
+            var host = listening.Host is "0.0.0.0" or "[::]" or "::" ? "127.0.0.1" : listening.Host;
+            builder.Configuration["ControlPlane:ApiUrl"] = new UriBuilder(listening.Scheme, host, listening.Port).Uri.ToString();
+        }
+        return builder;
+    }
+}

@@ -12,7 +12,7 @@ using HoneyHive.PythonMetric;
 using HoneyHive.Writer;
 
 // Single-node mode: every module in one process; each API answers only on its own port.
-var builder = WebApplication.CreateBuilder(args).AddLocalSettings();
+var builder = WebApplication.CreateBuilder(args).AddLocalSettings().UseOwnControlPlane();
 builder.AddServiceDefaults();
 builder.AddControlPlaneApi().AddControlPlaneController().AddIngestion().AddWriter().AddDataPlaneApi()
     .AddDataPlaneController().AddEvaluation().AddPythonMetric().AddLlmProxy().AddNotification();

@@ -4,10 +4,11 @@ using Microsoft.Extensions.Options;
 
 namespace HoneyHive.ControlPlane.Controller.Sync;
 
-/// <summary>The CP end of the controllers' stream: register, full snapshot, then deltas; health reports recorded.</summary>
+/// <summary>The CP end of the controllers' stream: register, full snapshot, then deltas; health and key-use reports recorded.</summary>
 public sealed class ControllerSyncService(
     DataPlaneRegistry registry,
     ControlPlaneSyncSource source,
+    KeyUsageSink keyUsage,
     IOptions<SyncOptions> options,
     IHostApplicationLifetime lifetime,
     ILogger<ControllerSyncService> logger) : ControllerSync.ControllerSyncBase
@@ -28,7 +29,7 @@ public sealed class ControllerSyncService(
         logger.LogInformation("Data plane {DataPlaneId} connected", dataPlaneId);
         await responseStream.WriteAsync(new ControlPlaneMessage { Registered = new Registered { DataPlaneId = dataPlaneId } }, cancellationToken);
 
-        var healthReader = RecordHealthAsync(dataPlaneId, requestStream, cancellationToken);
+        var healthReader = RecordReportsAsync(dataPlaneId, requestStream, cancellationToken);
         try
         {
             var (snapshot, next) = await source.ReadAsync(null, cancellationToken);
@@ -51,13 +52,18 @@ public sealed class ControllerSyncService(
         await healthReader.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
-    private async Task RecordHealthAsync(string dataPlaneId, IAsyncStreamReader<DataPlaneMessage> requests, CancellationToken cancellationToken)
+    private async Task RecordReportsAsync(string dataPlaneId, IAsyncStreamReader<DataPlaneMessage> requests, CancellationToken cancellationToken)
     {
         while (await requests.MoveNext(cancellationToken))
         {
-            if (requests.Current.BodyCase == DataPlaneMessage.BodyOneofCase.Health)
+            switch (requests.Current.BodyCase)
             {
-                await registry.RecordHealthAsync(dataPlaneId, requests.Current.Health, cancellationToken);
+                case DataPlaneMessage.BodyOneofCase.Health:
+                    await registry.RecordHealthAsync(dataPlaneId, requests.Current.Health, cancellationToken);
+                    break;
+                case DataPlaneMessage.BodyOneofCase.KeyUsage:
+                    await keyUsage.RecordAsync(dataPlaneId, requests.Current.KeyUsage, cancellationToken);
+                    break;
             }
         }
     }
@@ -66,5 +72,7 @@ public sealed class ControllerSyncService(
 /// <summary>How often the CP looks for changes to push (configuration section <c>Controller:Sync</c>).</summary>
 public sealed class SyncOptions
 {
-    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(2);
+    // A new or revoked key must take effect on the DP within 5 s: this interval plus the DP's key cache
+    // (Auth:ApiKeys:CacheDuration, 2 s) and the apply stay well under that. One indexed query a second is cheap.
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(1);
 }

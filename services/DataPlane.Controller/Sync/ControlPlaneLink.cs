@@ -8,11 +8,12 @@ namespace HoneyHive.DataPlane.Controller.Sync;
 
 /// <summary>
 /// Keeps the stream to the CP controller open: registers, applies every sync batch to dpdb, sends
-/// health reports, and reconnects with capped exponential backoff when the CP is away.
+/// health reports and project keys' last-used times, and reconnects with capped exponential backoff when the CP is away.
 /// </summary>
 public sealed class ControlPlaneLink(
     DataPlaneIdentity identity,
     SyncApplier applier,
+    KeyUsageReporter keyUsage,
     HealthCheckService health,
     IOptions<ControlPlaneLinkOptions> options,
     TimeProvider clock,
@@ -53,7 +54,7 @@ public sealed class ControlPlaneLink(
         using var call = client.Connect(cancellationToken: cancellationToken);
         await call.RequestStream.WriteAsync(new DataPlaneMessage { Register = identity.CreateRegistration(clock.GetUtcNow()) }, cancellationToken);
         using var linkEnded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var reporter = ReportHealthAsync(call.RequestStream, linkEnded.Token);
+        var reporter = ReportAsync(call.RequestStream, linkEnded.Token);
         try
         {
             await foreach (var message in call.ResponseStream.ReadAllAsync(cancellationToken))
@@ -79,11 +80,26 @@ public sealed class ControlPlaneLink(
         throw new RpcException(new Status(StatusCode.Unavailable, "The control plane closed the stream."));
     }
 
-    private async Task ReportHealthAsync(IClientStreamWriter<DataPlaneMessage> requests, CancellationToken cancellationToken)
+    // One writer for the request stream: gRPC allows a single pending write, so health and key usage share a loop.
+    private async Task ReportAsync(IClientStreamWriter<DataPlaneMessage> requests, CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(options.Value.HealthInterval);
+        var cursor = new KeyUsageReporter.Cursor();
+        var nextHealth = clock.GetUtcNow() + options.Value.HealthInterval;
+        using var timer = new PeriodicTimer(options.Value.KeyUsageInterval);
         while (await timer.WaitForNextTickAsync(cancellationToken))
         {
+            try
+            {
+                if (await keyUsage.NextAsync(cursor, cancellationToken) is { } usage)
+                    await requests.WriteAsync(new DataPlaneMessage { KeyUsage = usage }, cancellationToken);
+            }
+            catch (Npgsql.NpgsqlException ex)
+            {
+                logger.LogWarning("Could not read key usage from dpdb ({Reason}); retrying at the next report", ex.Message);
+            }
+
+            if (clock.GetUtcNow() < nextHealth) continue;
+            nextHealth = clock.GetUtcNow() + options.Value.HealthInterval;
             var report = await health.CheckHealthAsync(cancellationToken);
             var message = new HoneyHive.Contracts.ControllerSync.HealthReport { Status = report.Status.ToString() };
             foreach (var (name, entry) in report.Entries) message.Checks[name] = entry.Status.ToString();
@@ -104,4 +120,7 @@ public sealed class ControlPlaneLinkOptions
     public string IdentityPath { get; set; } = Path.Combine(".data", "dp-identity.pem");
 
     public TimeSpan HealthInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How often project keys' last-used times are reported to the CP.</summary>
+    public TimeSpan KeyUsageInterval { get; set; } = TimeSpan.FromSeconds(3);
 }

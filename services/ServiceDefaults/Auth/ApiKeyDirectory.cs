@@ -6,27 +6,42 @@ using Npgsql;
 namespace HoneyHive.ServiceDefaults.Auth;
 
 /// <summary>
-/// Looks project API keys up by their SHA-256 hash in dpdb (filled by the controllers' sync).
-/// Answers are cached briefly so ingestion does not hit PostgreSQL per request, and short enough
-/// that a revoked key is refused within seconds.
+/// Looks project API keys up by their SHA-256 hash in dpdb (filled by the controllers' sync): unrevoked and
+/// unexpired only. Answers are cached briefly so ingestion does not hit PostgreSQL per request, and short enough
+/// that a new or revoked key takes effect within seconds; a cached key still ends at its expiry. Each accepted
+/// use is noted in <see cref="KeyUsageRecorder"/> (memory only) for the last-used time the CP lists.
 /// </summary>
 public sealed class ApiKeyDirectory(
     [FromKeyedServices("dpdb")] NpgsqlDataSource dpdb,
     IMemoryCache cache,
-    ApiKeyDirectoryOptions options)
+    ApiKeyDirectoryOptions options,
+    KeyUsageRecorder? usage = null,
+    TimeProvider? clock = null)
 {
+    private readonly TimeProvider time = clock ?? TimeProvider.System;
+
     public async Task<ApiKeyIdentity?> FindAsync(string presentedKey, CancellationToken cancellationToken)
     {
         var hash = ApiKeys.Hash(presentedKey);
         var cacheKey = "apikey:" + Convert.ToHexString(hash);
-        if (cache.TryGetValue(cacheKey, out ApiKeyIdentity? cached)) return cached;
+        if (!cache.TryGetValue(cacheKey, out Found? found) || found is null)
+        {
+            found = await LoadAsync(hash, cancellationToken);
+            if (options.CacheDuration > TimeSpan.Zero) cache.Set(cacheKey, found, options.CacheDuration);
+        }
 
-        var found = await LoadAsync(hash, cancellationToken);
-        if (options.CacheDuration > TimeSpan.Zero) cache.Set(cacheKey, found, options.CacheDuration);
-        return found;
+        var now = time.GetUtcNow();
+        if (found.Identity is null || found.ExpiresAt <= now) return null;
+        usage?.Record(found.Identity.KeyId, now);
+        return found.Identity;
     }
 
-    private async Task<ApiKeyIdentity?> LoadAsync(byte[] hash, CancellationToken cancellationToken)
+    /// <summary>A lookup's answer as cached: the key (null when unknown, revoked or expired) and when it expires.</summary>
+    private sealed record Found(ApiKeyIdentity? Identity, DateTimeOffset? ExpiresAt);
+
+    private static readonly Found NotFound = new(null, null);
+
+    private async Task<Found> LoadAsync(byte[] hash, CancellationToken cancellationToken)
     {
         try
         {
@@ -51,28 +66,29 @@ public sealed class ApiKeyDirectory(
         _ => true,
     };
 
-    private async Task<ApiKeyIdentity?> QueryAsync(byte[] hash, CancellationToken cancellationToken)
+    private async Task<Found> QueryAsync(byte[] hash, CancellationToken cancellationToken)
     {
         await using var command = dpdb.CreateCommand(
             """
-            SELECT k.id, k.key_hash, k.scopes, p.id, p.workspace_id, p.org_id, p.name
+            SELECT k.id, k.key_hash, k.scopes, p.id, p.workspace_id, p.org_id, p.name, k.expires_at
             FROM api_keys k JOIN projects p ON p.id = k.project_id
-            WHERE k.key_hash = $1 AND NOT k.revoked
+            WHERE k.key_hash = $1 AND NOT k.revoked AND (k.expires_at IS NULL OR k.expires_at > now())
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = hash });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken)) return null;
+        if (!await reader.ReadAsync(cancellationToken)) return NotFound;
         // The index lookup already matched; comparing again in constant time costs nothing and keeps
         // the check independent of how the database compares bytea.
-        if (!ApiKeys.HashesEqual(reader.GetFieldValue<byte[]>(1), hash)) return null;
-        return new ApiKeyIdentity(
+        if (!ApiKeys.HashesEqual(reader.GetFieldValue<byte[]>(1), hash)) return NotFound;
+        var expiresAt = reader.IsDBNull(7) ? (DateTimeOffset?)null : reader.GetFieldValue<DateTimeOffset>(7);
+        return new Found(new ApiKeyIdentity(
             KeyId: reader.GetGuid(0),
             ProjectId: reader.GetGuid(3),
             WorkspaceId: reader.GetGuid(4),
             OrgId: reader.GetGuid(5),
             ProjectName: reader.GetString(6),
             // A scope this version does not know (a newer control plane's, a typo) grants nothing.
-            Scopes: ApiScopes.KnownOnly(reader.GetFieldValue<string[]>(2)));
+            Scopes: ApiScopes.KnownOnly(reader.GetFieldValue<string[]>(2))), expiresAt);
     }
 }
 
@@ -87,5 +103,9 @@ public sealed class KeyDirectoryUnavailableException(Exception inner)
 /// <summary>Configuration section <c>Auth:ApiKeys</c>.</summary>
 public sealed class ApiKeyDirectoryOptions
 {
-    public TimeSpan CacheDuration { get; set; } = TimeSpan.FromSeconds(5);
+    // With the CP's sync interval (1 s) this keeps a new or revoked key's effect on the DP within 5 s.
+    public TimeSpan CacheDuration { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often the API writes the keys' last-used times from memory to dpdb, for the controller to report.</summary>
+    public TimeSpan UsageFlushInterval { get; set; } = TimeSpan.FromSeconds(2);
 }

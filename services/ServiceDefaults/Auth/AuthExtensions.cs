@@ -19,6 +19,8 @@ public static class AuthExtensions
         builder.AddPostgres("dpdb");
         builder.Services.AddMemoryCache();
         builder.Services.AddSingleton(builder.Configuration.GetSection("Auth:ApiKeys").Get<ApiKeyDirectoryOptions>() ?? new ApiKeyDirectoryOptions());
+        builder.Services.AddSingleton<KeyUsageRecorder>();
+        builder.Services.AddHostedService<KeyUsageFlusher>();
         builder.Services.AddSingleton<ApiKeyDirectory>();
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);

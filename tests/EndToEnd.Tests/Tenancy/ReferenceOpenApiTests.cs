@@ -23,9 +23,6 @@ public sealed partial class ReferenceOpenApiTests(TenancyHost host, ITestOutputH
     /// <summary>Reference operations we do not serve yet, and the issue that will bring each.</summary>
     private static readonly Dictionary<string, string> NotServed = new(StringComparer.Ordinal)
     {
-        ["DELETE /v1/projects"] = "issue 12: control-plane routes",
-        ["POST /v1/projects"] = "issue 12: control-plane routes",
-        ["PUT /v1/projects"] = "issue 12: control-plane routes",
         ["GET /v1/projects/{}"] = "issue 12: control-plane routes",
         ["PUT /v1/projects/{}"] = "issue 12: control-plane routes",
         ["DELETE /v1/projects/{}"] = "issue 12: control-plane routes",

@@ -256,6 +256,13 @@ public sealed class ScopeMatrixTests(TenancyHost host)
 
             ["GET /v1/projects"] = Read,
             ["GET /projects"] = Read,
+            // Forwarded to the control plane, which checks the admin scope (projects:manage for a token).
+            ["POST /v1/projects"] = Admin,
+            ["PUT /v1/projects"] = Admin,
+            ["DELETE /v1/projects"] = Admin,
+            ["POST /projects"] = Admin,
+            ["PUT /projects"] = Admin,
+            ["DELETE /projects"] = Admin,
 
             ["POST /v1/events/search"] = Read,
             ["POST /v1/events/export"] = Read,

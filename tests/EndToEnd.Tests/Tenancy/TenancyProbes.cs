@@ -38,6 +38,12 @@ public static class TenancyProbes
             new("GET /v1/projects", Expect.Empty, Get, $"/v1/projects?name={tb.ProjectName}", Empty: j => j),
             new("GET /v1/projects", Expect.Open, Get, "/v1/projects"),
             new("GET /projects", Expect.Empty, Get, $"/projects?name={tb.ProjectName}", Empty: j => j),
+            // Answered by the CP: A's admin key acts in A's workspace only, where B's project does not exist.
+            new("PUT /v1/projects", Expect.Hidden, Put, "/v1/projects", Json(new { name = tb.ProjectName, new_name = "hijacked" })),
+            new("PUT /projects", Expect.Hidden, Put, "/projects", Json(new { name = tb.ProjectName, description = "hijacked" })),
+            new("DELETE /v1/projects", Expect.Hidden, Delete, $"/v1/projects?name={tb.ProjectName}"),
+            new("DELETE /projects", Expect.Hidden, Delete, $"/projects?name={tb.ProjectName}"),
+            new("DELETE /v1/projects", Expect.Hidden, Delete, $"/v1/projects?name={tb.ProjectName}&workspace_id={tb.WorkspaceId}"),
 
             new("POST /v1/events/search", Expect.Empty, Post, "/v1/events/search", bySession, j => j["events"]),
             new("POST /v1/events/search", Expect.Empty, Post, "/v1/events/search", byEvent, j => j["events"]),
@@ -237,6 +243,9 @@ public static class TenancyProbes
             new("POST /datasets", Expect.Own, Post, "/datasets", Json(new { name = marker + "-legacy", project = tb.ProjectId })),
             new("POST /v1/datapoints", Expect.Own, Post, "/v1/datapoints", Json(new { inputs = new { q = marker }, linked_event = b.EventId })),
             new("POST /datapoints", Expect.Own, Post, "/datapoints", Json(new { inputs = new { q = marker }, project = tb.ProjectId })),
+            // A project created with A's key lands in A's workspace whatever the body says.
+            new("POST /v1/projects", Expect.Own, Post, "/v1/projects", Json(new { name = marker + "-project", description = tb.ProjectId })),
+            new("POST /projects", Expect.Own, Post, "/projects", Json(new { name = marker + "-legacy-project", description = tb.WorkspaceId })),
         ];
     }
 
