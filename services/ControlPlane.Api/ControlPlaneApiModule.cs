@@ -2,6 +2,7 @@ using HoneyHive.Contracts;
 using HoneyHive.ControlPlane.Api.Authentication;
 using HoneyHive.ControlPlane.Api.Authorization;
 using HoneyHive.ControlPlane.Api.Bootstrap;
+using HoneyHive.ControlPlane.Api.Tenancy;
 using HoneyHive.Platform.Postgres;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
@@ -39,6 +40,7 @@ public static class ControlPlaneApiModule
         builder.Services.AddAuthentication()
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ControlPlaneAuthenticationHandler>(ControlPlaneAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorization();
+        builder.AddTenancy();
         builder.AddApiDocument(ApiDocuments.ControlPlane);
         return builder;
     }
@@ -50,7 +52,7 @@ public static class ControlPlaneApiModule
         // Routes open to anyone (sign-in, JWKS, accepting an invitation) map on `group` with AllowAnonymous;
         // everything else on `api`, which refuses unauthenticated callers before a handler runs.
         var api = group.MapGroup("").RequireAuthorization(Authenticated);
-        _ = api;
+        api.MapTenancyApi(group);
         return group;
     }
 }
