@@ -42,7 +42,7 @@ public sealed class ControlPlaneKeyDirectory([FromKeyedServices(ControlPlaneApiM
         var isControlPlane = row.Kind == "control_plane";
         if (isControlPlane != presentedKey.StartsWith(ControlPlanePrefix, StringComparison.Ordinal)) return null;
 
-        if (row.LastUsedAt is null || clock.GetUtcNow() - row.LastUsedAt > LastUsedPrecision)
+        if (row.LastUsedAt is null || clock.GetUtcNow().UtcDateTime - row.LastUsedAt > LastUsedPrecision)
         {
             await connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE api_keys SET last_used_at = @now WHERE id = @id", new { id = row.Id, now = clock.GetUtcNow() }, cancellationToken: cancellationToken));
@@ -53,5 +53,5 @@ public sealed class ControlPlaneKeyDirectory([FromKeyedServices(ControlPlaneApiM
             ApiScopes.KnownOnly(row.Scopes));
     }
 
-    private sealed record KeyRow(Guid Id, string Kind, byte[] KeyHash, string[] Scopes, Guid? ProjectId, Guid? OrgId, string ScopeType, Guid? ScopeId, DateTimeOffset? LastUsedAt);
+    private sealed record KeyRow(Guid Id, string Kind, byte[] KeyHash, string[] Scopes, Guid? ProjectId, Guid? OrgId, string ScopeType, Guid? ScopeId, DateTime? LastUsedAt);
 }
