@@ -53,5 +53,18 @@ public sealed class ControlPlaneKeyDirectory([FromKeyedServices(ControlPlaneApiM
             ApiScopes.KnownOnly(row.Scopes));
     }
 
-    private sealed record KeyRow(Guid Id, string Kind, byte[] KeyHash, string[] Scopes, Guid? ProjectId, Guid? OrgId, string ScopeType, Guid? ScopeId, DateTime? LastUsedAt);
+    // Settable properties, not a positional record: Dapper matches a constructor only when every column's type is the
+    // parameter's exactly, and Npgsql reports text[] as System.Array, so the record never materialized.
+    private sealed class KeyRow
+    {
+        public Guid Id { get; init; }
+        public string Kind { get; init; } = "";
+        public byte[] KeyHash { get; init; } = [];
+        public string[] Scopes { get; init; } = [];
+        public Guid? ProjectId { get; init; }
+        public Guid? OrgId { get; init; }
+        public string ScopeType { get; init; } = "";
+        public Guid? ScopeId { get; init; }
+        public DateTime? LastUsedAt { get; init; }
+    }
 }
