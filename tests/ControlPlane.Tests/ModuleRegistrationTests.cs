@@ -3,14 +3,16 @@ using HoneyHive.ControlPlane.Controller;
 using HoneyHive.DataPlane.Api;
 using HoneyHive.DataPlane.Controller;
 using HoneyHive.Platform.Analytics;
+using HoneyHive.Platform.Messaging;
 using HoneyHive.Platform.Objects;
 using Microsoft.Extensions.Hosting;
+using NATS.Client.Core;
 
 namespace HoneyHive.ControlPlane.Tests;
 
 /// <summary>
 /// Each service registers only the platform parts it uses: <c>AddServiceDefaults</c> adds none, so the
-/// control plane and the controllers carry no ClickHouse, NATS, Redis or object store, nor their health
+/// control plane (messaging only, for its mails) and the controllers carry no ClickHouse, Redis or object store, nor their health
 /// checks (which would fail /health on a CP that has no reason to reach them).
 /// </summary>
 public sealed class ModuleRegistrationTests
@@ -26,11 +28,12 @@ public sealed class ModuleRegistrationTests
     }
 
     [Fact]
-    public void Control_plane_api_registers_cpdb_and_no_platform_part()
+    public void Control_plane_api_registers_cpdb_and_messaging_only()
     {
+        // Messaging for the mails it queues on notifications.email (invitations, password resets).
         var parts = ModuleComposition.Compose(b => b.AddControlPlaneApi());
-        Assert.Empty(parts.Services);
-        Assert.Equal(new[] { "cpdb", "self" }, parts.HealthChecks);
+        Assert.Equal(new[] { nameof(IEventPublisher), nameof(INatsConnection) }, parts.Services);
+        Assert.Equal(new[] { "cpdb", "nats", "self" }, parts.HealthChecks);
     }
 
     [Fact]
