@@ -190,7 +190,8 @@ public static class InvitationsApi
         var body = await RequestBody.ReadAsync(context.Request, AcceptFields, cancellationToken);
         var token = RequestBody.String(body, "token", 200) is { Length: > 0 } t ? t : throw ApiRequestException.BadRequest("token", "token is required.");
         var name = RequestBody.String(body, "name", 200);
-        var password = RequestBody.String(body, "password", PasswordPolicy.MaximumLength + 1);
+        // PasswordPolicy judges the length (and says so); the bound here only keeps the body sane.
+        var password = RequestBody.String(body, "password", 4096);
 
         await using var connection = await cpdb.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);

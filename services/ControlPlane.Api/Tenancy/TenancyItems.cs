@@ -38,33 +38,47 @@ public sealed record OrgItem(
     [property: JsonPropertyName("created_at")] DateTime CreatedAt);
 
 // Request shapes, declared for the OpenAPI document only (the handlers read bodies through RequestBody, which refuses
-// unknown fields); every property is optional here so the document requires exactly what the spec requires.
-public sealed record PostVirtualDataplaneRequest(
-    [property: JsonPropertyName("name")] string? Name,
-    [property: JsonPropertyName("slug")] string? Slug,
-    [property: JsonPropertyName("cluster_id")] string? ClusterId,
-    [property: JsonPropertyName("dataplane_creator")] string? DataplaneCreator);
+// unknown fields). Classes with optional properties rather than positional records: the document generator marks a
+// record's constructor parameters required, and the document must require exactly what the spec requires.
+public sealed class PostVirtualDataplaneRequest
+{
+    [JsonPropertyName("name")] public string? Name { get; init; }
+    [JsonPropertyName("slug")] public string? Slug { get; init; }
+    [JsonPropertyName("cluster_id")] public string? ClusterId { get; init; }
+    [JsonPropertyName("dataplane_creator")] public string? DataplaneCreator { get; init; }
+}
 
-public sealed record PutVirtualDataplaneRequest([property: JsonPropertyName("name")] string? Name);
+public sealed class PutVirtualDataplaneRequest
+{
+    [JsonPropertyName("name")] public string? Name { get; init; }
+}
 
-public sealed record PostWorkspaceRequest(
-    [property: JsonPropertyName("name")] string? Name,
-    [property: JsonPropertyName("slug")] string? Slug,
-    [property: JsonPropertyName("description")] string? Description,
-    [property: JsonPropertyName("workspace_creator")] string? WorkspaceCreator);
+public sealed class PostWorkspaceRequest
+{
+    [JsonPropertyName("name")] public string? Name { get; init; }
+    [JsonPropertyName("slug")] public string? Slug { get; init; }
+    [JsonPropertyName("description")] public string? Description { get; init; }
+    [JsonPropertyName("workspace_creator")] public string? WorkspaceCreator { get; init; }
+}
 
-public sealed record PutWorkspaceRequest(
-    [property: JsonPropertyName("name")] string? Name,
-    [property: JsonPropertyName("description")] string? Description);
+public sealed class PutWorkspaceRequest
+{
+    [JsonPropertyName("name")] public string? Name { get; init; }
+    [JsonPropertyName("description")] public string? Description { get; init; }
+}
 
-public sealed record PostProjectRequest(
-    [property: JsonPropertyName("name")] string? Name,
-    [property: JsonPropertyName("description")] string? Description,
-    [property: JsonPropertyName("project_creator")] string? ProjectCreator);
+public sealed class PostProjectRequest
+{
+    [JsonPropertyName("name")] public string? Name { get; init; }
+    [JsonPropertyName("description")] public string? Description { get; init; }
+    [JsonPropertyName("project_creator")] public string? ProjectCreator { get; init; }
+}
 
-public sealed record PutProjectRequest(
-    [property: JsonPropertyName("name")] string? Name,
-    [property: JsonPropertyName("description")] string? Description);
+public sealed class PutProjectRequest
+{
+    [JsonPropertyName("name")] public string? Name { get; init; }
+    [JsonPropertyName("description")] public string? Description { get; init; }
+}
 
 /// <summary>The spec's rules for display names, slugs and cluster ids.</summary>
 public static partial class TenancyNames

@@ -47,6 +47,19 @@ public sealed class AuditTests(ControlPlaneApp cp) : IClassFixture<ControlPlaneA
     }
 
     [Fact]
+    public async Task A_change_by_a_control_plane_key_is_audited_with_the_key_as_actor()
+    {
+        var org = await cp.SeedOrgAsync();
+        var key = await cp.AsKeyAsync(org.OrgId, "workspace", org.WorkspaceId, Permissions.ProjectsManage, Permissions.ProjectsRead);
+        (await key.PutJsonAsync($"/v1/projects/{org.ProjectId}", new { description = "by key" })).EnsureSuccessStatusCode();
+
+        var entry = (await (await (await cp.AsUserAsync(org.OwnerId)).GetAsync($"/v1/orgs/{org.OrgId}/audit?action=project.updated")).JsonAsync())["data"]![0]!;
+        Assert.Equal("api_key", entry["actor_type"]!.GetValue<string>());
+        var keyId = await cp.ScalarAsync<Guid>("SELECT id FROM api_keys WHERE org_id = @o AND kind = 'control_plane'", new { o = org.OrgId });
+        Assert.Equal(keyId.ToString(), entry["actor_id"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Audit_pages_with_an_opaque_cursor_and_filters()
     {
         var org = await cp.SeedOrgAsync();

@@ -133,6 +133,21 @@ public sealed class InvitationTests(ControlPlaneApp cp) : IClassFixture<ControlP
     }
 
     [Fact]
+    public async Task A_workspace_admin_invites_to_their_workspace_but_not_to_the_org_and_may_revoke_it()
+    {
+        var org = await cp.SeedOrgAsync();
+        var admin = await cp.AsUserAsync(await cp.AddUserAsync(org.OrgId, null, ("workspace", org.WorkspaceId, BuiltInRoles.Admin)));
+        var created = await (await admin.PostJsonAsync($"/v1/orgs/{org.OrgId}/invitations",
+            new { email = "ws@example.com", role = "member", scope_type = "workspace", scope_id = org.WorkspaceId })).DataAsync(System.Net.HttpStatusCode.Created);
+        Assert.Equal("workspace", created["scope_type"]!.GetValue<string>());
+        await (await admin.PostJsonAsync($"/v1/orgs/{org.OrgId}/invitations", new { email = "org@example.com", role = "member" })).ProblemAsync(404);
+        await (await admin.PostJsonAsync($"/v1/orgs/{org.OrgId}/invitations",
+            new { email = "ws@example.com", role = "owner", scope_type = "workspace", scope_id = org.WorkspaceId })).ProblemAsync(400, "role");
+        (await admin.DeleteAsync($"/v1/orgs/{org.OrgId}/invitations/{created["id"]!.GetValue<string>()}")).EnsureSuccessStatusCode();
+        Assert.Equal(1, await cp.ScalarAsync<long>("SELECT count(*) FROM invitations WHERE org_id = @o AND revoked_at IS NOT NULL", new { o = org.OrgId }));
+    }
+
+    [Fact]
     public async Task Accepting_never_lowers_an_existing_members_org_role()
     {
         var org = await cp.SeedOrgAsync();
