@@ -113,6 +113,34 @@ public sealed class MembersAndRolesTests(ControlPlaneApp cp) : IClassFixture<Con
     }
 
     [Fact]
+    public async Task A_binding_on_a_workspace_of_another_org_is_404_naming_scope_id_even_for_an_admin_of_both()
+    {
+        var org = await cp.SeedOrgAsync();
+        var other = await cp.SeedOrgAsync();
+        await cp.AddMembershipAsync(other.OrgId, org.OwnerId, BuiltInRoles.Owner);
+        var owner = await cp.AsUserAsync(org.OwnerId);
+        var user = await cp.AddUserAsync(org.OrgId, BuiltInRoles.Viewer);
+
+        await (await owner.PutJsonAsync($"/v1/orgs/{org.OrgId}/members/{user}/bindings",
+            new { scope_type = "workspace", scope_id = other.WorkspaceId, role = "admin" })).ProblemAsync(404, "scope_id");
+        Assert.Equal(0, await cp.ScalarAsync<long>("SELECT count(*) FROM role_bindings WHERE user_id = @user", new { user }));
+    }
+
+    [Fact]
+    public async Task Setting_an_unknown_org_role_is_400_and_null_removes_the_org_role()
+    {
+        var org = await cp.SeedOrgAsync();
+        var owner = await cp.AsUserAsync(org.OwnerId);
+        var target = await cp.AddUserAsync(org.OrgId, BuiltInRoles.Viewer);
+        await (await owner.PutJsonAsync($"/v1/orgs/{org.OrgId}/members/{target}", new { role = "Owner" })).ProblemAsync(400, "role");
+        await (await owner.PutJsonAsync($"/v1/orgs/{org.OrgId}/members/{target}", new { role = 3 })).ProblemAsync(400, "role");
+        var cleared = await (await owner.PutJsonAsync($"/v1/orgs/{org.OrgId}/members/{target}", new { role = (string?)null })).DataAsync();
+        Assert.Null(cleared["role"]);
+        Assert.Null(await cp.ScalarAsync<string>("SELECT role FROM org_members WHERE user_id = @target", new { target }));
+        await (await owner.PutJsonAsync($"/v1/orgs/{org.OrgId}/members/{Guid.NewGuid()}", new { role = "viewer" })).ProblemAsync(404);
+    }
+
+    [Fact]
     public async Task A_member_role_put_with_extra_fields_is_400_naming_them_and_changes_nothing()
     {
         var org = await cp.SeedOrgAsync();

@@ -164,6 +164,32 @@ public sealed class TenancyRoutesTests(ControlPlaneApp cp) : IClassFixture<Contr
         Assert.Equal(audit, await cp.ScalarAsync<long>("SELECT count(*) FROM audit_log WHERE org_id = @o", new { o = org.OrgId }));
     }
 
+    [Theory]
+    [InlineData("{\"cluster_id\":\"other\"}", "cluster_id")]
+    [InlineData("{\"slug\":\"moved\"}", "slug")]
+    [InlineData("{\"org_id\":\"00000000-0000-0000-0000-000000000001\"}", "org_id")]
+    [InlineData("{\"name\":\"a\",\"name\":\"b\"}", "body")]
+    public async Task A_dataplane_put_changes_only_its_name_and_refuses_placement_fields(string json, string field)
+    {
+        var org = await cp.SeedOrgAsync();
+        var owner = await cp.AsUserAsync(org.OwnerId);
+        await (await owner.SendRawAsync(HttpMethod.Put, $"/v1/virtual_dataplanes/{org.DataplaneId}", json)).ProblemAsync(400, field);
+        Assert.Equal(("main", "local"), (await cp.ScalarAsync<string>("SELECT name FROM virtual_dataplanes WHERE id = @id", new { id = org.DataplaneId }),
+            await cp.ScalarAsync<string>("SELECT cluster_id FROM virtual_dataplanes WHERE id = @id", new { id = org.DataplaneId })));
+    }
+
+    [Fact]
+    public async Task An_api_key_lists_its_own_org_and_a_workspace_key_reads_only_under_its_workspace()
+    {
+        var org = await cp.SeedOrgAsync();
+        var key = await cp.AsKeyAsync(org.OrgId, "workspace", org.WorkspaceId, Permissions.WorkspacesRead, Permissions.ProjectsRead);
+        Assert.Equal(org.OrgId.ToString(), Assert.Single((await (await key.GetAsync("/v1/orgs")).DataAsync()).AsArray())!["id"]!.GetValue<string>());
+        (await key.GetAsync($"/v1/workspaces/{org.WorkspaceId}")).EnsureSuccessStatusCode();
+        (await key.GetAsync($"/v1/projects/{org.ProjectId}")).EnsureSuccessStatusCode();
+        await (await key.GetAsync($"/v1/virtual_dataplanes/{org.DataplaneId}")).ProblemAsync(404);
+        await (await key.PutJsonAsync($"/v1/projects/{org.ProjectId}", new { name = "k" })).ProblemAsync(403);
+    }
+
     [Fact]
     public async Task Taken_slugs_and_names_are_409()
     {
