@@ -148,6 +148,18 @@ public sealed class InvitationTests(ControlPlaneApp cp) : IClassFixture<ControlP
     }
 
     [Fact]
+    public async Task Two_concurrent_accepts_of_one_token_create_one_account()
+    {
+        var org = await cp.SeedOrgAsync();
+        var email = $"race-{Guid.NewGuid():N}@example.com";
+        var (_, token) = await InviteAsync(org, new { email, role = "viewer" });
+        var answers = await Task.WhenAll(Enumerable.Range(0, 2).Select(i =>
+            cp.Anonymous().PostJsonAsync("/v1/invitations/accept", new { token, name = $"R{i}", password = Password })));
+        Assert.Equal([200, 400], answers.Select(a => (int)a.StatusCode).Order());
+        Assert.Equal(1, await cp.ScalarAsync<long>("SELECT count(*) FROM users WHERE email = @email", new { email }));
+    }
+
+    [Fact]
     public async Task Accepting_never_lowers_an_existing_members_org_role()
     {
         var org = await cp.SeedOrgAsync();
