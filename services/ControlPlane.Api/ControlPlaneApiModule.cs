@@ -5,6 +5,7 @@ using HoneyHive.ControlPlane.Api.Authorization;
 using HoneyHive.ControlPlane.Api.Bootstrap;
 using HoneyHive.ControlPlane.Api.Keys;
 using HoneyHive.ControlPlane.Api.Projects;
+using HoneyHive.ControlPlane.Api.Tenancy;
 using HoneyHive.ControlPlane.Api.Tokens;
 using HoneyHive.Platform.Postgres;
 using Microsoft.AspNetCore.Authorization;
@@ -45,6 +46,7 @@ public static class ControlPlaneApiModule
         builder.Services.AddAuthentication()
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ControlPlaneAuthenticationHandler>(ControlPlaneAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorization();
+        builder.AddTenancy();
         builder.AddApiDocument(ApiDocuments.ControlPlane);
         return builder;
     }
@@ -60,6 +62,7 @@ public static class ControlPlaneApiModule
         group.MapAuthApi(api);
         api.MapApiKeysApi();
         api.MapLegacyProjectsApi();
+        api.MapTenancyApi(group);
         return group;
     }
 }

@@ -32,6 +32,7 @@ public sealed class ModuleRegistrationTests
     [Fact]
     public void Control_plane_api_registers_cpdb_redis_and_the_message_log_only()
     {
+        // Messaging for the mails it queues on notifications.email (invitations, password resets).
         var parts = ModuleComposition.Compose(b => b.AddControlPlaneApi());
         Assert.Equal(new[] { nameof(IConnectionMultiplexer), nameof(IEventPublisher), nameof(INatsConnection) }, parts.Services);
         Assert.Equal(new[] { "cpdb", "nats", "redis", "self" }, parts.HealthChecks);
