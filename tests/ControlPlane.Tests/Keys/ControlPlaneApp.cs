@@ -46,6 +46,9 @@ public sealed class ControlPlaneApp : IAsyncLifetime
         if (Environment.GetEnvironmentVariable("HH_TEST_CP_LOG") is { Length: > 0 }) builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Error);
         builder.Configuration["ConnectionStrings:cpdb"] = Cpdb.ConnectionString;
         builder.Configuration["Bootstrap:OutputPath"] = bootstrapPath;
+        builder.Configuration["ConnectionStrings:nats"] = TestServers.NatsUrl;
+        builder.Configuration["ConnectionStrings:redis"] = TestServers.Redis;
+        builder.Configuration["State:KeyPrefix"] = $"hh-cp-keys-{Guid.NewGuid():N}:";
         builder.AddServiceDefaults();
         builder.AddControlPlaneApi();
         // The test key stands for the CP's key ring, whatever the module registered.

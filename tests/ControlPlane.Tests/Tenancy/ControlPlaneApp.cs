@@ -43,6 +43,8 @@ public sealed class ControlPlaneApp : IAsyncLifetime
         builder.Logging.ClearProviders();
         builder.Configuration["ConnectionStrings:cpdb"] = database.ConnectionString;
         builder.Configuration["ConnectionStrings:nats"] = TestServers.NatsUrl;
+        builder.Configuration["ConnectionStrings:redis"] = TestServers.Redis;
+        builder.Configuration["State:KeyPrefix"] = $"hh-cp-tenancy-{Guid.NewGuid():N}:";
         builder.Configuration["Bootstrap:OutputPath"] = bootstrapPath;
         builder.Configuration["Invitations:AcceptUrl"] = "https://hh.example/accept";
         builder.AddServiceDefaults();

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using HoneyHive.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Authorization;
@@ -15,7 +16,8 @@ namespace HoneyHive.ControlPlane.Tests.Tenancy;
 public sealed class CrossOrgMatrixTests(ControlPlaneApp cp, ITestOutputHelper output) : IClassFixture<ControlPlaneApp>
 {
     private sealed record Ids(
-        SeededOrg A, SeededOrg B, Guid EmptyDataplane, Guid EmptyWorkspace, Guid SpareProject, Guid MemberA, Guid SpareMemberA, Guid InvitationA, Guid SpareInvitationA, Guid MemberB);
+        SeededOrg A, SeededOrg B, Guid EmptyDataplane, Guid EmptyWorkspace, Guid SpareProject, Guid MemberA, Guid SpareMemberA, Guid InvitationA, Guid SpareInvitationA, Guid MemberB,
+        Guid KeyA, string LegacyProjectA);
 
     /// <summary>One call: the route it exercises (method and pattern), the URL and the JSON body, all naming org A's objects.</summary>
     private sealed record Call(string Method, string Pattern, Func<Ids, string> Url, Func<Ids, object?> Body);
@@ -51,6 +53,17 @@ public sealed class CrossOrgMatrixTests(ControlPlaneApp cp, ITestOutputHelper ou
         new("POST", "/v1/orgs/{org_id}/roles", i => $"/v1/orgs/{i.A.OrgId}/roles", _ => new { name = "intruder", permissions = new[] { "org:manage" } }),
         new("PUT", "/v1/orgs/{org_id}/roles/{name}", i => $"/v1/orgs/{i.A.OrgId}/roles/ra", _ => new { permissions = new[] { "org:manage" } }),
         new("GET", "/v1/orgs/{org_id}/audit", i => $"/v1/orgs/{i.A.OrgId}/audit", _ => null),
+        new("GET", "/v1/projects/{project_id}/api_keys", i => $"/v1/projects/{i.A.ProjectId}/api_keys", _ => null),
+        new("POST", "/v1/projects/{project_id}/api_keys", i => $"/v1/projects/{i.A.ProjectId}/api_keys", _ => new { name = "intruder", scopes = new[] { "read" } }),
+        new("GET", "/v1/orgs/{org_id}/api_keys", i => $"/v1/orgs/{i.A.OrgId}/api_keys", _ => null),
+        new("POST", "/v1/orgs/{org_id}/api_keys", i => $"/v1/orgs/{i.A.OrgId}/api_keys", _ => new { name = "intruder", permissions = new[] { "keys:read" } }),
+        new("POST", "/v1/orgs/{org_id}/api_keys", i => $"/v1/orgs/{i.B.OrgId}/api_keys",
+            i => new { name = "intruder", permissions = new[] { "keys:read" }, scope_type = "workspace", scope_id = i.A.WorkspaceId }),
+        // The legacy project routes (the SDK's, forwarded by the DP) name A's workspace and project by query and body.
+        new("POST", "/v1/projects/", i => $"/v1/projects?workspace_id={i.A.WorkspaceId}", _ => new { name = "intruder" }),
+        new("PUT", "/v1/projects/", i => $"/v1/projects?workspace_id={i.A.WorkspaceId}", i => new { name = i.LegacyProjectA, new_name = "intruder" }),
+        new("POST", "/projects/", i => $"/projects?workspace_id={i.A.WorkspaceId}", _ => new { name = "intruder" }),
+        new("PUT", "/projects/", i => $"/projects?workspace_id={i.A.WorkspaceId}", i => new { name = i.LegacyProjectA, new_name = "intruder" }),
         // Destructive calls last, each on an object of its own, so the owner's check below leaves the others in place.
         new("DELETE", "/v1/orgs/{org_id}/invitations/{invitation_id}", i => $"/v1/orgs/{i.A.OrgId}/invitations/{i.SpareInvitationA}", _ => null),
         new("DELETE", "/v1/orgs/{org_id}/invitations/{invitation_id}", i => $"/v1/orgs/{i.B.OrgId}/invitations/{i.InvitationA}", _ => null),
@@ -60,10 +73,13 @@ public sealed class CrossOrgMatrixTests(ControlPlaneApp cp, ITestOutputHelper ou
         new("DELETE", "/v1/projects/{project_id}", i => $"/v1/projects/{i.SpareProject}", _ => null),
         new("DELETE", "/v1/workspaces/{workspace_id}", i => $"/v1/workspaces/{i.EmptyWorkspace}", _ => null),
         new("DELETE", "/v1/virtual_dataplanes/{virtual_dataplane_id}", i => $"/v1/virtual_dataplanes/{i.EmptyDataplane}", _ => null),
+        new("DELETE", "/v1/api_keys/{key_id}", i => $"/v1/api_keys/{i.KeyA}", _ => null),
+        new("DELETE", "/v1/projects/", i => $"/v1/projects?workspace_id={i.A.WorkspaceId}&name={i.LegacyProjectA}", _ => null),
+        new("DELETE", "/projects/", i => $"/projects?workspace_id={i.A.WorkspaceId}&name={i.LegacyProjectA}", _ => null),
     ];
 
     /// <summary>Routes answered for the caller's own orgs only, so another org's ids never appear: checked apart.</summary>
-    private static readonly string[] CallerScoped = ["GET /v1/orgs"];
+    private static readonly string[] CallerScoped = ["GET /v1/orgs", "GET /v1/auth/me", "POST /v1/auth/logout-all", "POST /v1/auth/password"];
 
     [Fact]
     public void Every_authenticated_control_plane_route_is_in_the_cross_org_matrix()
@@ -139,7 +155,10 @@ public sealed class CrossOrgMatrixTests(ControlPlaneApp cp, ITestOutputHelper ou
         (await owner.PostJsonAsync($"/v1/orgs/{a.OrgId}/roles", new { name = "ra", permissions = new[] { "events:read" } })).EnsureSuccessStatusCode();
         (await owner.PostJsonAsync($"/v1/orgs/{a.OrgId}/roles", new { name = "rdel", permissions = new[] { "events:read" } })).EnsureSuccessStatusCode();
         var memberB = await cp.AddUserAsync(b.OrgId, BuiltInRoles.Viewer);
-        return new Ids(a, b, emptyDataplane, emptyWorkspace, spareProject, memberA, spareMember, invitation, spareInvitation, memberB);
+        var keyA = Guid.Parse((await (await owner.PostJsonAsync($"/v1/projects/{a.ProjectId}/api_keys", new { name = "a-key", scopes = new[] { "read" } })).Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonNode>())!["id"]!.GetValue<string>());
+        const string LegacyProject = "legacy-a";
+        (await owner.PostJsonAsync($"/v1/workspaces/{a.WorkspaceId}/projects", new { name = LegacyProject })).EnsureSuccessStatusCode();
+        return new Ids(a, b, emptyDataplane, emptyWorkspace, spareProject, memberA, spareMember, invitation, spareInvitation, memberB, keyA, LegacyProject);
     }
 
     /// <summary>Everything of org A that a route could change, and its audit log, as one text.</summary>
@@ -157,6 +176,8 @@ public sealed class CrossOrgMatrixTests(ControlPlaneApp cp, ITestOutputHelper ou
             "SELECT row_to_json(t)::text FROM invitations t WHERE org_id = @orgId ORDER BY id",
             "SELECT row_to_json(t)::text FROM custom_roles t WHERE org_id = @orgId ORDER BY id",
             "SELECT row_to_json(t)::text FROM audit_log t WHERE org_id = @orgId ORDER BY id",
+            // last_used_at moves when a key is used, by anyone: the columns a caller could change are the rest.
+            "SELECT row_to_json(t)::text FROM (SELECT id, kind, name, scopes, scope_type, scope_id, expires_at, revoked_at FROM api_keys WHERE org_id = @orgId ORDER BY id) t",
         })
         {
             await using var connection = await cp.Cpdb.OpenConnectionAsync();
