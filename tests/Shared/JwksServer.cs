@@ -32,8 +32,10 @@ public sealed class JwksServer : IAsyncDisposable
     public static async Task<JwksServer> StartAsync(params TestTokens[] keys)
     {
         var builder = WebApplication.CreateSlimBuilder();
+        // Not the appsettings.json beside the assembly (the Host's, with its Kestrel endpoints): loopback, any free port.
+        builder.Configuration.Sources.Clear();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0));
         var app = builder.Build();
         var server = new JwksServer(app);
         server.Serve(keys);

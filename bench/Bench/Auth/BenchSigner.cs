@@ -24,8 +24,10 @@ public sealed class BenchSigner : IAsyncDisposable
     public async Task StartAsync(CancellationToken ct)
     {
         var builder = WebApplication.CreateSlimBuilder();
+        // Not the appsettings.json beside the assembly (the Host's, with its Kestrel endpoints): loopback, any free port.
+        builder.Configuration.Sources.Clear();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0));
         server = builder.Build();
         var jwk = JsonWebKeyConverter.ConvertFromECDsaSecurityKey(new ECDsaSecurityKey(ECDsa.Create(ecdsa.ExportParameters(false))) { KeyId = keyId });
         var document = System.Text.Json.JsonSerializer.Serialize(new { keys = new[] { new { kty = jwk.Kty, crv = jwk.Crv, x = jwk.X, y = jwk.Y, kid = keyId, use = "sig", alg = "ES256" } } });
