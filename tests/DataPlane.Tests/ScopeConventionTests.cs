@@ -113,6 +113,24 @@ public sealed class ScopeConventionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_key_naming_another_project_in_the_project_header_is_404_and_its_own_project_is_fine()
+    {
+        using var client = app.GetTestClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", keys["every"]);
+
+        using var other = new HttpRequestMessage(HttpMethod.Get, new Uri("/declared-read", UriKind.Relative));
+        other.Headers.Add(DataPlaneAuthenticator.ProjectHeader, Guid.NewGuid().ToString());
+        using var refused = await client.SendAsync(other);
+        using var own = new HttpRequestMessage(HttpMethod.Get, new Uri("/declared-read", UriKind.Relative));
+        own.Headers.Add(DataPlaneAuthenticator.ProjectHeader, Project.ProjectId.ToString());
+        using var accepted = await client.SendAsync(own);
+
+        Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+        Assert.Contains("Project not found", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+    }
+
+    [Fact]
     public async Task A_request_without_a_key_is_unauthorized_not_forbidden()
     {
         Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync("/declared-read", key: null)).Status);

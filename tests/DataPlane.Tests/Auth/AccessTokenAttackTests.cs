@@ -129,6 +129,49 @@ public sealed class AccessTokenAttackTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_tampered_copy_of_a_token_already_accepted_and_cached_is_still_refused()
+    {
+        var token = Valid();
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Get, "/read", token)).Status);
+        var parts = token.Split('.');
+        var payload = JsonNode.Parse(Base64UrlEncoder.Decode(parts[1]))!;
+        payload[GrantRules.Claim] = JsonNode.Parse(GrantRules.Serialize([new Grant(GrantScopes.Org, B.OrgId, Permissions.All)]));
+        var tampered = $"{parts[0]}.{Base64UrlEncoder.Encode(payload.ToJsonString())}.{parts[2]}";
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(HttpMethod.Get, "/read", tampered, B.ProjectId.ToString())).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(HttpMethod.Get, "/read", tampered)).Status);
+        // The genuine one still works: a refusal is not remembered against it.
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Get, "/read", token)).Status);
+    }
+
+    [Theory]
+    [InlineData("Bearer ")]
+    [InlineData("Bearer eyJ.eyJ.")]
+    [InlineData("Basic dXNlcjpwYXNz")]
+    [InlineData("Bearer eyJhbGciOiJFUzI1NiJ9.not-base64!.sig")]
+    public async Task A_malformed_Authorization_header_is_a_401_problem(string header)
+    {
+        using var client = app.GetTestClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/read", UriKind.Relative));
+        request.Headers.TryAddWithoutValidation("Authorization", header);
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task A_token_longer_than_the_limit_is_refused_without_being_parsed()
+    {
+        var huge = Valid(d => d.Claims["padding"] = new string('x', BearerToken.MaxTokenLength));
+
+        var (status, problem, _) = await SendAsync(HttpMethod.Get, "/read", huge);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.Contains("too long", problem!["detail"]?.GetValue<string>() ?? "", StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_valid_token_selects_its_only_project_with_the_same_tenant_claims_as_a_key_of_it()
     {
         var (status, body, text) = await SendAsync(HttpMethod.Get, "/read", Valid());
