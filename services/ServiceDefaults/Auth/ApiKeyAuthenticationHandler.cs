@@ -19,7 +19,7 @@ public sealed class ApiKeyAuthenticationHandler(
 {
     public const string SchemeName = "ApiKey";
 
-    // The refusal to answer with instead of a plain 401 (project header, project not found, dpdb unavailable).
+    // Why authentication failed, for the challenge: the reason of a 401, or another answer (project header, project not found, dpdb unavailable).
     private static readonly object Refusal = new();
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -29,12 +29,19 @@ public sealed class ApiKeyAuthenticationHandler(
         if (result.Anonymous) return AuthenticateResult.NoResult();
         if (result.Principal is { } principal) return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
         if (result.Status == StatusCodes.Status503ServiceUnavailable) Logger.LogWarning("Credential check failed: dpdb is unavailable");
-        if (result.Status != StatusCodes.Status401Unauthorized) Context.Items[Refusal] = result;
+        Context.Items[Refusal] = result;
         return AuthenticateResult.Fail(result.Detail!);
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        if (Context.Items[Refusal] is DataPlaneAuthResult { Status: StatusCodes.Status401Unauthorized } unauthenticated)
+        {
+            // Why (expired, wrong audience, unknown key...), never what was sent.
+            return WriteProblemAsync(StatusCodes.Status401Unauthorized, "Unauthorized",
+                unauthenticated.Detail + " Send 'Authorization: Bearer <project API key or access token>'.");
+        }
+
         if (Context.Items[Refusal] is DataPlaneAuthResult refusal)
         {
             if (refusal.Status == StatusCodes.Status503ServiceUnavailable)
