@@ -11,6 +11,7 @@ var commands = new Dictionary<string, Func<string[], CancellationToken, Task<int
     ["query"] = QueryCommand.RunAsync,
     ["load"] = LoadCommand.RunAsync,
     ["chaos"] = ChaosCommand.RunAsync,
+    ["auth"] = AuthCommand.RunAsync,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var command))

@@ -49,8 +49,8 @@ public static class DataPlaneApiModule
 
     public static RouteGroupBuilder MapDataPlaneApi(this IEndpointRouteBuilder app)
     {
-        // Every route below declares its scope; one that does not is refused to every key (fail closed).
-        var group = app.MapGroup("").RequireDeclaredScopes().WithGroupName(ApiDocuments.DataPlane);
+        // Every route below declares its permission; one that does not is refused to every caller (fail closed).
+        var group = app.MapGroup("").RequireDeclaredPermissions().WithGroupName(ApiDocuments.DataPlane);
         group.MapApiDocument(ApiDocuments.DataPlane);
         group.MapProjectsApi();
         group.MapForwardedProjectsApi();

@@ -13,6 +13,21 @@ internal sealed record HostPorts(string DataPlaneApi, string ControlPlaneApi, st
         Pattern(configuration, "OtlpHttp"),
         Pattern(configuration, "ControllerGrpc"));
 
+    /// <summary>
+    /// The data plane reads the CP's public keys over HTTP even in one process (from the CP's own port unless
+    /// <c>Auth:Tokens:JwksUrl</c> says otherwise), so it verifies tokens exactly as a separate data plane does.
+    /// </summary>
+    public static void DefaultJwksUrl(IConfiguration configuration)
+    {
+        const string key = "Auth:Tokens:JwksUrl";
+        if (!string.IsNullOrWhiteSpace(configuration[key])) return;
+        var url = configuration["Kestrel:Endpoints:ControlPlaneApi:Url"]
+            ?? throw new InvalidOperationException("Kestrel:Endpoints:ControlPlaneApi:Url is not configured.");
+        // A wildcard binding ("http://*:8081", "http://+:8081") is reached on loopback.
+        var bound = new Uri(url.Replace("*", "127.0.0.1", StringComparison.Ordinal).Replace("+", "127.0.0.1", StringComparison.Ordinal));
+        configuration[key] = new UriBuilder(bound.Scheme, bound.Host is "0.0.0.0" or "[::]" ? "127.0.0.1" : bound.Host, bound.Port, "/.well-known/jwks.json").Uri.ToString();
+    }
+
     private static string Pattern(IConfiguration configuration, string endpoint)
     {
         var url = configuration[$"Kestrel:Endpoints:{endpoint}:Url"]

@@ -14,6 +14,7 @@ using HoneyHive.Writer;
 // Single-node mode: every module in one process; each API answers only on its own port.
 var builder = WebApplication.CreateBuilder(args).AddLocalSettings().UseOwnControlPlane();
 builder.AddServiceDefaults();
+HostPorts.DefaultJwksUrl(builder.Configuration);
 builder.AddControlPlaneApi().AddControlPlaneController().AddIngestion().AddWriter().AddDataPlaneApi()
     .AddDataPlaneController().AddEvaluation().AddPythonMetric().AddLlmProxy().AddNotification();
 // Test-only fault switch for ./hh chaos: nothing is registered or mapped unless Faults:Enabled is true.

@@ -42,9 +42,9 @@ public static class IngestionModule
 
     public static RouteGroupBuilder MapIngestion(this IEndpointRouteBuilder app)
     {
-        // Every route below declares its scope; one that does not is refused to every key (fail closed).
-        var group = app.MapGroup("").RequireDeclaredScopes();
-        group.MapGrpcService<OtlpGrpcService>().ScopeCheckedByHandler(ApiScopes.Ingest);
+        // Every route below declares its permission; one that does not is refused to every caller (fail closed).
+        var group = app.MapGroup("").RequireDeclaredPermissions();
+        group.MapGrpcService<OtlpGrpcService>().PermissionCheckedByHandler(Permissions.EventsIngest);
         group.MapOtlpHttp();
         group.MapEventApi();
         return group;

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using HoneyHive.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -27,10 +29,19 @@ public static class RouteListing
             .Select(e => new RouteInfo(
                 e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods.Order(StringComparer.Ordinal).ToArray() ?? [],
                 e.RoutePattern.RawText ?? "",
-                e.Metadata.GetMetadata<IHostMetadata>()?.Hosts.ToArray() ?? []))
+                e.Metadata.GetMetadata<IHostMetadata>()?.Hosts.ToArray() ?? [],
+                e.Metadata.GetMetadata<RequiredPermission>()?.Permission,
+                e.Metadata.GetMetadata<RequiredPermission>()?.KeyScope))
             .OrderBy(r => r.Pattern, StringComparer.Ordinal)];
 
     /// <param name="Methods">Empty when the endpoint takes any method.</param>
     /// <param name="Hosts">Host patterns ("*:8080"); empty when it answers on every port.</param>
-    public sealed record RouteInfo(string[] Methods, string Pattern, string[] Hosts);
+    /// <param name="RequiredPermission">The permission a data-plane route declares (<see cref="HoneyHive.ServiceDefaults.Auth.RequiredPermission"/>); null when none.</param>
+    /// <param name="RequiredScope">The project API key scope that grants it; null when none does.</param>
+    public sealed record RouteInfo(
+        string[] Methods,
+        string Pattern,
+        string[] Hosts,
+        [property: JsonPropertyName("required_permission")] string? RequiredPermission = null,
+        [property: JsonPropertyName("required_scope")] string? RequiredScope = null);
 }

@@ -13,9 +13,10 @@ using Microsoft.Extensions.Logging;
 namespace HoneyHive.DataPlane.Tests;
 
 /// <summary>
-/// The scope machinery on its own, with the production key handler over a migrated dpdb: a route under
-/// <see cref="ScopeEndpointExtensions.RequireDeclaredScopes"/> that forgets its scope is closed to every key,
-/// unknown scope strings grant nothing, and refusals name the scope without echoing the key.
+/// The permission machinery with project API keys, through the production handler over a migrated dpdb: a route under
+/// <see cref="PermissionEndpointExtensions.RequireDeclaredPermissions"/> that forgets its permission is closed to every
+/// key, a key's scopes grant the permissions <see cref="Permissions.ForKeyScopes"/> says, unknown scope strings grant
+/// nothing, and refusals name the permission and the scope that grants it without echoing the key.
 /// </summary>
 public sealed class ScopeConventionTests : IAsyncLifetime
 {
@@ -50,28 +51,39 @@ public sealed class ScopeConventionTests : IAsyncLifetime
         builder.Services.AddProblemDetails();
         builder.AddDataPlaneAuthentication();
         app = builder.Build();
-        var group = app.MapGroup("").RequireDeclaredScopes();
-        group.MapGet("/declared-read", () => TypedResults.Ok("read")).RequireScope(ApiScopes.Read);
-        group.MapGet("/declared-admin", () => TypedResults.Ok("admin")).RequireScope(ApiScopes.Admin);
+        var group = app.MapGroup("").RequireDeclaredPermissions();
+        group.MapGet("/declared-read", () => TypedResults.Ok("read")).RequirePermission(Permissions.DatasetsRead);
+        group.MapGet("/declared-admin", () => TypedResults.Ok("admin")).RequirePermission(Permissions.SecretsManage);
+        group.MapGet("/control-plane-only", () => TypedResults.Ok("cp")).RequirePermission(Permissions.MembersManage);
         group.MapGet("/bare-authorization", () => TypedResults.Ok("bare")).RequireAuthorization();
         group.MapGet("/nothing-declared", () => TypedResults.Ok("nothing"));
-        group.MapGet("/checked-by-handler", () => TypedResults.Ok("handler")).ScopeCheckedByHandler(ApiScopes.Ingest);
+        group.MapGet("/checked-by-handler", () => TypedResults.Ok("handler")).PermissionCheckedByHandler(Permissions.EventsIngest);
         await app.StartAsync();
     }
 
     [Theory]
     [InlineData("/bare-authorization")]
     [InlineData("/nothing-declared")]
-    public async Task A_route_that_declares_no_scope_is_refused_even_to_a_key_with_every_scope(string path)
+    public async Task A_route_that_declares_no_permission_is_refused_even_to_a_key_with_every_scope(string path)
     {
         var (status, problem) = await GetAsync(path, "every");
 
         Assert.Equal(HttpStatusCode.Forbidden, status);
-        Assert.Contains("declares no scope", problem!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("declares no permission", problem!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task A_declared_scope_admits_keys_whose_scopes_include_it_and_refuses_the_others()
+    public async Task A_control_plane_permission_is_refused_to_every_project_key_and_the_refusal_says_so()
+    {
+        var (status, problem) = await GetAsync("/control-plane-only", "every");
+
+        Assert.Equal(HttpStatusCode.Forbidden, status);
+        Assert.Equal(Permissions.MembersManage, problem!["required_permission"]!.GetValue<string>());
+        Assert.Null(problem["required_scope"]);
+    }
+
+    [Fact]
+    public async Task A_declared_permission_admits_keys_whose_scopes_grant_it_and_refuses_the_others()
     {
         Assert.Equal(HttpStatusCode.OK, (await GetAsync("/declared-read", "read")).Status);
         Assert.Equal(HttpStatusCode.OK, (await GetAsync("/declared-read", "admin")).Status);
@@ -80,6 +92,7 @@ public sealed class ScopeConventionTests : IAsyncLifetime
         var (status, problem) = await GetAsync("/declared-admin", "read");
         Assert.Equal(HttpStatusCode.Forbidden, status);
         Assert.Equal("admin", problem!["required_scope"]!.GetValue<string>());
+        Assert.Equal(Permissions.SecretsManage, problem["required_permission"]!.GetValue<string>());
         Assert.DoesNotContain(keys["read"], problem.ToJsonString(), StringComparison.Ordinal);
     }
 
@@ -94,9 +107,27 @@ public sealed class ScopeConventionTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_route_whose_handler_checks_the_scope_is_left_to_its_handler()
+    public async Task A_route_whose_handler_checks_the_permission_is_left_to_its_handler()
     {
         Assert.Equal(HttpStatusCode.OK, (await GetAsync("/checked-by-handler", key: null)).Status);
+    }
+
+    [Fact]
+    public async Task A_key_naming_another_project_in_the_project_header_is_404_and_its_own_project_is_fine()
+    {
+        using var client = app.GetTestClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", keys["every"]);
+
+        using var other = new HttpRequestMessage(HttpMethod.Get, new Uri("/declared-read", UriKind.Relative));
+        other.Headers.Add(DataPlaneAuthenticator.ProjectHeader, Guid.NewGuid().ToString());
+        using var refused = await client.SendAsync(other);
+        using var own = new HttpRequestMessage(HttpMethod.Get, new Uri("/declared-read", UriKind.Relative));
+        own.Headers.Add(DataPlaneAuthenticator.ProjectHeader, Project.ProjectId.ToString());
+        using var accepted = await client.SendAsync(own);
+
+        Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+        Assert.Contains("Project not found", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
     }
 
     [Fact]
@@ -106,10 +137,11 @@ public sealed class ScopeConventionTests : IAsyncLifetime
     }
 
     [Fact]
-    public void Declaring_a_scope_that_does_not_exist_fails_when_the_route_is_mapped()
+    public void Declaring_a_permission_that_does_not_exist_fails_when_the_route_is_mapped()
     {
         var group = app.MapGroup("/typo");
-        Assert.Throws<ArgumentException>(() => group.MapGet("/x", () => "x").RequireScope("reads"));
+        Assert.Throws<ArgumentException>(() => group.MapGet("/x", () => "x").RequirePermission("events:reads"));
+        Assert.Throws<ArgumentException>(() => group.MapGet("/y", () => "y").PermissionCheckedByHandler("ingest"));
     }
 
     private async Task<(HttpStatusCode Status, JsonNode? Problem)> GetAsync(string path, string? key)

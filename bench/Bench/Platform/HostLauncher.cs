@@ -18,6 +18,10 @@ public sealed class HostLauncher : IAsyncDisposable
     private ProcessStartInfo? start;
 
     public Uri DataPlaneApi { get; private set; } = null!;
+    public Uri ControlPlaneApi { get; private set; } = null!;
+
+    /// <summary>The Host's dpdb (the bench reads it in-process, e.g. to time token checks the DP's way).</summary>
+    public string DpdbConnectionString { get; private set; } = "";
     public Uri OtlpHttp { get; private set; } = null!;
     public Uri OtlpGrpc { get; private set; } = null!;
     public string ApiKey { get; private set; } = "";
@@ -43,6 +47,9 @@ public sealed class HostLauncher : IAsyncDisposable
         return launcher;
     }
 
+    /// <summary>The bootstrap result (admin email and password, org, workspace, project, key), readable by the owner only.</summary>
+    public string BootstrapPath => Path.Combine(WorkingDirectory, ".data", "bootstrap.json");
+
     /// <summary>The Host's object store folder (<c>ObjectStore:Path</c>).</summary>
     public string ObjectStorePath => Path.Combine(WorkingDirectory, "objects");
 
@@ -55,7 +62,8 @@ public sealed class HostLauncher : IAsyncDisposable
         DataPlaneApi = new Uri($"http://127.0.0.1:{FreePort()}");
         OtlpHttp = new Uri($"http://127.0.0.1:{FreePort()}");
         OtlpGrpc = new Uri($"http://127.0.0.1:{FreePort()}");
-        var controlPlane = $"http://127.0.0.1:{FreePort()}";
+        ControlPlaneApi = new Uri($"http://127.0.0.1:{FreePort()}");
+        var controlPlane = ControlPlaneApi.ToString().TrimEnd('/');
         var controller = $"http://127.0.0.1:{FreePort()}";
 
         var dll = LocateHost();
@@ -69,7 +77,8 @@ public sealed class HostLauncher : IAsyncDisposable
         };
         var env = start.Environment;
         env["ConnectionStrings__cpdb"] = await CreateDatabaseAsync("hh_bench_cp_" + id, ct);
-        env["ConnectionStrings__dpdb"] = await CreateDatabaseAsync("hh_bench_dp_" + id, ct);
+        DpdbConnectionString = await CreateDatabaseAsync("hh_bench_dp_" + id, ct);
+        env["ConnectionStrings__dpdb"] = DpdbConnectionString;
         env["ConnectionStrings__nats"] = BenchEnvironment.NatsUrl;
         env["ConnectionStrings__redis"] = BenchEnvironment.Require("HH_TEST_REDIS");
         // The Host runs as Production, which requires a master key per plane (provider secrets; CP signing keys).
@@ -87,7 +96,7 @@ public sealed class HostLauncher : IAsyncDisposable
         env["Logging__LogLevel__Default"] = "Warning";
         foreach (var (key, value) in settings) env[key] = value;
         await LaunchAsync(ct);
-        using var bootstrap = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(WorkingDirectory, ".data", "bootstrap.json"), ct));
+        using var bootstrap = JsonDocument.Parse(await File.ReadAllTextAsync(BootstrapPath, ct));
         ApiKey = bootstrap.RootElement.GetProperty("api_key").GetString()!;
         ProjectId = bootstrap.RootElement.GetProperty("project_id").GetGuid();
     }

@@ -17,11 +17,11 @@ public static class ChartsApi
     public static void MapChartsApi(this IEndpointRouteBuilder app)
     {
         var charts = app.MapGroup("/v1/charts");
-        charts.MapGet("", ListAsync).RequireScope(ApiScopes.Read);
-        charts.MapPost("", CreateAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
-        charts.MapGet("/{chart_id}", GetAsync).RequireScope(ApiScopes.Read);
-        charts.MapPut("/{chart_id}", UpdateAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
-        charts.MapDelete("/{chart_id}", DeleteAsync).RequireScope(ApiScopes.Write);
+        charts.MapGet("", ListAsync).RequirePermission(Permissions.EventsRead);
+        charts.MapPost("", CreateAsync).Accepts<JsonObject>("application/json").RequirePermission(Permissions.EventsWrite);
+        charts.MapGet("/{chart_id}", GetAsync).RequirePermission(Permissions.EventsRead);
+        charts.MapPut("/{chart_id}", UpdateAsync).Accepts<JsonObject>("application/json").RequirePermission(Permissions.EventsWrite);
+        charts.MapDelete("/{chart_id}", DeleteAsync).RequirePermission(Permissions.EventsWrite);
     }
 
     private static async Task<Ok<JsonObject>> ListAsync(ClaimsPrincipal user, ChartStore store, string? limit, CancellationToken cancellationToken)

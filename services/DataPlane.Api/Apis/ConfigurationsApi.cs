@@ -19,19 +19,19 @@ public static class ConfigurationsApi
     public static void MapConfigurationsApi(this IEndpointRouteBuilder app)
     {
         var v1 = app.MapGroup("/v1/configurations");
-        v1.MapGet("", ListAsync).RequireScope(ApiScopes.Read);
-        v1.MapPost("", CreateAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
-        v1.MapGet("/{configId}", GetAsync).RequireScope(ApiScopes.Read);
-        v1.MapPut("/{configId}", UpdateAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
-        v1.MapDelete("/{configId}", DeleteAsync).RequireScope(ApiScopes.Write);
-        v1.MapGet("/{configId}/versions", ListVersionsAsync).RequireScope(ApiScopes.Read);
-        v1.MapGet("/{configId}/versions/{version:int}", GetVersionAsync).RequireScope(ApiScopes.Read);
+        v1.MapGet("", ListAsync).RequirePermission(Permissions.ConfigurationsRead);
+        v1.MapPost("", CreateAsync).Accepts<JsonObject>("application/json").RequirePermission(Permissions.ConfigurationsWrite);
+        v1.MapGet("/{configId}", GetAsync).RequirePermission(Permissions.ConfigurationsRead);
+        v1.MapPut("/{configId}", UpdateAsync).Accepts<JsonObject>("application/json").RequirePermission(Permissions.ConfigurationsWrite);
+        v1.MapDelete("/{configId}", DeleteAsync).RequirePermission(Permissions.ConfigurationsWrite);
+        v1.MapGet("/{configId}/versions", ListVersionsAsync).RequirePermission(Permissions.ConfigurationsRead);
+        v1.MapGet("/{configId}/versions/{version:int}", GetVersionAsync).RequirePermission(Permissions.ConfigurationsRead);
 
         var legacy = app.MapGroup("/configurations");
-        legacy.MapGet("", LegacyListAsync).RequireScope(ApiScopes.Read);
-        legacy.MapPost("", LegacyCreateAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
-        legacy.MapPut("/{configId}", LegacyUpdateAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
-        legacy.MapDelete("/{configId}", DeleteAsync).RequireScope(ApiScopes.Write);
+        legacy.MapGet("", LegacyListAsync).RequirePermission(Permissions.ConfigurationsRead);
+        legacy.MapPost("", LegacyCreateAsync).Accepts<JsonObject>("application/json").RequirePermission(Permissions.ConfigurationsWrite);
+        legacy.MapPut("/{configId}", LegacyUpdateAsync).Accepts<JsonObject>("application/json").RequirePermission(Permissions.ConfigurationsWrite);
+        legacy.MapDelete("/{configId}", DeleteAsync).RequirePermission(Permissions.ConfigurationsWrite);
     }
 
     // The SDK sends the project (name or id) in the body; the key already decides the project.

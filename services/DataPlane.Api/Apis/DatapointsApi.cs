@@ -23,12 +23,12 @@ public static class DatapointsApi
     {
         foreach (var prefix in new[] { "/v1", "" })
         {
-            app.MapGet($"{prefix}/datapoints", ListAsync).RequireScope(ApiScopes.Read);
-            app.MapPost($"{prefix}/datapoints", CreateAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
-            app.MapPost($"{prefix}/datapoints/batch", BatchAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
-            app.MapGet($"{prefix}/datapoints/{{datapoint_id}}", GetAsync).RequireScope(ApiScopes.Read);
-            app.MapPut($"{prefix}/datapoints/{{datapoint_id}}", UpdateAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
-            app.MapDelete($"{prefix}/datapoints/{{datapoint_id}}", DeleteAsync).RequireScope(ApiScopes.Write);
+            app.MapGet($"{prefix}/datapoints", ListAsync).RequirePermission(Permissions.DatasetsRead);
+            app.MapPost($"{prefix}/datapoints", CreateAsync).Accepts<JsonObject>("application/json").RequirePermission(Permissions.DatasetsWrite);
+            app.MapPost($"{prefix}/datapoints/batch", BatchAsync).Accepts<JsonObject>("application/json").RequirePermission(Permissions.DatasetsWrite);
+            app.MapGet($"{prefix}/datapoints/{{datapoint_id}}", GetAsync).RequirePermission(Permissions.DatasetsRead);
+            app.MapPut($"{prefix}/datapoints/{{datapoint_id}}", UpdateAsync).Accepts<JsonObject>("application/json").RequirePermission(Permissions.DatasetsWrite);
+            app.MapDelete($"{prefix}/datapoints/{{datapoint_id}}", DeleteAsync).RequirePermission(Permissions.DatasetsWrite);
         }
     }
 

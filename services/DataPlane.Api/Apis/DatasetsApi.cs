@@ -27,16 +27,16 @@ public static class DatasetsApi
     {
         foreach (var prefix in new[] { "/v1", "" })
         {
-            app.MapGet($"{prefix}/datasets", ListAsync).RequireScope(ApiScopes.Read);
-            app.MapPost($"{prefix}/datasets", CreateAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
+            app.MapGet($"{prefix}/datasets", ListAsync).RequirePermission(Permissions.DatasetsRead);
+            app.MapPost($"{prefix}/datasets", CreateAsync).Accepts<JsonObject>("application/json").RequirePermission(Permissions.DatasetsWrite);
             // Deprecated forms: the id in the body (PUT) or the query (DELETE); SDK 1.0.42 uses them.
-            app.MapPut($"{prefix}/datasets", UpdateByBodyAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
-            app.MapDelete($"{prefix}/datasets", DeleteByQueryAsync).RequireScope(ApiScopes.Write);
-            app.MapPut($"{prefix}/datasets/{{dataset_id}}", UpdateAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
-            app.MapDelete($"{prefix}/datasets/{{dataset_id}}", DeleteAsync).RequireScope(ApiScopes.Write);
-            app.MapPost($"{prefix}/datasets/{{dataset_id}}/datapoints", AddDatapointsAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
-            app.MapDelete($"{prefix}/datasets/{{dataset_id}}/datapoints/{{datapoint_id}}", RemoveDatapointAsync).RequireScope(ApiScopes.Write);
-            app.MapDelete($"{prefix}/datasets/{{dataset_id}}/{{datapoint_id}}", RemoveDatapointAsync).RequireScope(ApiScopes.Write);
+            app.MapPut($"{prefix}/datasets", UpdateByBodyAsync).Accepts<JsonObject>("application/json").RequirePermission(Permissions.DatasetsWrite);
+            app.MapDelete($"{prefix}/datasets", DeleteByQueryAsync).RequirePermission(Permissions.DatasetsWrite);
+            app.MapPut($"{prefix}/datasets/{{dataset_id}}", UpdateAsync).Accepts<JsonObject>("application/json").RequirePermission(Permissions.DatasetsWrite);
+            app.MapDelete($"{prefix}/datasets/{{dataset_id}}", DeleteAsync).RequirePermission(Permissions.DatasetsWrite);
+            app.MapPost($"{prefix}/datasets/{{dataset_id}}/datapoints", AddDatapointsAsync).Accepts<JsonObject>("application/json").RequirePermission(Permissions.DatasetsWrite);
+            app.MapDelete($"{prefix}/datasets/{{dataset_id}}/datapoints/{{datapoint_id}}", RemoveDatapointAsync).RequirePermission(Permissions.DatasetsWrite);
+            app.MapDelete($"{prefix}/datasets/{{dataset_id}}/{{datapoint_id}}", RemoveDatapointAsync).RequirePermission(Permissions.DatasetsWrite);
         }
     }
 

@@ -17,14 +17,14 @@ public static class EventsApi
 {
     public static void MapEventsApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/events/search", SearchAsync).RequireScope(ApiScopes.Read);
-        app.MapPost("/v1/events/export", ExportAsync).RequireScope(ApiScopes.Read);
-        app.MapPost("/events/export", ExportAsync).RequireScope(ApiScopes.Read);
-        app.MapGet("/v1/events/chart", ChartAsync).RequireScope(ApiScopes.Read);
-        app.MapGet("/v1/events/schema", SchemaAsync).RequireScope(ApiScopes.Read);
-        app.MapGet("/v1/events/{event_id}", GetAsync).RequireScope(ApiScopes.Read);
-        app.MapDelete("/v1/events/{event_id}", DeleteAsync).RequireScope(ApiScopes.Write);
-        app.MapGet("/events", ListLegacyAsync).RequireScope(ApiScopes.Read);
+        app.MapPost("/v1/events/search", SearchAsync).RequirePermission(Permissions.EventsRead);
+        app.MapPost("/v1/events/export", ExportAsync).RequirePermission(Permissions.EventsRead);
+        app.MapPost("/events/export", ExportAsync).RequirePermission(Permissions.EventsRead);
+        app.MapGet("/v1/events/chart", ChartAsync).RequirePermission(Permissions.EventsRead);
+        app.MapGet("/v1/events/schema", SchemaAsync).RequirePermission(Permissions.EventsRead);
+        app.MapGet("/v1/events/{event_id}", GetAsync).RequirePermission(Permissions.EventsRead);
+        app.MapDelete("/v1/events/{event_id}", DeleteAsync).RequirePermission(Permissions.EventsWrite);
+        app.MapGet("/events", ListLegacyAsync).RequirePermission(Permissions.EventsRead);
     }
 
     private static async Task<EventPageResult> SearchAsync(

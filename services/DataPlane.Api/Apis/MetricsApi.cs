@@ -19,23 +19,23 @@ public static class MetricsApi
     public static void MapMetricsApi(this IEndpointRouteBuilder app)
     {
         var v1 = app.MapGroup("/v1/metrics");
-        v1.MapGet("", ListAsync).RequireScope(ApiScopes.Read);
-        v1.MapPost("", CreateAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
-        v1.MapPut("", UpdateByBodyAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
-        v1.MapDelete("", DeleteByQueryAsync).RequireScope(ApiScopes.Write);
-        v1.MapGet("/{metric_id}", GetAsync).RequireScope(ApiScopes.Read);
-        v1.MapPut("/{metric_id}", UpdateAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
-        v1.MapDelete("/{metric_id}", DeleteAsync).RequireScope(ApiScopes.Write);
-        v1.MapGet("/{metric_id}/versions", ListVersionsAsync).RequireScope(ApiScopes.Read);
-        v1.MapPost("/{metric_id}/versions", CreateVersionAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
-        v1.MapGet("/{metric_id}/versions/{version_name}", GetVersionAsync).RequireScope(ApiScopes.Read);
-        v1.MapPost("/{metric_id}/versions/{version_name}/deploy", DeployAsync).RequireScope(ApiScopes.Write);
+        v1.MapGet("", ListAsync).RequirePermission(Permissions.MetricsRead);
+        v1.MapPost("", CreateAsync).Accepts<JsonObject>("application/json").RequirePermission(Permissions.MetricsWrite);
+        v1.MapPut("", UpdateByBodyAsync).Accepts<JsonObject>("application/json").RequirePermission(Permissions.MetricsWrite);
+        v1.MapDelete("", DeleteByQueryAsync).RequirePermission(Permissions.MetricsWrite);
+        v1.MapGet("/{metric_id}", GetAsync).RequirePermission(Permissions.MetricsRead);
+        v1.MapPut("/{metric_id}", UpdateAsync).Accepts<JsonObject>("application/json").RequirePermission(Permissions.MetricsWrite);
+        v1.MapDelete("/{metric_id}", DeleteAsync).RequirePermission(Permissions.MetricsWrite);
+        v1.MapGet("/{metric_id}/versions", ListVersionsAsync).RequirePermission(Permissions.MetricsRead);
+        v1.MapPost("/{metric_id}/versions", CreateVersionAsync).Accepts<JsonObject>("application/json").RequirePermission(Permissions.MetricsWrite);
+        v1.MapGet("/{metric_id}/versions/{version_name}", GetVersionAsync).RequirePermission(Permissions.MetricsRead);
+        v1.MapPost("/{metric_id}/versions/{version_name}/deploy", DeployAsync).RequirePermission(Permissions.MetricsWrite);
 
         var legacy = app.MapGroup("/metrics");
-        legacy.MapGet("", LegacyListAsync).RequireScope(ApiScopes.Read);
-        legacy.MapPost("", LegacyCreateAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
-        legacy.MapPut("", LegacyUpdateAsync).Accepts<JsonObject>("application/json").RequireScope(ApiScopes.Write);
-        legacy.MapDelete("", DeleteByQueryAsync).RequireScope(ApiScopes.Write);
+        legacy.MapGet("", LegacyListAsync).RequirePermission(Permissions.MetricsRead);
+        legacy.MapPost("", LegacyCreateAsync).Accepts<JsonObject>("application/json").RequirePermission(Permissions.MetricsWrite);
+        legacy.MapPut("", LegacyUpdateAsync).Accepts<JsonObject>("application/json").RequirePermission(Permissions.MetricsWrite);
+        legacy.MapDelete("", DeleteByQueryAsync).RequirePermission(Permissions.MetricsWrite);
     }
 
     private static readonly HashSet<string> LegacyUpdateFields = [.. MetricDefinition.Fields, "id"];

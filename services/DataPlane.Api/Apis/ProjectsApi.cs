@@ -12,8 +12,8 @@ public static class ProjectsApi
 {
     public static void MapProjectsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/projects", ListAsync).RequireScope(ApiScopes.Read);
-        app.MapGet("/projects", ListAsync).RequireScope(ApiScopes.Read);
+        app.MapGet("/v1/projects", ListAsync).RequirePermission(Permissions.ProjectsRead);
+        app.MapGet("/projects", ListAsync).RequirePermission(Permissions.ProjectsRead);
     }
 
     private static async Task<Ok<ProjectItem[]>> ListAsync(
@@ -22,7 +22,7 @@ public static class ProjectsApi
         string? name,
         CancellationToken cancellationToken)
     {
-        // A project API key sees its own project only.
+        // The caller sees the one project its key belongs to or its access token selected.
         await using var connection = await dpdb.OpenConnectionAsync(cancellationToken);
         var rows = await connection.QueryAsync<ProjectItem>(
             """

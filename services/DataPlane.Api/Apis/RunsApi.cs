@@ -22,22 +22,22 @@ public static class RunsApi
     {
         foreach (var prefix in new[] { "/v1/runs", "/runs" })
         {
-            app.MapPost(prefix, CreateAsync).RequireScope(ApiScopes.Write);
-            app.MapGet(prefix, ListAsync).RequireScope(ApiScopes.Read);
-            app.MapGet(prefix + "/{run_id}", GetAsync).RequireScope(ApiScopes.Read);
-            app.MapPut(prefix + "/{run_id}", UpdateAsync).RequireScope(ApiScopes.Write);
-            app.MapDelete(prefix + "/{run_id}", DeleteAsync).RequireScope(ApiScopes.Write);
-            app.MapGet(prefix + "/{run_id}/result", SummaryAsync).RequireScope(ApiScopes.Read);
-            app.MapGet(prefix + "/{new_run_id}/compare-with/{old_run_id}", CompareAsync).RequireScope(ApiScopes.Read);
+            app.MapPost(prefix, CreateAsync).RequirePermission(Permissions.ExperimentsWrite);
+            app.MapGet(prefix, ListAsync).RequirePermission(Permissions.ExperimentsRead);
+            app.MapGet(prefix + "/{run_id}", GetAsync).RequirePermission(Permissions.ExperimentsRead);
+            app.MapPut(prefix + "/{run_id}", UpdateAsync).RequirePermission(Permissions.ExperimentsWrite);
+            app.MapDelete(prefix + "/{run_id}", DeleteAsync).RequirePermission(Permissions.ExperimentsWrite);
+            app.MapGet(prefix + "/{run_id}/result", SummaryAsync).RequirePermission(Permissions.ExperimentsRead);
+            app.MapGet(prefix + "/{new_run_id}/compare-with/{old_run_id}", CompareAsync).RequirePermission(Permissions.ExperimentsRead);
         }
 
-        app.MapGet("/v1/runs/schema", ProjectSchemaAsync).RequireScope(ApiScopes.Read);
-        app.MapGet("/v1/runs/compare/events", LegacyCompareEventsAsync).RequireScope(ApiScopes.Read);
-        app.MapGet("/v1/runs/{run_id}/summary", SummaryAsync).RequireScope(ApiScopes.Read);
-        app.MapGet("/v1/runs/{run_id}/metrics", MetricsAsync).RequireScope(ApiScopes.Read);
-        app.MapGet("/v1/runs/{run_id}/schema", RunSchemaAsync).RequireScope(ApiScopes.Read);
-        app.MapGet("/v1/runs/{new_run_id}/compare/{old_run_id}", CompareAsync).RequireScope(ApiScopes.Read);
-        app.MapGet("/v1/runs/{new_run_id}/compare/{old_run_id}/events", CompareEventsAsync).RequireScope(ApiScopes.Read);
+        app.MapGet("/v1/runs/schema", ProjectSchemaAsync).RequirePermission(Permissions.ExperimentsRead);
+        app.MapGet("/v1/runs/compare/events", LegacyCompareEventsAsync).RequirePermission(Permissions.ExperimentsRead);
+        app.MapGet("/v1/runs/{run_id}/summary", SummaryAsync).RequirePermission(Permissions.ExperimentsRead);
+        app.MapGet("/v1/runs/{run_id}/metrics", MetricsAsync).RequirePermission(Permissions.ExperimentsRead);
+        app.MapGet("/v1/runs/{run_id}/schema", RunSchemaAsync).RequirePermission(Permissions.ExperimentsRead);
+        app.MapGet("/v1/runs/{new_run_id}/compare/{old_run_id}", CompareAsync).RequirePermission(Permissions.ExperimentsRead);
+        app.MapGet("/v1/runs/{new_run_id}/compare/{old_run_id}/events", CompareEventsAsync).RequirePermission(Permissions.ExperimentsRead);
     }
 
     private static async Task<IResult> CreateAsync(

@@ -17,7 +17,7 @@ public static class SecretsApi
 {
     public static void MapSecretsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/provider-secrets").RequireScope(ApiScopes.Admin);
+        var group = app.MapGroup("/v1/provider-secrets").RequirePermission(Permissions.SecretsManage);
         group.MapGet("", ListAsync);
         group.MapPost("/rotate", RotateAsync);
         group.MapGet("/{provider}", GetAsync);

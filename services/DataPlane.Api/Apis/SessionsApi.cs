@@ -14,12 +14,12 @@ public static class SessionsApi
 {
     public static void MapSessionsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/sessions/{session_id}", GetAsync).Produces(StatusCodes.Status200OK, contentType: "application/json").RequireScope(ApiScopes.Read);
+        app.MapGet("/v1/sessions/{session_id}", GetAsync).Produces(StatusCodes.Status200OK, contentType: "application/json").RequirePermission(Permissions.EventsRead);
         // The official SDK's session.getSession calls the path without /v1 and reads the root as its Event.
-        app.MapGet("/session/{session_id}", GetAsync).RequireScope(ApiScopes.Read);
-        app.MapDelete("/v1/sessions/{session_id}", DeleteAsync).RequireScope(ApiScopes.Write);
-        app.MapPost("/v1/sessions/search", SearchAsync).RequireScope(ApiScopes.Read);
-        app.MapGet("/v1/sessions", ListAsync).RequireScope(ApiScopes.Read);
+        app.MapGet("/session/{session_id}", GetAsync).RequirePermission(Permissions.EventsRead);
+        app.MapDelete("/v1/sessions/{session_id}", DeleteAsync).RequirePermission(Permissions.EventsWrite);
+        app.MapPost("/v1/sessions/search", SearchAsync).RequirePermission(Permissions.EventsRead);
+        app.MapGet("/v1/sessions", ListAsync).RequirePermission(Permissions.EventsRead);
     }
 
     private static async Task<Results<JsonNodeResult, NotFound<ProblemDetails>>> GetAsync(

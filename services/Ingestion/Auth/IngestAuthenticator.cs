@@ -3,40 +3,39 @@ using HoneyHive.ServiceDefaults.Auth;
 
 namespace HoneyHive.Ingestion.Auth;
 
-/// <summary>Outcome of checking a request's project API key; the key itself is never part of it.</summary>
-public readonly record struct IngestAuthResult(Tenant? Tenant, bool Forbidden, string? Problem, bool Unavailable = false)
+/// <summary>
+/// Outcome of checking an OTLP request's credentials; the credentials themselves are never part of it.
+/// <see cref="Status"/> is the HTTP status to answer with when <see cref="Tenant"/> is null (401, 400, 403, 404, 503).
+/// </summary>
+public readonly record struct IngestAuthResult(Tenant? Tenant, int Status, string? Problem)
 {
-    /// <summary>The key could not be checked (dpdb unreachable): a retryable 503 / UNAVAILABLE, never a 401.</summary>
-    public static IngestAuthResult DirectoryUnavailable { get; } = new(null, false, "The API key cannot be checked right now.", Unavailable: true);
+    /// <summary>The credentials could not be checked (dpdb unreachable): a retryable 503 / UNAVAILABLE, never a 401.</summary>
+    public bool Unavailable => Status == StatusCodes.Status503ServiceUnavailable;
 
-    public static IngestAuthResult Missing { get; } = new(null, false, "Send 'Authorization: Bearer <project API key>'.");
-    public static IngestAuthResult Unknown { get; } = new(null, false, "The API key is unknown or revoked.");
-    public static IngestAuthResult NoIngestScope { get; } = new(null, true, "This API key may not ingest data (it lacks the 'ingest' scope).");
+    public bool Forbidden => Status == StatusCodes.Status403Forbidden;
 }
 
 /// <summary>
-/// API-key check for the OTLP endpoints, which must answer in OTLP's own error format (a
-/// google.rpc.Status, or a gRPC status) rather than through ASP.NET's challenge.
+/// The data plane's credential check (<see cref="DataPlaneAuthenticator"/>: project API key or access token) for the
+/// OTLP endpoints, which must answer in OTLP's own error format (a google.rpc.Status, or a gRPC status) rather than
+/// through ASP.NET's challenge; the caller must hold <see cref="Permissions.EventsIngest"/> in the project.
 /// </summary>
-public sealed class IngestAuthenticator(ApiKeyDirectory directory)
+public sealed class IngestAuthenticator(DataPlaneAuthenticator authenticator)
 {
-    public async Task<IngestAuthResult> AuthenticateAsync(string? authorization, CancellationToken cancellationToken)
+    public const string Scheme = "Otlp";
+
+    public async Task<IngestAuthResult> AuthenticateAsync(string? authorization, string? projectHeader, CancellationToken cancellationToken)
     {
-        if (!BearerToken.TryRead(authorization, out var key)) return IngestAuthResult.Missing;
-        if (!BearerToken.IsPlausible(key)) return IngestAuthResult.Unknown;
-
-        ApiKeyIdentity? identity;
-        try
+        var result = await authenticator.AuthenticateAsync(authorization, projectHeader, Scheme, cancellationToken);
+        if (result.Anonymous) return new(null, StatusCodes.Status401Unauthorized, "Send 'Authorization: Bearer <project API key or access token>'.");
+        if (result.Principal is not { } user) return new(null, result.Status, result.Detail);
+        if (!user.Has(Permissions.EventsIngest))
         {
-            identity = await directory.FindAsync(key, cancellationToken);
+            return new(null, StatusCodes.Status403Forbidden, user.HasClaim(c => c.Type == AccessTokenPrincipal.UserIdClaim)
+                ? $"Sending traces needs the '{Permissions.EventsIngest}' permission in this project; your roles here do not grant it."
+                : "This API key may not ingest data (it lacks the 'ingest' scope).");
         }
-        catch (KeyDirectoryUnavailableException)
-        {
-            return IngestAuthResult.DirectoryUnavailable;
-        }
-
-        if (identity is null) return IngestAuthResult.Unknown;
-        if (!ApiScopes.Allows(identity.Scopes, ApiScopes.Ingest)) return IngestAuthResult.NoIngestScope;
-        return new IngestAuthResult(new Tenant(identity.ProjectId.ToString(), identity.WorkspaceId.ToString(), identity.OrgId.ToString()), false, null);
+        return new(new Tenant(user.ProjectId().ToString(), user.WorkspaceId().ToString(),
+            user.FindFirst(ApiKeyIdentity.OrgIdClaim)?.Value ?? ""), StatusCodes.Status200OK, null);
     }
 }

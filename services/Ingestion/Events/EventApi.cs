@@ -7,7 +7,8 @@ namespace HoneyHive.Ingestion.Events;
 
 /// <summary>
 /// HoneyHive's event API on the DP port: the legacy routes the TS SDK calls and the /v1 routes of the
-/// data-plane spec, authenticated with a project API key that has the "ingest" scope.
+/// data-plane spec, authenticated with a project API key that has the "ingest" scope, or an access token
+/// whose holder may ingest (events:ingest) in the project.
 /// </summary>
 public static class EventApi
 {
@@ -23,7 +24,7 @@ public static class EventApi
     {
         // Served on the DP API's port, so listed in the DP API's OpenAPI document.
         // Every route reads a JSON object body itself; the metadata declares it in the OpenAPI document.
-        var group = app.MapGroup("").RequireScope(ApiScopes.Ingest).DisableAntiforgery().WithGroupName(ApiDocuments.DataPlane)
+        var group = app.MapGroup("").RequirePermission(Permissions.EventsIngest).DisableAntiforgery().WithGroupName(ApiDocuments.DataPlane)
             .WithMetadata(new AcceptsMetadata(["application/json"], typeof(JsonObject)));
         group.MapPost("/session/start", (HttpContext c, EventIngestService s) =>
             s.RunAsync(c, (body, tenant) => EventRequests.StartSessionLegacy(body, tenant, s.Normalizer)));

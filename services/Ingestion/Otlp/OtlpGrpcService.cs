@@ -17,11 +17,18 @@ public sealed class OtlpGrpcService(
 {
     public override async Task<ExportTraceServiceResponse> Export(ExportTraceServiceRequest request, ServerCallContext context)
     {
-        var auth = await authenticator.AuthenticateAsync(context.RequestHeaders.GetValue("authorization"), context.CancellationToken);
+        var auth = await authenticator.AuthenticateAsync(
+            context.RequestHeaders.GetValue("authorization"), context.RequestHeaders.GetValue(DataPlaneAuthenticator.ProjectHeader), context.CancellationToken);
         if (auth.Unavailable) throw RetryLater(Code.Unavailable, auth.Problem!, KeyDirectoryUnavailableException.RetryAfter);
         if (auth.Tenant is not { } tenant)
         {
-            throw new RpcException(new Grpc.Core.Status(auth.Forbidden ? StatusCode.PermissionDenied : StatusCode.Unauthenticated, auth.Problem!));
+            throw new RpcException(new Grpc.Core.Status(auth.Status switch
+            {
+                StatusCodes.Status403Forbidden => StatusCode.PermissionDenied,
+                StatusCodes.Status404NotFound => StatusCode.NotFound,
+                StatusCodes.Status400BadRequest => StatusCode.InvalidArgument,
+                _ => StatusCode.Unauthenticated,
+            }, auth.Problem!));
         }
 
         var state = backpressure.Current;

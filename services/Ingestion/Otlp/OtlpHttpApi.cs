@@ -27,9 +27,9 @@ public static class OtlpHttpApi
 
     public static void MapOtlpHttp(this IEndpointRouteBuilder app)
     {
-        // OTLP answers a refused key with a google.rpc.Status, so ExportAsync checks the scope itself.
-        app.MapPost("/v1/traces", ExportAsync).DisableAntiforgery().ScopeCheckedByHandler(ApiScopes.Ingest);
-        app.MapPost("/opentelemetry/v1/traces", ExportAsync).DisableAntiforgery().ScopeCheckedByHandler(ApiScopes.Ingest);
+        // OTLP answers refused credentials with a google.rpc.Status, so ExportAsync checks the permission itself.
+        app.MapPost("/v1/traces", ExportAsync).DisableAntiforgery().PermissionCheckedByHandler(Permissions.EventsIngest);
+        app.MapPost("/opentelemetry/v1/traces", ExportAsync).DisableAntiforgery().PermissionCheckedByHandler(Permissions.EventsIngest);
     }
 
     private static async Task ExportAsync(
@@ -48,7 +48,8 @@ public static class OtlpHttpApi
             return;
         }
 
-        var auth = await authenticator.AuthenticateAsync(context.Request.Headers.Authorization, context.RequestAborted);
+        var auth = await authenticator.AuthenticateAsync(
+            context.Request.Headers.Authorization, context.Request.Headers[DataPlaneAuthenticator.ProjectHeader], context.RequestAborted);
         if (auth.Unavailable)
         {
             await WriteRetryLaterAsync(context, json, logUnavailable: true, KeyDirectoryUnavailableException.RetryAfter, auth.Problem!);
@@ -56,8 +57,13 @@ public static class OtlpHttpApi
         }
         if (auth.Tenant is not { } tenant)
         {
-            await WriteStatusAsync(context, json, auth.Forbidden ? StatusCodes.Status403Forbidden : StatusCodes.Status401Unauthorized,
-                auth.Forbidden ? Code.PermissionDenied : Code.Unauthenticated, auth.Problem!);
+            await WriteStatusAsync(context, json, auth.Status, auth.Status switch
+            {
+                StatusCodes.Status403Forbidden => Code.PermissionDenied,
+                StatusCodes.Status404NotFound => Code.NotFound,
+                StatusCodes.Status400BadRequest => Code.InvalidArgument,
+                _ => Code.Unauthenticated,
+            }, auth.Problem!);
             return;
         }
 

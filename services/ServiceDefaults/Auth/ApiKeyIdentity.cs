@@ -23,6 +23,7 @@ public sealed record ApiKeyIdentity(Guid KeyId, Guid ProjectId, Guid WorkspaceId
             new(ProjectNameClaim, ProjectName),
         };
         claims.AddRange(Scopes.Select(s => new Claim(ScopeClaim, s)));
+        claims.AddRange(Permissions.ForKeyScopes(Scopes).Select(p => new Claim(PermissionClaims.Type, p)));
         return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme));
     }
 }
@@ -30,13 +31,13 @@ public sealed record ApiKeyIdentity(Guid KeyId, Guid ProjectId, Guid WorkspaceId
 /// <summary>Reads the tenant of an authenticated request.</summary>
 public static class TenantClaims
 {
-    /// <summary>The caller's project; throws if the endpoint forgot to require authentication.</summary>
+    /// <summary>The caller's project (its key's, or the one its access token selected); throws if the endpoint forgot to require authentication.</summary>
     public static Guid ProjectId(this ClaimsPrincipal user) =>
         Guid.Parse(user.FindFirstValue(ApiKeyIdentity.ProjectIdClaim)
-            ?? throw new InvalidOperationException("The request is not authenticated with a project key."));
+            ?? throw new InvalidOperationException("The request is not authenticated for a project."));
 
     /// <summary>The workspace of the caller's project (provider secrets are shared per workspace).</summary>
     public static Guid WorkspaceId(this ClaimsPrincipal user) =>
         Guid.Parse(user.FindFirstValue(ApiKeyIdentity.WorkspaceIdClaim)
-            ?? throw new InvalidOperationException("The request is not authenticated with a project key."));
+            ?? throw new InvalidOperationException("The request is not authenticated for a project."));
 }

@@ -9,12 +9,15 @@ namespace HoneyHive.EndToEnd.Tests.Tenancy;
 /// </summary>
 internal static class DataPlaneRoutes
 {
-    public static async Task<HashSet<string>> ListAsync(TenancyHost host)
+    public static async Task<HashSet<string>> ListAsync(TenancyHost host) => [.. (await ListWithPermissionsAsync(host)).Keys];
+
+    /// <summary>Each route with the permission it declares and the key scope that grants it, as the listing states them.</summary>
+    public static async Task<Dictionary<string, (string? Permission, string? Scope)>> ListWithPermissionsAsync(TenancyHost host)
     {
         using var client = host.Client(host.DataPlaneApi);
         var routes = JsonNode.Parse(await client.GetStringAsync(new Uri("/internal/routes", UriKind.Relative)))!.AsArray();
         var port = "*:" + host.DataPlaneApi.Port.ToString(CultureInfo.InvariantCulture);
-        var result = new HashSet<string>(StringComparer.Ordinal);
+        var result = new Dictionary<string, (string? Permission, string? Scope)>(StringComparer.Ordinal);
         foreach (var route in routes)
         {
             var hosts = route!["hosts"]!.AsArray().Select(h => h!.GetValue<string>()).ToList();
@@ -24,7 +27,8 @@ internal static class DataPlaneRoutes
             // MapGroup("/v1/metrics").MapGet("") lists as "/v1/metrics/"; it serves "/v1/metrics".
             if (pattern.Length > 1) pattern = pattern.TrimEnd('/');
             var methods = route["methods"]!.AsArray().Select(m => m!.GetValue<string>()).ToList();
-            foreach (var method in methods.Count == 0 ? ["*"] : methods) result.Add($"{method} {pattern}");
+            var declared = (route["required_permission"]?.GetValue<string>(), route["required_scope"]?.GetValue<string>());
+            foreach (var method in methods.Count == 0 ? ["*"] : methods) result[$"{method} {pattern}"] = declared;
         }
 
         return result;

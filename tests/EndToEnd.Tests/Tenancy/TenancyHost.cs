@@ -34,9 +34,33 @@ public sealed record TenantObjects(
 /// </summary>
 public sealed class TenancyHost : HostProcess
 {
+    private JwksServer? jwks;
+
     public TenancyHost()
     {
         ExtraEnvironment["Diagnostics__ListRoutes"] = "true";
+    }
+
+    /// <summary>
+    /// The key the Host's data plane trusts for access tokens: served as its JWKS (Auth:Tokens:JwksUrl) by a server of
+    /// the fixture's, as the CP serves its own. The DP cannot tell the difference, which is the point. Tokens live long
+    /// enough for the whole collection.
+    /// </summary>
+    public TestTokens Tokens { get; } = new(new HoneyHive.ServiceDefaults.Auth.AccessTokenOptions { Lifetime = TimeSpan.FromHours(2) });
+
+    /// <summary>What a project admin holds in their project (everything but org ownership).</summary>
+    public static IReadOnlyList<string> ProjectAdmin { get; } = HoneyHive.ServiceDefaults.Auth.BuiltInRoles.PermissionsOf(HoneyHive.ServiceDefaults.Auth.BuiltInRoles.Admin)!;
+
+    /// <summary>An access token of a user whose grants reach <paramref name="tenant"/>'s project only.</summary>
+    public string TokenFor(Tenant tenant, IEnumerable<string>? permissions = null) =>
+        Tokens.Mint(Guid.NewGuid(), [new(HoneyHive.ServiceDefaults.Auth.GrantScopes.Project, Guid.Parse(tenant.ProjectId), [.. permissions ?? ProjectAdmin])]);
+
+    /// <summary>A DP client with an access token of <paramref name="tenant"/>'s project, naming <paramref name="project"/> in x-hh-project-id when given.</summary>
+    public HttpClient TokenApi(Tenant tenant, string? project = null)
+    {
+        var client = Client(DataPlaneApi, TokenFor(tenant));
+        if (project is not null) client.DefaultRequestHeaders.Add(HoneyHive.ServiceDefaults.Auth.DataPlaneAuthenticator.ProjectHeader, project);
+        return client;
     }
 
     public Tenant A { get; private set; } = null!;
@@ -46,6 +70,8 @@ public sealed class TenancyHost : HostProcess
 
     public override async Task InitializeAsync()
     {
+        jwks = await JwksServer.StartAsync(Tokens);
+        ExtraEnvironment["Auth__Tokens__JwksUrl"] = jwks.Url.ToString();
         await base.InitializeAsync();
         var bootstrap = ReadBootstrap();
         A = new Tenant(ApiKey, ProjectId, bootstrap.GetProperty("project_name").GetString()!,
@@ -174,6 +200,13 @@ public sealed class TenancyHost : HostProcess
 
         return new TenantObjects(marker, run, session, evt, big, dataset, datapoint, metric, marker + "-metric",
             configuration, marker + "-config", provider, masked, chart);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (jwks is not null) await jwks.DisposeAsync();
+        Tokens.Dispose();
     }
 
     private static string Str(JsonNode? node) => node?.GetValue<string>() ?? throw new InvalidOperationException("An id is missing from a response.");

@@ -89,6 +89,73 @@ public sealed class TenancyMatrixTests(TenancyHost host)
     }
 
     [Fact]
+    public async Task A_token_reaching_only_project_A_with_project_B_ids_finds_nothing_and_changes_nothing()
+    {
+        // The same Foreign probes as with A's key, now with an access token of a user of A alone (no project header:
+        // the token's one project is chosen). B's data reads the same before and after.
+        using var a = host.TokenApi(host.A);
+        var before = await StableSnapshotOfBAsync();
+        var failures = new List<string>();
+
+        foreach (var probe in TenancyProbes.Foreign(host))
+            await RunAsync(a, probe, probe.Url + "\n" + probe.Body, failures);
+
+        var after = await SnapshotOfBAsync();
+        foreach (var (url, was) in before)
+            if (!JsonNode.DeepEquals(was, after[url])) failures.Add($"B's {url} changed:\n  before {was?.ToJsonString()}\n  after  {after[url]?.ToJsonString()}");
+
+        Assert.True(failures.Count == 0, $"{failures.Count} tenancy failures with an access token:\n" + string.Join("\n\n", failures));
+    }
+
+    [Fact]
+    public async Task A_token_reaching_only_project_A_that_names_project_B_in_the_header_is_404_on_every_route()
+    {
+        using var a = host.TokenApi(host.A, project: host.B.ProjectId);
+        var before = await StableSnapshotOfBAsync();
+        var failures = new List<string>();
+        var probes = TenancyProbes.Foreign(host).Concat(TenancyProbes.Landing(host, "header" + Guid.NewGuid().ToString("N")[..12]));
+
+        foreach (var probe in probes)
+        {
+            var (status, body) = probe.Custom is not null
+                ? await ExportNamingBAsync()
+                : await TenancyHost.SendAsync(a, probe.Method, probe.Url, probe.Body);
+            var expected = PublicRoutes.Contains(probe.Route) ? HttpStatusCode.OK : HttpStatusCode.NotFound;
+            if (status != expected) failures.Add($"{probe} [{probe.Route}] naming B in the header: expected {(int)expected}, got {(int)status}: {Cut(body)}");
+            if (expected == HttpStatusCode.NotFound && !body.Contains("Project not found", StringComparison.Ordinal))
+                failures.Add($"{probe} [{probe.Route}]: the 404 is not the project refusal: {Cut(body)}");
+            foreach (var secret in ForbiddenStrings().Where(s => s != host.B.ProjectId))
+                if (body.Contains(secret, StringComparison.OrdinalIgnoreCase)) failures.Add($"{probe} [{probe.Route}]: the answer holds B's '{secret}': {Cut(body)}");
+        }
+
+        var after = await SnapshotOfBAsync();
+        foreach (var (url, was) in before)
+            if (!JsonNode.DeepEquals(was, after[url])) failures.Add($"B's {url} changed:\n  before {was?.ToJsonString()}\n  after  {after[url]?.ToJsonString()}");
+
+        Assert.True(failures.Count == 0, $"{failures.Count} failures:\n" + string.Join("\n\n", failures));
+    }
+
+    /// <summary>Open to anyone (no credentials needed), so a project header changes nothing there.</summary>
+    private static readonly HashSet<string> PublicRoutes = new(StringComparer.Ordinal) { "* /health", "* /alive", "GET /internal/routes", "GET /openapi/v1.json" };
+
+    /// <summary>An empty OTLP/gRPC export with A's token naming B: NOT_FOUND reads as 404.</summary>
+    private async Task<(HttpStatusCode Status, string Body)> ExportNamingBAsync()
+    {
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(host.OtlpGrpc);
+        try
+        {
+            var response = await new OpenTelemetry.Proto.Collector.Trace.V1.TraceService.TraceServiceClient(channel).ExportAsync(
+                new OpenTelemetry.Proto.Collector.Trace.V1.ExportTraceServiceRequest(),
+                new Grpc.Core.Metadata { { "authorization", "Bearer " + host.TokenFor(host.A) }, { "x-hh-project-id", host.B.ProjectId } });
+            return (HttpStatusCode.OK, response.ToString());
+        }
+        catch (Grpc.Core.RpcException e)
+        {
+            return (e.StatusCode == Grpc.Core.StatusCode.NotFound ? HttpStatusCode.NotFound : HttpStatusCode.InternalServerError, e.Status.Detail);
+        }
+    }
+
+    [Fact]
     public async Task A_run_of_A_that_names_B_sessions_events_and_dataset_reads_none_of_them()
     {
         var (b, tb) = (host.OfB, host.B);

@@ -27,7 +27,11 @@ public sealed class KeyDirectoryOutageTests
         var error = await Assert.ThrowsAsync<KeyDirectoryUnavailableException>(() => directory.FindAsync(Key, CancellationToken.None));
         Assert.IsAssignableFrom<NpgsqlException>(error.InnerException);
 
-        var result = await new IngestAuthenticator(directory).AuthenticateAsync("Bearer " + Key, CancellationToken.None);
+        var options = new AccessTokenOptions();
+        using var jwks = new JwksKeySource(options, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<JwksKeySource>.Instance);
+        using var tokens = new DataPlaneTokens(jwks, options, TimeProvider.System);
+        var authenticator = new DataPlaneAuthenticator(directory, tokens, new DataPlaneProjects(dpdb, cache, new ApiKeyDirectoryOptions()));
+        var result = await new IngestAuthenticator(authenticator).AuthenticateAsync("Bearer " + Key, null, CancellationToken.None);
         Assert.True(result.Unavailable);
         Assert.Null(result.Tenant);
         Assert.False(result.Forbidden);
