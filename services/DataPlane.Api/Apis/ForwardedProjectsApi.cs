@@ -7,8 +7,8 @@ namespace HoneyHive.DataPlane.Api.Apis;
 /// <summary>
 /// POST/PUT/DELETE /v1/projects (and the SDK's /projects): creating, renaming and deleting projects is the control
 /// plane's business, so the data plane forwards these calls to it with the caller's credentials and relays the
-/// answer. They declare the admin scope for the route guards, and the CP checks it (or projects:manage for a
-/// token): the DP holds no project it could create.
+/// answer. They declare projects:manage for the route guards and the CP checks it (a project key needs its admin scope
+/// there): the DP holds no project it could create.
 /// </summary>
 public static class ForwardedProjectsApi
 {
@@ -16,11 +16,11 @@ public static class ForwardedProjectsApi
     {
         foreach (var prefix in new[] { "/v1/projects", "/projects" })
         {
-            app.MapPost(prefix, ForwardAsync).ScopeCheckedByHandler(ApiScopes.Admin)
+            app.MapPost(prefix, ForwardAsync).PermissionCheckedByHandler(Permissions.ProjectsManage)
                 .Accepts<PostProjectRequest>("application/json").Produces<PostProjectResponse>();
-            app.MapPut(prefix, ForwardAsync).ScopeCheckedByHandler(ApiScopes.Admin)
+            app.MapPut(prefix, ForwardAsync).PermissionCheckedByHandler(Permissions.ProjectsManage)
                 .Accepts<PutProjectRequest>("application/json").Produces<PostProjectResponse>();
-            app.MapDelete(prefix, ForwardAsync).ScopeCheckedByHandler(ApiScopes.Admin).Produces(StatusCodes.Status200OK);
+            app.MapDelete(prefix, ForwardAsync).PermissionCheckedByHandler(Permissions.ProjectsManage).Produces(StatusCodes.Status200OK);
         }
     }
 
