@@ -17,7 +17,7 @@ public sealed class CrossOrgMatrixTests(ControlPlaneApp cp, ITestOutputHelper ou
 {
     private sealed record Ids(
         SeededOrg A, SeededOrg B, Guid EmptyDataplane, Guid EmptyWorkspace, Guid SpareProject, Guid MemberA, Guid SpareMemberA, Guid InvitationA, Guid SpareInvitationA, Guid MemberB,
-        Guid KeyA, string LegacyProjectA);
+        Guid KeyA, string LegacyProjectA, string LegacyProjectA2);
 
     /// <summary>One call: the route it exercises (method and pattern), the URL and the JSON body, all naming org A's objects.</summary>
     private sealed record Call(string Method, string Pattern, Func<Ids, string> Url, Func<Ids, object?> Body);
@@ -60,10 +60,10 @@ public sealed class CrossOrgMatrixTests(ControlPlaneApp cp, ITestOutputHelper ou
         new("POST", "/v1/orgs/{org_id}/api_keys", i => $"/v1/orgs/{i.B.OrgId}/api_keys",
             i => new { name = "intruder", permissions = new[] { "keys:read" }, scope_type = "workspace", scope_id = i.A.WorkspaceId }),
         // The legacy project routes (the SDK's, forwarded by the DP) name A's workspace and project by query and body.
-        new("POST", "/v1/projects/", i => $"/v1/projects?workspace_id={i.A.WorkspaceId}", _ => new { name = "intruder" }),
-        new("PUT", "/v1/projects/", i => $"/v1/projects?workspace_id={i.A.WorkspaceId}", i => new { name = i.LegacyProjectA, new_name = "intruder" }),
-        new("POST", "/projects/", i => $"/projects?workspace_id={i.A.WorkspaceId}", _ => new { name = "intruder" }),
-        new("PUT", "/projects/", i => $"/projects?workspace_id={i.A.WorkspaceId}", i => new { name = i.LegacyProjectA, new_name = "intruder" }),
+        new("POST", "/v1/projects/", i => $"/v1/projects?workspace_id={i.A.WorkspaceId}", _ => new { name = "intruder-v1" }),
+        new("PUT", "/v1/projects/", i => $"/v1/projects?workspace_id={i.A.WorkspaceId}", i => new { name = i.LegacyProjectA, description = "intruder" }),
+        new("POST", "/projects/", i => $"/projects?workspace_id={i.A.WorkspaceId}", _ => new { name = "intruder-legacy" }),
+        new("PUT", "/projects/", i => $"/projects?workspace_id={i.A.WorkspaceId}", i => new { name = i.LegacyProjectA2, description = "intruder" }),
         // Destructive calls last, each on an object of its own, so the owner's check below leaves the others in place.
         new("DELETE", "/v1/orgs/{org_id}/invitations/{invitation_id}", i => $"/v1/orgs/{i.A.OrgId}/invitations/{i.SpareInvitationA}", _ => null),
         new("DELETE", "/v1/orgs/{org_id}/invitations/{invitation_id}", i => $"/v1/orgs/{i.B.OrgId}/invitations/{i.InvitationA}", _ => null),
@@ -75,7 +75,7 @@ public sealed class CrossOrgMatrixTests(ControlPlaneApp cp, ITestOutputHelper ou
         new("DELETE", "/v1/virtual_dataplanes/{virtual_dataplane_id}", i => $"/v1/virtual_dataplanes/{i.EmptyDataplane}", _ => null),
         new("DELETE", "/v1/api_keys/{key_id}", i => $"/v1/api_keys/{i.KeyA}", _ => null),
         new("DELETE", "/v1/projects/", i => $"/v1/projects?workspace_id={i.A.WorkspaceId}&name={i.LegacyProjectA}", _ => null),
-        new("DELETE", "/projects/", i => $"/projects?workspace_id={i.A.WorkspaceId}&name={i.LegacyProjectA}", _ => null),
+        new("DELETE", "/projects/", i => $"/projects?workspace_id={i.A.WorkspaceId}&name={i.LegacyProjectA2}", _ => null),
     ];
 
     /// <summary>Routes answered for the caller's own orgs only, so another org's ids never appear: checked apart.</summary>
@@ -156,9 +156,11 @@ public sealed class CrossOrgMatrixTests(ControlPlaneApp cp, ITestOutputHelper ou
         (await owner.PostJsonAsync($"/v1/orgs/{a.OrgId}/roles", new { name = "rdel", permissions = new[] { "events:read" } })).EnsureSuccessStatusCode();
         var memberB = await cp.AddUserAsync(b.OrgId, BuiltInRoles.Viewer);
         var keyA = Guid.Parse((await (await owner.PostJsonAsync($"/v1/projects/{a.ProjectId}/api_keys", new { name = "a-key", scopes = new[] { "read" } })).Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonNode>())!["id"]!.GetValue<string>());
-        const string LegacyProject = "legacy-a";
+        // One project per legacy prefix: the owner's own pass below deletes each.
+        const string LegacyProject = "legacy-a", LegacyProject2 = "legacy-a2";
         (await owner.PostJsonAsync($"/v1/workspaces/{a.WorkspaceId}/projects", new { name = LegacyProject })).EnsureSuccessStatusCode();
-        return new Ids(a, b, emptyDataplane, emptyWorkspace, spareProject, memberA, spareMember, invitation, spareInvitation, memberB, keyA, LegacyProject);
+        (await owner.PostJsonAsync($"/v1/workspaces/{a.WorkspaceId}/projects", new { name = LegacyProject2 })).EnsureSuccessStatusCode();
+        return new Ids(a, b, emptyDataplane, emptyWorkspace, spareProject, memberA, spareMember, invitation, spareInvitation, memberB, keyA, LegacyProject, LegacyProject2);
     }
 
     /// <summary>Everything of org A that a route could change, and its audit log, as one text.</summary>

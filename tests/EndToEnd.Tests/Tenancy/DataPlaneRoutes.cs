@@ -33,4 +33,15 @@ internal static class DataPlaneRoutes
 
         return result;
     }
+
+    /// <summary>
+    /// The legacy project routes: the DP forwards them to the control plane, which decides (a project key needs admin,
+    /// anyone else projects:manage on the workspace). Keys are checked through the DP like any route's; access tokens
+    /// are the CP's own to verify, so the fixture-signed tokens of the matrices are refused there. Real CP tokens on
+    /// them are covered by SignedInUserTests and LegacyProjectRouteTests.
+    /// </summary>
+    public static readonly IReadOnlySet<string> ForwardedToControlPlane = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "POST /v1/projects", "PUT /v1/projects", "DELETE /v1/projects", "POST /projects", "PUT /projects", "DELETE /projects",
+    };
 }

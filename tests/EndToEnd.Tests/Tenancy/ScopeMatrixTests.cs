@@ -48,15 +48,7 @@ public sealed class ScopeMatrixTests(TenancyHost host)
 
     private static readonly ConcurrentDictionary<TenancyHost, Task<Dictionary<string, string>>> KeysByHost = new();
 
-    /// <summary>
-    /// The legacy project routes: the DP forwards them to the control plane, which decides (a project key needs admin,
-    /// anyone else projects:manage on the workspace). Keys are checked here like any route; tokens are the CP's own to
-    /// verify, so a token this fixture signs is refused there, and LegacyProjectRouteTests covers them on the CP.
-    /// </summary>
-    private static readonly HashSet<string> ForwardedToControlPlane = new(StringComparer.Ordinal)
-    {
-        "POST /v1/projects", "PUT /v1/projects", "DELETE /v1/projects", "POST /projects", "PUT /projects", "DELETE /projects",
-    };
+    private static IReadOnlySet<string> ForwardedToControlPlane => DataPlaneRoutes.ForwardedToControlPlane;
 
     [Fact]
     public async Task Every_data_plane_route_has_an_expected_scope_and_every_expected_route_is_served()
