@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using HoneyHive.ControlPlane.Api.Http;
 using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.ControlPlane.Api.Accounts;
@@ -21,17 +22,7 @@ internal sealed class AuthBody
     /// <summary>The body (an empty object when there is none, for routes whose fields are all optional), unknown fields refused.</summary>
     public static async Task<AuthBody> ReadAsync(HttpRequest request, IReadOnlyCollection<string> allowed, CancellationToken cancellationToken)
     {
-        if (request.ContentLength > MaxBytes) throw ApiRequestException.TooLarge("body", $"The body must be at most {MaxBytes} bytes.");
-        using var buffer = new MemoryStream();
-        var chunk = new byte[4096];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            if (buffer.Length + read > MaxBytes) throw ApiRequestException.TooLarge("body", $"The body must be at most {MaxBytes} bytes.");
-            buffer.Write(chunk, 0, read);
-        }
-
-        var reader = new AuthBody(buffer.Length == 0 ? [] : Parse(buffer.ToArray()));
+        var reader = new AuthBody(await RequestBody.ReadObjectAsync(request, MaxBytes, allowEmpty: true, cancellationToken));
         foreach (var (key, _) in reader.body)
         {
             if (!allowed.Contains(key)) reader.errors[key] = [$"Unknown field; this route takes {string.Join(", ", allowed)}."];
@@ -72,17 +63,5 @@ internal sealed class AuthBody
     public void ThrowIfInvalid()
     {
         if (errors.Count > 0) throw new ApiRequestException(errors.ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal));
-    }
-
-    private static JsonObject Parse(byte[] json)
-    {
-        try
-        {
-            return JsonNode.Parse(json) as JsonObject ?? throw ApiRequestException.BadRequest("body", "The body must be a JSON object.");
-        }
-        catch (JsonException)
-        {
-            throw ApiRequestException.BadRequest("body", "The body is not valid JSON.");
-        }
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using HoneyHive.ServiceDefaults;
 
@@ -11,7 +10,7 @@ namespace HoneyHive.ControlPlane.Api.Http;
 /// </summary>
 public sealed class JsonRequest
 {
-    private const long MaxBodyBytes = 64 * 1024;
+    private const int MaxBodyBytes = RequestBody.MaxBytes;
 
     private readonly JsonObject body;
 
@@ -19,17 +18,7 @@ public sealed class JsonRequest
 
     public static async Task<JsonRequest> ReadAsync(HttpRequest request, IReadOnlyCollection<string> allowed, CancellationToken cancellationToken)
     {
-        if (request.ContentLength > MaxBodyBytes) throw ApiRequestException.TooLarge("body", $"The body is larger than {MaxBodyBytes} bytes.");
-        JsonNode? node;
-        try
-        {
-            node = await JsonNode.ParseAsync(request.Body, cancellationToken: cancellationToken);
-        }
-        catch (JsonException)
-        {
-            throw ApiRequestException.BadRequest("body", "The body is not valid JSON.");
-        }
-        if (node is not JsonObject obj) throw ApiRequestException.BadRequest("body", "The body must be a JSON object.");
+        var obj = await RequestBody.ReadObjectAsync(request, MaxBodyBytes, allowEmpty: false, cancellationToken);
         foreach (var (name, _) in obj)
         {
             if (!allowed.Contains(name))

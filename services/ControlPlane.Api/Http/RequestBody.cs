@@ -18,17 +18,34 @@ public static class RequestBody
     /// <summary>The body as a JSON object holding only <paramref name="allowed"/> properties.</summary>
     public static async Task<JsonObject> ReadAsync(HttpRequest request, IReadOnlyCollection<string> allowed, CancellationToken cancellationToken)
     {
-        if (request.ContentLength > MaxBytes) throw ApiRequestException.TooLarge("body", $"The request body is larger than {MaxBytes} bytes.");
+        var body = await ReadObjectAsync(request, MaxBytes, allowEmpty: false, cancellationToken);
+        foreach (var (name, _) in body)
+        {
+            if (!allowed.Contains(name))
+                throw ApiRequestException.BadRequest(name, $"{name} cannot be set by this request; it takes {string.Join(", ", allowed)}.");
+        }
+        return body;
+    }
+
+    /// <summary>
+    /// The one way a control-plane route reads its body: at most <paramref name="maxBytes"/> (413 beyond, whatever
+    /// Content-Length claims), one JSON object (400 naming <c>body</c> otherwise), no duplicate keys; an empty body is an
+    /// empty object when <paramref name="allowEmpty"/>. Which properties a route takes is the caller's check.
+    /// </summary>
+    public static async Task<JsonObject> ReadObjectAsync(HttpRequest request, int maxBytes, bool allowEmpty, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > maxBytes) throw ApiRequestException.TooLarge("body", $"The request body is larger than {maxBytes} bytes.");
         using var buffer = new MemoryStream();
         var chunk = new byte[8192];
         int read;
         while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
         {
+            if (buffer.Length + read > maxBytes) throw ApiRequestException.TooLarge("body", $"The request body is larger than {maxBytes} bytes.");
             buffer.Write(chunk, 0, read);
-            if (buffer.Length > MaxBytes) throw ApiRequestException.TooLarge("body", $"The request body is larger than {MaxBytes} bytes.");
         }
 
-        if (buffer.Length == 0) throw ApiRequestException.BadRequest("body", "The request body is empty; send a JSON object.");
+        if (buffer.Length == 0)
+            return allowEmpty ? [] : throw ApiRequestException.BadRequest("body", "The request body is empty; send a JSON object.");
         JsonNode? node;
         try
         {
@@ -39,13 +56,7 @@ public static class RequestBody
             throw ApiRequestException.BadRequest("body", "The request body is not valid JSON.");
         }
 
-        var body = node as JsonObject ?? throw ApiRequestException.BadRequest("body", "The request body must be a JSON object.");
-        foreach (var (name, _) in body)
-        {
-            if (!allowed.Contains(name))
-                throw ApiRequestException.BadRequest(name, $"{name} cannot be set by this request; it takes {string.Join(", ", allowed)}.");
-        }
-        return body;
+        return node as JsonObject ?? throw ApiRequestException.BadRequest("body", "The request body must be a JSON object.");
     }
 
     /// <summary>A string property; absent or null gives null; a non-string, a NUL or more than <paramref name="maxLength"/> characters is refused.</summary>
