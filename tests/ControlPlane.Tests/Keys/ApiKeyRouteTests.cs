@@ -7,7 +7,7 @@ using HoneyHive.ServiceDefaults.Auth;
 namespace HoneyHive.ControlPlane.Tests.Keys;
 
 /// <summary>The key routes of the control plane: project keys and control-plane keys, who may create, list and revoke them.</summary>
-public sealed class ApiKeyRouteTests(ControlPlaneApp cp) : IClassFixture<ControlPlaneApp>
+public sealed class ApiKeyRouteTests(KeysApp cp) : IClassFixture<KeysApp>
 {
     private static readonly HttpMethod Get = HttpMethod.Get, Post = HttpMethod.Post, Delete = HttpMethod.Delete;
 
@@ -18,7 +18,7 @@ public sealed class ApiKeyRouteTests(ControlPlaneApp cp) : IClassFixture<Control
     public async Task A_created_project_key_is_shown_once_and_listed_only_masked_with_the_bootstrap_key()
     {
         using var owner = cp.As(cp.OwnerId);
-        var (status, created, _) = await ControlPlaneApp.SendAsync(owner, Post, ProjectKeys, new { name = "ci", scopes = new[] { "read", "write" } });
+        var (status, created, _) = await KeysApp.SendAsync(owner, Post, ProjectKeys, new { name = "ci", scopes = new[] { "read", "write" } });
 
         Assert.Equal(HttpStatusCode.Created, status);
         var key = created!["key"]!.GetValue<string>();
@@ -26,7 +26,7 @@ public sealed class ApiKeyRouteTests(ControlPlaneApp cp) : IClassFixture<Control
         Assert.Equal(key[..8], created["key_prefix"]!.GetValue<string>());
         Assert.Equal(new[] { "read", "write" }, created["scopes"]!.AsArray().Select(s => s!.GetValue<string>()));
 
-        var (listed, list, text) = await ControlPlaneApp.SendAsync(owner, Get, ProjectKeys);
+        var (listed, list, text) = await KeysApp.SendAsync(owner, Get, ProjectKeys);
         Assert.Equal(HttpStatusCode.OK, listed);
         Assert.DoesNotContain(key, text, StringComparison.Ordinal);
         Assert.DoesNotContain(cp.BootstrapKey, text, StringComparison.Ordinal);
@@ -57,7 +57,7 @@ public sealed class ApiKeyRouteTests(ControlPlaneApp cp) : IClassFixture<Control
     public async Task A_bad_project_key_request_is_a_400_naming_the_field(string body, string field)
     {
         using var owner = cp.As(cp.OwnerId);
-        var (status, problem, text) = await ControlPlaneApp.SendAsync(owner, Post, ProjectKeys, body);
+        var (status, problem, text) = await KeysApp.SendAsync(owner, Post, ProjectKeys, body);
 
         Assert.True(status == HttpStatusCode.BadRequest, text);
         Assert.Equal(field, problem!["field"]!.GetValue<string>());
@@ -67,7 +67,7 @@ public sealed class ApiKeyRouteTests(ControlPlaneApp cp) : IClassFixture<Control
     public async Task A_name_over_100_characters_is_refused_naming_name()
     {
         using var owner = cp.As(cp.OwnerId);
-        var (status, problem, _) = await ControlPlaneApp.SendAsync(owner, Post, ProjectKeys, new { name = new string('k', 101), scopes = new[] { "read" } });
+        var (status, problem, _) = await KeysApp.SendAsync(owner, Post, ProjectKeys, new { name = new string('k', 101), scopes = new[] { "read" } });
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("name", problem!["field"]!.GetValue<string>());
@@ -83,17 +83,17 @@ public sealed class ApiKeyRouteTests(ControlPlaneApp cp) : IClassFixture<Control
         using var asStranger = cp.As(stranger);
         var body = new { name = "x", scopes = new[] { "read" } };
 
-        Assert.Equal(HttpStatusCode.OK, (await ControlPlaneApp.SendAsync(asMember, Get, ProjectKeys)).Status);
-        var (refused, problem, _) = await ControlPlaneApp.SendAsync(asMember, Post, ProjectKeys, body);
+        Assert.Equal(HttpStatusCode.OK, (await KeysApp.SendAsync(asMember, Get, ProjectKeys)).Status);
+        var (refused, problem, _) = await KeysApp.SendAsync(asMember, Post, ProjectKeys, body);
         Assert.Equal(HttpStatusCode.Forbidden, refused);
         Assert.Contains(Permissions.KeysManage, problem!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
 
-        Assert.Equal(HttpStatusCode.NotFound, (await ControlPlaneApp.SendAsync(asStranger, Get, ProjectKeys)).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await ControlPlaneApp.SendAsync(asStranger, Post, ProjectKeys, body)).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await ControlPlaneApp.SendAsync(asStranger, Get, "/v1/projects/not-a-uuid/api_keys")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await KeysApp.SendAsync(asStranger, Get, ProjectKeys)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await KeysApp.SendAsync(asStranger, Post, ProjectKeys, body)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await KeysApp.SendAsync(asStranger, Get, "/v1/projects/not-a-uuid/api_keys")).Status);
         // The stranger's own project is theirs: the owner of the bootstrap org does not reach it.
         using var owner = cp.As(cp.OwnerId);
-        Assert.Equal(HttpStatusCode.NotFound, (await ControlPlaneApp.SendAsync(owner, Post, $"/v1/projects/{other.ProjectId}/api_keys", body)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await KeysApp.SendAsync(owner, Post, $"/v1/projects/{other.ProjectId}/api_keys", body)).Status);
     }
 
     [Fact]
@@ -104,11 +104,11 @@ public sealed class ApiKeyRouteTests(ControlPlaneApp cp) : IClassFixture<Control
         var clerk = await cp.UserAsync(null, null, (GrantScopes.Project, cp.ProjectId, "key-clerk"));
         using var client = cp.As(clerk);
 
-        var (refused, problem, _) = await ControlPlaneApp.SendAsync(client, Post, ProjectKeys, new { name = "too much", scopes = new[] { "read", "admin" } });
+        var (refused, problem, _) = await KeysApp.SendAsync(client, Post, ProjectKeys, new { name = "too much", scopes = new[] { "read", "admin" } });
         Assert.Equal(HttpStatusCode.Forbidden, refused);
         Assert.Equal("scopes[1]", problem!["field"]!.GetValue<string>());
 
-        var (created, _, text) = await ControlPlaneApp.SendAsync(client, Post, ProjectKeys, new { name = "reader", scopes = new[] { "read" } });
+        var (created, _, text) = await KeysApp.SendAsync(client, Post, ProjectKeys, new { name = "reader", scopes = new[] { "read" } });
         Assert.True(created == HttpStatusCode.Created, text);
     }
 
@@ -116,21 +116,21 @@ public sealed class ApiKeyRouteTests(ControlPlaneApp cp) : IClassFixture<Control
     public async Task A_revoked_key_stays_listed_with_revoked_at_and_stops_working_on_the_control_plane()
     {
         using var owner = cp.As(cp.OwnerId);
-        var (_, created, _) = await ControlPlaneApp.SendAsync(owner, Post, OrgKeys, new { name = "ops", permissions = new[] { Permissions.KeysRead } });
+        var (_, created, _) = await KeysApp.SendAsync(owner, Post, OrgKeys, new { name = "ops", permissions = new[] { Permissions.KeysRead } });
         var id = created!["id"]!.GetValue<string>();
         using var key = cp.Client(created["key"]!.GetValue<string>());
-        Assert.Equal(HttpStatusCode.OK, (await ControlPlaneApp.SendAsync(key, Get, OrgKeys)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await KeysApp.SendAsync(key, Get, OrgKeys)).Status);
 
-        var (revoked, view, _) = await ControlPlaneApp.SendAsync(owner, Delete, $"/v1/api_keys/{id}");
+        var (revoked, view, _) = await KeysApp.SendAsync(owner, Delete, $"/v1/api_keys/{id}");
         Assert.Equal(HttpStatusCode.OK, revoked);
         Assert.NotNull(view!["revoked_at"]);
 
-        Assert.Equal(HttpStatusCode.Unauthorized, (await ControlPlaneApp.SendAsync(key, Get, OrgKeys)).Status);
-        var (_, list, _) = await ControlPlaneApp.SendAsync(owner, Get, OrgKeys);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await KeysApp.SendAsync(key, Get, OrgKeys)).Status);
+        var (_, list, _) = await KeysApp.SendAsync(owner, Get, OrgKeys);
         var listed = Assert.Single(list!.AsArray(), k => k!["id"]!.GetValue<string>() == id)!;
         Assert.NotNull(listed["revoked_at"]);
         // Revoking again changes nothing and answers the same.
-        Assert.Equal(HttpStatusCode.OK, (await ControlPlaneApp.SendAsync(owner, Delete, $"/v1/api_keys/{id}")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await KeysApp.SendAsync(owner, Delete, $"/v1/api_keys/{id}")).Status);
     }
 
     [Fact]
@@ -143,25 +143,25 @@ public sealed class ApiKeyRouteTests(ControlPlaneApp cp) : IClassFixture<Control
         using var stranger = cp.As(strangerOwner);
         using var owner = cp.As(cp.OwnerId);
 
-        Assert.Equal(HttpStatusCode.NotFound, (await ControlPlaneApp.SendAsync(stranger, Delete, $"/v1/api_keys/{bootstrapId}")).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await ControlPlaneApp.SendAsync(owner, Delete, $"/v1/api_keys/{otherKeyId}")).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await ControlPlaneApp.SendAsync(owner, Delete, $"/v1/api_keys/{Guid.NewGuid()}")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await KeysApp.SendAsync(stranger, Delete, $"/v1/api_keys/{bootstrapId}")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await KeysApp.SendAsync(owner, Delete, $"/v1/api_keys/{otherKeyId}")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await KeysApp.SendAsync(owner, Delete, $"/v1/api_keys/{Guid.NewGuid()}")).Status);
 
         var viewer = await cp.UserAsync(BuiltInRoles.Viewer);
         using var asViewer = cp.As(viewer);
-        Assert.Equal(HttpStatusCode.Forbidden, (await ControlPlaneApp.SendAsync(asViewer, Delete, $"/v1/api_keys/{bootstrapId}")).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await KeysApp.SendAsync(asViewer, Delete, $"/v1/api_keys/{bootstrapId}")).Status);
 
-        Assert.Equal(HttpStatusCode.OK, (await ControlPlaneApp.SendAsync(owner, Delete, $"/v1/api_keys/{bootstrapId}")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await KeysApp.SendAsync(owner, Delete, $"/v1/api_keys/{bootstrapId}")).Status);
         // The bootstrap key worked on the legacy project route; revoked, it is refused there too.
         using var bootstrapKey = cp.Client(cp.BootstrapKey);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await ControlPlaneApp.SendAsync(bootstrapKey, Post, "/v1/projects", new { name = "after-revoke" })).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await KeysApp.SendAsync(bootstrapKey, Post, "/v1/projects", new { name = "after-revoke" })).Status);
     }
 
     [Fact]
     public async Task A_control_plane_key_is_hh_fgcp_with_a_90_day_default_expiry_and_works_on_the_control_plane()
     {
         using var owner = cp.As(cp.OwnerId);
-        var (status, created, text) = await ControlPlaneApp.SendAsync(owner, Post, OrgKeys,
+        var (status, created, text) = await KeysApp.SendAsync(owner, Post, OrgKeys,
             new { name = "automation", permissions = new[] { Permissions.KeysRead, Permissions.KeysManage } });
 
         Assert.True(status == HttpStatusCode.Created, text);
@@ -172,7 +172,7 @@ public sealed class ApiKeyRouteTests(ControlPlaneApp cp) : IClassFixture<Control
         Assert.InRange(expires - DateTimeOffset.UtcNow, TimeSpan.FromDays(89), TimeSpan.FromDays(91));
 
         using var asKey = cp.Client(key);
-        var (listed, _, listText) = await ControlPlaneApp.SendAsync(asKey, Get, OrgKeys);
+        var (listed, _, listText) = await KeysApp.SendAsync(asKey, Get, OrgKeys);
         Assert.Equal(HttpStatusCode.OK, listed);
         Assert.DoesNotContain(key, listText, StringComparison.Ordinal);
         Assert.Contains(key[..12] + "…", listText, StringComparison.Ordinal);
@@ -189,7 +189,7 @@ public sealed class ApiKeyRouteTests(ControlPlaneApp cp) : IClassFixture<Control
     public async Task A_bad_control_plane_key_request_is_a_400_naming_the_field(string body, string field)
     {
         using var owner = cp.As(cp.OwnerId);
-        var (status, problem, text) = await ControlPlaneApp.SendAsync(owner, Post, OrgKeys, body);
+        var (status, problem, text) = await KeysApp.SendAsync(owner, Post, OrgKeys, body);
 
         Assert.True(status == HttpStatusCode.BadRequest, text);
         Assert.Equal(field, problem!["field"]!.GetValue<string>());
@@ -201,16 +201,16 @@ public sealed class ApiKeyRouteTests(ControlPlaneApp cp) : IClassFixture<Control
         var (_, key) = await cp.ControlPlaneKeyAsync([Permissions.KeysManage, Permissions.KeysRead], expiresAt: DateTimeOffset.UtcNow.AddDays(10));
         using var asKey = cp.Client(key);
 
-        var (escalated, problem, _) = await ControlPlaneApp.SendAsync(asKey, Post, OrgKeys, new { name = "wider", permissions = new[] { Permissions.KeysRead, Permissions.MembersManage } });
+        var (escalated, problem, _) = await KeysApp.SendAsync(asKey, Post, OrgKeys, new { name = "wider", permissions = new[] { Permissions.KeysRead, Permissions.MembersManage } });
         Assert.Equal(HttpStatusCode.Forbidden, escalated);
         Assert.Equal("permissions[1]", problem!["field"]!.GetValue<string>());
 
-        var (longer, problem2, _) = await ControlPlaneApp.SendAsync(asKey, Post, OrgKeys,
+        var (longer, problem2, _) = await KeysApp.SendAsync(asKey, Post, OrgKeys,
             new { name = "longer", permissions = new[] { Permissions.KeysRead }, expires_at = DateTimeOffset.UtcNow.AddDays(30) });
         Assert.Equal(HttpStatusCode.BadRequest, longer);
         Assert.Equal("expires_at", problem2!["field"]!.GetValue<string>());
 
-        var (created, child, text) = await ControlPlaneApp.SendAsync(asKey, Post, OrgKeys, new { name = "narrower", permissions = new[] { Permissions.KeysRead } });
+        var (created, child, text) = await KeysApp.SendAsync(asKey, Post, OrgKeys, new { name = "narrower", permissions = new[] { Permissions.KeysRead } });
         Assert.True(created == HttpStatusCode.Created, text);
         Assert.True(child!["expires_at"]!.GetValue<DateTimeOffset>() <= DateTimeOffset.UtcNow.AddDays(10));
     }
@@ -222,17 +222,17 @@ public sealed class ApiKeyRouteTests(ControlPlaneApp cp) : IClassFixture<Control
         var admin = await cp.UserAsync(null, null, (GrantScopes.Workspace, cp.WorkspaceId, BuiltInRoles.Admin));
         using var client = cp.As(admin);
 
-        var (own, created, text) = await ControlPlaneApp.SendAsync(client, Post, OrgKeys,
+        var (own, created, text) = await KeysApp.SendAsync(client, Post, OrgKeys,
             new { name = "ws", permissions = new[] { Permissions.ProjectsManage }, scope_type = "workspace", scope_id = cp.WorkspaceId });
         Assert.True(own == HttpStatusCode.Created, text);
         Assert.Equal("workspace", created!["scope_type"]!.GetValue<string>());
 
-        Assert.Equal(HttpStatusCode.NotFound, (await ControlPlaneApp.SendAsync(client, Post, OrgKeys,
+        Assert.Equal(HttpStatusCode.NotFound, (await KeysApp.SendAsync(client, Post, OrgKeys,
             new { name = "ws", permissions = new[] { Permissions.ProjectsManage }, scope_type = "workspace", scope_id = elsewhere.WorkspaceId })).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await ControlPlaneApp.SendAsync(client, Post, OrgKeys, new { name = "org", permissions = new[] { Permissions.KeysRead } })).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await KeysApp.SendAsync(client, Post, OrgKeys, new { name = "org", permissions = new[] { Permissions.KeysRead } })).Status);
 
         // Its list holds the keys of its workspace, not the org's.
-        var (_, list, _) = await ControlPlaneApp.SendAsync(client, Get, OrgKeys);
+        var (_, list, _) = await KeysApp.SendAsync(client, Get, OrgKeys);
         Assert.All(list!.AsArray(), k => Assert.Equal(cp.WorkspaceId.ToString(), k!["scope_id"]!.GetValue<string>()));
         Assert.Contains(list.AsArray(), k => k!["id"]!.GetValue<string>() == created["id"]!.GetValue<string>());
     }
@@ -246,9 +246,9 @@ public sealed class ApiKeyRouteTests(ControlPlaneApp cp) : IClassFixture<Control
         using var asExpired = cp.Client(expired);
         using var asForeign = cp.Client(foreign);
 
-        Assert.Equal(HttpStatusCode.Unauthorized, (await ControlPlaneApp.SendAsync(asExpired, Get, OrgKeys)).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await ControlPlaneApp.SendAsync(asForeign, Get, OrgKeys)).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await ControlPlaneApp.SendAsync(asForeign, Get, ProjectKeys)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await KeysApp.SendAsync(asExpired, Get, OrgKeys)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await KeysApp.SendAsync(asForeign, Get, OrgKeys)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await KeysApp.SendAsync(asForeign, Get, ProjectKeys)).Status);
     }
 
     [Fact]
@@ -259,11 +259,11 @@ public sealed class ApiKeyRouteTests(ControlPlaneApp cp) : IClassFixture<Control
 
         foreach (var (method, url) in new[] { (Get, ProjectKeys), (Post, ProjectKeys), (Get, OrgKeys), (Post, OrgKeys), (Delete, $"/v1/api_keys/{Guid.NewGuid()}") })
         {
-            var (status, _, text) = await ControlPlaneApp.SendAsync(projectKey, method, url, method == Post ? new { name = "x", scopes = new[] { "read" } } : null);
+            var (status, _, text) = await KeysApp.SendAsync(projectKey, method, url, method == Post ? new { name = "x", scopes = new[] { "read" } } : null);
             Assert.True(status == HttpStatusCode.Unauthorized, $"{method} {url}: {(int)status} {text}");
         }
 
-        var (legacy, _, legacyText) = await ControlPlaneApp.SendAsync(projectKey, Post, "/v1/projects", new { name = "made-by-a-project-key-" + Guid.NewGuid().ToString("N")[..6] });
+        var (legacy, _, legacyText) = await KeysApp.SendAsync(projectKey, Post, "/v1/projects", new { name = "made-by-a-project-key-" + Guid.NewGuid().ToString("N")[..6] });
         Assert.True(legacy == HttpStatusCode.OK, legacyText);
     }
 
@@ -271,12 +271,12 @@ public sealed class ApiKeyRouteTests(ControlPlaneApp cp) : IClassFixture<Control
     public async Task Creating_and_revoking_a_key_are_audited_with_its_public_view_and_no_secret()
     {
         using var owner = cp.As(cp.OwnerId);
-        var (_, created, _) = await ControlPlaneApp.SendAsync(owner, Post, ProjectKeys, new { name = "audited", scopes = new[] { "ingest" } });
+        var (_, created, _) = await KeysApp.SendAsync(owner, Post, ProjectKeys, new { name = "audited", scopes = new[] { "ingest" } });
         var id = created!["id"]!.GetValue<string>();
         var key = created["key"]!.GetValue<string>();
-        await ControlPlaneApp.SendAsync(owner, Delete, $"/v1/api_keys/{id}");
+        await KeysApp.SendAsync(owner, Delete, $"/v1/api_keys/{id}");
 
-        await using var connection = await cp.Cpdb.DataSource.OpenConnectionAsync();
+        await using var connection = await cp.Cpdb.OpenConnectionAsync();
         var rows = (await connection.QueryAsync<(string Action, string ActorType, string ActorId, Guid OrgId, string? Before, string? After)>(
             "SELECT action, actor_type, actor_id, org_id, before::text, after::text FROM audit_log WHERE target_id = @id ORDER BY id", new { id })).ToList();
 
@@ -307,7 +307,7 @@ public sealed class ApiKeyRouteTests(ControlPlaneApp cp) : IClassFixture<Control
         {
             foreach (var (method, url) in routes)
             {
-                var (status, _, text) = await ControlPlaneApp.SendAsync(client, method, url, method == Post ? new { name = "x", scopes = new[] { "read" } } : null);
+                var (status, _, text) = await KeysApp.SendAsync(client, method, url, method == Post ? new { name = "x", scopes = new[] { "read" } } : null);
                 Assert.True(status == HttpStatusCode.Unauthorized, $"{method} {url}: {(int)status} {text}");
             }
         }
@@ -318,13 +318,13 @@ public sealed class ApiKeyRouteTests(ControlPlaneApp cp) : IClassFixture<Control
     {
         using var owner = cp.As(cp.OwnerId);
         var expires = DateTimeOffset.UtcNow.AddDays(30);
-        var (status, created, text) = await ControlPlaneApp.SendAsync(owner, Post, ProjectKeys,
+        var (status, created, text) = await KeysApp.SendAsync(owner, Post, ProjectKeys,
             new { name = "  padded  ", scopes = new[] { "read", "read", "ingest" }, expires_at = expires });
 
         Assert.True(status == HttpStatusCode.Created, text);
         Assert.Equal("padded", created!["name"]!.GetValue<string>());
         Assert.Equal(new[] { "read", "ingest" }, created["scopes"]!.AsArray().Select(s => s!.GetValue<string>()));
-        var (_, list, _) = await ControlPlaneApp.SendAsync(owner, Get, ProjectKeys);
+        var (_, list, _) = await KeysApp.SendAsync(owner, Get, ProjectKeys);
         var listed = Assert.Single(list!.AsArray(), k => k!["id"]!.GetValue<string>() == created["id"]!.GetValue<string>())!;
         Assert.Equal(expires.ToUnixTimeSeconds(), listed["expires_at"]!.GetValue<DateTimeOffset>().ToUnixTimeSeconds());
         Assert.Null(listed["revoked_at"]);
@@ -334,11 +334,11 @@ public sealed class ApiKeyRouteTests(ControlPlaneApp cp) : IClassFixture<Control
     public async Task Project_and_control_plane_key_lists_hold_only_their_own_kind()
     {
         using var owner = cp.As(cp.OwnerId);
-        var (_, cpKey, _) = await ControlPlaneApp.SendAsync(owner, Post, OrgKeys, new { name = "kind-cp", permissions = new[] { Permissions.KeysRead } });
-        var (_, projectKey, _) = await ControlPlaneApp.SendAsync(owner, Post, ProjectKeys, new { name = "kind-project", scopes = new[] { "read" } });
+        var (_, cpKey, _) = await KeysApp.SendAsync(owner, Post, OrgKeys, new { name = "kind-cp", permissions = new[] { Permissions.KeysRead } });
+        var (_, projectKey, _) = await KeysApp.SendAsync(owner, Post, ProjectKeys, new { name = "kind-project", scopes = new[] { "read" } });
 
-        var (_, projects, _) = await ControlPlaneApp.SendAsync(owner, Get, ProjectKeys);
-        var (_, orgs, _) = await ControlPlaneApp.SendAsync(owner, Get, OrgKeys);
+        var (_, projects, _) = await KeysApp.SendAsync(owner, Get, ProjectKeys);
+        var (_, orgs, _) = await KeysApp.SendAsync(owner, Get, OrgKeys);
 
         var projectIds = projects!.AsArray().Select(k => k!["id"]!.GetValue<string>()).ToList();
         var orgIds = orgs!.AsArray().Select(k => k!["id"]!.GetValue<string>()).ToList();
@@ -359,7 +359,7 @@ public sealed class ApiKeyRouteTests(ControlPlaneApp cp) : IClassFixture<Control
             (Post, "/v1/projects/..%2Fetc/api_keys", "project_id"),
         })
         {
-            var (status, problem, text) = await ControlPlaneApp.SendAsync(owner, method, url, method == Post ? new { name = "x", scopes = new[] { "read" } } : null);
+            var (status, problem, text) = await KeysApp.SendAsync(owner, method, url, method == Post ? new { name = "x", scopes = new[] { "read" } } : null);
             Assert.True(status == HttpStatusCode.NotFound, $"{method} {url}: {(int)status} {text}");
             Assert.Equal(field, problem!["field"]!.GetValue<string>());
         }
@@ -367,7 +367,7 @@ public sealed class ApiKeyRouteTests(ControlPlaneApp cp) : IClassFixture<Control
 
     private async Task<Guid> BootstrapKeyIdAsync()
     {
-        await using var connection = await cp.Cpdb.DataSource.OpenConnectionAsync();
+        await using var connection = await cp.Cpdb.OpenConnectionAsync();
         return await connection.ExecuteScalarAsync<Guid>("SELECT id FROM api_keys WHERE name = 'bootstrap'");
     }
 }

@@ -8,7 +8,7 @@ namespace HoneyHive.ControlPlane.Tests.Keys;
 /// POST/PUT/DELETE /v1/projects (and /projects) on the control plane, as the data plane forwards them: a project key
 /// with the admin scope acts in its own workspace only; a user needs projects:manage on the workspace.
 /// </summary>
-public sealed class LegacyProjectRouteTests(ControlPlaneApp cp) : IClassFixture<ControlPlaneApp>
+public sealed class LegacyProjectRouteTests(KeysApp cp) : IClassFixture<KeysApp>
 {
     private static readonly HttpMethod Post = HttpMethod.Post, Put = HttpMethod.Put, Delete = HttpMethod.Delete;
 
@@ -21,29 +21,29 @@ public sealed class LegacyProjectRouteTests(ControlPlaneApp cp) : IClassFixture<
         using var client = cp.Client(key);
         var name = "legacy-" + Guid.NewGuid().ToString("N")[..8];
 
-        var (created, project, text) = await ControlPlaneApp.SendAsync(client, Post, route, new { name, description = "made by the SDK", type = "evaluation" });
+        var (created, project, text) = await KeysApp.SendAsync(client, Post, route, new { name, description = "made by the SDK", type = "evaluation" });
         Assert.True(created == HttpStatusCode.OK, text);
         Assert.Equal(name, project!["name"]!.GetValue<string>());
         Assert.Equal(cp.OrgId.ToString(), project["org_id"]!.GetValue<string>());
         Assert.Equal(cp.WorkspaceId.ToString(), project["workspace_id"]!.GetValue<string>());
         var id = Guid.Parse(project["id"]!.GetValue<string>());
 
-        var (again, conflict, _) = await ControlPlaneApp.SendAsync(client, Post, route, new { name });
+        var (again, conflict, _) = await KeysApp.SendAsync(client, Post, route, new { name });
         Assert.Equal(HttpStatusCode.Conflict, again);
         Assert.Equal("name", conflict!["field"]!.GetValue<string>());
 
-        var (renamed, updated, _) = await ControlPlaneApp.SendAsync(client, Put, route, new { name, new_name = name + "-2", description = "renamed" });
+        var (renamed, updated, _) = await KeysApp.SendAsync(client, Put, route, new { name, new_name = name + "-2", description = "renamed" });
         Assert.Equal(HttpStatusCode.OK, renamed);
         Assert.Equal(name + "-2", updated!["name"]!.GetValue<string>());
 
-        Assert.Equal(HttpStatusCode.OK, (await ControlPlaneApp.SendAsync(client, Delete, $"{route}?name={name}-2")).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await ControlPlaneApp.SendAsync(client, Delete, $"{route}?name={name}-2")).Status);
-        await using var connection = await cp.Cpdb.DataSource.OpenConnectionAsync();
+        Assert.Equal(HttpStatusCode.OK, (await KeysApp.SendAsync(client, Delete, $"{route}?name={name}-2")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await KeysApp.SendAsync(client, Delete, $"{route}?name={name}-2")).Status);
+        await using var connection = await cp.Cpdb.OpenConnectionAsync();
         Assert.True(await connection.ExecuteScalarAsync<bool>("SELECT deleted_at IS NOT NULL FROM projects WHERE id = @id", new { id }));
         var actions = await connection.QueryAsync<string>("SELECT action FROM audit_log WHERE target_id = @id ORDER BY id", new { id = id.ToString() });
         Assert.Equal(new[] { "project.create", "project.update", "project.delete" }, actions);
         // The name is free again once the project is deleted.
-        Assert.Equal(HttpStatusCode.OK, (await ControlPlaneApp.SendAsync(client, Post, route, new { name = name + "-2" })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await KeysApp.SendAsync(client, Post, route, new { name = name + "-2" })).Status);
     }
 
     [Fact]
@@ -51,16 +51,16 @@ public sealed class LegacyProjectRouteTests(ControlPlaneApp cp) : IClassFixture<
     {
         var other = await cp.TenantAsync();
         string otherName;
-        await using (var connection = await cp.Cpdb.DataSource.OpenConnectionAsync())
+        await using (var connection = await cp.Cpdb.OpenConnectionAsync())
             otherName = await connection.ExecuteScalarAsync<string>("SELECT name FROM projects WHERE id = @ProjectId", new { other.ProjectId }) ?? "";
         var (_, key) = await cp.ProjectKeyAsync(cp.ProjectId, "admin");
         using var client = cp.Client(key);
 
-        Assert.Equal(HttpStatusCode.NotFound, (await ControlPlaneApp.SendAsync(client, Put, "/v1/projects", new { name = otherName, new_name = "hijacked" })).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await ControlPlaneApp.SendAsync(client, Delete, $"/v1/projects?name={otherName}")).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await ControlPlaneApp.SendAsync(client, Post, $"/v1/projects?workspace_id={other.WorkspaceId}", new { name = "planted" })).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await KeysApp.SendAsync(client, Put, "/v1/projects", new { name = otherName, new_name = "hijacked" })).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await KeysApp.SendAsync(client, Delete, $"/v1/projects?name={otherName}")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await KeysApp.SendAsync(client, Post, $"/v1/projects?workspace_id={other.WorkspaceId}", new { name = "planted" })).Status);
 
-        await using var check = await cp.Cpdb.DataSource.OpenConnectionAsync();
+        await using var check = await cp.Cpdb.OpenConnectionAsync();
         Assert.Equal(otherName, await check.ExecuteScalarAsync<string>("SELECT name FROM projects WHERE id = @ProjectId AND deleted_at IS NULL", new { other.ProjectId }));
         Assert.Equal(0, await check.ExecuteScalarAsync<int>("SELECT count(*) FROM projects WHERE name = 'planted'"));
     }
@@ -71,7 +71,7 @@ public sealed class LegacyProjectRouteTests(ControlPlaneApp cp) : IClassFixture<
         var (_, key) = await cp.ProjectKeyAsync(cp.ProjectId, "ingest", "read", "write");
         using var client = cp.Client(key);
 
-        var (status, problem, _) = await ControlPlaneApp.SendAsync(client, Post, "/v1/projects", new { name = "not-allowed" });
+        var (status, problem, _) = await KeysApp.SendAsync(client, Post, "/v1/projects", new { name = "not-allowed" });
 
         Assert.Equal(HttpStatusCode.Forbidden, status);
         Assert.Contains("'admin' scope", problem!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
@@ -91,7 +91,7 @@ public sealed class LegacyProjectRouteTests(ControlPlaneApp cp) : IClassFixture<
         var (_, key) = await cp.ProjectKeyAsync(cp.ProjectId, "admin");
         using var client = cp.Client(key);
 
-        var (status, problem, text) = await ControlPlaneApp.SendAsync(client, Post, "/v1/projects", body);
+        var (status, problem, text) = await KeysApp.SendAsync(client, Post, "/v1/projects", body);
 
         Assert.True(status == HttpStatusCode.BadRequest, text);
         Assert.Equal(field, problem!["field"]!.GetValue<string>());
@@ -103,7 +103,7 @@ public sealed class LegacyProjectRouteTests(ControlPlaneApp cp) : IClassFixture<
         var (_, key) = await cp.ProjectKeyAsync(cp.ProjectId, "admin");
         using var client = cp.Client(key);
 
-        var (status, problem, _) = await ControlPlaneApp.SendAsync(client, Delete, "/v1/projects");
+        var (status, problem, _) = await KeysApp.SendAsync(client, Delete, "/v1/projects");
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("name", problem!["field"]!.GetValue<string>());
@@ -114,22 +114,22 @@ public sealed class LegacyProjectRouteTests(ControlPlaneApp cp) : IClassFixture<
     {
         var viewer = await cp.UserAsync(BuiltInRoles.Viewer);
         using (var asViewer = cp.As(viewer))
-            Assert.Equal(HttpStatusCode.Forbidden, (await ControlPlaneApp.SendAsync(asViewer, Post, $"/v1/projects?workspace_id={cp.WorkspaceId}", new { name = "v" })).Status);
+            Assert.Equal(HttpStatusCode.Forbidden, (await KeysApp.SendAsync(asViewer, Post, $"/v1/projects?workspace_id={cp.WorkspaceId}", new { name = "v" })).Status);
 
         var workspaceAdmin = await cp.UserAsync(null, null, (GrantScopes.Workspace, cp.WorkspaceId, BuiltInRoles.Admin));
         using (var asAdmin = cp.As(workspaceAdmin))
         {
-            var (status, project, text) = await ControlPlaneApp.SendAsync(asAdmin, Post, "/v1/projects", new { name = "by-ws-admin-" + Guid.NewGuid().ToString("N")[..6] });
+            var (status, project, text) = await KeysApp.SendAsync(asAdmin, Post, "/v1/projects", new { name = "by-ws-admin-" + Guid.NewGuid().ToString("N")[..6] });
             Assert.True(status == HttpStatusCode.OK, text);
             Assert.Equal(cp.WorkspaceId.ToString(), project!["workspace_id"]!.GetValue<string>());
         }
 
         await cp.TenantAsync(cp.OrgId); // a second workspace in the org
         using var owner = cp.As(cp.OwnerId);
-        var (ambiguous, problem, _) = await ControlPlaneApp.SendAsync(owner, Post, "/v1/projects", new { name = "where" });
+        var (ambiguous, problem, _) = await KeysApp.SendAsync(owner, Post, "/v1/projects", new { name = "where" });
         Assert.Equal(HttpStatusCode.BadRequest, ambiguous);
         Assert.Equal("workspace_id", problem!["field"]!.GetValue<string>());
-        Assert.Equal(HttpStatusCode.OK, (await ControlPlaneApp.SendAsync(owner, Post, $"/v1/projects?workspace_id={cp.WorkspaceId}", new { name = "where-" + Guid.NewGuid().ToString("N")[..6] })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await KeysApp.SendAsync(owner, Post, $"/v1/projects?workspace_id={cp.WorkspaceId}", new { name = "where-" + Guid.NewGuid().ToString("N")[..6] })).Status);
     }
 
     [Fact]
@@ -138,13 +138,13 @@ public sealed class LegacyProjectRouteTests(ControlPlaneApp cp) : IClassFixture<
         var (_, admin) = await cp.ProjectKeyAsync(cp.ProjectId, "admin");
         using var asAdmin = cp.Client(admin);
         var name = "doomed-" + Guid.NewGuid().ToString("N")[..8];
-        var (_, project, _) = await ControlPlaneApp.SendAsync(asAdmin, Post, "/v1/projects", new { name });
+        var (_, project, _) = await KeysApp.SendAsync(asAdmin, Post, "/v1/projects", new { name });
         var (_, doomedKey) = await cp.ProjectKeyAsync(Guid.Parse(project!["id"]!.GetValue<string>()), "admin");
         using var asDoomed = cp.Client(doomedKey);
-        Assert.Equal(HttpStatusCode.Conflict, (await ControlPlaneApp.SendAsync(asDoomed, Post, "/v1/projects", new { name })).Status);
+        Assert.Equal(HttpStatusCode.Conflict, (await KeysApp.SendAsync(asDoomed, Post, "/v1/projects", new { name })).Status);
 
-        Assert.Equal(HttpStatusCode.OK, (await ControlPlaneApp.SendAsync(asAdmin, Delete, $"/v1/projects?name={name}")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await KeysApp.SendAsync(asAdmin, Delete, $"/v1/projects?name={name}")).Status);
 
-        Assert.Equal(HttpStatusCode.Unauthorized, (await ControlPlaneApp.SendAsync(asDoomed, Post, "/v1/projects", new { name = "zombie" })).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await KeysApp.SendAsync(asDoomed, Post, "/v1/projects", new { name = "zombie" })).Status);
     }
 }

@@ -5,7 +5,7 @@ using Npgsql;
 namespace HoneyHive.ControlPlane.Tests.Tenancy;
 
 /// <summary>Every change is audited with actor, target and before/after, readable newest first by audit:read, append-only.</summary>
-public sealed class AuditTests(ControlPlaneApp cp) : IClassFixture<ControlPlaneApp>
+public sealed class AuditTests(TenancyApp cp) : IClassFixture<TenancyApp>
 {
     [Fact]
     public async Task Each_change_appends_an_entry_with_actor_target_and_before_after_and_no_secret()

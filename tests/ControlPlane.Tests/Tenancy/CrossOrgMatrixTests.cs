@@ -13,7 +13,7 @@ namespace HoneyHive.ControlPlane.Tests.Tenancy;
 /// ids: always 404 as for a missing id, never 403 (which would say it exists), and org A unchanged. The matrix fails when
 /// a served route is missing from it, so a new route cannot skip this check.
 /// </summary>
-public sealed class CrossOrgMatrixTests(ControlPlaneApp cp, ITestOutputHelper output) : IClassFixture<ControlPlaneApp>
+public sealed class CrossOrgMatrixTests(TenancyApp cp, ITestOutputHelper output) : IClassFixture<TenancyApp>
 {
     private sealed record Ids(
         SeededOrg A, SeededOrg B, Guid EmptyDataplane, Guid EmptyWorkspace, Guid SpareProject, Guid MemberA, Guid SpareMemberA, Guid InvitationA, Guid SpareInvitationA, Guid MemberB,

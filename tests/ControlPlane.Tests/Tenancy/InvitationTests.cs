@@ -9,7 +9,7 @@ using NATS.Client.JetStream.Models;
 namespace HoneyHive.ControlPlane.Tests.Tenancy;
 
 /// <summary>Sign-up by invitation: create, mail, list, revoke, accept for new and existing accounts, single use, expiry.</summary>
-public sealed class InvitationTests(ControlPlaneApp cp) : IClassFixture<ControlPlaneApp>
+public sealed class InvitationTests(TenancyApp cp) : IClassFixture<TenancyApp>
 {
     private const string Password = "correct horse battery staple";
 
@@ -72,7 +72,7 @@ public sealed class InvitationTests(ControlPlaneApp cp) : IClassFixture<ControlP
         var org = await cp.SeedOrgAsync();
         var other = await cp.SeedOrgAsync();
         var existing = await cp.AddUserAsync(other.OrgId, BuiltInRoles.Viewer);
-        var (_, token) = await InviteAsync(org, new { email = ControlPlaneApp.EmailOf(existing).ToUpperInvariant(), role = "member", scope_type = "workspace", scope_id = org.WorkspaceId });
+        var (_, token) = await InviteAsync(org, new { email = TenancyApp.EmailOf(existing).ToUpperInvariant(), role = "member", scope_type = "workspace", scope_id = org.WorkspaceId });
 
         await (await cp.Anonymous().PostJsonAsync("/v1/invitations/accept", new { token, name = "X", password = Password })).ProblemAsync(400, "password");
         await (await cp.Anonymous().PostJsonAsync("/v1/invitations/accept", new { token })).ProblemAsync(400, "authorization");
@@ -164,7 +164,7 @@ public sealed class InvitationTests(ControlPlaneApp cp) : IClassFixture<ControlP
     {
         var org = await cp.SeedOrgAsync();
         var admin = await cp.AddUserAsync(org.OrgId, BuiltInRoles.Admin);
-        var (_, token) = await InviteAsync(org, new { email = ControlPlaneApp.EmailOf(admin), role = "viewer" });
+        var (_, token) = await InviteAsync(org, new { email = TenancyApp.EmailOf(admin), role = "viewer" });
         (await (await cp.AsUserAsync(admin)).PostJsonAsync("/v1/invitations/accept", new { token })).EnsureSuccessStatusCode();
         Assert.Equal("admin", await cp.ScalarAsync<string>("SELECT role FROM org_members WHERE user_id = @admin", new { admin }));
     }

@@ -4,7 +4,7 @@ using HoneyHive.ServiceDefaults.Auth;
 namespace HoneyHive.ControlPlane.Tests.Tenancy;
 
 /// <summary>Members, org roles, role bindings and custom roles, with who may change what.</summary>
-public sealed class MembersAndRolesTests(ControlPlaneApp cp) : IClassFixture<ControlPlaneApp>
+public sealed class MembersAndRolesTests(TenancyApp cp) : IClassFixture<TenancyApp>
 {
     [Fact]
     public async Task Members_list_shows_roles_and_bindings_to_a_viewer()
@@ -17,7 +17,7 @@ public sealed class MembersAndRolesTests(ControlPlaneApp cp) : IClassFixture<Con
         Assert.Equal(3, members.Count);
         var entry = members.Single(m => m!["user_id"]!.GetValue<string>() == bound.ToString())!;
         Assert.Null(entry["role"]);
-        Assert.Equal(ControlPlaneApp.EmailOf(bound), entry["email"]!.GetValue<string>());
+        Assert.Equal(TenancyApp.EmailOf(bound), entry["email"]!.GetValue<string>());
         var binding = Assert.Single(entry["bindings"]!.AsArray())!;
         Assert.Equal(("workspace", org.WorkspaceId.ToString(), "admin"),
             (binding["scope_type"]!.GetValue<string>(), binding["scope_id"]!.GetValue<string>(), binding["role"]!.GetValue<string>()));

@@ -4,7 +4,7 @@ using HoneyHive.ServiceDefaults.Auth;
 namespace HoneyHive.ControlPlane.Tests.Tenancy;
 
 /// <summary>The spec's virtual data plane, workspace and project routes, and the org list routes.</summary>
-public sealed class TenancyRoutesTests(ControlPlaneApp cp) : IClassFixture<ControlPlaneApp>
+public sealed class TenancyRoutesTests(TenancyApp cp) : IClassFixture<TenancyApp>
 {
     [Fact]
     public async Task Owner_creates_reads_updates_and_lists_a_dataplane_workspace_and_project_in_spec_shapes()
@@ -66,7 +66,7 @@ public sealed class TenancyRoutesTests(ControlPlaneApp cp) : IClassFixture<Contr
         var org = await cp.SeedOrgAsync();
         var owner = await cp.AsUserAsync(org.OwnerId);
         var member = await cp.AddUserAsync(org.OrgId, BuiltInRoles.Member);
-        var email = ControlPlaneApp.EmailOf(member);
+        var email = TenancyApp.EmailOf(member);
 
         await (await owner.PostJsonAsync($"/v1/workspaces/{org.WorkspaceId}/projects", new { name = "x", project_creator = email })).ProblemAsync(400, "project_creator");
         await (await owner.PostJsonAsync($"/v1/virtual_dataplanes/{org.DataplaneId}/workspaces", new { name = "x", workspace_creator = email })).ProblemAsync(400, "workspace_creator");

@@ -2,68 +2,22 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Dapper;
-using HoneyHive.ControlPlane.Api;
 using HoneyHive.ControlPlane.Api.Authorization;
 using HoneyHive.Platform.Security;
 using HoneyHive.ServiceDefaults.Auth;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Npgsql;
 
 namespace HoneyHive.ControlPlane.Tests.Tenancy;
 
 /// <summary>A seeded org: its data plane, workspace and project, and its owner.</summary>
 public sealed record SeededOrg(Guid OrgId, Guid DataplaneId, Guid WorkspaceId, Guid ProjectId, Guid OwnerId);
 
-/// <summary>
-/// The control-plane module on a TestServer over a fresh cpdb (migrated and bootstrapped as at a real start) and the
-/// test NATS, with <see cref="TestTokens"/> standing in for the CP's signing key ring: tests insert users, orgs and
-/// roles directly and call the routes with tokens minted for those users.
-/// </summary>
-public sealed class ControlPlaneApp : IAsyncLifetime
+/// <summary>The tenancy, member and role tests' control plane: <see cref="TokenSignedControlPlane"/> with an invitation page to link to.</summary>
+public sealed class TenancyApp : TokenSignedControlPlane
 {
-    private readonly TestDatabase database = new();
-    private readonly string bootstrapPath = Path.Combine(Path.GetTempPath(), $"hh-cp-{Guid.NewGuid():N}", "bootstrap.json");
-
-    public TestTokens Tokens { get; } = new();
-
-    public WebApplication App { get; private set; } = null!;
-
-    public NpgsqlDataSource Cpdb => database.DataSource;
-
-    public async Task InitializeAsync()
-    {
-        await database.InitializeAsync();
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
-        builder.WebHost.UseTestServer();
-        builder.Logging.ClearProviders();
-        builder.Configuration["ConnectionStrings:cpdb"] = database.ConnectionString;
-        builder.Configuration["ConnectionStrings:nats"] = TestServers.NatsUrl;
-        builder.Configuration["ConnectionStrings:redis"] = TestServers.Redis;
-        builder.Configuration["State:KeyPrefix"] = $"hh-cp-tenancy-{Guid.NewGuid():N}:";
-        builder.Configuration["Bootstrap:OutputPath"] = bootstrapPath;
-        builder.Configuration["Invitations:AcceptUrl"] = "https://hh.example/accept";
-        builder.AddServiceDefaults();
-        builder.AddControlPlaneApi();
-        // H1's key ring signs real tokens; these tests sign their own.
-        builder.Services.AddSingleton<ISigningKeySource>(Tokens);
-        App = builder.Build();
-        App.MapDefaultEndpoints();
-        App.MapControlPlaneApi();
-        await App.StartAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await App.DisposeAsync();
-        await database.DisposeAsync();
-        Tokens.Dispose();
-        if (Directory.Exists(Path.GetDirectoryName(bootstrapPath))) Directory.Delete(Path.GetDirectoryName(bootstrapPath)!, recursive: true);
-    }
+    protected override void Configure(Microsoft.Extensions.Configuration.ConfigurationManager configuration) =>
+        configuration["Invitations:AcceptUrl"] = "https://hh.example/accept";
 
     public HttpClient Anonymous() => App.GetTestClient();
 

@@ -5,81 +5,39 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapper;
-using HoneyHive.ControlPlane.Api;
 using HoneyHive.ControlPlane.Api.Authentication;
 using HoneyHive.Platform.Security;
-using HoneyHive.ServiceDefaults.Auth;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace HoneyHive.ControlPlane.Tests.Keys;
 
 /// <summary>
-/// The control-plane API on a TestServer over a fresh cpdb, bootstrapped (an org, a workspace, a project, its
-/// owner and the bootstrap key), with <see cref="TestTokens"/> standing for the CP's signing key ring: a test
-/// inserts users with roles and calls the API with tokens minted for them, or with keys it inserts.
+/// The key tests' control plane: <see cref="TokenSignedControlPlane"/> with the bootstrap org, workspace, project, owner
+/// and key at hand.
 /// </summary>
-public sealed class ControlPlaneApp : IAsyncLifetime
+public sealed class KeysApp : TokenSignedControlPlane
 {
-    private readonly string bootstrapPath = Path.Combine(Path.GetTempPath(), $"hh-cp-bootstrap-{Guid.NewGuid():N}.json");
-    private WebApplication? app;
-
-    public TestDatabase Cpdb { get; } = new();
-    public TestTokens Tokens { get; } = new();
     public Guid OrgId { get; private set; }
     public Guid WorkspaceId { get; private set; }
     public Guid ProjectId { get; private set; }
     public string BootstrapKey { get; private set; } = "";
     public Guid OwnerId { get; private set; }
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        await Cpdb.InitializeAsync();
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
-        builder.WebHost.UseTestServer();
-        builder.Logging.ClearProviders();
-        // Server errors reach the test output (a 500 otherwise shows only its trace id).
-        if (Environment.GetEnvironmentVariable("HH_TEST_CP_LOG") is { Length: > 0 }) builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Error);
-        builder.Configuration["ConnectionStrings:cpdb"] = Cpdb.ConnectionString;
-        builder.Configuration["Bootstrap:OutputPath"] = bootstrapPath;
-        builder.Configuration["ConnectionStrings:nats"] = TestServers.NatsUrl;
-        builder.Configuration["ConnectionStrings:redis"] = TestServers.Redis;
-        builder.Configuration["State:KeyPrefix"] = $"hh-cp-keys-{Guid.NewGuid():N}:";
-        builder.AddServiceDefaults();
-        builder.AddControlPlaneApi();
-        // The test key stands for the CP's key ring, whatever the module registered.
-        builder.Services.RemoveAll<ISigningKeySource>();
-        builder.Services.AddSingleton<ISigningKeySource>(Tokens);
-        app = builder.Build();
-        app.MapDefaultEndpoints();
-        app.MapControlPlaneApi();
-        await app.StartAsync();
-
-        var bootstrap = JsonNode.Parse(await File.ReadAllTextAsync(bootstrapPath))!;
-        OrgId = Guid.Parse(bootstrap["org_id"]!.GetValue<string>());
-        WorkspaceId = Guid.Parse(bootstrap["workspace_id"]!.GetValue<string>());
-        ProjectId = Guid.Parse(bootstrap["project_id"]!.GetValue<string>());
-        BootstrapKey = bootstrap["api_key"]!.GetValue<string>();
-        await using var connection = await Cpdb.DataSource.OpenConnectionAsync();
+        await base.InitializeAsync();
+        OrgId = Guid.Parse(Bootstrap["org_id"]!.GetValue<string>());
+        WorkspaceId = Guid.Parse(Bootstrap["workspace_id"]!.GetValue<string>());
+        ProjectId = Guid.Parse(Bootstrap["project_id"]!.GetValue<string>());
+        BootstrapKey = Bootstrap["api_key"]!.GetValue<string>();
+        await using var connection = await Cpdb.OpenConnectionAsync();
         OwnerId = await connection.ExecuteScalarAsync<Guid>("SELECT user_id FROM org_members WHERE org_id = @OrgId AND role = 'owner'", new { OrgId });
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (app is not null) await app.DisposeAsync();
-        Tokens.Dispose();
-        File.Delete(bootstrapPath);
-        await Cpdb.DisposeAsync();
     }
 
     /// <summary>A client sending <paramref name="bearer"/> (an access token or an API key), or nothing.</summary>
     public HttpClient Client(string? bearer)
     {
-        var client = app!.GetTestClient();
+        var client = App.GetTestClient();
         if (bearer is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
         return client;
     }
@@ -94,7 +52,7 @@ public sealed class ControlPlaneApp : IAsyncLifetime
     {
         var id = Guid.CreateVersion7();
         var org = orgId ?? OrgId;
-        await using var connection = await Cpdb.DataSource.OpenConnectionAsync();
+        await using var connection = await Cpdb.OpenConnectionAsync();
         await connection.ExecuteAsync("INSERT INTO users (id, email, password_hash) VALUES (@id, @email, 'x')", new { id, email = $"u-{id:N}@example.com" });
         await connection.ExecuteAsync("INSERT INTO org_members (org_id, user_id, role) VALUES (@org, @id, @orgRole)", new { org, id, orgRole });
         foreach (var (scope, scopeId, role) in bindings)
@@ -108,7 +66,7 @@ public sealed class ControlPlaneApp : IAsyncLifetime
 
     public async Task CustomRoleAsync(string name, params string[] permissions)
     {
-        await using var connection = await Cpdb.DataSource.OpenConnectionAsync();
+        await using var connection = await Cpdb.OpenConnectionAsync();
         await connection.ExecuteAsync("INSERT INTO custom_roles (id, org_id, name, permissions) VALUES (@id, @OrgId, @name, @permissions)",
             new { id = Guid.NewGuid(), OrgId, name, permissions });
     }
@@ -121,7 +79,7 @@ public sealed class ControlPlaneApp : IAsyncLifetime
         var workspace = Guid.CreateVersion7();
         var project = Guid.CreateVersion7();
         var suffix = Guid.NewGuid().ToString("N")[..12];
-        await using var connection = await Cpdb.DataSource.OpenConnectionAsync();
+        await using var connection = await Cpdb.OpenConnectionAsync();
         if (orgId is null) await connection.ExecuteAsync("INSERT INTO orgs (id, name) VALUES (@org, @name)", new { org, name = "org-" + suffix });
         await connection.ExecuteAsync("INSERT INTO virtual_dataplanes (id, org_id, name, slug) VALUES (@dataplane, @org, 'dp', @slug)",
             new { dataplane, org, slug = "vdp-" + suffix });
@@ -138,7 +96,7 @@ public sealed class ControlPlaneApp : IAsyncLifetime
         var key = ControlPlaneKeyDirectory.ControlPlanePrefix + Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
         var id = Guid.CreateVersion7();
         var org = orgId ?? OrgId;
-        await using var connection = await Cpdb.DataSource.OpenConnectionAsync();
+        await using var connection = await Cpdb.OpenConnectionAsync();
         await connection.ExecuteAsync(
             """
             INSERT INTO api_keys (id, kind, org_id, scope_type, scope_id, name, key_prefix, key_hash, scopes, expires_at)
@@ -153,7 +111,7 @@ public sealed class ControlPlaneApp : IAsyncLifetime
     {
         var key = ApiKeys.Generate();
         var id = Guid.CreateVersion7();
-        await using var connection = await Cpdb.DataSource.OpenConnectionAsync();
+        await using var connection = await Cpdb.OpenConnectionAsync();
         await connection.ExecuteAsync(
             "INSERT INTO api_keys (id, project_id, name, key_prefix, key_hash, scopes) VALUES (@id, @projectId, 'test key', @prefix, @hash, @scopes)",
             new { id, projectId, prefix = ApiKeys.DisplayPrefix(key), hash = ApiKeys.Hash(key), scopes });
