@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json.Serialization;
 using Dapper;
+using HoneyHive.Contracts.Projects;
 using HoneyHive.ControlPlane.Api.Keys;
 using HoneyHive.ControlPlane.Api.Audit;
 using HoneyHive.ControlPlane.Api.Authentication;
@@ -190,36 +191,6 @@ public static class LegacyProjectsApi
             new DateTimeOffset(DateTime.SpecifyKind(CreatedAt, DateTimeKind.Utc)), new DateTimeOffset(DateTime.SpecifyKind(UpdatedAt, DateTimeKind.Utc)));
     }
 }
-
-// Classes with only the name required: the OpenAPI document marks every constructor parameter of a record required.
-
-/// <summary>PostProjectRequest of honeyhive-openapi.yaml (documents the body; the handler reads it field by field).</summary>
-public sealed class PostProjectRequest
-{
-    [JsonPropertyName("name")] public required string Name { get; init; }
-    [JsonPropertyName("description")] public string? Description { get; init; }
-    [JsonPropertyName("type")] public string? Type { get; init; }
-}
-
-/// <summary>PutProjectRequest of honeyhive-openapi.yaml.</summary>
-public sealed class PutProjectRequest
-{
-    [JsonPropertyName("name")] public required string Name { get; init; }
-    [JsonPropertyName("new_name")] public string? NewName { get; init; }
-    [JsonPropertyName("description")] public string? Description { get; init; }
-    [JsonPropertyName("type")] public string? Type { get; init; }
-}
-
-/// <summary>PostProjectResponse / ProjectItem of honeyhive-openapi.yaml. Projects carry no type of their own: it is 'evaluation' unless the request named one.</summary>
-public sealed record LegacyProject(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("description")] string Description,
-    [property: JsonPropertyName("type")] string Type,
-    [property: JsonPropertyName("org_id")] string OrgId,
-    [property: JsonPropertyName("workspace_id")] string WorkspaceId,
-    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt,
-    [property: JsonPropertyName("updated_at")] DateTimeOffset UpdatedAt);
 
 /// <summary>The answer to DELETE /v1/projects.</summary>
 public sealed record DeletedProject(

@@ -1,4 +1,4 @@
-using System.Text.Json.Serialization;
+using HoneyHive.Contracts.Projects;
 using HoneyHive.DataPlane.Api.Infrastructure;
 using HoneyHive.ServiceDefaults.Auth;
 
@@ -17,43 +17,13 @@ public static class ForwardedProjectsApi
         foreach (var prefix in new[] { "/v1/projects", "/projects" })
         {
             app.MapPost(prefix, ForwardAsync).PermissionCheckedByHandler(Permissions.ProjectsManage)
-                .Accepts<PostProjectRequest>("application/json").Produces<PostProjectResponse>();
+                .Accepts<PostProjectRequest>("application/json").Produces<LegacyProject>();
             app.MapPut(prefix, ForwardAsync).PermissionCheckedByHandler(Permissions.ProjectsManage)
-                .Accepts<PutProjectRequest>("application/json").Produces<PostProjectResponse>();
+                .Accepts<PutProjectRequest>("application/json").Produces<LegacyProject>();
             app.MapDelete(prefix, ForwardAsync).PermissionCheckedByHandler(Permissions.ProjectsManage).Produces(StatusCodes.Status200OK);
         }
     }
 
     private static Task<IResult> ForwardAsync(HttpContext context, ControlPlaneForwarder controlPlane, CancellationToken cancellationToken) =>
         controlPlane.ForwardAsync(context, cancellationToken);
-
-    // Classes with only the name required: the OpenAPI document marks every constructor parameter of a record required.
-
-    /// <summary>PostProjectRequest of honeyhive-openapi.yaml.</summary>
-    public sealed class PostProjectRequest
-    {
-        [JsonPropertyName("name")] public required string Name { get; init; }
-        [JsonPropertyName("description")] public string? Description { get; init; }
-        [JsonPropertyName("type")] public string? Type { get; init; }
-    }
-
-    /// <summary>PutProjectRequest of honeyhive-openapi.yaml.</summary>
-    public sealed class PutProjectRequest
-    {
-        [JsonPropertyName("name")] public required string Name { get; init; }
-        [JsonPropertyName("new_name")] public string? NewName { get; init; }
-        [JsonPropertyName("description")] public string? Description { get; init; }
-        [JsonPropertyName("type")] public string? Type { get; init; }
-    }
-
-    /// <summary>PostProjectResponse of honeyhive-openapi.yaml.</summary>
-    public sealed record PostProjectResponse(
-        [property: JsonPropertyName("id")] string Id,
-        [property: JsonPropertyName("name")] string Name,
-        [property: JsonPropertyName("description")] string Description,
-        [property: JsonPropertyName("type")] string Type,
-        [property: JsonPropertyName("org_id")] string OrgId,
-        [property: JsonPropertyName("workspace_id")] string WorkspaceId,
-        [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt,
-        [property: JsonPropertyName("updated_at")] DateTimeOffset UpdatedAt);
 }
