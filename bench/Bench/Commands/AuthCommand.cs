@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using HoneyHive.Bench.Auth;
 using HoneyHive.Bench.Load;
 using HoneyHive.Bench.Platform;
 using HoneyHive.Bench.Report;
@@ -15,10 +14,10 @@ using Npgsql;
 namespace HoneyHive.Bench.Commands;
 
 /// <summary>
-/// `bench auth [--test-key] [--concurrency N] [--duration S] [--login-rate R] [--login-seconds S]`: sign-in latency,
+/// `bench auth [--concurrency N] [--duration S] [--login-rate R] [--login-seconds S]`: sign-in latency,
 /// the cost of authenticating an access token the DP's way, and DP throughput with tokens over throughput with
 /// keys, on one Host in one run. The token comes from the CP's real sign-in (POST /v1/auth/login with the bootstrap
-/// admin); --test-key uses a bench key served as the Host's JWKS instead (and skips login_p99_ms).
+/// admin).
 /// Goals (reported, not asserted): token_verify_us &lt; 50, dp_overhead_ratio &gt;= 0.95.
 /// </summary>
 public static class AuthCommand
@@ -33,35 +32,16 @@ public static class AuthCommand
         Console.WriteLine($"# load average {ResultFile.LoadAverage() ?? "unknown"} on {Environment.ProcessorCount} cores");
         var results = new List<Measurement>();
 
-        await using var signer = options.TestKey ? new BenchSigner() : null;
-        var settings = new Dictionary<string, string>();
-        if (signer is not null)
-        {
-            await signer.StartAsync(ct);
-            settings["Auth__Tokens__JwksUrl"] = signer.JwksUrl.ToString();
-        }
-
-        await using var host = await HostLauncher.StartAsync(settings, ct);
+        await using var host = await HostLauncher.StartAsync(new Dictionary<string, string>(), ct);
         using var bootstrap = JsonDocument.Parse(await File.ReadAllTextAsync(host.BootstrapPath, ct));
-        var orgId = bootstrap.RootElement.GetProperty("org_id").GetGuid();
 
-        var loginP99 = double.NaN;
-        string token;
-        if (signer is not null)
-        {
-            token = signer.Mint(orgId, BuiltInRoles.PermissionsOf(BuiltInRoles.Owner)!);
-            Console.WriteLine("# --test-key: the token is the bench key's, served as the Host's JWKS; login_p99_ms is not measured");
-        }
-        else
-        {
-            var login = await LoginAsync(host, bootstrap.RootElement, options, ct);
-            if (login is null) return 1;
-            (token, loginP99) = login.Value;
-            results.Add(new Measurement("login.p99", "ms", loginP99, string.Create(CultureInfo.InvariantCulture,
-                $"POST /v1/auth/login with the bootstrap admin, paced at {options.LoginRate}/s for {options.LoginSeconds} s, latency from due time")));
-        }
+        var login = await LoginAsync(host, bootstrap.RootElement, options, ct);
+        if (login is null) return 1;
+        var (token, loginP99) = login.Value;
+        results.Add(new Measurement("login.p99", "ms", loginP99, string.Create(CultureInfo.InvariantCulture,
+            $"POST /v1/auth/login with the bootstrap admin, paced at {options.LoginRate}/s for {options.LoginSeconds} s, latency from due time")));
 
-        var (warm, cold) = await VerifyCostAsync(host, token, signer?.JwksUrl, ct);
+        var (warm, cold) = await VerifyCostAsync(host, token, ct);
         results.Add(new Measurement("token_verify.warm", "µs", warm, "DataPlaneAuthenticator.AuthenticateAsync of the same bearer, in process: hash lookup, kid check, project (cached), principal"));
         results.Add(new Measurement("token_verify.cold", "µs", cold, "AccessTokenValidator.ValidateAsync: parse, ES256 signature, iss/aud/lifetime/typ, grants (key already fetched)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# token verification: warm {warm:0.00} µs, cold {cold:0.0} µs"));
@@ -74,7 +54,7 @@ public static class AuthCommand
         results.Add(new Measurement("machine.load_average", "1 min", double.Parse(ResultFile.LoadAverage()?.Split(' ')[0] ?? "NaN", CultureInfo.InvariantCulture), ResultFile.LoadAverage()));
 
         await ResultFile.PublishAsync("auth", startedAt, results, string.Create(CultureInfo.InvariantCulture,
-            $"auth: login_p99_ms={loginP99:0.0} token_verify_us={warm:0.00} dp_overhead_ratio={ratio:0.000} token_verify_cold_us={cold:0.0} token={(signer is null ? "login" : "test-key")}"), ct);
+            $"auth: login_p99_ms={loginP99:0.0} token_verify_us={warm:0.00} dp_overhead_ratio={ratio:0.000} token_verify_cold_us={cold:0.0}"), ct);
         return 0;
     }
 
@@ -89,7 +69,7 @@ public static class AuthCommand
             {
                 await Console.Error.WriteLineAsync(
                     "bench auth: POST /v1/auth/login answered 404: this build's control plane has no sign-in route, so login_p99_ms cannot be measured " +
-                    "and there is no CP token to time. Run `./hh bench auth --test-key` for the token figures with a bench key served as the Host's JWKS.");
+                    "and there is no CP token to time.");
                 return null;
             }
             if (!probe.IsSuccessStatusCode)
@@ -130,9 +110,9 @@ public static class AuthCommand
     }
 
     /// <summary>Mean µs per call: the DP's whole credential check on a warm cache, and a full verification without one.</summary>
-    private static async Task<(double WarmMicros, double ColdMicros)> VerifyCostAsync(HostLauncher host, string token, Uri? jwksUrl, CancellationToken ct)
+    private static async Task<(double WarmMicros, double ColdMicros)> VerifyCostAsync(HostLauncher host, string token, CancellationToken ct)
     {
-        var tokenOptions = new AccessTokenOptions { JwksUrl = (jwksUrl ?? new Uri(host.ControlPlaneApi, "/.well-known/jwks.json")).ToString() };
+        var tokenOptions = new AccessTokenOptions { JwksUrl = new Uri(host.ControlPlaneApi, "/.well-known/jwks.json").ToString() };
         await using var dpdb = NpgsqlDataSource.Create(host.DpdbConnectionString);
         using var cache = new MemoryCache(new MemoryCacheOptions());
         var keyOptions = new ApiKeyDirectoryOptions();
@@ -204,22 +184,21 @@ public static class AuthCommand
         return calls;
     }
 
-    private sealed record Options(bool TestKey, int Concurrency, double DurationSeconds, double LoginRate, double LoginSeconds)
+    private sealed record Options(int Concurrency, double DurationSeconds, double LoginRate, double LoginSeconds)
     {
         public static Options Parse(string[] args)
         {
-            var options = new Options(false, 16, 20, 4, 10);
+            var options = new Options(16, 20, 4, 10);
             for (var i = 0; i < args.Length; i++)
             {
                 options = args[i] switch
                 {
-                    "--test-key" => options with { TestKey = true },
                     "--concurrency" => options with { Concurrency = int.Parse(args[++i], CultureInfo.InvariantCulture) },
                     "--duration" => options with { DurationSeconds = double.Parse(args[++i].TrimEnd('s'), CultureInfo.InvariantCulture) },
                     "--login-rate" => options with { LoginRate = double.Parse(args[++i], CultureInfo.InvariantCulture) },
                     "--login-seconds" => options with { LoginSeconds = double.Parse(args[++i].TrimEnd('s'), CultureInfo.InvariantCulture) },
                     var other => throw new BenchEnvironmentException(
-                        $"bench auth: unknown argument '{other}'. Usage: bench auth [--test-key] [--concurrency N] [--duration S] [--login-rate R] [--login-seconds S]"),
+                        $"bench auth: unknown argument '{other}'. Usage: bench auth [--concurrency N] [--duration S] [--login-rate R] [--login-seconds S]"),
                 };
             }
             return options;
