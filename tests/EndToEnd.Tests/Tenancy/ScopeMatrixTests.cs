@@ -114,7 +114,7 @@ public sealed class ScopeMatrixTests(TenancyHost host)
     }
 
     [Fact]
-    public async Task Every_route_refuses_an_access_token_exactly_when_its_grants_lack_the_routes_permission()
+    public async Task Every_route_the_data_plane_decides_refuses_an_access_token_exactly_when_its_grants_lack_the_routes_permission()
     {
         var requests = Requests();
         var failures = new List<string>();

@@ -108,7 +108,7 @@ public sealed class TenancyMatrixTests(TenancyHost host)
     }
 
     [Fact]
-    public async Task A_token_reaching_only_project_A_that_names_project_B_in_the_header_is_404_on_every_route()
+    public async Task A_token_reaching_only_project_A_that_names_project_B_in_the_header_is_404_on_every_route_the_data_plane_decides()
     {
         using var a = host.TokenApi(host.A, project: host.B.ProjectId);
         var before = await StableSnapshotOfBAsync();
