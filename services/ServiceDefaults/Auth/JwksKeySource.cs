@@ -82,7 +82,11 @@ public sealed class JwksKeySource : ISigningKeySource, IDisposable
                 // Too soon after the last attempt (successful or not): answer from the set in hand.
                 if (now < lastAttempt + options.JwksMinimumRefreshInterval) return current;
                 lastAttempt = now;
-                inflight = FetchAndKeepAsync(url);
+                // On the thread pool, not inline: a fetch that completed synchronously (a loopback answer already in the
+                // socket buffer) would clear `inflight` in its finally before this assignment, leaving a completed task
+                // here that every later refresh would reuse, so the set would never be fetched again. Started this
+                // way, its finally waits for this lock, i.e. for the assignment.
+                inflight = Task.Run(() => FetchAndKeepAsync(url));
             }
             fetch = inflight;
         }
