@@ -7,6 +7,8 @@ CHDB_PACKAGE="@chdb/lib-linux-x64-gnu"
 # Debian bookworm's nats-server is 2.9.10, which has no `sync_interval` (it rejects the field):
 # we take the nats-server package of the next Debian release, unpacked into the cache.
 NATS_SUITE=trixie
+# RestrictedPython 8.4 (sid) carries the guard-shadowing and string.Formatter fixes 8.0 (trixie) lacks.
+RESTRICTEDPYTHON_SUITE=sid
 NATS_SYNC="${HH_NATS_SYNC:-1s}"
 # Under /var/lib, not /tmp: a PostgreSQL cluster must survive reboots like the rest of .data/.
 PG_OUTSIDE_ROOT=/var/lib/honeyhive-cs

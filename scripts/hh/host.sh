@@ -49,7 +49,8 @@ $endpoints
   },
   "Secrets": { "MasterKey": $(json_string "$HH_SECRETS_MASTER_KEY") },
   "ControlPlane": { "MasterKey": $(json_string "$HH_CP_MASTER_KEY") },
-  "ClickHouse": { "ChdbLibrary": $(json_string "$CHDB_LIB") }$endpoints$controller
+  "ClickHouse": { "ChdbLibrary": $(json_string "$CHDB_LIB") },
+  "PythonMetric": { "PythonLibrary": $(json_string "$PYTHON_LIB"), "RestrictedPythonPath": $(json_string "$RESTRICTEDPYTHON_PATH") }$endpoints$controller
 }
 JSON
   )

@@ -44,22 +44,24 @@ debian_archive_uri() {
     | awk '$2 !~ /-/ { print $1; exit }'
 }
 
-fetch_nats_server() {
-  local dir="$CACHE/nats-server" uri tmp deb version
+# Unpacks one package of another Debian suite into $CACHE/<name>/<version> and points
+# $CACHE/<name>/current at it, through a private sources list and lists folder: the system's apt
+# state stays as it was.
+fetch_debian_package() { # suite package cache-name
+  local suite=$1 package=$2 dir="$CACHE/$3" uri tmp deb version
   uri=$(debian_archive_uri)
   [ -n "$uri" ] || return 1
   mkdir -p "$dir/apt/lists/partial"
-  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $NATS_SUITE main" >"$dir/apt/sources.list"
-  # A private sources list and lists folder: the system's apt state stays as it was.
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $suite main" >"$dir/apt/sources.list"
   local opts=(-q -o "Dir::Etc::SourceList=$dir/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
     -o "Dir::State::Lists=$dir/apt/lists" -o APT::Sandbox::User=root)
-  say "Fetching nats-server from Debian $NATS_SUITE (once) into $dir"
+  say "Fetching $package from Debian $suite (once) into $dir"
   apt-get "${opts[@]}" update >"$dir/fetch.log" 2>&1 || return 1
   tmp=$(mktemp -d "$dir/download.XXXXXX")
-  if ! (cd "$tmp" && apt-get "${opts[@]}" download nats-server) >>"$dir/fetch.log" 2>&1; then
+  if ! (cd "$tmp" && apt-get "${opts[@]}" download "$package") >>"$dir/fetch.log" 2>&1; then
     rm -rf "$tmp"; return 1
   fi
-  deb=$(find "$tmp" -name 'nats-server_*.deb' | head -n 1)
+  deb=$(find "$tmp" -name "${package}_*.deb" | head -n 1)
   version=$(dpkg-deb -f "$deb" Version)
   rm -rf "${dir:?}/$version"
   dpkg-deb -x "$deb" "$dir/$version" && rm -rf "$tmp"
@@ -73,7 +75,7 @@ ensure_nats_server() {
   fi
   NATS_BIN="$CACHE/nats-server/current/usr/sbin/nats-server"
   [ -x "$NATS_BIN" ] && return
-  fetch_nats_server && [ -x "$NATS_BIN" ] && return
+  fetch_debian_package "$NATS_SUITE" nats-server nats-server && [ -x "$NATS_BIN" ] && return
   warn "could not fetch nats-server from Debian $NATS_SUITE (see $CACHE/nats-server/fetch.log); using Debian's own nats-server, whose JetStream cannot be told when to fsync."
   command -v nats-server >/dev/null || apt_install nats-server
   NATS_BIN=$(command -v nats-server)
@@ -96,10 +98,29 @@ ensure_chdb() {
   rm -rf "$dir" && mv "$tmp" "$dir"
 }
 
+# Python metrics: Debian's libpython3.11 and scientific packages, and RestrictedPython 8.x from
+# Debian sid (bookworm's 4.0b3 fails on every subscript under Python 3.11; see ENVIRONMENT-NOTES).
+# RestrictedPython is pure Python, unpacked into the cache and put on sys.path by the workers.
+ensure_python() {
+  local missing=() package
+  for package in libpython3.11 python3-numpy python3-pandas python3-sklearn python3-jsonschema; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
+  PYTHON_LIB=$(find /usr/lib -maxdepth 2 -name 'libpython3.11.so.1.0' 2>/dev/null | head -n 1)
+  [ -n "$PYTHON_LIB" ] || die "libpython3.11.so.1.0 is missing under /usr/lib even after 'apt-get install libpython3.11'."
+  RESTRICTEDPYTHON_PATH="$CACHE/restrictedpython/current/usr/lib/python3/dist-packages"
+  [ -d "$RESTRICTEDPYTHON_PATH/RestrictedPython" ] && return
+  fetch_debian_package "$RESTRICTEDPYTHON_SUITE" python3-restrictedpython restrictedpython \
+    || die "could not fetch python3-restrictedpython from Debian $RESTRICTEDPYTHON_SUITE (see $CACHE/restrictedpython/fetch.log)."
+  [ -d "$RESTRICTEDPYTHON_PATH/RestrictedPython" ] || die "python3-restrictedpython from Debian $RESTRICTEDPYTHON_SUITE holds no RestrictedPython package under $RESTRICTEDPYTHON_PATH."
+}
+
 ensure_tools() {
   ensure_packages
   ensure_nats_server
   ensure_chdb
+  ensure_python
 }
 
 # Peers written in JavaScript (official SDKs, exporters) that tests drive, one package.json each.
@@ -118,5 +139,5 @@ install_test_peers() { # log folder
 # linter before the tests).
 cmd_install() {
   ensure_tools
-  say "Installed: nats-server ($NATS_BIN), libchdb.so ($CHDB_LIB), PostgreSQL $PG_MAJOR, Redis, shellcheck."
+  say "Installed: nats-server ($NATS_BIN), libchdb.so ($CHDB_LIB), libpython ($PYTHON_LIB), RestrictedPython ($RESTRICTEDPYTHON_PATH), PostgreSQL $PG_MAJOR, Redis, shellcheck."
 }

@@ -19,13 +19,14 @@ start_scratch_instance() {
   export HH_TEST_REDIS="127.0.0.1:$REDIS_PORT"
   export HH_TEST_PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres"
   export HH_CHDB_LIB="$CHDB_LIB"
+  export HH_PYTHON_LIB="$PYTHON_LIB" HH_RESTRICTEDPYTHON="$RESTRICTEDPYTHON_PATH"
   export HH_TEST_DATA="$DATA/run"
   export HH_NATS_SERVER="$NATS_BIN"   # the restart test starts its own server with the same binary
   # The Hosts that tests and benchmarks start get their settings from them alone, never from the
   # machine's own file that `./hh up` writes.
   unset HH_LOCAL_SETTINGS
   mkdir -p "$HH_TEST_DATA"
-  say "Test servers: HH_TEST_NATS_URL=$HH_TEST_NATS_URL HH_TEST_REDIS=$HH_TEST_REDIS HH_TEST_PG='$HH_TEST_PG' HH_CHDB_LIB=$HH_CHDB_LIB HH_TEST_DATA=$HH_TEST_DATA"
+  say "Test servers: HH_TEST_NATS_URL=$HH_TEST_NATS_URL HH_TEST_REDIS=$HH_TEST_REDIS HH_TEST_PG='$HH_TEST_PG' HH_CHDB_LIB=$HH_CHDB_LIB HH_PYTHON_LIB=$HH_PYTHON_LIB HH_RESTRICTEDPYTHON=$HH_RESTRICTEDPYTHON HH_TEST_DATA=$HH_TEST_DATA"
 }
 
 # Sums the counters of every TRX file (one per test project) into TOTALS, the plain closing line;

@@ -1,7 +1,11 @@
 using HoneyHive.Contracts;
+using HoneyHive.Contracts.PythonMetrics;
+using HoneyHive.PythonMetric.Pool;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace HoneyHive.PythonMetric;
@@ -13,6 +17,9 @@ public static class PythonMetricModule
 
     public static IHostApplicationBuilder AddPythonMetric(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddOptions<PythonMetricOptions>().Bind(builder.Configuration.GetSection(PythonMetricOptions.Section));
+        builder.Services.TryAddSingleton<PythonWorkerPool>();
+        builder.Services.TryAddSingleton<IPythonMetricRunner>(sp => sp.GetRequiredService<PythonWorkerPool>());
         return builder;
     }
 

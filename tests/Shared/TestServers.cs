@@ -14,6 +14,12 @@ public static class TestServers
 
     public static string ChdbLibrary => Require("HH_CHDB_LIB");
 
+    /// <summary>Debian's libpython3.11.so.1.0, which the Python metric workers host.</summary>
+    public static string PythonLibrary => Require("HH_PYTHON_LIB");
+
+    /// <summary>The dist-packages folder holding RestrictedPython 8.x (fetched from Debian sid by ./hh).</summary>
+    public static string RestrictedPythonPath => Require("HH_RESTRICTEDPYTHON");
+
     /// <summary>A writable folder for this test run (chDB data, object store files).</summary>
     public static string DataDirectory => Require("HH_TEST_DATA");
 

@@ -51,4 +51,14 @@ public sealed class ApiRequestException : Exception
     public static ApiRequestException Conflict(string? field, string message) => new(StatusCodes.Status409Conflict, field, message);
 
     public static ApiRequestException TooLarge(string? field, string message) => new(StatusCodes.Status413PayloadTooLarge, field, message);
+
+    /// <summary>
+    /// A 422: the request was sound and work ran, but its content could not be processed (a metric's code
+    /// raised). <paramref name="errorCode"/> is the machine-readable cause, answered as <c>errorCode</c>.
+    /// </summary>
+    public static ApiRequestException Unprocessable(string errorCode, string message) =>
+        new(StatusCodes.Status422UnprocessableEntity, null, message) { ErrorCode = errorCode };
+
+    /// <summary>The machine-readable cause of a 422 (<c>execution_error</c>, <c>compilation_error</c>...); null otherwise.</summary>
+    public string? ErrorCode { get; private init; }
 }

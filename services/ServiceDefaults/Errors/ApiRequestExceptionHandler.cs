@@ -31,6 +31,12 @@ public sealed class ApiRequestExceptionHandler : IExceptionHandler
         problem.Title = refused.Status == StatusCodes.Status400BadRequest ? "The request is not valid." : ReasonPhrases.GetReasonPhrase(refused.Status);
         problem.Detail = refused.Message;
         if (refused.Field is not null) problem.Extensions["field"] = refused.Field;
+        // The reference API names the cause of a 422 in `errorCode` and its text in `message`.
+        if (refused.ErrorCode is not null)
+        {
+            problem.Extensions["errorCode"] = refused.ErrorCode;
+            problem.Extensions["message"] = refused.Message;
+        }
         return problem;
     }
 }

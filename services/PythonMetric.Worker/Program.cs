@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using System.Text.Json;
+using HoneyHive.PythonMetric.Worker;
+using Python.Runtime;
+
+// One worker of the Python metric pool: reads its config, hosts CPython, limits itself, then runs one
+// request at a time on this thread (the thread that holds the GIL) until stdin closes. The pool kills it
+// when a run passes its time limit; nothing here tries to interrupt user code.
+var started = Stopwatch.StartNew();
+var (input, output) = ProtocolStreams.Claim();
+
+var configJson = WorkerFrames.Read(input);
+if (configJson is null) return 0;
+var config = JsonSerializer.Deserialize(configJson, WorkerJson.Default.WorkerConfig)
+    ?? throw new InvalidDataException("The first frame is not a worker config.");
+
+PyObject run;
+string pythonVersion;
+WorkerIsolation isolation;
+try
+{
+    Runtime.PythonDLL = config.PythonLibrary;
+    PythonEngine.Initialize(setSysArgv: false);
+    // Held for the worker's whole life: only this thread ever runs Python.
+    Py.GILState gil = Py.GIL();
+    GC.KeepAlive(gil);
+    using (var sys = Py.Import("sys"))
+    using (var path = sys.GetAttr("path"))
+    {
+        var index = 0;
+        foreach (var folder in config.PythonPaths)
+        {
+            using var pyFolder = new PyString(folder);
+            path.InvokeMethod("insert", new PyInt(index++), pyFolder).Dispose();
+        }
+
+        pythonVersion = sys.GetAttr("version").As<string>().Split(' ')[0];
+    }
+
+    using var harness = Py.Import("hh_sandbox");
+    using (var preload = new PyList())
+    {
+        foreach (var module in config.Preload) preload.Append(new PyString(module));
+        harness.InvokeMethod("prepare", preload).Dispose();
+    }
+
+    run = harness.GetAttr("run");
+    isolation = WorkerIsolation.Apply(config.Limits);
+}
+catch (Exception e)
+{
+    WorkerFrames.Write(output, JsonSerializer.Serialize(new WorkerHello(false, e.Message, null, null, started.Elapsed.TotalMilliseconds), WorkerJson.Default.WorkerHello));
+    return 1;
+}
+
+WorkerFrames.Write(output, JsonSerializer.Serialize(new WorkerHello(true, null, pythonVersion, isolation, started.Elapsed.TotalMilliseconds), WorkerJson.Default.WorkerHello));
+
+while (WorkerFrames.Read(input) is { } request)
+{
+    using var pyRequest = new PyString(request);
+    using var answer = run.Invoke(pyRequest);
+    WorkerFrames.Write(output, answer.As<string>());
+}
+
+return 0;
