@@ -45,7 +45,8 @@ try
     }
 
     run = harness.GetAttr("run");
-    isolation = WorkerIsolation.Apply(config.Limits);
+    var runner = run;
+    isolation = WorkerIsolation.Apply(config.Limits, () => WarmUp.Run(runner, config.Limits.OutputBytes));
 }
 catch (Exception e)
 {
@@ -57,9 +58,7 @@ WorkerFrames.Write(output, JsonSerializer.Serialize(new WorkerHello(true, null, 
 
 while (WorkerFrames.Read(input) is { } request)
 {
-    using var pyRequest = new PyString(request);
-    using var answer = run.Invoke(pyRequest);
-    WorkerFrames.Write(output, answer.As<string>());
+    WorkerFrames.Write(output, WorkerRun.Answer(run, request, config.Limits.OutputBytes));
 }
 
 return 0;

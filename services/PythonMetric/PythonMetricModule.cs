@@ -17,10 +17,29 @@ public static class PythonMetricModule
 
     public static IHostApplicationBuilder AddPythonMetric(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<PythonMetricOptions>().Bind(builder.Configuration.GetSection(PythonMetricOptions.Section));
+        var contentRoot = builder.Environment.ContentRootPath;
+        var dataPath = builder.Configuration["ClickHouse:DataPath"];
+        builder.Services.AddOptions<PythonMetricOptions>()
+            .Bind(builder.Configuration.GetSection(PythonMetricOptions.Section))
+            .PostConfigure(options => HideHostFolders(options, contentRoot, dataPath));
         builder.Services.TryAddSingleton<PythonWorkerPool>();
         builder.Services.TryAddSingleton<IPythonMetricRunner>(sp => sp.GetRequiredService<PythonWorkerPool>());
+        builder.Services.AddHostedService<PythonWorkerPoolWarmer>();
         return builder;
+    }
+
+    // User code must not read the platform's data (databases, object store, keys) nor the home folder of the
+    // user running it: both are covered by an empty folder in every worker's mount namespace.
+    private static void HideHostFolders(PythonMetricOptions options, string contentRoot, string? clickHouseDataPath)
+    {
+        var dataFolder = clickHouseDataPath is { Length: > 0 }
+            ? Path.GetDirectoryName(Path.GetFullPath(clickHouseDataPath, contentRoot))
+            : Path.Combine(contentRoot, ".data");
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        foreach (var folder in new[] { dataFolder, home })
+        {
+            if (folder is { Length: > 1 } && !options.HiddenPaths.Contains(folder)) options.HiddenPaths.Add(folder);
+        }
     }
 
     public static RouteGroupBuilder MapPythonMetric(this IEndpointRouteBuilder app)

@@ -80,3 +80,14 @@ public interface IPythonMetricRunner
     /// <summary>Runs the request's code on its event and answers the outcome (see the interface's contract).</summary>
     Task<PythonMetricRunResult> RunAsync(PythonMetricRunRequest request, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// The project already has as many runs waiting for a worker as the service queues for one project: the run
+/// is refused at once rather than queued behind them (routes answer 429). Other projects are not affected.
+/// </summary>
+public sealed class PythonMetricBusyException(string projectId, int queued)
+    : Exception($"Project {projectId} already has {queued} Python metric runs waiting; try again later.")
+{
+    /// <summary>The project whose queue is full.</summary>
+    public string ProjectId { get; } = projectId;
+}

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text.Json;
+using System.Threading.Channels;
 using HoneyHive.Contracts.PythonMetrics;
 using HoneyHive.PythonMetric.Worker;
 using Microsoft.Extensions.Logging;
@@ -9,9 +9,11 @@ using Microsoft.Extensions.Options;
 namespace HoneyHive.PythonMetric.Pool;
 
 /// <summary>
-/// Runs PYTHON metric code in worker processes: at most <see cref="PythonMetricOptions.Workers"/> at once,
-/// each run on a worker of its own; a worker that passes a run's time limit or dies is killed and not
-/// reused, so the next run gets a fresh one.
+/// Runs PYTHON metric code in isolated worker processes. <see cref="PythonMetricOptions.Workers"/> runs at
+/// once, shared fairly between projects (<see cref="FairSlots"/>); <see cref="PythonMetricOptions.Spares"/>
+/// more workers are kept started, so a worker killed for a timeout or a crash, or recycled, is replaced by a
+/// ready one at once while a fresh one starts in the background. A worker serves one run at a time and is
+/// never reused after a run it did not answer.
 /// </summary>
 public sealed class PythonWorkerPool : IPythonMetricRunner, IAsyncDisposable
 {
@@ -19,19 +21,44 @@ public sealed class PythonWorkerPool : IPythonMetricRunner, IAsyncDisposable
 
     private readonly PythonMetricOptions options;
     private readonly ILogger<PythonWorkerPool> logger;
-    private readonly SemaphoreSlim slots;
-    private readonly ConcurrentBag<WorkerProcess> idle = [];
-    private int started;
+    private readonly FairSlots slots;
+    private readonly Channel<WorkerProcess> ready = Channel.CreateUnbounded<WorkerProcess>();
+    private readonly ConcurrentDictionary<WorkerProcess, byte> live = new();
+    private readonly Lock gate = new();
+    private readonly CancellationTokenSource disposing = new();
+    private TaskCompletionSource changed = NewSignal();
+    private int starting, startFailures, started, killedForTimeout, crashed, recycled, cancelled;
 
     public PythonWorkerPool(IOptions<PythonMetricOptions> options, ILogger<PythonWorkerPool> logger)
     {
         this.options = options.Value;
         this.logger = logger;
-        slots = new SemaphoreSlim(Math.Max(1, this.options.Workers));
+        slots = new FairSlots(Math.Max(1, this.options.Workers), this.options.ProjectLimit, Math.Max(0, this.options.MaxQueuedPerProject));
     }
 
     /// <summary>Workers started since the pool began (replacements included).</summary>
     public int WorkersStarted => Volatile.Read(ref started);
+
+    public PythonWorkerPoolStats Stats => new(WorkersStarted, Volatile.Read(ref killedForTimeout), Volatile.Read(ref crashed),
+        Volatile.Read(ref recycled), Volatile.Read(ref cancelled), ready.Reader.Count);
+
+    private int Target => Math.Max(1, options.Workers) + Math.Max(0, options.Spares);
+
+    /// <summary>Starts workers in the background until <see cref="PythonMetricOptions.Workers"/> plus spares are running.</summary>
+    public void Warm() => Replenish();
+
+    /// <summary>Warms the pool and waits until every worker it keeps is ready (tests and the bench start from a warm pool).</summary>
+    public async Task WarmAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task signal;
+            lock (gate) signal = changed.Task;
+            Replenish();
+            if (ready.Reader.Count >= Target) return;
+            await signal.WaitAsync(cancellationToken);
+        }
+    }
 
     public async Task<PythonMetricRunResult> RunAsync(PythonMetricRunRequest request, CancellationToken cancellationToken)
     {
@@ -39,39 +66,169 @@ public sealed class PythonWorkerPool : IPythonMetricRunner, IAsyncDisposable
             ? options.DefaultTimeoutMs
             : Math.Min(request.TimeoutMs, options.MaxTimeoutMs));
         var requestJson = JsonSerializer.Serialize(request, Json);
-        await slots.WaitAsync(cancellationToken);
+        using var lease = await slots.EnterAsync(request.ProjectId, cancellationToken);
+        var worker = await AcquireAsync(cancellationToken);
+        WorkerAnswer answer;
         try
         {
-            var worker = idle.TryTake(out var ready) && !ready.HasExited ? ready : await StartWorkerAsync(cancellationToken);
-            var clock = Stopwatch.StartNew();
-            var answer = await worker.RunAsync(requestJson, timeout, cancellationToken);
-            if (answer is null)
+            answer = await worker.RunAsync(requestJson, timeout, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            Retire(worker, ref cancelled);
+            throw;
+        }
+
+        if (answer.Json is null)
+        {
+            if (answer.TimedOut)
             {
-                var timedOut = clock.Elapsed >= timeout;
-                var exitCode = await worker.WaitForExitCodeAsync();
-                await worker.DisposeAsync();
-                logger.LogWarning("Python worker {Pid} of project {ProjectId} ended: {Cause}", worker.ProcessId, request.ProjectId,
-                    timedOut ? "time limit" : $"exit code {exitCode}");
-                return timedOut
-                    ? PythonMetricRunResult.Failed(PythonMetricErrorCodes.Timeout, $"The metric ran longer than its time limit of {timeout.TotalSeconds:0.###} s and was stopped.")
-                    : PythonMetricRunResult.Failed(PythonMetricErrorCodes.ResourceLimit, $"The metric's worker process ended (exit code {exitCode?.ToString() ?? "unknown"}): the code exceeded a resource limit or crashed the interpreter.");
+                Retire(worker, ref killedForTimeout);
+                logger.LogWarning("Python worker {Pid} of project {ProjectId} killed at the time limit of {TimeoutMs} ms", worker.ProcessId, request.ProjectId, timeout.TotalMilliseconds);
+                return PythonMetricRunResult.Failed(PythonMetricErrorCodes.Timeout, $"The metric ran longer than its time limit of {timeout.TotalSeconds:0.###} s and was stopped.");
             }
 
-            idle.Add(worker);
-            return JsonSerializer.Deserialize<PythonMetricRunResult>(answer, Json)
-                ?? throw new InvalidDataException("A Python worker answered an empty result.");
+            var exit = await worker.DescribeExitAsync();
+            Retire(worker, ref crashed);
+            logger.LogWarning("Python worker {Pid} of project {ProjectId} ended during a run: {Exit}", worker.ProcessId, request.ProjectId, exit);
+            return PythonMetricRunResult.Failed(PythonMetricErrorCodes.ResourceLimit, $"The metric's worker process {exit}: the code exceeded a resource limit or crashed the interpreter.");
         }
-        finally
+
+        PythonMetricRunResult? result;
+        try
         {
-            slots.Release();
+            result = JsonSerializer.Deserialize<PythonMetricRunResult>(answer.Json, Json);
+        }
+        catch (JsonException)
+        {
+            result = null;
+        }
+
+        if (result is null)
+        {
+            Retire(worker, ref crashed);
+            return PythonMetricRunResult.Failed(PythonMetricErrorCodes.ResourceLimit, "The metric's worker process answered something that is not a result and was replaced.");
+        }
+
+        GiveBack(worker);
+        return result;
+    }
+
+    /// <summary>A ready worker; when none is, the one starting in the background, or one started here.</summary>
+    private async Task<WorkerProcess> AcquireAsync(CancellationToken cancellationToken)
+    {
+        var failuresBefore = Volatile.Read(ref startFailures);
+        while (true)
+        {
+            ObjectDisposedException.ThrowIf(disposing.IsCancellationRequested, this);
+            if (ready.Reader.TryRead(out var worker))
+            {
+                if (!worker.HasExited) return worker;
+                Retire(worker, ref crashed);
+                continue;
+            }
+
+            Task signal;
+            lock (gate) signal = changed.Task;
+            Replenish();
+            // Nothing on its way, or a background start failed meanwhile: start one here, so a persistent
+            // failure (no libpython, bad settings) reaches the caller as an exception instead of a hang.
+            if (Volatile.Read(ref starting) == 0 || Volatile.Read(ref startFailures) != failuresBefore)
+            {
+                var own = await StartWorkerAsync(cancellationToken);
+                live.TryAdd(own, 0);
+                return own;
+            }
+
+            await signal.WaitAsync(cancellationToken);
         }
     }
 
+    private void GiveBack(WorkerProcess worker)
+    {
+        if (worker.Runs >= Math.Max(1, options.RunsPerWorker)
+            || worker.CpuTime.TotalSeconds >= options.CpuSeconds * 0.8
+            || live.Count > Target)
+        {
+            Retire(worker, ref recycled);
+            return;
+        }
+
+        ready.Writer.TryWrite(worker);
+        Signal();
+    }
+
+    private void Retire(WorkerProcess worker, ref int counter)
+    {
+        Interlocked.Increment(ref counter);
+        live.TryRemove(worker, out _);
+        _ = DisposeQuietlyAsync(worker);
+        Replenish();
+    }
+
+    private async Task DisposeQuietlyAsync(WorkerProcess worker)
+    {
+        try { await worker.DisposeAsync(); }
+        catch (Exception e) { logger.LogWarning(e, "Python worker {Pid} did not stop cleanly", worker.ProcessId); }
+    }
+
+    // Starts workers in the background until live and starting ones reach the target.
+    private void Replenish()
+    {
+        lock (gate)
+        {
+            while (!disposing.IsCancellationRequested && live.Count + starting < Target)
+            {
+                starting++;
+                _ = Task.Run(StartInBackgroundAsync);
+            }
+        }
+    }
+
+    private async Task StartInBackgroundAsync()
+    {
+        try
+        {
+            var worker = await StartWorkerAsync(disposing.Token);
+            live.TryAdd(worker, 0);
+            ready.Writer.TryWrite(worker);
+        }
+        catch (Exception e)
+        {
+            Interlocked.Increment(ref startFailures);
+            if (!disposing.IsCancellationRequested) logger.LogError(e, "A Python worker could not be started");
+        }
+        finally
+        {
+            lock (gate) starting--;
+            Signal();
+        }
+
+        if (disposing.IsCancellationRequested) await DrainAsync();
+    }
+
+    private void Signal()
+    {
+        TaskCompletionSource previous;
+        lock (gate)
+        {
+            previous = changed;
+            changed = NewSignal();
+        }
+
+        previous.TrySetResult();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     private async Task<WorkerProcess> StartWorkerAsync(CancellationToken cancellationToken)
     {
+        IReadOnlyList<string> paths = options.PythonPaths.Count > 0
+            ? [.. options.PythonPaths]
+            : [options.RestrictedPythonPath, Path.Combine(AppContext.BaseDirectory, "python")];
         var config = new WorkerConfig(
             options.PythonLibrary,
-            [options.RestrictedPythonPath, Path.Combine(AppContext.BaseDirectory, "python")],
+            paths,
             [.. options.Preload],
             new WorkerLimits(options.MemoryMb, options.CpuSeconds, options.OpenFiles, options.TempMb, options.OutputBytes,
                 options.WorkerUid, [.. options.HiddenPaths]));
@@ -82,9 +239,21 @@ public sealed class PythonWorkerPool : IPythonMetricRunner, IAsyncDisposable
         return worker;
     }
 
+    private async Task DrainAsync()
+    {
+        while (ready.Reader.TryRead(out var worker))
+        {
+            live.TryRemove(worker, out _);
+            await DisposeQuietlyAsync(worker);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
-        while (idle.TryTake(out var worker)) await worker.DisposeAsync();
-        slots.Dispose();
+        await disposing.CancelAsync();
+        await DrainAsync();
+        // Workers lent out to runs still in flight: killed, so a disposed pool leaves no process behind.
+        foreach (var worker in live.Keys) await DisposeQuietlyAsync(worker);
+        live.Clear();
     }
 }

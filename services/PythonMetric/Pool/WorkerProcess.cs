@@ -33,14 +33,7 @@ public sealed class WorkerProcess : IAsyncDisposable
 
     public static async Task<WorkerProcess> StartAsync(WorkerConfig config, TimeSpan startupTimeout, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = false,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(WorkerAssembly);
+        var start = WorkerLauncher.StartInfo(WorkerAssembly);
         // Single-threaded numeric libraries: a worker uses one core, as the pool counts it.
         start.Environment["OPENBLAS_NUM_THREADS"] = "1";
         start.Environment["OMP_NUM_THREADS"] = "1";
@@ -73,10 +66,11 @@ public sealed class WorkerProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends one run and waits for its answer. Null when the worker died or passed <paramref name="timeout"/>;
-    /// the worker is then killed and must not be used again.
+    /// Sends one run and waits for its answer. When the worker passes <paramref name="timeout"/> or dies, it is
+    /// killed (SIGKILL: it may be in uninterruptible C code or swallowing exceptions) and must not be used
+    /// again; when <paramref name="cancellationToken"/> is cancelled it is killed too and the call throws.
     /// </summary>
-    public async Task<string?> RunAsync(string requestJson, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<WorkerAnswer> RunAsync(string requestJson, TimeSpan timeout, CancellationToken cancellationToken)
     {
         Runs++;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -86,14 +80,41 @@ public sealed class WorkerProcess : IAsyncDisposable
             await WorkerFrames.WriteAsync(input, requestJson, deadline.Token);
             var answer = await WorkerFrames.ReadAsync(output, deadline.Token);
             if (answer is null) Kill(process);
-            return answer;
+            return new WorkerAnswer(answer, TimedOut: false);
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidDataException)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             Kill(process);
-            cancellationToken.ThrowIfCancellationRequested();
-            return null;
+            return new WorkerAnswer(null, TimedOut: true);
         }
+        catch (OperationCanceledException)
+        {
+            Kill(process);
+            throw;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            Kill(process);
+            return new WorkerAnswer(null, TimedOut: false);
+        }
+    }
+
+    /// <summary>Why a worker that did not answer ended, in the user's terms.</summary>
+    public async Task<string> DescribeExitAsync()
+    {
+        var code = await WaitForExitCodeAsync();
+        // .NET reports a child ended by signal N as exit code 128 + N.
+        return code switch
+        {
+            null => "did not exit",
+            128 + 24 => "exceeded its CPU time limit (SIGXCPU)",
+            128 + 9 => "was killed (SIGKILL), most likely at a hard resource limit",
+            128 + 11 => "crashed (SIGSEGV)",
+            128 + 6 => "aborted (SIGABRT)",
+            128 + 31 => "made a forbidden system call (SIGSYS)",
+            > 128 and < 160 => $"ended by signal {code - 128}",
+            _ => $"exited with code {code}",
+        };
     }
 
     public async Task<int?> WaitForExitCodeAsync()
@@ -110,6 +131,29 @@ public sealed class WorkerProcess : IAsyncDisposable
     }
 
     public void Kill() => Kill(process);
+
+    /// <summary>User plus system CPU time the worker has used (from /proc; the pool runs as its parent).</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            try
+            {
+                // /proc/<pid>/stat: fields 14 and 15 (utime, stime) in clock ticks, after the ")" that ends the name.
+                var stat = File.ReadAllText($"/proc/{ProcessId}/stat");
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                var ticks = long.Parse(fields[11]) + long.Parse(fields[12]);
+                return TimeSpan.FromSeconds(ticks / (double)ClockTicksPerSecond);
+            }
+            catch (Exception e) when (e is IOException or FormatException or IndexOutOfRangeException or UnauthorizedAccessException)
+            {
+                return TimeSpan.Zero;
+            }
+        }
+    }
+
+    // sysconf(_SC_CLK_TCK) is 100 on every Linux the pool runs on.
+    private const int ClockTicksPerSecond = 100;
 
     public async ValueTask DisposeAsync()
     {
@@ -131,3 +175,6 @@ public sealed class WorkerProcess : IAsyncDisposable
         catch (InvalidOperationException) { return "unknown"; }
     }
 }
+
+/// <summary>A worker's answer to one run: the result JSON, or null when it timed out (<paramref name="TimedOut"/>) or died.</summary>
+public readonly record struct WorkerAnswer(string? Json, bool TimedOut);

@@ -1,0 +1,45 @@
+namespace HoneyHive.PythonMetric.Worker.Isolation;
+
+/// <summary>The worker's rlimits, set after its warm-up and before it drops root (so it cannot raise them again).</summary>
+internal static class ResourceLimits
+{
+    /// <summary>Files the warmed-up worker holds beyond the ones it has open: room for what a run opens.</summary>
+    private const int FileHeadroom = 16;
+
+    public static bool Apply(WorkerLimits limits)
+    {
+        // .NET reserves a lot of address space up front (GC regions, thread stacks), so a fixed RLIMIT_AS would
+        // either fail start-up or allow gigabytes: the limit is what is reserved now plus memory_mb.
+        var addressSpace = VmSizeBytes() + (ulong)limits.MemoryMb * 1024 * 1024;
+        // Soft CPU limit SIGXCPU (ends the worker: the pool reports a resource limit), hard SIGKILL a little later.
+        var cpu = (ulong)limits.CpuSeconds;
+        // Never below what the warmed-up worker already holds, or the next open() of the runtime fails.
+        var files = (ulong)Math.Max(limits.OpenFiles, HighestOpenFile() + 1 + FileHeadroom);
+        var fileSize = (ulong)Math.Max(1, limits.TempMb) * 1024 * 1024;
+
+        // Writing past RLIMIT_FSIZE sends SIGXFSZ, which would kill the worker; ignored, the write fails with
+        // EFBIG and the user's code sees an OSError instead.
+        Libc.Signal(Libc.SigXfsz, 1);
+
+        // RLIMIT_NPROC is left alone: it counts the threads of every process of the uid, so it would make the
+        // .NET threads of one worker depend on the others; seccomp refuses fork/clone of processes instead.
+        return Set(Libc.RlimitAs, addressSpace, addressSpace)
+            && Set(Libc.RlimitCpu, cpu, cpu + 5)
+            && Set(Libc.RlimitNofile, files, files)
+            && Set(Libc.RlimitFsize, fileSize, fileSize)
+            && Set(Libc.RlimitCore, 0, 0);
+    }
+
+    private static bool Set(int resource, ulong current, ulong maximum)
+    {
+        var limit = new Libc.RLimit { Current = current, Maximum = maximum };
+        return Libc.SetRLimit(resource, limit) == 0;
+    }
+
+    private static ulong VmSizeBytes() =>
+        File.ReadLines("/proc/self/status").Where(l => l.StartsWith("VmSize:", StringComparison.Ordinal))
+            .Select(l => ulong.Parse(l["VmSize:".Length..].Trim().Split(' ')[0]) * 1024).First();
+
+    // RLIMIT_NOFILE bounds descriptor numbers, not their count.
+    private static int HighestOpenFile() => Directory.GetFiles("/proc/self/fd").Select(f => int.Parse(Path.GetFileName(f))).Max();
+}
