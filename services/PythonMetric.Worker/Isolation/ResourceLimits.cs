@@ -11,8 +11,9 @@ internal static class ResourceLimits
         // .NET reserves a lot of address space up front (GC regions, thread stacks), so a fixed RLIMIT_AS would
         // either fail start-up or allow gigabytes: the limit is what is reserved now plus memory_mb.
         var addressSpace = VmSizeBytes() + (ulong)limits.MemoryMb * 1024 * 1024;
-        // Soft CPU limit SIGXCPU (ends the worker: the pool reports a resource limit), hard SIGKILL a little later.
-        var cpu = (ulong)limits.CpuSeconds;
+        // RLIMIT_CPU counts the whole process life, start-up included, so cpu_seconds is added to what start-up
+        // used. Soft limit: SIGXCPU (ends the worker: the pool reports a resource limit); hard: SIGKILL soon after.
+        var cpu = (ulong)(Math.Ceiling(CpuSecondsUsed()) + limits.CpuSeconds);
         // Never below what the warmed-up worker already holds, or the next open() of the runtime fails.
         var files = (ulong)Math.Max(limits.OpenFiles, HighestOpenFile() + 1 + FileHeadroom);
         var fileSize = (ulong)Math.Max(1, limits.TempMb) * 1024 * 1024;
@@ -34,6 +35,14 @@ internal static class ResourceLimits
     {
         var limit = new Libc.RLimit { Current = current, Maximum = maximum };
         return Libc.SetRLimit(resource, limit) == 0;
+    }
+
+    // /proc/self/stat fields 14 and 15 (utime, stime) in clock ticks (100 a second), after the ")" ending the name.
+    private static double CpuSecondsUsed()
+    {
+        var stat = File.ReadAllText("/proc/self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0;
     }
 
     private static ulong VmSizeBytes() =>

@@ -27,7 +27,7 @@ public sealed class PythonWorkerPool : IPythonMetricRunner, IAsyncDisposable
     private readonly Lock gate = new();
     private readonly CancellationTokenSource disposing = new();
     private TaskCompletionSource changed = NewSignal();
-    private int starting, startFailures, started, killedForTimeout, crashed, recycled, cancelled;
+    private int starting, startFailures, started, killedForTimeout, crashed, recycled, cancelled, surplus;
 
     public PythonWorkerPool(IOptions<PythonMetricOptions> options, ILogger<PythonWorkerPool> logger)
     {
@@ -147,10 +147,16 @@ public sealed class PythonWorkerPool : IPythonMetricRunner, IAsyncDisposable
     private void GiveBack(WorkerProcess worker)
     {
         if (worker.Runs >= Math.Max(1, options.RunsPerWorker)
-            || worker.CpuTime.TotalSeconds >= options.CpuSeconds * 0.8
-            || live.Count > Target)
+            || (worker.CpuTime - worker.CpuTimeAtStart).TotalSeconds >= options.CpuSeconds * 0.8)
         {
             Retire(worker, ref recycled);
+            return;
+        }
+
+        if (live.Count > Target)
+        {
+            // One started for a run while a background start was also under way: more than the pool keeps.
+            Retire(worker, ref surplus);
             return;
         }
 

@@ -19,6 +19,7 @@ public sealed class WorkerProcess : IAsyncDisposable
     {
         this.process = process;
         ProcessId = process.Id;
+        CpuTimeAtStart = CpuTime;
         input = process.StandardInput.BaseStream;
         output = process.StandardOutput.BaseStream;
         Hello = hello;
@@ -27,6 +28,9 @@ public sealed class WorkerProcess : IAsyncDisposable
     public WorkerHello Hello { get; }
     public int ProcessId { get; }
     public int Runs { get; private set; }
+
+    /// <summary>CPU time start-up used: the worker's RLIMIT_CPU counts from there.</summary>
+    public TimeSpan CpuTimeAtStart { get; }
     public bool HasExited => process.HasExited;
 
     public static string WorkerAssembly => Path.Combine(AppContext.BaseDirectory, "HoneyHive.PythonMetric.Worker.dll");
