@@ -1,0 +1,5 @@
+# attack: the plainest CPU loop
+# expect: timeout_error
+def metric(event):
+    while True:
+        pass
