@@ -35,6 +35,9 @@ internal static partial class Libc
     [LibraryImport("libc", EntryPoint = "getresgid", SetLastError = true)]
     public static partial int GetResGid(out uint real, out uint effective, out uint saved);
 
+    [LibraryImport("libc", EntryPoint = "readlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint ReadLink(string path, byte[] buffer, nint size);
+
     [LibraryImport("libc", EntryPoint = "getuid")]
     public static partial uint GetUid();
 

@@ -10,11 +10,13 @@ internal static class WorkerMounts
     private static readonly string[] TempFolders = ["/tmp", "/var/tmp", "/dev/shm"];
 
     /// <summary>
-    /// True when this process has a mount namespace of its own. Compared with the pool's (the parent): as
-    /// root in the pool's namespace a mount would change the host, so nothing is mounted then. When the
-    /// parent's namespace cannot be read we are in a user namespace, where a mount can only fail, not leak.
+    /// True only when this process certainly has a mount namespace of its own: the pool said which namespace
+    /// it is in itself (<see cref="Namespaces.PoolNamespacesVariable"/>) and ours is another. Anything less and
+    /// nothing is mounted: as root in the machine's namespace these mounts would cover the machine's own /tmp
+    /// and make its mounts read-only (it happened once, when an unreadable parent namespace was taken for a
+    /// different one).
     /// </summary>
-    public static bool OwnNamespace() => Namespaces.DiffersFromParent("mnt") ?? true;
+    public static bool OwnNamespace() => Namespaces.DiffersFromPool("mnt");
 
     /// <returns>(private temp folders mounted, root and the other mounts read-only).</returns>
     public static (bool PrivateTmp, bool ReadOnlyRoot) Apply(WorkerLimits limits)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using HoneyHive.PythonMetric.Worker.Isolation;
 
 namespace HoneyHive.PythonMetric.Pool;
 
@@ -12,7 +13,8 @@ namespace HoneyHive.PythonMetric.Pool;
 public static class WorkerLauncher
 {
     private const string Unshare = "/usr/bin/unshare";
-    private static readonly string[] Namespaces = ["--net", "--mount", "--propagation", "private"];
+    private static readonly Lazy<string> PoolNamespaces = new(Namespaces.Current);
+    private static readonly string[] UnshareNamespaces = ["--net", "--mount", "--propagation", "private"];
     private static readonly Lazy<string[]> Prefix = new(Probe);
 
     /// <summary>The unshare arguments in use (empty: started plainly).</summary>
@@ -29,7 +31,13 @@ public static class WorkerLauncher
             UseShellExecute = false,
         };
         foreach (var argument in prefix) start.ArgumentList.Add(argument);
-        if (prefix.Length > 0) start.ArgumentList.Add("dotnet");
+        if (prefix.Length > 0)
+        {
+            start.ArgumentList.Add("dotnet");
+            // The worker mounts only when its mount namespace is certainly not the pool's (WorkerMounts.OwnNamespace).
+            start.Environment[Namespaces.PoolNamespacesVariable] = PoolNamespaces.Value;
+        }
+
         start.ArgumentList.Add(workerAssembly);
         return start;
     }
@@ -39,8 +47,8 @@ public static class WorkerLauncher
     private static string[] Probe()
     {
         if (!File.Exists(Unshare)) return [];
-        string[] asRoot = [.. Namespaces, "--"];
-        string[] asUser = ["--user", "--map-root-user", .. Namespaces, "--"];
+        string[] asRoot = [.. UnshareNamespaces, "--"];
+        string[] asUser = ["--user", "--map-root-user", .. UnshareNamespaces, "--"];
         foreach (var candidate in Environment.IsPrivilegedProcess ? [asRoot, asUser] : new[] { asUser })
         {
             if (Succeeds(candidate)) return candidate;

@@ -58,7 +58,7 @@ def metric(event):
     seen["capabilities"] = capabilities()
     attempt("write_root", lambda: write("/probe-root-write"))
     attempt("write_usr", lambda: write("/usr/probe-write"))
-    attempt("write_tmp", lambda: write("/tmp/probe-own"))
+    attempt("write_tmp", lambda: write("/tmp/" + event["marker"] + "-own"))
     seen["marker_visible"] = os.path.exists("/tmp/" + event["marker"])
     seen["fill_tmp"] = fill_tmp()
     seen["hidden"] = os.listdir(event["hidden"])
