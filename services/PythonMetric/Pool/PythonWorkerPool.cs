@@ -50,8 +50,11 @@ public sealed class PythonWorkerPool : IPythonMetricRunner, IAsyncDisposable
     /// <summary>Warms the pool and waits until every worker it keeps is ready (tests and the bench start from a warm pool).</summary>
     public async Task WarmAsync(CancellationToken cancellationToken)
     {
+        var failuresBefore = Volatile.Read(ref startFailures);
         while (true)
         {
+            if (Volatile.Read(ref startFailures) != failuresBefore)
+                throw new InvalidOperationException("A Python worker could not be started; see the pool's log.");
             Task signal;
             lock (gate) signal = changed.Task;
             Replenish();
