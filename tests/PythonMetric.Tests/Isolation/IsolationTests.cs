@@ -49,6 +49,14 @@ public sealed class IsolationTests(ObservedWorker observed) : IClassFixture<Obse
     }
 
     [Fact]
+    public void The_seccomp_filter_refuses_ptrace_and_io_uring_and_answers_clone3_with_enosys()
+    {
+        Assert.Equal("-1:1", Text("ptrace_traceme"));
+        Assert.Equal("-1:1", Text("io_uring_setup"));
+        Assert.Equal("-1:38", Text("clone3"));
+    }
+
+    [Fact]
     public void The_worker_runs_as_nobody_without_groups_or_capabilities()
     {
         Assert.Equal($"[{Nobody},{Nobody},{Nobody},{Nobody},[]]", seen["ids"]!.ToJsonString());
