@@ -61,7 +61,5 @@ internal static class WarmUp
         WorkerFrames.Write(buffer, answer);
         buffer.Position = 0;
         _ = WorkerFrames.Read(buffer) ?? throw new InvalidDataException("The warm-up frame did not read back.");
-        // A failed run path too, so the exception and message code is loaded as well.
-        _ = WorkerRun.Answer(run, "{", outputBytes);
     }
 }

@@ -4,7 +4,7 @@ import json
 import traceback
 
 
-def prepare(preload):
+def prepare(preload, output_bytes=None):
     for name in preload:
         __import__(name)
 
