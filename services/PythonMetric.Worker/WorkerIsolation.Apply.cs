@@ -21,6 +21,6 @@ public sealed partial record WorkerIsolation
         var unprivileged = PrivilegeDrop.Apply(limits.Uid);
         if (!unprivileged) throw new InvalidOperationException("The worker could not drop its privileges; it refuses to run user code as root.");
         var seccomp = SeccompFilter.Apply();
-        return new(network, mountNamespace && privateTmp, readOnlyRoot, privateTmp, unprivileged, seccomp, rlimits);
+        return new(network, mountNamespace, readOnlyRoot, privateTmp, unprivileged, seccomp, rlimits);
     }
 }

@@ -20,14 +20,24 @@ public static class Namespaces
         return pool is not null && own is not null && own != pool;
     }
 
+    /// <summary>
+    /// True when pid 1's namespace of that kind can be read and is ours: a second, independent reason never to
+    /// mount (pid 1's links may be unreadable, even to root; then this says nothing).
+    /// </summary>
+    public static bool SameAsInit(string kind)
+    {
+        var init = Link(kind, "/proc/1");
+        return init is not null && init == Link(kind);
+    }
+
     /// <summary>This process's namespaces in the form of <see cref="PoolNamespacesVariable"/>; the pool sends its own.</summary>
     public static string Current() => string.Join(',', new[] { "mnt", "net" }.Select(kind => Link(kind) ?? ""));
 
     // readlink(2) itself: the /proc/self/ns entries are "magic" links that FileSystemInfo.LinkTarget does not report.
-    private static string? Link(string kind)
+    private static string? Link(string kind, string process = "/proc/self")
     {
         var buffer = new byte[256];
-        var length = Libc.ReadLink($"/proc/self/ns/{kind}", buffer, buffer.Length);
+        var length = Libc.ReadLink($"{process}/ns/{kind}", buffer, buffer.Length);
         return length > 0 ? System.Text.Encoding.UTF8.GetString(buffer, 0, (int)length) : null;
     }
 

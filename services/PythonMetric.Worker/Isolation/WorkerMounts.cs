@@ -16,7 +16,7 @@ internal static class WorkerMounts
     /// and make its mounts read-only (it happened once, when an unreadable parent namespace was taken for a
     /// different one).
     /// </summary>
-    public static bool OwnNamespace() => Namespaces.DiffersFromPool("mnt");
+    public static bool OwnNamespace() => Namespaces.DiffersFromPool("mnt") && !Namespaces.SameAsInit("mnt");
 
     /// <returns>(private temp folders mounted, root and the other mounts read-only).</returns>
     public static (bool PrivateTmp, bool ReadOnlyRoot) Apply(WorkerLimits limits)
