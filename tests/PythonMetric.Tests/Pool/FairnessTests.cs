@@ -22,7 +22,7 @@ public sealed class FairnessTests
             return result;
         }
 
-        var hostile = Enumerable.Range(0, 12).Select(_ => Tracked("a", Looping, 1500)).ToList();
+        var hostile = Enumerable.Range(0, 12).Select(_ => Tracked("a", Looping, 2000)).ToList();
         var honest = Enumerable.Range(0, 6).Select(_ => Tracked("b", Honest, 5000)).ToList();
         var results = await Task.WhenAll(hostile.Concat(honest));
 

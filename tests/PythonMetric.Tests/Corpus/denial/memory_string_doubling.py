@@ -1,5 +1,4 @@
 # attack: a string doubled forty times (a terabyte)
-# timeout_ms: 10000
 # expect: execution_error: MemoryError
 def metric(event):
     text = 'a'
