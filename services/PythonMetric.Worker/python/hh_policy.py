@@ -108,13 +108,13 @@ def check(source):
     return None
 
 
-def function_to_call(source, metric_name):
-    """The top-level def named like the metric, else the last top-level def."""
+def function_names(source):
+    """The top-level defs in order: the run calls the one named like the metric, else the last."""
     tree = ast.parse(source, filename="<metric>")
     names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
     if not names:
         raise PolicyError("define a function that takes the event, e.g. def metric(event): return 1.0", None)
-    return metric_name if metric_name in names else names[-1]
+    return tuple(names)
 
 
 # Host paths that a library's message may carry (/usr/lib/python3/dist-packages/..., the worker's folder).

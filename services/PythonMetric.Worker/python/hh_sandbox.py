@@ -9,6 +9,7 @@ Layers, each enough on its own for most attacks: hh_policy (our AST check), Rest
 hh_guards (run-time guards), fresh globals per run, and the worker's OS isolation around all of it.
 """
 import builtins
+import dis
 import collections
 import json
 import re
@@ -29,7 +30,7 @@ CACHE_SIZE = 256
 FILENAME = "<metric>"
 
 _state = {"output_bytes": DEFAULT_OUTPUT_BYTES, "builtins": None}
-# code_key -> (source, code object, name of the function to call)
+# code_key -> (source, code object, names of the top-level defs)
 _cache = collections.OrderedDict()
 _stats = {"compiles": 0}
 
@@ -71,7 +72,24 @@ _SAFE_NAMES = (
 )
 
 
+_IMPORT_NAME = dis.opmap["IMPORT_NAME"]
+
+
+def _from_import_statement():
+    """True when the caller is an `import` statement of the metric itself.
+
+    C code that imports while a metric's frame is on top (numpy's ndarray.sum loads numpy.core._methods on
+    first use) goes through the __import__ of that frame's builtins, which is this guard. Such imports are
+    the library's own, with names the metric does not choose, and their module goes back to C, not to the
+    metric: they get the plain import. The metric's own imports are IMPORT_NAME instructions in <metric>.
+    """
+    frame = sys._getframe(2)
+    return frame.f_code.co_filename == FILENAME and frame.f_code.co_code[frame.f_lasti] == _IMPORT_NAME
+
+
 def _guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
+    if not _from_import_statement():
+        return __import__(name, globals, locals, fromlist, level)
     if level != 0:
         raise ImportError("relative imports are not available to metrics")
     if name not in hh_guards.ALLOWED_MODULES:
@@ -131,7 +149,7 @@ def _cap(text, limit):
     return encoded[:max(limit - 40, 0)].decode("utf-8", "ignore") + "\n[message truncated]"
 
 
-def _compile(key, source, metric_name):
+def _compile(key, source):
     cached = _cache.get(key)
     if cached is not None and cached[0] == source:
         _cache.move_to_end(key)
@@ -144,8 +162,7 @@ def _compile(key, source, metric_name):
         first = result.errors[0] if result.errors else "the source does not compile"
         match = re.match(r"Line (\d+): (.*)", first, re.S)
         raise hh_policy.PolicyError(match.group(2) if match else first, int(match.group(1)) if match else None)
-    function_name = hh_policy.function_to_call(source, metric_name)
-    entry = (source, result.code, function_name)
+    entry = (source, result.code, hh_policy.function_names(source))
     _stats["compiles"] += 1
     _cache[key] = entry
     _cache.move_to_end(key)
@@ -181,7 +198,7 @@ def run(request_json):
         return _result(False, code="compilation_error",
                        message=f"the metric's code is larger than the limit of {MAX_SOURCE_BYTES // 1024} KB", line=None)
     try:
-        _, code, function_name = _compile(request.get("code_key") or source, source, request.get("metric_name") or "")
+        _, code, names = _compile(request.get("code_key") or source, source)
     except hh_policy.PolicyError as e:
         return _result(False, code="compilation_error", message=e.message, line=e.line)
     except SyntaxError as e:
@@ -189,6 +206,9 @@ def run(request_json):
     except (MemoryError, RecursionError) as e:
         return _result(False, code="compilation_error", message=f"the code is too large or too deeply nested to compile ({type(e).__name__})")
 
+    # The metric's name picks the function per run: two metrics may share a source (and its code key).
+    metric_name = request.get("metric_name") or ""
+    function_name = metric_name if metric_name in names else names[-1]
     printer = _Printer(limit)
     scope = _fresh_globals(printer)
     try:
