@@ -51,7 +51,7 @@ ALWAYS_REFUSED = INTERNAL_NAMES | frozenset({
     "savez_compressed", "savetxt", "loadtxt", "genfromtxt", "fromfile", "fromregex", "recfromcsv",
     "recfromtxt", "show_config", "show_versions", "get_include", "lib", "ExcelWriter", "HDFStore",
     "set_numeric_ops", "printoptions", "add_newdoc", "add_docstring", "add_newdoc_ufunc", "lookfor", "info",
-    "source", "who", "ExcelFile", "set_params",
+    "source", "who", "ExcelFile", "set_params", "set_eng_float_format", "set_bit_generator",
     # Each of these mutates a shared object (a library function, a class, a shared FormatChecker).
     "update_wrapper", "wraps", "total_ordering", "checks", "cls_checks",
 })
@@ -96,6 +96,8 @@ def check_name(obj, name):
             _refuse(obj, name, "an exception's object is not exposed")
         if candidate == "register" and isinstance(obj, type):
             _refuse(obj, name, "registering a class changes it for every metric")
+        if candidate == "test" and isinstance(obj, types.ModuleType):
+            _refuse(obj, name, "it runs the library's test suite")
     return name
 
 
@@ -115,20 +117,33 @@ def check_value(value, owner):
         raise AttributeError(f"{type(value).__name__} objects are not available to metrics")
     if _clr_object(value):
         raise AttributeError("CLR objects are not available to metrics")
-    if isinstance(owner, (types.ModuleType, type)) and _is_shared_mutable(value):
-        # A container read off a module or a class is shared by every tenant of this worker: hand out a copy.
+    if _may_be_shared(owner) and _is_shared_mutable(value, owner):
+        # A container read off a module, a class or a library object may be shared by every tenant of this
+        # worker (jsonschema's format checkers, numpy's type tables): hand out a copy.
         try:
             return copy.deepcopy(value)
         except Exception:
             raise AttributeError("this shared value cannot be copied for a metric") from None
+    if isinstance(value, type) and id(value) in GUARDED_TYPES:
+        return GUARDED_TYPES[id(value)]
     if isinstance(value, (types.FunctionType, types.BuiltinFunctionType, types.MethodType)) and id(value) in DENIED_IDS:
         raise AttributeError(f"'{getattr(value, '__name__', '?')}' is not allowed in metrics")
     return value
 
 
-def _is_shared_mutable(value):
+def _may_be_shared(owner):
+    if owner is None:
+        return False
+    if isinstance(owner, (types.ModuleType, type)):
+        return True
+    return (type(owner).__module__ or "builtins") != "builtins"
+
+
+def _is_shared_mutable(value, owner):
     if isinstance(value, _MUTABLE):
         return True
+    if not isinstance(owner, (types.ModuleType, type)):
+        return False
     module = type(value).__module__ or ""
     return module.startswith(("numpy", "pandas")) and hasattr(value, "copy") and not isinstance(value, type) \
         and type(value).__name__ in ("ndarray", "DataFrame", "Series")
@@ -170,6 +185,33 @@ def _path_writer(method, name):
     return guarded
 
 
+# pandas methods that, given a string, call the method of that name on the object with the real getattr:
+# df.apply('to_csv', path_or_buf=...) writes a file, s.agg('__class__') reads a dunder.
+STRING_DISPATCH = frozenset({"apply", "agg", "aggregate", "transform"})
+
+
+def _method_names(value, depth=0):
+    if isinstance(value, str):
+        if value.isidentifier():
+            yield value
+    elif depth < 4 and isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            yield from _method_names(item, depth + 1)
+    elif depth < 4 and isinstance(value, dict):
+        for item in value.values():
+            yield from _method_names(item, depth + 1)
+
+
+def _string_dispatch(method, obj, name):
+    def guarded(*args, **kwargs):
+        for candidate in _method_names(list(args) + list(kwargs.values())):
+            check_name(obj, candidate)
+            if candidate.startswith(("to_", "read_")):
+                _refuse(obj, candidate, f"{name}() may not call writers or readers by name")
+        return method(*args, **kwargs)
+    return guarded
+
+
 def guarded_getattr(obj, name, *default):
     check_name(obj, name)
     if _clr_object(obj):
@@ -184,6 +226,8 @@ def guarded_getattr(obj, name, *default):
         raise AttributeError(f"'{type(obj).__name__}' object has no attribute '{name}'") from None
     if name in PATH_WRITERS and callable(value) and not _is_plain_value(obj):
         return _path_writer(value, name)
+    if name in STRING_DISPATCH and callable(value) and (type(obj).__module__ or "").startswith("pandas"):
+        return _string_dispatch(value, obj, name)
     return check_value(value, obj)
 
 
@@ -282,6 +326,42 @@ def _refuse_file_input(decode):
     return guarded
 
 
+# Library classes whose constructor is handed out behind a guard: id(real class) -> stand-in class.
+GUARDED_TYPES = {}
+
+
+def _guarded_type(real, refused_positions, refused_keywords, why):
+    """A stand-in for a library class: isinstance/issubclass and attributes answer as the real class, and
+    calling it refuses the arguments named, so one dangerous constructor form is closed without losing the
+    class for isinstance checks."""
+
+    class Guard(type):
+        def __instancecheck__(cls, obj):
+            return isinstance(obj, real)
+
+        def __subclasscheck__(cls, sub):
+            return issubclass(sub, real)
+
+        def __getattr__(cls, name):
+            return getattr(real, name)
+
+        def __call__(cls, *args, **kwargs):
+            if any(len(args) > i and args[i] is not None for i in refused_positions) or \
+                    any(kwargs.get(k) is not None for k in refused_keywords):
+                raise TypeError(f"{real.__name__}(...) with {'/'.join(refused_keywords)} is not available to metrics ({why})")
+            return real(*args, **kwargs)
+
+    return Guard(real.__name__, (), {"__module__": real.__module__, "__doc__": real.__doc__})
+
+
+def _harden_numpy(module):
+    # ndarray(shape, object, buffer) and recarray(..., buf=...) read PyObject pointers out of raw bytes: a
+    # forged address becomes a live object. Metrics never need a buffer-backed array, so both forms are refused.
+    for real, positions, keywords in ((module.ndarray, (2,), ("buffer",)), (module.recarray, (2,), ("buf",)),
+                                      (module.chararray, (3,), ("buffer",)), (module.void, (1,), ("dtype",))):
+        GUARDED_TYPES[id(real)] = _guarded_type(real, positions, keywords, "raw memory")
+
+
 def _harden_jsonschema(module):
     # RefResolver fetches a remote $ref with urlopen, file:// URLs included: a host file read.
     module.validators.RefResolver.resolve_remote = _refuse_remote_ref
@@ -295,8 +375,25 @@ def _harden_sklearn_text(module):
         mixin.decode.hh_guarded = True
 
 
+def _refuse_memory(check_memory):
+    def guarded(memory):
+        if memory is not None:
+            raise ValueError("memory= (a joblib cache on disk) is not available to metrics")
+        return check_memory(memory)
+    return guarded
+
+
+def _harden_sklearn_cluster(module):
+    # memory="/path" makes AgglomerativeClustering and OPTICS cache pickles in a folder of the worker.
+    for inner in ("_agglomerative", "_optics"):
+        submodule = sys.modules.get(module.__name__ + "." + inner)
+        if submodule is not None and hasattr(submodule, "check_memory"):
+            submodule.check_memory = _refuse_memory(submodule.check_memory)
+
+
 # Changes the harness makes to a library once, right after its import and before any metric sees it.
-HARDENING = {"jsonschema": _harden_jsonschema, "sklearn.feature_extraction.text": _harden_sklearn_text}
+HARDENING = {"numpy": _harden_numpy, "jsonschema": _harden_jsonschema, "sklearn.feature_extraction.text": _harden_sklearn_text,
+             "sklearn.cluster": _harden_sklearn_cluster}
 _hardened = set()
 
 

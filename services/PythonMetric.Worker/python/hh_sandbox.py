@@ -96,11 +96,12 @@ def _guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
         raise ImportError(f"import of '{name}' is not allowed; metrics may import: {', '.join(sorted(hh_guards.ALLOWED_MODULES))}")
     module = __import__(name, None, None, fromlist or (), 0)
     hh_guards.harden_loaded()
-    # `from m import x` reads x with the real getattr (IMPORT_FROM), so check each name here.
-    for item in fromlist or ():
-        target = sys.modules[name]
-        hh_guards.guarded_getattr(target, item)
-    return module
+    if not fromlist:
+        return module
+    # `from m import x` reads x off what this returns with the real getattr (IMPORT_FROM), so it gets a
+    # namespace holding only the names asked for, each read through the guard (refused or substituted).
+    target = sys.modules[name]
+    return types.SimpleNamespace(**{item: hh_guards.guarded_getattr(target, item) for item in fromlist})
 
 
 class _Printer:
@@ -221,7 +222,10 @@ def run(request_json):
         event = request.get("event")
         value = function(event if isinstance(event, dict) else {})
     except BaseException as e:  # noqa: B902  user code may raise anything, KeyboardInterrupt and SystemExit included
-        message, line = hh_policy.user_traceback(e, source)
+        try:
+            message, line = hh_policy.user_traceback(e, source)
+        except BaseException:  # noqa: B902  formatting after a MemoryError can fail too; the type still says it
+            message, line = type(e).__name__, None
         del e
         return _result(False, code="execution_error", message=message, line=line, stdout=printer.text())
     try:
