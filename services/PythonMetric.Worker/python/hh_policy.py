@@ -73,14 +73,31 @@ _REFUSED_NODES = {
 }
 
 
-def check(source):
-    """Answers a PolicyError (or the SyntaxError) for source a metric may not run, None when it may."""
+def parse(source):
+    """The checked syntax tree of source, ready for RestrictedPython; raises PolicyError when refused."""
     try:
         tree = ast.parse(source, filename="<metric>")
     except SyntaxError as e:
-        return PolicyError(f"SyntaxError: {e.msg}", e.lineno)
+        raise PolicyError(f"SyntaxError: {e.msg}", e.lineno) from None
     except (ValueError, MemoryError, RecursionError) as e:
-        return PolicyError(f"the code cannot be parsed: {type(e).__name__}", None)
+        raise PolicyError(f"the code cannot be parsed: {type(e).__name__}", None) from None
+    refusal = _check(tree)
+    if refusal is not None:
+        raise refusal
+    return ast.fix_missing_locations(_AnnotationsDropped().visit(tree))
+
+
+class _AnnotationsDropped(ast.NodeTransformer):
+    """`x: int = 1` becomes `x = 1` and a bare `x: int` goes: RestrictedPython refuses annotated assignments
+    outright, and an annotation a metric never reads need not be evaluated at all."""
+
+    def visit_AnnAssign(self, node):
+        if node.value is None:
+            return ast.copy_location(ast.Pass(), node)
+        return ast.copy_location(ast.Assign(targets=[node.target], value=node.value), node)
+
+
+def _check(tree):
     try:
         for node in ast.walk(tree):
             refused = _REFUSED_NODES.get(type(node))
@@ -108,9 +125,8 @@ def check(source):
     return None
 
 
-def function_names(source):
+def function_names(tree):
     """The top-level defs in order: the run calls the one named like the metric, else the last."""
-    tree = ast.parse(source, filename="<metric>")
     names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
     if not names:
         raise PolicyError("define a function that takes the event, e.g. def metric(event): return 1.0", None)

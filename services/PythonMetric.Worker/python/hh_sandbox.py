@@ -155,15 +155,14 @@ def _compile(key, source):
     if cached is not None and cached[0] == source:
         _cache.move_to_end(key)
         return cached
-    refusal = hh_policy.check(source)
-    if refusal is not None:
-        raise refusal
-    result = compile_restricted_exec(source, filename=FILENAME)
+    tree = hh_policy.parse(source)
+    names = hh_policy.function_names(tree)
+    result = compile_restricted_exec(tree, filename=FILENAME)
     if result.errors or result.code is None:
         first = result.errors[0] if result.errors else "the source does not compile"
         match = re.match(r"Line (\d+): (.*)", first, re.S)
         raise hh_policy.PolicyError(match.group(2) if match else first, int(match.group(1)) if match else None)
-    entry = (source, result.code, hh_policy.function_names(source))
+    entry = (source, result.code, names)
     _stats["compiles"] += 1
     _cache[key] = entry
     _cache.move_to_end(key)
