@@ -65,10 +65,6 @@ REFUSED_PREFIXES = ("read_", "register_", "fetch_", "load_")
 _MUTABLE = (dict, list, set, bytearray, collections.deque)
 
 
-class SandboxError(Exception):
-    """Raised by the guards; reported to the user as an execution error under its message."""
-
-
 def _refuse(obj, name, why):
     kind = obj.__name__ if isinstance(obj, types.ModuleType) else type(obj).__name__
     raise AttributeError(f"access to '{name}' on {kind} is not allowed in metrics ({why})")
@@ -212,6 +208,12 @@ def _string_dispatch(method, obj, name):
     return guarded
 
 
+def _pandas_owned(obj):
+    # The class too: pd.DataFrame.apply(df, 'to_csv', ...) is the same call unbound.
+    kind = obj if isinstance(obj, type) else type(obj)
+    return (kind.__module__ or "").startswith("pandas")
+
+
 def guarded_getattr(obj, name, *default):
     check_name(obj, name)
     if _clr_object(obj):
@@ -226,7 +228,7 @@ def guarded_getattr(obj, name, *default):
         raise AttributeError(f"'{type(obj).__name__}' object has no attribute '{name}'") from None
     if name in PATH_WRITERS and callable(value) and not _is_plain_value(obj):
         return _path_writer(value, name)
-    if name in STRING_DISPATCH and callable(value) and (type(obj).__module__ or "").startswith("pandas"):
+    if name in STRING_DISPATCH and callable(value) and _pandas_owned(obj):
         return _string_dispatch(value, obj, name)
     return check_value(value, obj)
 
@@ -311,11 +313,7 @@ def guarded_write(obj):
 
 
 def _refuse_remote_ref(self, uri):
-    raise jsonschema_error(f"$ref to '{uri[:100]}' is not resolved in metrics: include the schema inline")
-
-
-def jsonschema_error(message):
-    return LookupError(message)
+    raise LookupError(f"$ref to '{uri[:100]}' is not resolved in metrics: include the schema inline")
 
 
 def _refuse_file_input(decode):

@@ -83,7 +83,10 @@ def _from_import_statement():
     the library's own, with names the metric does not choose, and their module goes back to C, not to the
     metric: they get the plain import. The metric's own imports are IMPORT_NAME instructions in <metric>.
     """
-    frame = sys._getframe(2)
+    try:
+        frame = sys._getframe(2)
+    except ValueError:  # no Python frame above: not a metric's statement
+        return False
     return frame.f_code.co_filename == FILENAME and frame.f_code.co_code[frame.f_lasti] == _IMPORT_NAME
 
 
@@ -132,7 +135,12 @@ class _Printer:
 
     def text(self):
         out = "".join(self.parts)
-        return out + ("\n[output truncated at %d bytes]" % self.limit if self.truncated else "")
+        if not self.truncated:
+            return out
+        # The whole stdout, marker included, stays within the limit.
+        marker = "\n[output truncated at %d bytes]" % self.limit
+        room = max(self.limit - len(marker.encode("utf-8")), 0)
+        return out.encode("utf-8", "replace")[:room].decode("utf-8", "ignore") + marker
 
 
 def _result(success, result=None, code=None, message=None, line=None, stdout=None):
