@@ -41,13 +41,23 @@ def prepare(preload, output_bytes=DEFAULT_OUTPUT_BYTES):
         if name not in hh_guards.ALLOWED_MODULES:
             raise ValueError(f"preload module '{name}' is not on the metric allowlist")
         __import__(name)
-    # pythonnet's module: user code must never hold a CLR object. The import guard refuses it and no
-    # allowed module refers to it; dropping it from sys.modules also keeps a later library import from
-    # finding it by name.
-    sys.modules.pop("clr", None)
+    _forget_clr()
     hh_guards.harden_loaded()
     hh_guards.fill_denied_ids(sys.modules)
     _state["builtins"] = types.MappingProxyType(_safe_builtins())
+
+
+def _forget_clr():
+    """Drops pythonnet's Python side: user code must never hold a CLR object.
+
+    The import guard already refuses `clr` and `System`, and no allowed module refers to them; removing
+    the clr modules from sys.modules and pythonnet's DotNetFinder from sys.meta_path means that no import
+    made during a run (a library's, from C) can reach .NET namespaces either. The worker's .NET side keeps
+    its own references and needs neither after prepare.
+    """
+    for name in [m for m in sys.modules if m == "clr" or m.startswith("clr.")]:
+        del sys.modules[name]
+    sys.meta_path[:] = [f for f in sys.meta_path if getattr(f, "__name__", type(f).__name__) != "DotNetFinder"]
 
 
 def _safe_builtins():
