@@ -156,9 +156,16 @@ class _Printer:
 def _result(success, result=None, code=None, message=None, line=None, stdout=None):
     limit = _state["output_bytes"]
     if message is not None:
-        message = _cap(message, limit)
-    return json.dumps({"success": success, "result": result, "explanation": None, "error_code": code,
-                       "message": message, "line": line, "stdout": stdout or None})
+        message = _cap(_clean(message), limit)
+    return json.dumps({"success": success, "result": _clean(result) if isinstance(result, str) else result,
+                       "explanation": None, "error_code": code, "message": message, "line": line,
+                       "stdout": _clean(stdout) if stdout else None})
+
+
+def _clean(text):
+    # A lone surrogate (chr(0xD800)) is valid in a Python str but not in UTF-16 JSON: the pool's reader
+    # refuses the whole answer. Each becomes "?".
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _cap(text, limit):
