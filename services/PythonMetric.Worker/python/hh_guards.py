@@ -52,6 +52,8 @@ ALWAYS_REFUSED = INTERNAL_NAMES | frozenset({
     "recfromtxt", "show_config", "show_versions", "get_include", "lib", "ExcelWriter", "HDFStore",
     "set_numeric_ops", "printoptions", "add_newdoc", "add_docstring", "add_newdoc_ufunc", "lookfor", "info",
     "source", "who", "ExcelFile", "set_params", "set_eng_float_format", "set_bit_generator",
+    # numpy.bmat reads names out of its caller's frame (f_globals/f_locals): the harness's when a guard calls it.
+    "bmat",
     # Each of these mutates a shared object (a library function, a class, a shared FormatChecker).
     "update_wrapper", "wraps", "total_ordering", "checks", "cls_checks",
 })
@@ -241,9 +243,19 @@ def guarded_hasattr(obj, name):
         return False
 
 
+def _frame_reading_index(obj):
+    # numpy.r_["a, b"] / numpy.c_[...] with a string builds a matrix from names looked up in the frame that
+    # indexes it (sys._getframe().f_back): that frame is this guard's, whose globals are the harness's.
+    numpy = sys.modules.get("numpy")
+    concatenator = getattr(getattr(getattr(numpy, "lib", None), "index_tricks", None), "AxisConcatenator", None)
+    return concatenator is not None and isinstance(obj, concatenator)
+
+
 def guarded_getitem(obj, key):
     if isinstance(obj, types.ModuleType):
         raise TypeError("modules cannot be indexed in metrics")
+    if isinstance(key, str) and _frame_reading_index(obj):
+        raise TypeError("numpy.r_/c_ with a matrix string is not available to metrics; index with arrays")
     return check_value(obj[key], None)
 
 

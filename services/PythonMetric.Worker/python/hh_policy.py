@@ -88,13 +88,25 @@ def parse(source):
 
 
 class _AnnotationsDropped(ast.NodeTransformer):
-    """`x: int = 1` becomes `x = 1` and a bare `x: int` goes: RestrictedPython refuses annotated assignments
-    outright, and an annotation a metric never reads need not be evaluated at all."""
+    """Every annotation goes before compiling; a metric never reads one.
+
+    RestrictedPython refuses annotated assignments outright, so `x: int = 1` becomes `x = 1`. Parameter and
+    return annotations go too: a string annotation is code that typing.get_type_hints later runs with the
+    real eval, past every guard (functools.singledispatch's register() does exactly that).
+    """
 
     def visit_AnnAssign(self, node):
         if node.value is None:
             return ast.copy_location(ast.Pass(), node)
-        return ast.copy_location(ast.Assign(targets=[node.target], value=node.value), node)
+        return ast.copy_location(ast.Assign(targets=[node.target], value=self.visit(node.value)), node)
+
+    def visit_arg(self, node):
+        node.annotation = None
+        return node
+
+    def visit_FunctionDef(self, node):
+        node.returns = None
+        return self.generic_visit(node)
 
 
 def _check(tree):

@@ -90,8 +90,9 @@ def _from_import_statement():
 
     C code that imports while a metric's frame is on top (numpy's ndarray.sum loads numpy.core._methods on
     first use) goes through the __import__ of that frame's builtins, which is this guard. Such imports are
-    the library's own, with names the metric does not choose, and their module goes back to C, not to the
-    metric: they get the plain import. The metric's own imports are IMPORT_NAME instructions in <metric>.
+    the library's own, with names the metric does not choose: they get the plain import, for its side
+    effect only (PyImport_Import discards what __import__ returns and reads sys.modules). The metric's own
+    imports are IMPORT_NAME instructions in <metric>.
     """
     try:
         frame = sys._getframe(2)
@@ -102,7 +103,9 @@ def _from_import_statement():
 
 def _guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
     if not _from_import_statement():
-        return __import__(name, globals, locals, fromlist, level)
+        # None, not the module: should a metric ever hold this function and call it, it gets nothing back.
+        __import__(name, None, None, (), 0)
+        return None
     if level != 0:
         raise ImportError("relative imports are not available to metrics")
     if name not in hh_guards.ALLOWED_MODULES:
