@@ -268,7 +268,9 @@ def guarded_getiter(obj):
 _BASIC_WRITABLE = (dict, list, set, bytearray, collections.deque)
 # Library types a metric creates and legitimately changes (arr[0] = 1, df["x"] = ..., model.C = 2); looked up
 # when first needed because sklearn is imported by the metric, not by prepare.
-_LIBRARY_WRITABLE = (("numpy", "ndarray"), ("pandas", "DataFrame"), ("pandas", "Series"), ("sklearn.base", "BaseEstimator"))
+_LIBRARY_WRITABLE = (("numpy", "ndarray"), ("numpy", "flatiter"), ("pandas", "DataFrame"), ("pandas", "Series"),
+                     ("pandas.core.indexing", "_LocationIndexer"), ("pandas.core.indexing", "_ScalarAccessIndexer"),
+                     ("sklearn.base", "BaseEstimator"))
 
 
 def _is_writable(obj):
