@@ -122,7 +122,7 @@ def check_value(value, owner):
             return copy.deepcopy(value)
         except Exception:
             raise AttributeError("this shared value cannot be copied for a metric") from None
-    if isinstance(value, type) and id(value) in GUARDED_TYPES:
+    if id(value) in GUARDED_TYPES:
         return GUARDED_TYPES[id(value)]
     if isinstance(value, (types.FunctionType, types.BuiltinFunctionType, types.MethodType)) and id(value) in DENIED_IDS:
         raise AttributeError(f"'{getattr(value, '__name__', '?')}' is not allowed in metrics")
@@ -338,8 +338,27 @@ def _refuse_file_input(decode):
     return guarded
 
 
-# Library classes whose constructor is handed out behind a guard: id(real class) -> stand-in class.
+# Library objects handed out behind a guard: id(real object) -> stand-in (classes whose constructor has a
+# dangerous form, numpy's r_/c_ whose string index reads a frame).
 GUARDED_TYPES = {}
+
+
+class _NoStringIndex:
+    """numpy.r_ / numpy.c_ for a metric: indexing with a string is refused wherever the index happens (a
+    library's frame indexing a mapping the metric passed in included)."""
+
+    __slots__ = ("_real",)
+
+    def __init__(self, real):
+        self._real = real
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            raise TypeError("numpy.r_/c_ with a matrix string is not available to metrics; index with arrays")
+        return self._real[key]
+
+    def __len__(self):
+        return len(self._real)
 
 
 def _guarded_type(real, refused_positions, refused_keywords, why):
@@ -372,6 +391,8 @@ def _harden_numpy(module):
     for real, positions, keywords in ((module.ndarray, (2,), ("buffer",)), (module.recarray, (2,), ("buf",)),
                                       (module.chararray, (3,), ("buffer",)), (module.void, (1,), ("dtype",))):
         GUARDED_TYPES[id(real)] = _guarded_type(real, positions, keywords, "raw memory")
+    for concatenator in (module.r_, module.c_):
+        GUARDED_TYPES[id(concatenator)] = _NoStringIndex(concatenator)
 
 
 def _harden_jsonschema(module):
