@@ -184,8 +184,9 @@ def _path_writer(method, name):
 
 
 # pandas methods that, given a string, call the method of that name on the object with the real getattr:
-# df.apply('to_csv', path_or_buf=...) writes a file, s.agg('__class__') reads a dunder.
-STRING_DISPATCH = frozenset({"apply", "agg", "aggregate", "transform"})
+# df.apply('to_csv', path_or_buf=...) writes a file, s.agg('__class__') reads a dunder, and
+# df.rolling(3, win_type=name) calls getattr(scipy.signal, name).
+STRING_DISPATCH = frozenset({"apply", "agg", "aggregate", "transform", "rolling"})
 
 
 def _method_names(value, depth=0):
