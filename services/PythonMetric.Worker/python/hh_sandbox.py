@@ -5,8 +5,10 @@ Entry points called by the worker (PythonMetric.Worker/Program.cs):
                     builds the module and builtins tables.
   run(request_json) per run: request = PythonMetricRunRequest as JSON; returns PythonMetricRunResult
                     as JSON (success, result, explanation, error_code, message, line, stdout).
-Layers, each enough on its own for most attacks: hh_policy (our AST check), RestrictedPython's compiler,
-hh_guards (run-time guards), fresh globals per run, and the worker's OS isolation around all of it.
+Layers, each enough on its own for most attacks: hh_policy (our syntax-tree check), RestrictedPython's
+compiler, hh_guards (run-time guards), hh_harden (library entry points closed once at import), fresh
+globals per run, and the worker's OS isolation around all of it. hh_convert turns the return value into
+the metric's return type.
 """
 import builtins
 import dis
@@ -22,6 +24,7 @@ from RestrictedPython import compile_restricted_exec
 
 import hh_convert
 import hh_guards
+import hh_harden
 import hh_policy
 
 MAX_SOURCE_BYTES = 64 * 1024
@@ -42,7 +45,7 @@ def prepare(preload, output_bytes=DEFAULT_OUTPUT_BYTES):
             raise ValueError(f"preload module '{name}' is not on the metric allowlist")
         __import__(name)
     _forget_clr()
-    hh_guards.harden_loaded()
+    hh_harden.harden_loaded()
     hh_guards.fill_denied_ids(sys.modules)
     _state["builtins"] = types.MappingProxyType(_safe_builtins())
 
@@ -111,7 +114,7 @@ def _guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
     if name not in hh_guards.ALLOWED_MODULES:
         raise ImportError(f"import of '{name}' is not allowed; metrics may import: {', '.join(sorted(hh_guards.ALLOWED_MODULES))}")
     module = __import__(name, None, None, fromlist or (), 0)
-    hh_guards.harden_loaded()
+    hh_harden.harden_loaded()
     if not fromlist:
         return module
     # `from m import x` reads x off what this returns with the real getattr (IMPORT_FROM), so it gets a
