@@ -110,31 +110,37 @@ class _AnnotationsDropped(ast.NodeTransformer):
 
 
 def _check(tree):
-    try:
-        for node in ast.walk(tree):
-            refused = _REFUSED_NODES.get(type(node))
-            if refused is not None:
-                _refuse(node, refused)
-            if isinstance(node, ast.ImportFrom):
-                if node.level:
-                    _refuse(node, "relative imports are not allowed in metrics")
-                if any(alias.name == "*" for alias in node.names):
-                    _refuse(node, "'from ... import *' is not allowed in metrics")
-            for name in _names(node):
-                if _private(name):
-                    _refuse(node, f"'{name}': names starting with '_' are not allowed in metrics")
-            if isinstance(node, ast.Attribute) and node.attr in REFUSED_ATTRIBUTES:
-                hint = "; use an f-string" if node.attr in ("format", "format_map") else ""
-                _refuse(node, f"'.{node.attr}' is not allowed in metrics{hint}")
-            if isinstance(node, ast.FunctionDef) and node.name in ("printed",):
-                _refuse(node, f"'{node.name}' is a reserved name")
-    except PolicyError as e:
-        return e
-    except RecursionError:
-        return PolicyError("the code is nested too deeply", None)
+    """The refusal with the earliest line (ast.walk goes breadth first, so the first one met may be later)."""
+    refusals = []
+    for node in ast.walk(tree):
+        try:
+            _check_node(node)
+        except PolicyError as e:
+            refusals.append(e)
+    if refusals:
+        return min(refusals, key=lambda e: e.line or 0)
     if not any(isinstance(n, ast.FunctionDef) for n in tree.body):
         return PolicyError("define a function that takes the event, e.g. def metric(event): return 1.0", None)
     return None
+
+
+def _check_node(node):
+    refused = _REFUSED_NODES.get(type(node))
+    if refused is not None:
+        _refuse(node, refused)
+    if isinstance(node, ast.ImportFrom):
+        if node.level:
+            _refuse(node, "relative imports are not allowed in metrics")
+        if any(alias.name == "*" for alias in node.names):
+            _refuse(node, "'from ... import *' is not allowed in metrics")
+    for name in _names(node):
+        if _private(name):
+            _refuse(node, f"'{name}': names starting with '_' are not allowed in metrics")
+    if isinstance(node, ast.Attribute) and node.attr in REFUSED_ATTRIBUTES:
+        hint = "; use an f-string" if node.attr in ("format", "format_map") else ""
+        _refuse(node, f"'.{node.attr}' is not allowed in metrics{hint}")
+    if isinstance(node, ast.FunctionDef) and node.name == "printed":
+        _refuse(node, "'printed' is a reserved name")
 
 
 def function_names(tree):

@@ -1,8 +1,8 @@
 """The harness every worker imports: checks, compiles and runs a metric's source under RestrictedPython.
 
 Entry points called by the worker (PythonMetric.Worker/Program.cs):
-  prepare(preload)  once, before the OS limits: imports RestrictedPython and the preloaded modules and
-                    builds the module and builtins tables.
+  prepare(preload, output_bytes)  once, before the OS limits: imports RestrictedPython and the preloaded
+                    modules, hardens the libraries, builds the builtins table, drops pythonnet's clr.
   run(request_json) per run: request = PythonMetricRunRequest as JSON; returns PythonMetricRunResult
                     as JSON (success, result, explanation, error_code, message, line, stdout).
 Layers, each enough on its own for most attacks: hh_policy (our syntax-tree check), RestrictedPython's

@@ -63,6 +63,7 @@ public sealed class HarnessTests
     [InlineData("import math\n\ndef metric(event):\n    return event.__class__\n", 4)]
     [InlineData("def metric(event):\n    return 1\n\nclass Hidden:\n    pass\n", 4)]
     [InlineData("def metric(event):\n    y = 2\n    return '{}'.format(y)\n", 3)]
+    [InlineData("def metric(event):\n    return event.__class__\n\n\nclass Hidden:\n    pass\n", 2)]
     public async Task A_compilation_error_reports_the_line_of_the_users_source(string source, int line)
     {
         await using var pool = OneWorker();
