@@ -231,11 +231,20 @@ def guarded_getattr(obj, name, *default):
         if default:
             return default[0]
         raise AttributeError(f"'{type(obj).__name__}' object has no attribute '{name}'") from None
+    if name == "resize" and _ndarray_resize(value):
+        # ndarray.resize(..., refcheck=False) frees the buffer that views still point to (a use after free).
+        _refuse(obj, name, "use numpy.resize or reshape, which return a new array")
     if name in PATH_WRITERS and callable(value) and not _is_plain_value(obj):
         return _path_writer(value, name)
     if name in STRING_DISPATCH and callable(value) and _pandas_owned(obj):
         return _string_dispatch(value, obj, name)
     return check_value(value, obj)
+
+
+def _ndarray_resize(value):
+    # Bound to an array, or the unbound method read off ndarray, a subclass or its stand-in.
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and (value is numpy.ndarray.resize or isinstance(getattr(value, "__self__", None), numpy.ndarray))
 
 
 def guarded_hasattr(obj, name):
