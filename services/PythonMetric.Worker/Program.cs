@@ -41,7 +41,8 @@ try
     using (var preload = new PyList())
     {
         foreach (var module in config.Preload) preload.Append(new PyString(module));
-        harness.InvokeMethod("prepare", preload).Dispose();
+        using var outputBytes = new PyInt(config.Limits.OutputBytes);
+        harness.InvokeMethod("prepare", preload, outputBytes).Dispose();
     }
 
     run = harness.GetAttr("run");

@@ -1,0 +1,5 @@
+# control: return type boolean
+# return_type: boolean
+# expect: value: true
+def metric(event):
+    return 'ell' in event['outputs']['content']

@@ -1,0 +1,5 @@
+# control: return type string
+# return_type: string
+# expect: value: "HELLO"
+def metric(event):
+    return event['outputs']['content'].upper()
