@@ -80,3 +80,13 @@ public interface IPythonMetricRunner
     /// <summary>Runs the request's code on its event and answers the outcome (see the interface's contract).</summary>
     Task<PythonMetricRunResult> RunAsync(PythonMetricRunRequest request, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// Thrown by an <see cref="IPythonMetricRunner"/> when it cannot take the run now (every worker the caller may
+/// use is busy and the wait is full); the caller answers 429 and the client retries after <see cref="RetryAfter"/>.
+/// </summary>
+public sealed class PythonMetricBusyException(string message, TimeSpan retryAfter) : Exception(message)
+{
+    /// <summary>How long the caller should wait before trying again.</summary>
+    public TimeSpan RetryAfter { get; } = retryAfter;
+}
