@@ -18,7 +18,7 @@ namespace HoneyHive.DataPlane.Api.Apis;
 /// <c>dp-python-metric</c> by Dapr service invocation when distributed); LLM metrics wait for the evaluation engine.
 /// Running needs <c>metrics:write</c> (it spends the project's compute on code the caller wrote: a metric being
 /// authored or tested), and scoring an event named by id needs <c>events:read</c> as well, since the metric's
-/// answer can carry the event's content.
+/// answer can carry the event's content (without it every event id is 404, as for a caller who cannot see events).
 /// </summary>
 public static class MetricRunsApi
 {
@@ -89,10 +89,9 @@ public static class MetricRunsApi
     /// <summary>One of the caller's project's events, or 404 (absent, deleted, or another project's: not told apart).</summary>
     private static async Task<JsonObject> LoadEventAsync(ClaimsPrincipal user, EventQueries events, Guid project, string eventId, CancellationToken cancellationToken)
     {
-        if (!user.Has(Permissions.EventsRead))
-            throw ApiRequestException.Forbidden("event.event_id", $"Scoring an event named by its id reads that event: this needs the '{Permissions.EventsRead}' permission.");
-        var found = await events.GetAsync(project, eventId, cancellationToken)
-            ?? throw ApiRequestException.NotFound("event.event_id", "Event not found in this project.");
+        // A caller who may not read the project's events sees none of them: the same 404 as an absent event.
+        var found = user.Has(Permissions.EventsRead) ? await events.GetAsync(project, eventId, cancellationToken) : null;
+        if (found is null) throw ApiRequestException.NotFound("event.event_id", "Event not found in this project.");
         var errors = new FieldErrors();
         MetricRunBody.CheckEventFields(found, "event.", errors);
         errors.ThrowIfAny();
