@@ -16,7 +16,7 @@ namespace HoneyHive.PythonMetric;
 /// every call must carry the app API token (APP_API_TOKEN, sent by daprd as <c>dapr-api-token</c>), and
 /// without a configured token every call is refused, because the route runs arbitrary code for any project.
 /// </summary>
-public static class PythonMetricInvocationEndpoint
+public static class PythonMetricInvocationApi
 {
     public const string Route = "/" + PythonMetricInvocation.RunMethod;
 
