@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using HoneyHive.Contracts.PythonMetrics;
 using HoneyHive.DataPlane.Api.Apis;
 using HoneyHive.DataPlane.Api.Queries;
 using HoneyHive.Platform.Analytics;
@@ -27,6 +28,7 @@ public sealed class MetricRunFixture : IAsyncLifetime
 
     private WebApplication? app;
     private WebApplication? withoutPython;
+    private WebApplication? saturated;
 
     public PythonWorkerPool Pool => app!.Services.GetRequiredService<PythonWorkerPool>();
 
@@ -43,9 +45,10 @@ public sealed class MetricRunFixture : IAsyncLifetime
 
         app = await StartAsync(store, python: true);
         withoutPython = await StartAsync(store, python: false);
+        saturated = await StartAsync(store, python: true, saturated: true);
     }
 
-    private static async Task<WebApplication> StartAsync(IAnalyticsStore store, bool python)
+    private static async Task<WebApplication> StartAsync(IAnalyticsStore store, bool python, bool saturated = false)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.WebHost.UseTestServer();
@@ -60,6 +63,8 @@ public sealed class MetricRunFixture : IAsyncLifetime
             .AddScheme<AuthenticationSchemeOptions, TestAuthHandler>(TestAuthHandler.SchemeName, null);
         builder.Services.AddAuthorization();
         builder.AddDataPlaneQueries();
+        // Stands in for a pool whose every worker is taken (the module's TryAdd leaves it in place).
+        if (saturated) builder.Services.AddSingleton<IPythonMetricRunner, SaturatedRunner>();
         if (python) builder.AddPythonMetric();
         var built = builder.Build();
         built.UseExceptionHandler();
@@ -70,9 +75,9 @@ public sealed class MetricRunFixture : IAsyncLifetime
         return built;
     }
 
-    public HttpClient Client(string key = "key-runs-a", bool python = true)
+    public HttpClient Client(string key = "key-runs-a", bool python = true, bool saturated = false)
     {
-        var client = (python ? app! : withoutPython!).GetTestClient();
+        var client = (saturated ? this.saturated! : python ? app! : withoutPython!).GetTestClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         return client;
     }
@@ -81,7 +86,17 @@ public sealed class MetricRunFixture : IAsyncLifetime
     {
         if (app is not null) await app.DisposeAsync();
         if (withoutPython is not null) await withoutPython.DisposeAsync();
+        if (saturated is not null) await saturated.DisposeAsync();
     }
+}
+
+/// <summary>A pool with no worker free: refuses every run as the contract says a saturated runner does.</summary>
+public sealed class SaturatedRunner : IPythonMetricRunner
+{
+    public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(2.5);
+
+    public Task<PythonMetricRunResult> RunAsync(PythonMetricRunRequest request, CancellationToken cancellationToken) =>
+        throw new PythonMetricBusyException("Every Python worker is busy.", RetryAfter);
 }
 
 [CollectionDefinition(Name)]

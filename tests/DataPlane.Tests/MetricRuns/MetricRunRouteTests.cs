@@ -233,6 +233,22 @@ public sealed class MetricRunRouteTests(MetricRunFixture fixture)
     }
 
     [Fact]
+    public async Task A_saturated_python_service_is_429_with_Retry_After_in_whole_seconds()
+    {
+        using var client = fixture.Client(saturated: true);
+        using var response = await client.PostAsync(new Uri(Run, UriKind.Relative), Content(new JsonObject
+        {
+            ["metric"] = Metric("def metric(event):\n    return 1\n"),
+            ["event"] = Answer.DeepClone(),
+        }.ToJsonString()));
+        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(3), response.Headers.RetryAfter?.Delta);
+        Assert.Contains("busy", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_same_inline_metric_changed_in_its_source_runs_the_new_source()
     {
         // code_key hashes the source: an edited metric of the same name must not run the cached old code.
