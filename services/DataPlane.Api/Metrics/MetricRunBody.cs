@@ -46,14 +46,17 @@ public sealed record MetricRunBody(
 
         RejectUnknown(metric, MetricDefinition.Fields, errors, "metric.");
         var type = OneOf(metric, "type", "metric.type", RunnableTypes, errors, required: true);
-        var name = String(metric, "name", "metric.name", errors, required: true, MetricDefinition.MaxName, nonBlank: true);
-        var criteria = String(metric, "criteria", "metric.criteria", errors, required: true, nonBlank: true);
-        if (criteria is not null && Encoding.UTF8.GetByteCount(criteria) > MaxCriteriaBytes)
-            errors.Add("metric.criteria", $"The metric's code is larger than {MaxCriteriaBytes / 1024} KB, the code-size limit of Python metrics.");
-        if (type == "LLM") return errors.Any ? null : new MetricRunBody(name!, type, criteria!, "float", null, false, null, null);
+        // Until the type is one a run takes, the rest of the definition has no rules to be checked against.
+        if (type is null) return null;
+        // An LLM metric is refused whole (the routes answer 501), whatever else its definition holds.
+        if (type == "LLM") return errors.Any ? null : new MetricRunBody("", type, "", "float", null, false, null, null);
 
         // The rest of the definition is checked as a stored metric's would be: the same fields, the same rules.
         var normalized = MetricDefinition.Normalize(metric, errors.Under("metric."));
+        var name = normalized["name"]?.GetValue<string>();
+        var criteria = normalized["criteria"]?.GetValue<string>();
+        if (criteria is not null && Encoding.UTF8.GetByteCount(criteria) > MaxCriteriaBytes)
+            errors.Add("metric.criteria", $"The metric's code is larger than {MaxCriteriaBytes / 1024} KB, the code-size limit of Python metrics.");
         var returnType = normalized["return_type"]?.GetValue<string>() ?? "float";
         var categories = normalized["categories"] is JsonArray list
             ? list.Select(c => c?["category"]?.GetValue<string>() ?? "").ToList()
@@ -65,7 +68,7 @@ public sealed record MetricRunBody(
         if (!named) CheckEventFields(@event, "event.", errors);
         if (!named && needsGroundTruth && GroundTruth(@event) is null)
             errors.Add("event.feedback.ground_truth", "Required: the metric needs ground truth (needs_ground_truth is true) and the event has none.");
-        return errors.Any ? null : new MetricRunBody(name!, type!, criteria!, returnType, categories, needsGroundTruth, named ? null : @event, named ? eventId : null);
+        return errors.Any ? null : new MetricRunBody(name!, type, criteria!, returnType, categories, needsGroundTruth, named ? null : @event, named ? eventId : null);
     }
 
     /// <summary>Each event field the function receives must be an object (or absent, or null).</summary>
