@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using HoneyHive.Contracts.PythonMetrics;
 using HoneyHive.Platform.Invocation;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace HoneyHive.PythonMetric.Tests;
 
@@ -82,6 +83,22 @@ public sealed class DaprInvocationTests
             Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
             Assert.Contains("APP_API_TOKEN is not configured", refused.Message, StringComparison.Ordinal);
         }
+    }
+
+    [Theory]
+    [InlineData("Dapr", false, typeof(DaprPythonMetricRunner))]
+    [InlineData("Local", true, typeof(HoneyHive.PythonMetric.Pool.PythonWorkerPool))]
+    [InlineData("Local", false, null)]
+    public async Task The_runner_is_Dapr_invocation_in_Dapr_mode_and_the_in_process_pool_where_the_module_is_composed(string mode, bool module, Type? expected)
+    {
+        // As dp-api composes it (AddDataPlaneApi calls AddPythonMetricInvocation), and as the Host adds the module after it.
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateBuilder();
+        builder.Configuration["Hosting:Mode"] = mode;
+        builder.AddPythonMetricInvocation();
+        if (module) builder.AddPythonMetric();
+        await using var services = builder.Services.BuildServiceProvider();
+
+        Assert.Equal(expected, services.GetService<IPythonMetricRunner>()?.GetType());
     }
 
     [Fact]
