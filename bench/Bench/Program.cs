@@ -12,6 +12,7 @@ var commands = new Dictionary<string, Func<string[], CancellationToken, Task<int
     ["load"] = LoadCommand.RunAsync,
     ["chaos"] = ChaosCommand.RunAsync,
     ["auth"] = AuthCommand.RunAsync,
+    ["python"] = PythonCommand.RunAsync,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var command))

@@ -9,6 +9,7 @@ using HoneyHive.DataPlane.Api.Queries;
 using HoneyHive.DataPlane.Api.Secrets;
 using HoneyHive.DataPlane.Api.Runs;
 using HoneyHive.Platform.Analytics;
+using HoneyHive.Platform.Invocation;
 using HoneyHive.Platform.Objects;
 using HoneyHive.Platform.Postgres;
 using HoneyHive.ServiceDefaults.Auth;
@@ -36,6 +37,10 @@ public static class DataPlaneApiModule
         builder.AddProviderSecrets();
         builder.AddRuns();
         builder.AddDatasets();
+        builder.Services.AddOptions<MetricRunOptions>().Bind(builder.Configuration.GetSection(MetricRunOptions.Section));
+        // Distributed mode: runs go to dp-python-metric through Dapr. Single node: the Host's in-process pool
+        // (AddPythonMetric) is the runner, and DataPlane.Api alone has none (its run routes answer 503).
+        builder.AddPythonMetricInvocation();
         // The legacy project routes are the CP's to answer: forwarded there with the caller's credentials.
         var controlPlane = builder.Configuration.GetSection(ControlPlaneOptions.Section).Get<ControlPlaneOptions>() ?? new ControlPlaneOptions();
         builder.Services.AddHttpClient<ControlPlaneForwarder>(client =>
@@ -57,6 +62,7 @@ public static class DataPlaneApiModule
         group.MapEventsApi();
         group.MapSessionsApi();
         group.MapMetricsApi();
+        group.MapMetricRunsApi();
         group.MapConfigurationsApi();
         group.MapSecretsApi();
         group.MapRunsApi();

@@ -16,14 +16,16 @@ var config = JsonSerializer.Deserialize(configJson, WorkerJson.Default.WorkerCon
 
 PyObject run;
 string pythonVersion;
+// Held for the worker's whole life: only this thread ever runs Python. Kept reachable to the end (see the last
+// KeepAlive): once unreachable, a Release build lets the GC finalize it, which releases the GIL from the
+// finalizer thread and aborts the process (exit code 134 under load).
+Py.GILState gil;
 WorkerIsolation isolation;
 try
 {
     Runtime.PythonDLL = config.PythonLibrary;
     PythonEngine.Initialize(setSysArgv: false);
-    // Held for the worker's whole life: only this thread ever runs Python.
-    Py.GILState gil = Py.GIL();
-    GC.KeepAlive(gil);
+    gil = Py.GIL();
     using (var sys = Py.Import("sys"))
     using (var path = sys.GetAttr("path"))
     {
@@ -62,4 +64,5 @@ while (WorkerFrames.Read(input) is { } request)
     WorkerFrames.Write(output, WorkerRun.Answer(run, request, config.Limits.OutputBytes));
 }
 
+GC.KeepAlive(gil);
 return 0;

@@ -1,9 +1,11 @@
 using HoneyHive.Contracts;
 using HoneyHive.Contracts.PythonMetrics;
+using HoneyHive.Platform;
 using HoneyHive.PythonMetric.Pool;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -42,9 +44,15 @@ public static class PythonMetricModule
         }
     }
 
+    /// <summary>
+    /// Dapr mode (the <c>dp-python-metric</c> app): the invocation endpoint daprd calls. Local mode maps nothing: the
+    /// single-node Host calls the pool in process, and its DP port must not offer a route that runs code unauthenticated.
+    /// </summary>
     public static RouteGroupBuilder MapPythonMetric(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("");
+        var configuration = app.ServiceProvider.GetRequiredService<IConfiguration>();
+        if (configuration.GetHostingMode() == HostingMode.Dapr) group.MapPythonMetricInvocation(configuration);
         return group;
     }
 }

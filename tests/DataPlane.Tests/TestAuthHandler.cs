@@ -42,8 +42,14 @@ public static class Tenants
     public static readonly ApiKeyIdentity DatasetsA = Identity("d5000000-0000-4000-8000-00000000000a", "datasets-a");
     public static readonly ApiKeyIdentity DatasetsB = Identity("d5000000-0000-4000-8000-00000000000b", "datasets-b");
 
+    // The metric run tests' own projects, with events of their own.
+    public static readonly ApiKeyIdentity RunsA = Identity("e5000000-0000-4000-8000-00000000000a", "runs-a");
+    public static readonly ApiKeyIdentity RunsB = Identity("e5000000-0000-4000-8000-00000000000b", "runs-b");
+
     public static ApiKeyIdentity? ByKey(string key) => key switch
     {
+        "key-runs-a" => RunsA,
+        "key-runs-b" => RunsB,
         "key-a" => A,
         "key-b" => B,
         "key-c" => C,

@@ -82,12 +82,17 @@ public interface IPythonMetricRunner
 }
 
 /// <summary>
-/// The project already has as many runs waiting for a worker as the service queues for one project: the run
-/// is refused at once rather than queued behind them (routes answer 429). Other projects are not affected.
+/// Thrown by an <see cref="IPythonMetricRunner"/> when it cannot take the run now: the project already has as
+/// many runs waiting for a worker as the service queues for one project, so the run is refused at once rather
+/// than queued behind them (other projects are not affected). Routes answer 429 and the client retries after
+/// <see cref="RetryAfter"/>.
 /// </summary>
-public sealed class PythonMetricBusyException(string projectId, int queued)
-    : Exception($"Project {projectId} already has {queued} Python metric runs waiting; try again later.")
+public sealed class PythonMetricBusyException(string message, TimeSpan retryAfter) : Exception(message)
 {
-    /// <summary>The project whose queue is full.</summary>
-    public string ProjectId { get; } = projectId;
+    /// <summary>How long the caller should wait before trying again.</summary>
+    public TimeSpan RetryAfter { get; } = retryAfter;
+
+    /// <summary>The refusal of a run whose project's queue is full.</summary>
+    public static PythonMetricBusyException QueueFull(string projectId, int queued) =>
+        new($"Project {projectId} already has {queued} Python metric runs waiting; try again later.", TimeSpan.FromSeconds(1));
 }

@@ -37,7 +37,7 @@ public sealed class FairSlots(int slots, int perProject, int maxQueued)
                 return new Lease(this, project);
             }
 
-            if (project.Waiting.Count >= maxQueued) throw new PythonMetricBusyException(projectId, project.Waiting.Count);
+            if (project.Waiting.Count >= maxQueued) throw PythonMetricBusyException.QueueFull(projectId, project.Waiting.Count);
             node = project.Waiting.AddLast(new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
             if (!project.InRing)
             {

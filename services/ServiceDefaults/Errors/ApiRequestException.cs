@@ -59,6 +59,16 @@ public sealed class ApiRequestException : Exception
     public static ApiRequestException Unprocessable(string errorCode, string message) =>
         new(StatusCodes.Status422UnprocessableEntity, null, message) { ErrorCode = errorCode };
 
+    /// <summary>A 429: the service is saturated for now; the answer carries <c>Retry-After</c> (whole seconds, at least 1).</summary>
+    public static ApiRequestException TooManyRequests(string message, TimeSpan retryAfter) =>
+        new(StatusCodes.Status429TooManyRequests, null, message) { RetryAfter = retryAfter };
+
+    /// <summary>A 503: a part this route needs is not running or not composed in this process.</summary>
+    public static ApiRequestException Unavailable(string message) => new(StatusCodes.Status503ServiceUnavailable, null, message);
+
+    /// <summary>When set, answered as <c>Retry-After</c>.</summary>
+    public TimeSpan? RetryAfter { get; private init; }
+
     /// <summary>The machine-readable cause of a 422 (<c>execution_error</c>, <c>compilation_error</c>...); null otherwise.</summary>
     public string? ErrorCode { get; private init; }
 }

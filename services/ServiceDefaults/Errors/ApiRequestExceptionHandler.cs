@@ -17,6 +17,9 @@ public sealed class ApiRequestExceptionHandler : IExceptionHandler
     {
         if (exception is not ApiRequestException refused) return false;
         var problem = ToProblem(refused);
+        // The exception middleware cleared the response before calling us, so the header is set here, not where it was thrown.
+        if (refused.RetryAfter is { } retryAfter)
+            httpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         // Writes through IProblemDetailsService, or plain JSON when the client's Accept rules that out.
         await TypedResults.Problem(problem).ExecuteAsync(httpContext);
         return true;

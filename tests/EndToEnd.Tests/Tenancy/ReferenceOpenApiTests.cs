@@ -26,8 +26,6 @@ public sealed partial class ReferenceOpenApiTests(TenancyHost host, ITestOutputH
         ["GET /v1/projects/{}/alerts"] = "issue 18: alerts",
         ["POST /v1/projects/{}/alerts"] = "issue 18: alerts",
         ["GET /v1/projects/{}/alerts/{}"] = "issue 18: alerts",
-        ["POST /v1/metrics/run"] = "issue 15: metric runs",
-        ["POST /v1/metrics/run_metric"] = "issue 15: metric runs",
         ["GET /v1/queues"] = "issue 15: annotation queues",
         ["POST /v1/queues"] = "issue 15: annotation queues",
         ["GET /v1/queues/{}"] = "issue 15: annotation queues",

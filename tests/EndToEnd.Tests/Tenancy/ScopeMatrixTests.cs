@@ -365,6 +365,9 @@ public sealed class ScopeMatrixTests(TenancyHost host)
             ["POST /v1/metrics/{metric_id}/versions"] = Write,
             ["GET /v1/metrics/{metric_id}/versions/{version_name}"] = Read,
             ["POST /v1/metrics/{metric_id}/versions/{version_name}/deploy"] = Write,
+            // Running spends the project's compute on the caller's own code: a metric being written or tested.
+            ["POST /v1/metrics/run"] = Write,
+            ["POST /v1/metrics/run_metric"] = Write,
             ["GET /metrics"] = Read,
             ["POST /metrics"] = Write,
             ["PUT /metrics"] = Write,

@@ -77,6 +77,10 @@ public static class TenancyProbes
                 Json(new { message = "hijacked", deploy_immediately = true, content = new { name = "hijacked", type = "PYTHON", criteria = "def metric(event):\n    return 0" } })),
             new("GET /v1/metrics/{metric_id}/versions/{version_name}", Expect.Hidden, Get, $"/v1/metrics/{b.MetricId}/versions/1"),
             new("POST /v1/metrics/{metric_id}/versions/{version_name}/deploy", Expect.Hidden, Post, $"/v1/metrics/{b.MetricId}/versions/1/deploy"),
+            // Scoring B's event by its id: 404 before any code runs, and the answer holds nothing of B's. (Not b.EventId:
+            // Landing gives A an event of that id, which A may score.)
+            new("POST /v1/metrics/run", Expect.Hidden, Post, "/v1/metrics/run", RunOn(b.BigEventId)),
+            new("POST /v1/metrics/run_metric", Expect.Hidden, Post, "/v1/metrics/run_metric", RunOn(b.BigEventId)),
             new("GET /metrics", Expect.Open, Get, "/metrics"),
             new("PUT /metrics", Expect.Hidden, Put, "/metrics", Json(new { metric_id = b.MetricId, description = "hijacked" })),
             new("DELETE /metrics", Expect.Hidden, Delete, $"/metrics?metric_id={b.MetricId}"),
@@ -251,6 +255,13 @@ public static class TenancyProbes
 
     /// <summary>How many non-session events <see cref="Landing"/> ingests (each named by the marker).</summary>
     public const int LandingEvents = 11;
+
+    /// <summary>A PYTHON metric run on the event of that id, returning the event's whole content if it ever ran.</summary>
+    private static string RunOn(string eventId) => Json(new
+    {
+        metric = new { name = "probe", type = "PYTHON", criteria = "def probe(event):\n    return str(event)\n", return_type = "string" },
+        @event = new { event_id = eventId },
+    });
 
     public static object Filter(string field, string value) => new { field, @operator = "is", value, type = "string" };
 

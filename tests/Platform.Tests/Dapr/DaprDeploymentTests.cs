@@ -15,7 +15,8 @@ public sealed partial class DaprDeploymentTests
 {
     /// <summary>daprd's pod annotations in Dapr 1.16 (dapr pkg/injector/annotations/annotations.go), the ones we use.</summary>
     private static readonly HashSet<string> KnownAnnotations =
-        ["dapr.io/enabled", "dapr.io/app-id", "dapr.io/app-port", "dapr.io/config", "dapr.io/max-body-size", "dapr.io/app-protocol"];
+        ["dapr.io/enabled", "dapr.io/app-id", "dapr.io/app-port", "dapr.io/config", "dapr.io/max-body-size", "dapr.io/app-protocol",
+            "dapr.io/app-token-secret"];
 
     /// <summary>
     /// Apps whose module registers something: a route, a gRPC service, a hosted service or a subscription.
@@ -110,6 +111,34 @@ public sealed partial class DaprDeploymentTests
             Assert.Contains(appId, Scopes(ResiliencyOf(Local)));
             Assert.Contains(appId, Scopes(ResiliencyOf(Kubernetes)));
         }
+    }
+
+    [Fact]
+    public void The_python_metric_pod_runs_user_code_without_root_credentials_a_writable_image_or_open_network()
+    {
+        var deployment = KubernetesDeployments()[AppIds.PythonMetric];
+        var pod = Mapping(deployment, "spec", "template", "spec");
+        var container = Assert.Single(Sequence(pod, "containers").Cast<YamlMappingNode>());
+
+        Assert.Equal("false", Scalar(pod, "automountServiceAccountToken"));
+        Assert.Equal("true", Scalar(pod, "securityContext", "runAsNonRoot"));
+        Assert.Equal("true", Scalar(container, "securityContext", "readOnlyRootFilesystem"));
+        Assert.Equal("false", Scalar(container, "securityContext", "allowPrivilegeEscalation"));
+        Assert.Equal(new[] { "ALL" }, Sequence(Mapping(container, "securityContext", "capabilities"), "drop").Select(n => ((YamlScalarNode)n).Value));
+        Assert.Contains(Sequence(container, "volumeMounts").Cast<YamlMappingNode>(), m => Scalar(m, "mountPath") == "/tmp");
+        // The app refuses every call without its token: daprd must be given one, and the app the same one.
+        var secret = Annotations(deployment)["dapr.io/app-token-secret"];
+        var token = Assert.Single(Sequence(container, "env").Cast<YamlMappingNode>(), e => Scalar(e, "name") == "APP_API_TOKEN");
+        Assert.Equal(secret, Scalar(token, "valueFrom", "secretKeyRef", "name"));
+
+        var policy = Assert.Single(KustomizeResources().SelectMany(Load), r => Kind(r) == "NetworkPolicy" && Scalar(r, "metadata", "name") == AppIds.PythonMetric);
+        Assert.Equal(new[] { "Ingress", "Egress" }, Sequence(Mapping(policy, "spec"), "policyTypes").Select(n => ((YamlScalarNode)n).Value));
+        var callers = Sequence(Mapping(policy, "spec"), "ingress").Cast<YamlMappingNode>()
+            .SelectMany(rule => Sequence(rule, "from").Cast<YamlMappingNode>())
+            .SelectMany(from => Sequence(Mapping(from, "podSelector"), "matchExpressions").Cast<YamlMappingNode>())
+            .SelectMany(e => Sequence(e, "values").Select(v => ((YamlScalarNode)v).Value))
+            .Order();
+        Assert.Equal(new[] { AppIds.DataPlaneApi, AppIds.Evaluation }.Order(), callers);
     }
 
     [Fact]

@@ -1,0 +1,23 @@
+using HoneyHive.Contracts.PythonMetrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+
+namespace HoneyHive.Platform.Invocation;
+
+/// <summary>Registers the clients of apps reached by Dapr service invocation.</summary>
+public static class InvocationExtensions
+{
+    /// <summary>
+    /// Dapr mode: <see cref="IPythonMetricRunner"/> is <see cref="DaprPythonMetricRunner"/> (TryAdd, so a process that
+    /// composes the Python metric module itself keeps its in-process pool). Local mode: nothing.
+    /// </summary>
+    public static IHostApplicationBuilder AddPythonMetricInvocation(this IHostApplicationBuilder builder)
+    {
+        if (builder.Configuration.GetHostingMode() != HostingMode.Dapr) return builder;
+        // DAPR_API_TOKEN authenticates us to our own sidecar (unset: the sidecar takes unauthenticated local calls).
+        var sidecarToken = builder.Configuration["DAPR_API_TOKEN"];
+        builder.Services.TryAddSingleton<IPythonMetricRunner>(_ => DaprPythonMetricRunner.Create(daprApiToken: string.IsNullOrEmpty(sidecarToken) ? null : sidecarToken));
+        return builder;
+    }
+}

@@ -1,0 +1,52 @@
+using System.Security.Cryptography;
+using System.Text;
+using HoneyHive.Contracts.PythonMetrics;
+using HoneyHive.ServiceDefaults;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+
+namespace HoneyHive.PythonMetric;
+
+/// <summary>
+/// The <c>dp-python-metric</c> app's Dapr invocation endpoint: <c>POST /internal/python-metric/run</c>, a
+/// <see cref="PythonMetricRunRequest"/> in, a <see cref="PythonMetricRunResult"/> out. Only daprd may call it:
+/// every call must carry the app API token (APP_API_TOKEN, sent by daprd as <c>dapr-api-token</c>), and
+/// without a configured token every call is refused, because the route runs arbitrary code for any project.
+/// </summary>
+public static class PythonMetricInvocationApi
+{
+    public const string Route = "/" + PythonMetricInvocation.RunMethod;
+
+    public static void MapPythonMetricInvocation(this IEndpointRouteBuilder app, IConfiguration configuration)
+    {
+        var token = configuration[PythonMetricInvocation.AppApiTokenVariable];
+        // Hashed once: comparing fixed-length digests in constant time reveals neither the token nor its length.
+        var expected = string.IsNullOrEmpty(token) ? null : SHA256.HashData(Encoding.UTF8.GetBytes(token));
+        app.MapPost(Route, (HttpRequest request, PythonMetricRunRequest body, IPythonMetricRunner runner, CancellationToken cancellationToken) =>
+                RunAsync(expected, request, body, runner, cancellationToken))
+            .AllowAnonymous()
+            .ExcludeFromDescription();
+    }
+
+    private static async Task<Ok<PythonMetricRunResult>> RunAsync(
+        byte[]? expected, HttpRequest request, PythonMetricRunRequest body, IPythonMetricRunner runner, CancellationToken cancellationToken)
+    {
+        if (expected is null)
+            throw new ApiRequestException(StatusCodes.Status401Unauthorized, null,
+                $"{PythonMetricInvocation.AppApiTokenVariable} is not configured: this app takes no calls until it is.");
+        var presented = request.Headers[PythonMetricInvocation.AppApiTokenHeader].ToString();
+        if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), expected))
+            throw new ApiRequestException(StatusCodes.Status401Unauthorized, null, $"Missing or wrong {PythonMetricInvocation.AppApiTokenHeader}.");
+        try
+        {
+            return TypedResults.Ok(await runner.RunAsync(body, cancellationToken));
+        }
+        catch (PythonMetricBusyException busy)
+        {
+            throw ApiRequestException.TooManyRequests(busy.Message, busy.RetryAfter);
+        }
+    }
+}
