@@ -245,6 +245,9 @@ public sealed class PythonWorkerPool : IPythonMetricRunner, IAsyncDisposable
         Interlocked.Increment(ref started);
         logger.LogInformation("Python worker {Pid} ready in {StartupMs} ms (Python {Version}, isolation {@Isolation})",
             worker.ProcessId, worker.Hello.StartupMs, worker.Hello.PythonVersion, worker.Hello.Isolation);
+        if (worker.Hello.Isolation is not { NetworkNamespace: true, MountNamespace: true, ReadOnlyRoot: true, PrivateTmp: true, UnprivilegedUser: true, Seccomp: true, Rlimits: true })
+            logger.LogWarning("Python worker {Pid} runs with less isolation than intended (the kernel or the pool's user does not allow the rest): {@Isolation}",
+                worker.ProcessId, worker.Hello.Isolation);
         return worker;
     }
 
