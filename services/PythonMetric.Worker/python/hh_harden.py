@@ -104,8 +104,20 @@ def _harden_sklearn_cluster(module):
             submodule.check_memory = _refuse_memory(submodule.check_memory)
 
 
+def _harden_joblib(module):
+    # sklearn's n_jobs runs work through joblib; its process backends (loky, multiprocessing) cloudpickle a
+    # metric's function into a child interpreter with the real builtins, where open() works. Every backend
+    # name maps to the sequential one, which is also the default of this (the only Python) thread.
+    parallel = module.parallel
+    for name in list(parallel.BACKENDS):
+        parallel.BACKENDS[name] = parallel.SequentialBackend
+    parallel.DEFAULT_BACKEND = "sequential"
+    parallel.DEFAULT_THREAD_BACKEND = "sequential"
+    module.parallel_backend("sequential").__enter__()
+
+
 # Changes the harness makes to a library once, right after its import and before any metric sees it.
-HARDENING = {"numpy": _harden_numpy, "jsonschema": _harden_jsonschema, "sklearn.feature_extraction.text": _harden_sklearn_text,
+HARDENING = {"numpy": _harden_numpy, "joblib": _harden_joblib, "jsonschema": _harden_jsonschema, "sklearn.feature_extraction.text": _harden_sklearn_text,
              "sklearn.cluster": _harden_sklearn_cluster}
 _hardened = set()
 
