@@ -59,10 +59,20 @@ catch (Exception e)
 
 WorkerFrames.Write(output, JsonSerializer.Serialize(new WorkerHello(true, null, pythonVersion, isolation, started.Elapsed.TotalMilliseconds), WorkerJson.Default.WorkerHello));
 
-while (WorkerFrames.Read(input) is { } request)
+try
 {
-    WorkerFrames.Write(output, WorkerRun.Answer(run, request, config.Limits.OutputBytes));
+    while (WorkerFrames.Read(input) is { } request)
+    {
+        WorkerFrames.Write(output, WorkerRun.Answer(run, request, config.Limits.OutputBytes));
+    }
+}
+catch (IOException)
+{
+    // The pool is gone (its end of a pipe closed mid-frame): nothing to answer to.
 }
 
 GC.KeepAlive(gil);
+// The pool closed stdin (or died): leave at once. A normal return runs the runtime's and pythonnet's shutdown,
+// which waits for the GIL this thread holds and left orphaned workers hanging forever after a killed Host.
+HoneyHive.PythonMetric.Worker.Isolation.Libc.Exit(0);
 return 0;

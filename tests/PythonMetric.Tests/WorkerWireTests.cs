@@ -9,7 +9,7 @@ namespace HoneyHive.PythonMetric.Tests;
 public sealed class WorkerWireTests
 {
     [Fact]
-    public async Task A_worker_started_by_hand_says_hello_and_answers_a_run_over_frames()
+    public async Task A_worker_started_by_hand_says_hello_answers_a_run_over_frames_and_exits_when_its_stdin_closes()
     {
         var workerDll = Path.Combine(AppContext.BaseDirectory, "HoneyHive.PythonMetric.Worker.dll");
         Assert.True(File.Exists(workerDll), $"The worker is not copied beside the module: {workerDll}");
@@ -34,6 +34,13 @@ public sealed class WorkerWireTests
             var answer = JsonNode.Parse(await WorkerFrames.ReadAsync(process.StandardOutput.BaseStream, default) ?? "null")!;
             Assert.True((bool)answer["success"]!, answer.ToJsonString());
             Assert.Equal(5, (double)answer["result"]!);
+
+            // The pool going away (a killed Host) closes the worker's stdin: the worker must leave, not linger
+            // as an orphan. The limit only bounds the wait for a hang; a healthy worker exits at once.
+            process.StandardInput.Close();
+            using var exited = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await process.WaitForExitAsync(exited.Token);
+            Assert.Equal(0, process.ExitCode);
         }
         finally
         {

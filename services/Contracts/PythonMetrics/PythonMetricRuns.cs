@@ -92,7 +92,13 @@ public sealed class PythonMetricBusyException(string message, TimeSpan retryAfte
     /// <summary>How long the caller should wait before trying again.</summary>
     public TimeSpan RetryAfter { get; } = retryAfter;
 
+    /// <summary>The project whose queue is full; null when the refusal came from further away (a Dapr call answered 429).</summary>
+    public string? ProjectId { get; private init; }
+
     /// <summary>The refusal of a run whose project's queue is full.</summary>
     public static PythonMetricBusyException QueueFull(string projectId, int queued) =>
-        new($"Project {projectId} already has {queued} Python metric runs waiting; try again later.", TimeSpan.FromSeconds(1));
+        new($"Project {projectId} already has {queued} Python metric runs waiting; try again later.", TimeSpan.FromSeconds(1))
+        {
+            ProjectId = projectId,
+        };
 }

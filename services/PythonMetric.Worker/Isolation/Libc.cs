@@ -38,6 +38,10 @@ internal static partial class Libc
     [LibraryImport("libc", EntryPoint = "readlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial nint ReadLink(string path, byte[] buffer, nint size);
 
+    /// <summary>Ends the process at once: no runtime shutdown, no Python finalization.</summary>
+    [LibraryImport("libc", EntryPoint = "_exit")]
+    public static partial void Exit(int status);
+
     [LibraryImport("libc", EntryPoint = "getuid")]
     public static partial uint GetUid();
 

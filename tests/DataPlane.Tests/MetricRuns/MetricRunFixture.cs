@@ -19,7 +19,7 @@ namespace HoneyHive.DataPlane.Tests.MetricRuns;
 /// <summary>
 /// The metric run routes on a TestServer over the real Python worker pool (two workers, as the Host runs it) and the
 /// shared chDB, seeded with one event for each of the run tests' projects. A second app has the routes without the
-/// Python module, as DataPlane.Api alone in Local mode.
+/// Python module, as DataPlane.Api alone in Local mode; a third has a pool of one worker and no queue.
 /// </summary>
 public sealed class MetricRunFixture : IAsyncLifetime
 {
@@ -56,6 +56,16 @@ public sealed class MetricRunFixture : IAsyncLifetime
         builder.Configuration["PythonMetric:PythonLibrary"] = TestServers.PythonLibrary;
         builder.Configuration["PythonMetric:RestrictedPythonPath"] = TestServers.RestrictedPythonPath;
         builder.Configuration["PythonMetric:Workers"] = "2";
+        if (saturated)
+        {
+            // One worker, no waiting room: while a run holds the worker, the project's next run is refused at once.
+            builder.Configuration["PythonMetric:Workers"] = "1";
+            builder.Configuration["PythonMetric:Spares"] = "0";
+            builder.Configuration["PythonMetric:MaxWorkersPerProject"] = "1";
+            builder.Configuration["PythonMetric:MaxQueuedPerProject"] = "0";
+            builder.Configuration["MetricRuns:TimeoutMs"] = "60000";
+        }
+
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton<IObjectStore>(new FileSystemObjectStore(Path.Combine(TestServers.DataDirectory, "runs-objects"), NullLogger<FileSystemObjectStore>.Instance));
         builder.Services.AddApiRequestErrors();
@@ -63,8 +73,6 @@ public sealed class MetricRunFixture : IAsyncLifetime
             .AddScheme<AuthenticationSchemeOptions, TestAuthHandler>(TestAuthHandler.SchemeName, null);
         builder.Services.AddAuthorization();
         builder.AddDataPlaneQueries();
-        // Stands in for a pool whose every worker is taken (the module's TryAdd leaves it in place).
-        if (saturated) builder.Services.AddSingleton<IPythonMetricRunner, SaturatedRunner>();
         if (python) builder.AddPythonMetric();
         var built = builder.Build();
         built.UseExceptionHandler();
@@ -88,15 +96,6 @@ public sealed class MetricRunFixture : IAsyncLifetime
         if (withoutPython is not null) await withoutPython.DisposeAsync();
         if (saturated is not null) await saturated.DisposeAsync();
     }
-}
-
-/// <summary>A pool with no worker free: refuses every run as the contract says a saturated runner does.</summary>
-public sealed class SaturatedRunner : IPythonMetricRunner
-{
-    public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(2.5);
-
-    public Task<PythonMetricRunResult> RunAsync(PythonMetricRunRequest request, CancellationToken cancellationToken) =>
-        throw new PythonMetricBusyException("Every Python worker is busy.", RetryAfter);
 }
 
 [CollectionDefinition(Name)]

@@ -233,19 +233,30 @@ public sealed class MetricRunRouteTests(MetricRunFixture fixture)
     }
 
     [Fact]
-    public async Task A_saturated_python_service_is_429_with_Retry_After_in_whole_seconds()
+    public async Task A_run_refused_by_a_full_pool_queue_is_429_with_Retry_After_and_the_worker_is_freed_when_the_caller_leaves()
     {
         using var client = fixture.Client(saturated: true);
-        using var response = await client.PostAsync(new Uri(Run, UriKind.Relative), Content(new JsonObject
+        using var leave = new CancellationTokenSource();
+        // Holds the pool's one worker until this test leaves (the caller's cancellation kills the run).
+        var holding = client.PostAsync(new Uri(Run, UriKind.Relative), Content(new JsonObject
+        {
+            ["metric"] = Metric("def metric(event):\n    while True:\n        pass\n"),
+            ["event"] = Answer.DeepClone(),
+        }.ToJsonString()), leave.Token);
+
+        // Until the looping run holds the worker, an honest run is served (and is not what this test looks at).
+        using var refused = await Eventually.ValueAsync(() => client.PostAsync(new Uri(Run, UriKind.Relative), Content(new JsonObject
         {
             ["metric"] = Metric("def metric(event):\n    return 1\n"),
             ["event"] = Answer.DeepClone(),
-        }.ToJsonString()));
-        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        }.ToJsonString())), r => r.StatusCode == HttpStatusCode.TooManyRequests, "a run refused while the worker is held", TimeSpan.FromSeconds(30));
+        var problem = JsonNode.Parse(await refused.Content.ReadAsStringAsync())!;
+        await leave.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => holding);
 
-        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
-        Assert.Equal(TimeSpan.FromSeconds(3), response.Headers.RetryAfter?.Delta);
-        Assert.Contains("busy", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter?.Delta);
+        Assert.Contains("waiting", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]

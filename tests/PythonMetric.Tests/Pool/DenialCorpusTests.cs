@@ -20,7 +20,7 @@ public sealed class DenialCorpusTests(DenialPoolFixture fixture) : IClassFixture
         Assert.All(DenialCase.Names().Select(DenialCase.Load), c =>
         {
             Assert.False(string.IsNullOrWhiteSpace(c.Header.GetValueOrDefault("attack")), c.Name);
-            Assert.Contains(c.Expect(fullHarness: true).Split(':')[0], PythonMetricErrorCodes.All);
+            Assert.Contains(c.Expect.Split(':')[0], PythonMetricErrorCodes.All);
         });
     }
 
@@ -35,7 +35,7 @@ public sealed class DenialCorpusTests(DenialPoolFixture fixture) : IClassFixture
 
         var result = await pool.RunAsync(denial.Request(), default);
 
-        var expect = denial.Expect(await fixture.HarnessAllowsImportsAsync());
+        var expect = denial.Expect;
         DenialCase.AssertOutcome(name, expect, result);
         var honest = await pool.RunAsync(PoolTests.Request(PoolTests.Honest, project: "honest"), default);
         Assert.True(honest.Success, honest.Message);
@@ -54,23 +54,11 @@ public sealed class DenialCorpusTests(DenialPoolFixture fixture) : IClassFixture
 /// <summary>The corpus's pool: two workers and a spare, a short time limit, a small memory limit.</summary>
 public sealed class DenialPoolFixture : IAsyncLifetime
 {
-    private bool? importsAllowed;
-
     public PythonWorkerPool Pool { get; } = PoolTests.NewPool(o =>
     {
         (o.Workers, o.Spares, o.MemoryMb) = (2, 1, 256);
         o.Preload = ["numpy"];
     });
-
-    /// <summary>
-    /// Whether the harness on this branch lets metrics import (the sandbox harness does, the foundation's minimal
-    /// one does not): cases that import state the minimal harness's outcome too.
-    /// </summary>
-    public async Task<bool> HarnessAllowsImportsAsync()
-    {
-        importsAllowed ??= (await Pool.RunAsync(PoolTests.Request("import math\n\ndef metric(event):\n    return math.floor(2.5)\n", project: "probe"), default)).Success;
-        return importsAllowed.Value;
-    }
 
     public Task InitializeAsync() => Pool.WarmAsync(default);
 
@@ -79,8 +67,7 @@ public sealed class DenialPoolFixture : IAsyncLifetime
 
 /// <summary>
 /// One corpus file. Header lines before the code: <c># attack:</c> what it tries, <c># expect:</c> the outcome
-/// (an error code and an optional message fragment), <c># expect-minimal-harness:</c> the outcome under the
-/// foundation's minimal harness where it differs, <c># return_type:</c>, <c># timeout_ms:</c> (see <see cref="Request"/>).
+/// (an error code and an optional message fragment), <c># return_type:</c>, <c># timeout_ms:</c> (see <see cref="Request"/>).
 /// </summary>
 public sealed record DenialCase(string Name, string Source, IReadOnlyDictionary<string, string> Header)
 {
@@ -102,8 +89,7 @@ public sealed record DenialCase(string Name, string Source, IReadOnlyDictionary<
         return new DenialCase(name, text, header);
     }
 
-    public string Expect(bool fullHarness) =>
-        !fullHarness && Header.TryGetValue("expect-minimal-harness", out var minimal) ? minimal : Header["expect"];
+    public string Expect => Header["expect"];
 
     /// <summary>
     /// A case expected to time out gets the short limit (1.5 s); the others 10 s, so that a loaded machine (the

@@ -1,6 +1,5 @@
 # attack: sorted() with a comparison (functools.cmp_to_key) that never returns
 # expect: timeout_error
-# expect-minimal-harness: execution_error: __import__
 import functools
 
 def compare(left, right):

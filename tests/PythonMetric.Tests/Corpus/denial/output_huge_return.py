@@ -1,6 +1,5 @@
 # attack: returning a 10 MB string
 # return_type: string
 # expect: invalid_return_error: output
-# expect-minimal-harness: resource_limit_error: output
 def metric(event):
     return 'x' * 10 ** 7
