@@ -27,7 +27,7 @@ public sealed class PythonWorkerPool : IPythonMetricRunner, IAsyncDisposable
     private readonly Lock gate = new();
     private readonly CancellationTokenSource disposing = new();
     private TaskCompletionSource changed = NewSignal();
-    private int starting, startFailures, started, killedForTimeout, crashed, recycled, cancelled, surplus;
+    private int starting, startFailures, started, runs, killedForTimeout, crashed, recycled, cancelled, surplus;
 
     public PythonWorkerPool(IOptions<PythonMetricOptions> options, ILogger<PythonWorkerPool> logger)
     {
@@ -39,7 +39,7 @@ public sealed class PythonWorkerPool : IPythonMetricRunner, IAsyncDisposable
     /// <summary>Workers started since the pool began (replacements included).</summary>
     public int WorkersStarted => Volatile.Read(ref started);
 
-    public PythonWorkerPoolStats Stats => new(WorkersStarted, Volatile.Read(ref killedForTimeout), Volatile.Read(ref crashed),
+    public PythonWorkerPoolStats Stats => new(WorkersStarted, Volatile.Read(ref runs), Volatile.Read(ref killedForTimeout), Volatile.Read(ref crashed),
         Volatile.Read(ref recycled), Volatile.Read(ref cancelled), ready.Reader.Count);
 
     private int Target => Math.Max(1, options.Workers) + Math.Max(0, options.Spares);
@@ -74,6 +74,7 @@ public sealed class PythonWorkerPool : IPythonMetricRunner, IAsyncDisposable
         WorkerAnswer answer;
         try
         {
+            Interlocked.Increment(ref runs);
             answer = await worker.RunAsync(requestJson, timeout, cancellationToken);
         }
         catch (OperationCanceledException)

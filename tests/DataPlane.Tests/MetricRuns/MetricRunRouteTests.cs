@@ -168,7 +168,7 @@ public sealed class MetricRunRouteTests(MetricRunFixture fixture)
     [Fact]
     public async Task Code_over_64_KB_is_400_on_metric_criteria_and_nothing_runs()
     {
-        var started = fixture.Pool.WorkersStarted;
+        var runs = fixture.Pool.Stats.Runs;
         var criteria = "def metric(event):\n    return 1\n" + new string('#', 64 * 1024);
 
         var (status, problem) = await PostAsync(Run, new JsonObject { ["metric"] = Metric(criteria), ["event"] = Answer.DeepClone() });
@@ -176,7 +176,7 @@ public sealed class MetricRunRouteTests(MetricRunFixture fixture)
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("metric.criteria", problem["field"]!.GetValue<string>());
         Assert.Contains("64 KB", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
-        Assert.Equal(started, fixture.Pool.WorkersStarted);
+        Assert.Equal(runs, fixture.Pool.Stats.Runs);
     }
 
     [Fact]

@@ -53,7 +53,7 @@ public sealed class PoolTests
     {
         await using var pool = NewPool(o => (o.Workers, o.Spares) = (2, 1));
         await pool.WarmAsync(default);
-        Assert.Equal(new PythonWorkerPoolStats(3, 0, 0, 0, 0, 3), pool.Stats);
+        Assert.Equal(new PythonWorkerPoolStats(3, 0, 0, 0, 0, 0, 3), pool.Stats);
 
         var honest = await pool.RunAsync(Request(Honest), default);
         Assert.True(honest.Success, honest.Message);
