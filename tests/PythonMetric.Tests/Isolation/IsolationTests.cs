@@ -80,8 +80,19 @@ public sealed class IsolationTests(ObservedWorker observed) : IClassFixture<Obse
     [Fact]
     public void Hidden_folders_are_empty_and_read_only()
     {
-        Assert.Empty(seen["hidden"]!.AsArray());
-        Assert.StartsWith("OSError:30", Text("write_hidden"));
+        if (hidden.StartsWith("/tmp/", StringComparison.Ordinal))
+        {
+            // The checkout lives under /tmp (a clone made there): the worker's private /tmp covers the whole
+            // folder, so it is not there at all, which hides it as well.
+            Assert.Null(seen["hidden"]);
+            Assert.StartsWith("FileNotFoundError:2", Text("write_hidden"));
+        }
+        else
+        {
+            Assert.Empty(seen["hidden"]!.AsArray());
+            Assert.StartsWith("OSError:30", Text("write_hidden")); // EROFS
+        }
+
         Assert.True(File.Exists(Path.Combine(hidden, "secret.txt")), "The host's own view of the folder must be untouched.");
     }
 

@@ -71,7 +71,8 @@ def metric(event):
     attempt("write_tmp", lambda: write("/tmp/" + event["marker"] + "-own"))
     seen["marker_visible"] = os.path.exists("/tmp/" + event["marker"])
     seen["fill_tmp"] = fill_tmp()
-    seen["hidden"] = os.listdir(event["hidden"])
+    # None when the folder is not there at all (a checkout under /tmp: the private /tmp covers it).
+    seen["hidden"] = os.listdir(event["hidden"]) if os.path.isdir(event["hidden"]) else None
     attempt("write_hidden", lambda: write(event["hidden"] + "/x"))
     seen["rlimit_as"] = resource.getrlimit(resource.RLIMIT_AS)[0]
     seen["rlimit_cpu"] = resource.getrlimit(resource.RLIMIT_CPU)[0]
