@@ -23,8 +23,13 @@ public sealed class PythonMetricOptions
     /// <summary>Runs of one project waiting for a worker; one more is refused (<c>PythonMetricBusyException</c>, HTTP 429).</summary>
     public int MaxQueuedPerProject { get; set; } = 64;
 
-    /// <summary>Runs after which a worker is replaced, so state one run leaves in the interpreter cannot last.</summary>
-    public int RunsPerWorker { get; set; } = 500;
+    /// <summary>
+    /// Runs after which a worker is replaced, so state one run leaves in the interpreter cannot last. Defence in
+    /// depth (each run already gets fresh globals and no write reaches a module); a replacement costs about a
+    /// CPU-second with numpy and pandas preloaded, so at 500 (the first default) recycling alone took more CPU
+    /// than 2,000 runs/s leave (bench python: 390 runs/s at 500, see the closing note of issue 13).
+    /// </summary>
+    public int RunsPerWorker { get; set; } = 20_000;
 
     /// <summary>Start the workers when the module starts rather than on the first run.</summary>
     public bool WarmOnStart { get; set; } = true;

@@ -44,6 +44,8 @@ public sealed class PythonWorkerPool : IPythonMetricRunner, IAsyncDisposable
 
     private int Target => Math.Max(1, options.Workers) + Math.Max(0, options.Spares);
 
+    private static int MaxConcurrentStarts => Math.Max(1, Environment.ProcessorCount / 2);
+
     /// <summary>Starts workers in the background until <see cref="PythonMetricOptions.Workers"/> plus spares are running.</summary>
     public void Warm() => Replenish();
 
@@ -187,7 +189,9 @@ public sealed class PythonWorkerPool : IPythonMetricRunner, IAsyncDisposable
     {
         lock (gate)
         {
-            while (!disposing.IsCancellationRequested && live.Count + starting < Target)
+            // One start at a time per two cores: a start is a second of CPU (runtime, CPython, numpy and pandas),
+            // and three at once on two cores made the first worker ready later than one after another.
+            while (!disposing.IsCancellationRequested && live.Count + starting < Target && starting < MaxConcurrentStarts)
             {
                 starting++;
                 _ = Task.Run(StartInBackgroundAsync);
@@ -197,11 +201,13 @@ public sealed class PythonWorkerPool : IPythonMetricRunner, IAsyncDisposable
 
     private async Task StartInBackgroundAsync()
     {
+        var workerReady = false;
         try
         {
             var worker = await StartWorkerAsync(disposing.Token);
             live.TryAdd(worker, 0);
             ready.Writer.TryWrite(worker);
+            workerReady = true;
         }
         catch (Exception e)
         {
@@ -213,6 +219,10 @@ public sealed class PythonWorkerPool : IPythonMetricRunner, IAsyncDisposable
             lock (gate) starting--;
             Signal();
         }
+
+        // The next start of a warm-up (starts go one at a time); after a failure, only the next caller retries, so
+        // a persistent failure does not spin.
+        if (workerReady) Replenish();
 
         if (disposing.IsCancellationRequested) await DrainAsync();
     }
