@@ -59,7 +59,7 @@ public static class PythonCommand
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# first run through the route (workers started on demand): {first.Elapsed.TotalMilliseconds:0} ms, answer {answer}"));
 
             await ClosedLoopAsync(http, simple, options.Concurrency, TimeSpan.FromSeconds(3), ct);
-            evals = await ClosedLoopAsync(http, simple, options.Concurrency, TimeSpan.FromSeconds(options.DurationSeconds), ct) / options.DurationSeconds;
+            evals = await ClosedLoopAsync(http, simple, options.Concurrency, TimeSpan.FromSeconds(options.DurationSeconds), ct);
             results.Add(new Measurement("simple.evals_per_s", "evals/s", evals, $"POST {Route}, string metric, closed loop, {options.Concurrency} in flight"));
 
             var rate = options.Rate ?? Math.Max(1, Math.Floor(evals / 2));
@@ -72,7 +72,7 @@ public static class PythonCommand
             {
                 Console.WriteLine($"# pandas metric answers {await RunOnceAsync(http, pandasBody, ct)}");
                 await ClosedLoopAsync(http, pandasBody, options.Concurrency, TimeSpan.FromSeconds(2), ct);
-                pandas = await ClosedLoopAsync(http, pandasBody, options.Concurrency, TimeSpan.FromSeconds(options.DurationSeconds), ct) / options.DurationSeconds;
+                pandas = await ClosedLoopAsync(http, pandasBody, options.Concurrency, TimeSpan.FromSeconds(options.DurationSeconds), ct);
             }
             catch (InvalidOperationException e)
             {
@@ -107,7 +107,8 @@ public static class PythonCommand
         return JsonNode.Parse(text)!["result"]?.ToJsonString() ?? "null";
     }
 
-    private static async Task<long> ClosedLoopAsync(HttpClient http, byte[] body, int concurrency, TimeSpan duration, CancellationToken ct)
+    /// <summary>Answers per second: answered calls over the time until the last one answered (not the nominal duration).</summary>
+    private static async Task<double> ClosedLoopAsync(HttpClient http, byte[] body, int concurrency, TimeSpan duration, CancellationToken ct)
     {
         long calls = 0;
         var clock = Stopwatch.StartNew();
@@ -119,7 +120,7 @@ public static class PythonCommand
                 Interlocked.Increment(ref calls);
             }
         }));
-        return calls;
+        return calls / clock.Elapsed.TotalSeconds;
     }
 
     /// <summary>Open loop: request n is due at n/rate; its latency runs from then, so queueing behind a slow answer counts.</summary>

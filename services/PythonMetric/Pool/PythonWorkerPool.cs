@@ -36,10 +36,8 @@ public sealed class PythonWorkerPool : IPythonMetricRunner, IAsyncDisposable
         slots = new FairSlots(Math.Max(1, this.options.Workers), this.options.ProjectLimit, Math.Max(0, this.options.MaxQueuedPerProject));
     }
 
-    /// <summary>Workers started since the pool began (replacements included).</summary>
-    public int WorkersStarted => Volatile.Read(ref started);
 
-    public PythonWorkerPoolStats Stats => new(WorkersStarted, Volatile.Read(ref runs), Volatile.Read(ref killedForTimeout), Volatile.Read(ref crashed),
+    public PythonWorkerPoolStats Stats => new(Volatile.Read(ref started), Volatile.Read(ref runs), Volatile.Read(ref killedForTimeout), Volatile.Read(ref crashed),
         Volatile.Read(ref recycled), Volatile.Read(ref cancelled), ready.Reader.Count);
 
     private int Target => Math.Max(1, options.Workers) + Math.Max(0, options.Spares);

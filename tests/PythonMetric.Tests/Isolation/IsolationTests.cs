@@ -78,7 +78,7 @@ public sealed class IsolationTests(ObservedWorker observed) : IClassFixture<Obse
     }
 
     [Fact]
-    public void Hidden_folders_are_empty_and_read_only()
+    public void Hidden_folders_show_the_worker_nothing_and_cannot_be_written()
     {
         if (hidden.StartsWith("/tmp/", StringComparison.Ordinal))
         {

@@ -37,7 +37,7 @@ public sealed class ModuleTests
 
         await host.StartAsync();
         await PoolTests.WaitUntilAsync(() => pool.Stats.Ready == 2);
-        Assert.Equal(2, pool.WorkersStarted);
+        Assert.Equal(2, pool.Stats.Started);
         await host.StopAsync();
     }
 }

@@ -44,7 +44,7 @@ public sealed class PoolTests
         var honest = await pool.RunAsync(Request(Honest), default);
         Assert.True(honest.Success, honest.Message);
         Assert.Equal(5, (double)honest.Result!);
-        Assert.Equal(2, pool.WorkersStarted);
+        Assert.Equal(2, pool.Stats.Started);
         Assert.Equal(1, pool.Stats.KilledForTimeout);
     }
 
@@ -57,7 +57,7 @@ public sealed class PoolTests
 
         var honest = await pool.RunAsync(Request(Honest), default);
         Assert.True(honest.Success, honest.Message);
-        Assert.Equal(3, pool.WorkersStarted);
+        Assert.Equal(3, pool.Stats.Started);
     }
 
     [Fact]
@@ -75,7 +75,7 @@ public sealed class PoolTests
         // The next run is served by the spare started before the kill, not by the fresh one starting now.
         Assert.Equal(b, (int)(await RunOkAsync(pool, Pid)).Result!);
         await pool.WarmAsync(default);
-        Assert.Equal(3, pool.WorkersStarted);
+        Assert.Equal(3, pool.Stats.Started);
         Assert.Equal(2, pool.Stats.Ready);
     }
 
@@ -128,7 +128,7 @@ public sealed class PoolTests
         using var cancel = new CancellationTokenSource();
         var looping = pool.RunAsync(Request(Looping, project: "a", timeoutMs: 60_000), cancel.Token);
         var waiting = pool.RunAsync(Request(Honest, project: "b"), default);
-        await WaitUntilAsync(() => pool.Stats.Ready == 0 && pool.WorkersStarted == 1);
+        await WaitUntilAsync(() => pool.Stats.Ready == 0 && pool.Stats.Started == 1);
         Assert.False(waiting.IsCompleted);
 
         await cancel.CancelAsync();

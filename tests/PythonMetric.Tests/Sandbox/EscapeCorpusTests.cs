@@ -38,13 +38,13 @@ public sealed class EscapeCorpusTests(SandboxPoolFixture fixture) : IClassFixtur
         var pool = fixture.Pool;
         for (var attempt = 1; ; attempt++)
         {
-            var workersBefore = pool.WorkersStarted;
+            var workersBefore = pool.Stats.Started;
             var first = await pool.RunAsync(@case.Request("tenant-a", @case.Source), default);
-            var afterA = pool.WorkersStarted;
+            var afterA = pool.Stats.Started;
             var second = await pool.RunAsync(@case.Request("tenant-b", tenantB), default);
-            if (pool.WorkersStarted != afterA && attempt < 2) continue;
+            if (pool.Stats.Started != afterA && attempt < 2) continue;
 
-            Assert.Equal(afterA, pool.WorkersStarted);
+            Assert.Equal(afterA, pool.Stats.Started);
             Assert.True(afterA - workersBefore <= 1, "tenant A's run started more than one worker");
             CorpusCase.AssertOutcome(@case.Name, @case.Expect, first);
             CorpusCase.AssertOutcome(@case.Name + " (tenant B)", @case.Header["then-expect"], second);

@@ -40,7 +40,7 @@ public sealed class HarnessTests
         var reader = await pool.RunAsync(Keyed("reader", "def metric(event):\n    return leaked\n"), default);
         Assert.Equal(PythonMetricErrorCodes.Execution, reader.ErrorCode);
         Assert.Contains("NameError", reader.Message, StringComparison.Ordinal);
-        Assert.Equal(1, pool.WorkersStarted);
+        Assert.Equal(1, pool.Stats.Started);
     }
 
     [Fact]
