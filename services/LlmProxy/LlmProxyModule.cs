@@ -1,24 +1,55 @@
 using HoneyHive.Contracts;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Hosting;
+using HoneyHive.DataPlane.Api.Secrets;
+using HoneyHive.LlmProxy.Apis;
+using HoneyHive.LlmProxy.Calls;
+using HoneyHive.LlmProxy.Providers;
+using HoneyHive.LlmProxy.Providers.OpenAiCompatible;
+using HoneyHive.LlmProxy.Routing;
+using HoneyHive.ServiceDefaults.Auth;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace HoneyHive.LlmProxy;
 
-/// <summary>OpenAI-compatible routing to LLM providers with per-workspace encrypted keys.</summary>
+/// <summary>
+/// OpenAI-compatible routes (<c>/v1/chat/completions</c>, <c>/v1/embeddings</c>, <c>/v1/models</c>) in front of every
+/// provider, with the workspace's encrypted keys. Single node: a module of the Host, on the DP API's port.
+/// Distributed: the <c>dp-llm-proxy</c> app, which the ingress routes those paths to.
+/// </summary>
 public static class LlmProxyModule
 {
     public const string AppId = AppIds.LlmProxy;
 
     public static IHostApplicationBuilder AddLlmProxy(this IHostApplicationBuilder builder)
     {
+        builder.AddDataPlaneAuthentication();
+        builder.AddProviderSecrets();
+        builder.Services.AddOptions<LlmProxyOptions>().Bind(builder.Configuration.GetSection(LlmProxyOptions.Section));
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddHttpClient(ModelCaller.UpstreamClient, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                // Providers' addresses change (DNS); pooled connections are renewed so a call follows them.
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                // A provider's redirect is never followed with the workspace's key on it.
+                AllowAutoRedirect = false,
+                EnableMultipleHttp2Connections = true,
+            });
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ILlmProvider, OpenAiCompatibleProvider>());
+        builder.Services.TryAddSingleton<ProviderRegistry>();
+        builder.Services.TryAddSingleton(sp => new ModelRouter(sp.GetService<IModelAliases>()));
+        builder.Services.TryAddSingleton<ModelCaller>();
+        builder.Services.TryAddSingleton(sp => new ModelCallHandler(
+            sp.GetRequiredService<ModelCaller>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<IProjectCallLimiter>(), sp.GetService<IModelCallTracer>()));
         return builder;
     }
 
     public static RouteGroupBuilder MapLlmProxy(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("");
+        // Every route declares its permission; one that does not is refused to every caller (fail closed).
+        var group = app.MapGroup("").RequireDeclaredPermissions();
+        group.MapChatCompletionsApi();
+        group.MapEmbeddingsApi();
+        group.MapModelsApi();
         return group;
     }
 }

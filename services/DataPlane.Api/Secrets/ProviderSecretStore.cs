@@ -118,6 +118,12 @@ public sealed partial class ProviderSecretStore(
         }
     }
 
+    public async Task<ProviderCredential?> GetCredentialAsync(Guid workspace, string provider, CancellationToken cancellationToken)
+    {
+        var secret = await GetAsync(workspace, provider, cancellationToken);
+        return secret is null ? null : new ProviderCredential(NormalizeProvider(provider), null, null, [], secret);
+    }
+
     /// <summary>
     /// Re-wraps the data keys of every secret (of one workspace, or all when null) that is not under
     /// the current master key yet; values are not re-encrypted. Rows under an unknown key are counted, left alone.

@@ -22,6 +22,9 @@ public static class Permissions
     public const string ConfigurationsWrite = "configurations:write";
     public const string SecretsManage = "secrets:manage";
 
+    /// <summary>Calling models through the LLM proxy: spends the workspace's provider credit.</summary>
+    public const string LlmInvoke = "llm:invoke";
+
     // Both planes: the tenancy tree.
     public const string ProjectsRead = "projects:read";
     public const string ProjectsManage = "projects:manage";
@@ -45,7 +48,7 @@ public static class Permissions
     public static IReadOnlyList<string> All { get; } =
     [
         EventsIngest, EventsRead, EventsWrite, DatasetsRead, DatasetsWrite, ExperimentsRead, ExperimentsWrite,
-        MetricsRead, MetricsWrite, ConfigurationsRead, ConfigurationsWrite, SecretsManage,
+        MetricsRead, MetricsWrite, ConfigurationsRead, ConfigurationsWrite, SecretsManage, LlmInvoke,
         ProjectsRead, ProjectsManage, WorkspacesRead, WorkspacesManage, DataplanesRead, DataplanesManage,
         MembersRead, MembersManage, RolesManage, KeysRead, KeysManage, AuditRead, OrgManage,
     ];
@@ -65,7 +68,7 @@ public static class Permissions
     {
         EventsIngest => ApiScopes.Ingest,
         EventsRead or DatasetsRead or ExperimentsRead or MetricsRead or ConfigurationsRead or ProjectsRead => ApiScopes.Read,
-        EventsWrite or DatasetsWrite or ExperimentsWrite or MetricsWrite or ConfigurationsWrite => ApiScopes.Write,
+        EventsWrite or DatasetsWrite or ExperimentsWrite or MetricsWrite or ConfigurationsWrite or LlmInvoke => ApiScopes.Write,
         SecretsManage => ApiScopes.Admin,
         _ => null,
     };
@@ -105,7 +108,7 @@ public static class BuiltInRoles
     private static readonly string[] MemberPermissions =
     [
         .. ViewerPermissions, Permissions.EventsIngest, Permissions.EventsWrite, Permissions.DatasetsWrite,
-        Permissions.ExperimentsWrite, Permissions.MetricsWrite, Permissions.ConfigurationsWrite, Permissions.KeysRead,
+        Permissions.ExperimentsWrite, Permissions.MetricsWrite, Permissions.ConfigurationsWrite, Permissions.LlmInvoke, Permissions.KeysRead,
     ];
 
     // An admin manages everything but ownership: only an owner makes or unmakes owners.
