@@ -13,6 +13,7 @@ var commands = new Dictionary<string, Func<string[], CancellationToken, Task<int
     ["chaos"] = ChaosCommand.RunAsync,
     ["auth"] = AuthCommand.RunAsync,
     ["python"] = PythonCommand.RunAsync,
+    ["proxy"] = ProxyCommand.RunAsync,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var command))

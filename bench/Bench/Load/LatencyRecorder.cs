@@ -10,6 +10,14 @@ public sealed class LatencyRecorder
         lock (milliseconds) milliseconds.Add(latency.TotalMilliseconds);
     }
 
+    /// <summary>Adds another phase's latencies (rounds of the same measurement).</summary>
+    public void Merge(LatencyRecorder other)
+    {
+        double[] theirs;
+        lock (other.milliseconds) theirs = [.. other.milliseconds];
+        lock (milliseconds) milliseconds.AddRange(theirs);
+    }
+
     public int Count { get { lock (milliseconds) return milliseconds.Count; } }
 
     public double Percentile(double p)
