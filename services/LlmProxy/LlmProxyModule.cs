@@ -39,7 +39,8 @@ public static class LlmProxyModule
         builder.Services.TryAddSingleton(sp => new ModelRouter(sp.GetService<IModelAliases>()));
         builder.Services.TryAddSingleton<ModelCaller>();
         builder.Services.TryAddSingleton(sp => new ModelCallHandler(
-            sp.GetRequiredService<ModelCaller>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<IProjectCallLimiter>(), sp.GetService<IModelCallTracer>()));
+            sp.GetRequiredService<ModelCaller>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ModelCallHandler>>(),
+            sp.GetService<IProjectCallLimiter>(), sp.GetService<IModelCallTracer>()));
         return builder;
     }
 

@@ -10,7 +10,8 @@ namespace HoneyHive.LlmProxy.Calls;
 /// fallbacks in <see cref="ModelCaller"/>), then JSON or server-sent events in OpenAI's shapes, and finally the trace,
 /// whatever happened (an error, a stream cut off, a client that went away).
 /// </summary>
-public sealed class ModelCallHandler(ModelCaller caller, TimeProvider clock, IProjectCallLimiter? limiter = null, IModelCallTracer? tracer = null)
+public sealed class ModelCallHandler(
+    ModelCaller caller, TimeProvider clock, ILogger<ModelCallHandler> logger, IProjectCallLimiter? limiter = null, IModelCallTracer? tracer = null)
 {
     private static readonly byte[] DataPrefix = "data: "u8.ToArray();
     private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
@@ -44,6 +45,15 @@ public sealed class ModelCallHandler(ModelCaller caller, TimeProvider clock, IPr
         {
             call.Cancelled = true;
             call.EndedAt = Now();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A fault of the proxy itself (a store down, a bug): OpenAI's shape still, and the cause in the log only.
+            logger.LogError(e, "The proxy failed on a call to {Model}", call.RequestedModel);
+            var error = new OpenAiErrorException(500, "api_error", "The proxy failed to handle the call; it is logged. Retry later.", inner: e);
+            call.Error = error;
+            call.EndedAt = Now();
+            if (!context.Response.HasStarted) await error.WriteAsync(context.Response, cancellationToken);
         }
         finally
         {
