@@ -215,6 +215,35 @@ public sealed class AnthropicTests(LlmProxyFixture fixture) : IAsyncLifetime
         Assert.Equal(["name", "born"], Assert.Single(sent["tools"]!.AsArray())!["input_schema"]!["required"]!.AsArray().Select(r => r!.ToString()));
     }
 
+    [Fact]
+    public async Task A_streamed_json_object_answer_arrives_as_content_not_as_a_tool_call()
+    {
+        var events = new List<JsonObject>
+        {
+            MessageStart("claude-json-stream"),
+            new() { ["type"] = "content_block_start", ["index"] = 0, ["content_block"] = ToolUse("toolu_05", "json_answer", []) },
+            Delta(0, """{"ok":"""),
+            Delta(0, " true}"),
+            new() { ["type"] = "content_block_stop", ["index"] = 0 },
+        };
+        events.AddRange(End("tool_use", 6));
+        fixture.Anthropic.Script("claude-json-stream", Stream(events));
+
+        var received = await ChatCompletionsTests.ReadEventsAsync(await d.PostAsJsonAsync("/v1/chat/completions", new
+        {
+            model = "anthropic/claude-json-stream", stream = true, response_format = new { type = "json_object" },
+            messages = new[] { new { role = "user", content = "Answer in JSON" } },
+        }));
+
+        var chunks = received[..^1].Select(e => JsonNode.Parse(e)!).ToList();
+        Assert.DoesNotContain(chunks, c => c["choices"]!.AsArray().Any(ch => ch?["delta"]?["tool_calls"] is not null));
+        Assert.True(JsonNode.Parse(string.Concat(chunks.Select(c => c["choices"]!.AsArray().FirstOrDefault()?["delta"]?["content"]?.ToString())))!["ok"]!.GetValue<bool>());
+        Assert.Equal("stop", chunks.Select(c => c["choices"]!.AsArray().FirstOrDefault()?["finish_reason"]?.ToString()).Last(f => f is not null));
+        var sent = Assert.Single(fixture.Anthropic.RequestsFor("claude-json-stream")).Body;
+        Assert.Equal("json_answer", sent["tool_choice"]!["name"]!.ToString());
+        Assert.Equal("object", Assert.Single(sent["tools"]!.AsArray())!["input_schema"]!["type"]!.ToString());
+    }
+
     [Theory]
     [InlineData(401, "authentication_error", 401, "authentication_error", 1)]
     [InlineData(400, "invalid_request_error", 400, "invalid_request_error", 1)]

@@ -193,6 +193,23 @@ public sealed class GeminiTests(LlmProxyFixture fixture) : IAsyncLifetime
         Assert.True(config["responseSchema"]!["properties"]!["born"]!["nullable"]!.GetValue<bool>());
     }
 
+    [Fact]
+    public async Task A_prompt_blocked_by_safety_settings_is_answered_with_finish_reason_content_filter()
+    {
+        fixture.Google.Script("gemini-blocked", Answer(new JsonObject
+        {
+            ["promptFeedback"] = new JsonObject { ["blockReason"] = "SAFETY" },
+            ["usageMetadata"] = Usage(7, null),
+            ["modelVersion"] = "gemini-blocked",
+        }));
+        var response = await d.PostAsJsonAsync("/v1/chat/completions", new { model = "gemini/gemini-blocked", messages = new[] { new { role = "user", content = "x" } } });
+        var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("content_filter", body["choices"]![0]!["finish_reason"]!.ToString());
+        Assert.Equal(7, body["usage"]!["prompt_tokens"]!.GetValue<int>());
+    }
+
     [Theory]
     [InlineData(401, "UNAUTHENTICATED", 401, 1)]
     [InlineData(400, "INVALID_ARGUMENT", 400, 1)]
