@@ -35,6 +35,7 @@ public static class LlmProxyModule
                 EnableMultipleHttp2Connections = true,
             });
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ILlmProvider, OpenAiCompatibleProvider>());
+        builder.Services.AddTranslatingProviders();
         builder.Services.TryAddSingleton<ProviderRegistry>();
         builder.Services.TryAddSingleton(sp => new ModelRouter(sp.GetService<IModelAliases>()));
         builder.Services.TryAddSingleton<ModelCaller>();

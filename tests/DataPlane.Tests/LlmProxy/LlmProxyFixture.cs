@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using HoneyHive.DataPlane.Api.Secrets;
+using HoneyHive.DataPlane.Tests.LlmProxy.Providers;
 using HoneyHive.LlmProxy;
 using HoneyHive.ServiceDefaults;
 using Microsoft.AspNetCore.Authentication;
@@ -27,6 +28,10 @@ public sealed class LlmProxyFixture : IAsyncLifetime
 
     public FakeOpenAiUpstream OpenAi { get; private set; } = null!;
 
+    public FakeAnthropicUpstream Anthropic { get; private set; } = null!;
+
+    public FakeGoogleUpstream Google { get; private set; } = null!;
+
     public string BaseUrl { get; private set; } = "";
 
     public IServiceProvider Services => app!.Services;
@@ -39,6 +44,8 @@ public sealed class LlmProxyFixture : IAsyncLifetime
     {
         database = await FreshDpdb.CreateAsync("hh_test_proxy_", [Tenants.A, Tenants.B, Tenants.C, Tenants.D]);
         OpenAi = await FakeOpenAiUpstream.StartAsync();
+        Anthropic = await FakeAnthropicUpstream.StartAsync();
+        Google = await FakeGoogleUpstream.StartAsync();
 
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.Logging.ClearProviders();
@@ -53,6 +60,9 @@ public sealed class LlmProxyFixture : IAsyncLifetime
         builder.Configuration["LlmProxy:FirstChunkTimeout"] = "00:00:03";
         builder.Configuration["LlmProxy:StreamIdleTimeout"] = "00:00:03";
         builder.Configuration["LlmProxy:ProviderBaseUrls:openai"] = OpenAi.BaseUrl;
+        builder.Configuration["LlmProxy:ProviderBaseUrls:anthropic"] = Anthropic.BaseUrl;
+        builder.Configuration["LlmProxy:ProviderBaseUrls:gemini"] = Google.BaseUrl;
+        builder.Configuration["LlmProxy:ProviderBaseUrls:vertex"] = Google.BaseUrl;
         builder.Services.AddApiRequestErrors();
         builder.AddLlmProxy();
         builder.Services.AddAuthentication(TestAuthHandler.SchemeName)
@@ -80,6 +90,8 @@ public sealed class LlmProxyFixture : IAsyncLifetime
     {
         if (app is not null) await app.DisposeAsync();
         await OpenAi.DisposeAsync();
+        await Anthropic.DisposeAsync();
+        await Google.DisposeAsync();
         await database.DisposeAsync();
     }
 }
