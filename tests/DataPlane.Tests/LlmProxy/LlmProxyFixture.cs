@@ -53,6 +53,7 @@ public sealed class LlmProxyFixture : IAsyncLifetime
         builder.Configuration["LlmProxy:FirstChunkTimeout"] = "00:00:03";
         builder.Configuration["LlmProxy:StreamIdleTimeout"] = "00:00:03";
         builder.Configuration["LlmProxy:ProviderBaseUrls:openai"] = OpenAi.BaseUrl;
+        builder.Configuration["LlmProxy:ProviderBaseUrls:bedrock"] = Bedrock.FakeBedrockRuntime.Shared.BaseUrl;
         builder.Services.AddApiRequestErrors();
         builder.AddLlmProxy();
         builder.Services.AddAuthentication(TestAuthHandler.SchemeName)
