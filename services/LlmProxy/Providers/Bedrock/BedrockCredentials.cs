@@ -20,7 +20,7 @@ public sealed partial record BedrockTarget(AwsCredentials Credentials, string Re
     {
         var region = call.Credential.Settings["region"] is JsonValue value && value.TryGetValue<string>(out var text) && text.Length > 0
             ? text
-            : DefaultRegion;
+            : RegionOf(call.BaseUrl) ?? DefaultRegion;
         // The region becomes a host name: anything but a region's shape could point the call elsewhere.
         if (!RegionShape().IsMatch(region))
             throw Misconfigured(call, $"its region setting '{region}' is not an AWS region name (like us-east-1)");
@@ -56,6 +56,14 @@ public sealed partial record BedrockTarget(AwsCredentials Credentials, string Re
                 return new AwsCredentials(secret[..colon], secret[(colon + 1)..], null);
         }
         throw Misconfigured(call, "its secret is not an AWS access key");
+    }
+
+    /// <summary>The region a regional Bedrock endpoint names (bedrock-runtime[-fips].REGION.amazonaws.com), when the settings name none.</summary>
+    private static string? RegionOf(string? baseUrl)
+    {
+        if (baseUrl is null || !Uri.TryCreate(baseUrl, UriKind.Absolute, out var url)) return null;
+        var labels = url.Host.Split('.');
+        return labels.Length >= 4 && labels[0] is ("bedrock-runtime" or "bedrock-runtime-fips") && labels[2] == "amazonaws" ? labels[1] : null;
     }
 
     private static string? Field(JsonObject? json, string name) =>

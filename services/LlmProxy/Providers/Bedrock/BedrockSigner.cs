@@ -35,13 +35,11 @@ public sealed class BedrockSigner : AWS4Signer
         var url = new Uri(endpoint.GetLeftPart(UriPartial.Path).TrimEnd('/') + AWSSDKUtils.ResolveResourcePathV2(resourcePath, pathResources));
 
         var bodyHash = AWSSDKUtils.ToHex(ComputeHash(body), true);
-        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
-        {
-            ["content-type"] = "application/json",
-            ["x-amz-content-sha256"] = bodyHash,
-        };
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["content-type"] = "application/json" };
         if (target.Credentials.SessionToken is { } token) headers["x-amz-security-token"] = token;
-        InitializeHeaders(headers, url, signedAt); // host and x-amz-date, exactly as HttpClient will send the host
+        // host and x-amz-date (the host exactly as HttpClient will send it); this also clears any content hash, so that comes after.
+        InitializeHeaders(headers, url, signedAt);
+        headers["x-amz-content-sha256"] = bodyHash;
         var sorted = SortAndPruneHeaders(headers);
         var canonicalRequest = CanonicalizeRequest(endpoint, resourcePath, "POST", sorted, "", bodyHash, pathResources, true);
         var signature = ComputeSignature(target.Credentials.AccessKeyId, target.Credentials.SecretAccessKey, target.Region, signedAt,
@@ -51,7 +49,8 @@ public sealed class BedrockSigner : AWS4Signer
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         foreach (var (name, value) in headers)
         {
-            if (name is "host" or "content-type") continue; // HttpClient writes these from the URL and the content
+            // HttpClient writes these from the URL and the content, with the values signed above.
+            if (name.Equals("host", StringComparison.OrdinalIgnoreCase) || name.Equals("content-type", StringComparison.OrdinalIgnoreCase)) continue;
             request.Headers.TryAddWithoutValidation(name, value);
         }
         request.Headers.TryAddWithoutValidation("Authorization", signature.ForAuthorizationHeader);

@@ -45,6 +45,7 @@ public sealed class BedrockChatTests(LlmProxyFixture fixture) : IAsyncLifetime
         var sent = Assert.Single(Bedrock.RequestsFor(model));
         Assert.True(sent.Signature.Valid, sent.Signature.Message);
         Assert.Equal(FakeBedrockRuntime.AccessKeyId, sent.Signature.AccessKeyId);
+        Assert.Equal(["content-type", "host", "x-amz-content-sha256", "x-amz-date"], sent.Signature.SignedHeaders);
         Assert.Contains($"/{FakeBedrockRuntime.Region}/bedrock/aws4_request", sent.Headers["authorization"], StringComparison.Ordinal);
         Assert.Equal("/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse", sent.RawPath);
         Assert.Equal("""[{"text":"Be brief."},{"text":"Use English."}]""", sent.Body["system"]!.ToJsonString());

@@ -151,4 +151,49 @@ public sealed class BedrockStreamTests(LlmProxyFixture fixture) : IAsyncLifetime
         var error = JsonNode.Parse(events[^1])!["error"]!;
         Assert.Contains("CRC", error["message"]!.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_json_schema_answer_streams_its_forced_tool_input_as_content_and_stops()
+    {
+        Bedrock.Script("stream-schema", FakeBedrockRuntime.Stream(
+            EventStreamFrames.Event("messageStart", new JsonObject { ["role"] = "assistant" }),
+            EventStreamFrames.Event("contentBlockStart", new JsonObject
+            {
+                ["contentBlockIndex"] = 0,
+                ["start"] = new JsonObject { ["toolUse"] = new JsonObject { ["toolUseId"] = "tooluse_s", ["name"] = "answer" } },
+            }),
+            EventStreamFrames.Event("contentBlockDelta", new JsonObject { ["contentBlockIndex"] = 0, ["delta"] = new JsonObject { ["toolUse"] = new JsonObject { ["input"] = "{\"ok\":" } } }),
+            EventStreamFrames.Event("contentBlockDelta", new JsonObject { ["contentBlockIndex"] = 0, ["delta"] = new JsonObject { ["toolUse"] = new JsonObject { ["input"] = "true}" } } }),
+            EventStreamFrames.Event("contentBlockStop", new JsonObject { ["contentBlockIndex"] = 0 }),
+            EventStreamFrames.Event("messageStop", new JsonObject { ["stopReason"] = "tool_use" }),
+            FakeBedrockRuntime.Metadata()));
+        var events = await ChatCompletionsTests.ReadEventsAsync(await a.PostAsJsonAsync("/v1/chat/completions", new
+        {
+            model = "bedrock/stream-schema",
+            stream = true,
+            response_format = new { type = "json_schema", json_schema = new { name = "answer", schema = new { type = "object" } } },
+            messages = new[] { new { role = "user", content = "ok?" } },
+        }));
+
+        var chunks = events[..^1].Select(e => JsonNode.Parse(e)!.AsObject()).ToList();
+        Assert.Equal("{\"ok\":true}", string.Concat(chunks.Select(c => c["choices"]!.AsArray().FirstOrDefault()?["delta"]?["content"]?.ToString())));
+        Assert.DoesNotContain(chunks, c => c["choices"]!.AsArray().FirstOrDefault()?["delta"]?["tool_calls"] is not null);
+        Assert.Equal("stop", chunks[^1]["choices"]![0]!["finish_reason"]!.ToString());
+    }
+
+    [Fact]
+    public async Task Json_mode_is_asked_of_the_model_in_the_system_prompt()
+    {
+        var events = await ChatCompletionsTests.ReadEventsAsync(await a.PostAsJsonAsync("/v1/chat/completions", new
+        {
+            model = "bedrock/stream-json-mode",
+            stream = true,
+            response_format = new { type = "json_object" },
+            messages = new object[] { new { role = "system", content = "You list fruit." }, new { role = "user", content = "three fruit" } },
+        }));
+
+        Assert.Equal("[DONE]", events[^1]);
+        var system = Assert.Single(Bedrock.RequestsFor("stream-json-mode")).Body["system"]!.AsArray();
+        Assert.Equal(["You list fruit.", HoneyHive.LlmProxy.Providers.Bedrock.ConverseRequest.JsonObjectInstruction], system.Select(b => b!["text"]!.ToString()));
+    }
 }
