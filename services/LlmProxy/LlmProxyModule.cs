@@ -3,6 +3,7 @@ using HoneyHive.DataPlane.Api.Secrets;
 using HoneyHive.LlmProxy.Apis;
 using HoneyHive.LlmProxy.Calls;
 using HoneyHive.LlmProxy.Providers;
+using HoneyHive.LlmProxy.Providers.Bedrock;
 using HoneyHive.LlmProxy.Providers.OpenAiCompatible;
 using HoneyHive.LlmProxy.Routing;
 using HoneyHive.ServiceDefaults.Auth;
@@ -36,6 +37,7 @@ public static class LlmProxyModule
             });
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ILlmProvider, OpenAiCompatibleProvider>());
         builder.Services.AddTranslatingProviders();
+        builder.Services.AddBedrockProvider();
         builder.Services.TryAddSingleton<ProviderRegistry>();
         builder.Services.TryAddSingleton(sp => new ModelRouter(sp.GetService<IModelAliases>()));
         builder.Services.TryAddSingleton<ModelCaller>();

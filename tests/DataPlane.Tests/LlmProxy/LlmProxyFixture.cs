@@ -63,6 +63,7 @@ public sealed class LlmProxyFixture : IAsyncLifetime
         builder.Configuration["LlmProxy:ProviderBaseUrls:anthropic"] = Anthropic.BaseUrl;
         builder.Configuration["LlmProxy:ProviderBaseUrls:gemini"] = Google.BaseUrl;
         builder.Configuration["LlmProxy:ProviderBaseUrls:vertex"] = Google.BaseUrl;
+        builder.Configuration["LlmProxy:ProviderBaseUrls:bedrock"] = Bedrock.FakeBedrockRuntime.Shared.BaseUrl;
         builder.Services.AddApiRequestErrors();
         builder.AddLlmProxy();
         builder.Services.AddAuthentication(TestAuthHandler.SchemeName)
