@@ -2,9 +2,11 @@ using HoneyHive.Contracts;
 using HoneyHive.DataPlane.Api.Secrets;
 using HoneyHive.LlmProxy.Apis;
 using HoneyHive.LlmProxy.Calls;
+using HoneyHive.LlmProxy.Limits;
 using HoneyHive.LlmProxy.Providers;
 using HoneyHive.LlmProxy.Providers.OpenAiCompatible;
 using HoneyHive.LlmProxy.Routing;
+using HoneyHive.LlmProxy.Tracing;
 using HoneyHive.ServiceDefaults.Auth;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -38,6 +40,7 @@ public static class LlmProxyModule
         builder.Services.TryAddSingleton<ProviderRegistry>();
         builder.Services.TryAddSingleton(sp => new ModelRouter(sp.GetService<IModelAliases>()));
         builder.Services.TryAddSingleton<ModelCaller>();
+        builder.AddProjectCallLimits().AddModelCallTracing();
         builder.Services.TryAddSingleton(sp => new ModelCallHandler(
             sp.GetRequiredService<ModelCaller>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<IProjectCallLimiter>(), sp.GetService<IModelCallTracer>()));
         return builder;
