@@ -153,10 +153,14 @@ public sealed class ModelCallTraceWriter : IModelCallTracer, IHostedService, IAs
         }
     }
 
+    /// <summary>Idempotent: the container disposes this once per registration it is resolved through (tracer, hosted service).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) == 1) return;
         await abandon.CancelAsync();
         if (loop is not null) await loop;
         abandon.Dispose();
     }
+
+    private int disposed;
 }
