@@ -3,6 +3,7 @@ using HoneyHive.DataPlane.Api.Secrets;
 using HoneyHive.LlmProxy.Apis;
 using HoneyHive.LlmProxy.Calls;
 using HoneyHive.LlmProxy.Limits;
+using HoneyHive.LlmProxy.Playground;
 using HoneyHive.LlmProxy.Providers;
 using HoneyHive.LlmProxy.Providers.OpenAiCompatible;
 using HoneyHive.LlmProxy.Routing;
@@ -40,7 +41,7 @@ public static class LlmProxyModule
         builder.Services.TryAddSingleton<ProviderRegistry>();
         builder.Services.TryAddSingleton(sp => new ModelRouter(sp.GetService<IModelAliases>()));
         builder.Services.TryAddSingleton<ModelCaller>();
-        builder.AddProjectCallLimits().AddModelCallTracing();
+        builder.AddProjectCallLimits().AddModelCallTracing().AddPlayground();
         builder.Services.TryAddSingleton(sp => new ModelCallHandler(
             sp.GetRequiredService<ModelCaller>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<IProjectCallLimiter>(), sp.GetService<IModelCallTracer>()));
         return builder;
@@ -53,6 +54,7 @@ public static class LlmProxyModule
         group.MapChatCompletionsApi();
         group.MapEmbeddingsApi();
         group.MapModelsApi();
+        group.MapPlaygroundApi();
         return group;
     }
 }

@@ -28,15 +28,23 @@ public static class PublishedModelEvents
     {
         await using var connection = new NatsConnection(NatsOpts.Default with { Url = natsUrl });
         var js = new NatsJSContext(connection);
-        var consumer = await js.CreateOrUpdateConsumerAsync(Streams.Events, new ConsumerConfig
+        INatsJSConsumer consumer;
+        try
         {
-            Name = "proxy-reader-" + Guid.NewGuid().ToString("N"),
-            FilterSubject = Topics.EventsIngested,
-            DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartTime,
-            OptStartTime = Since,
-            AckPolicy = ConsumerConfigAckPolicy.None,
-            InactiveThreshold = TimeSpan.FromSeconds(30),
-        });
+            consumer = await js.CreateOrUpdateConsumerAsync(Streams.Events, new ConsumerConfig
+            {
+                Name = "proxy-reader-" + Guid.NewGuid().ToString("N"),
+                FilterSubject = Topics.EventsIngested,
+                DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartTime,
+                OptStartTime = Since,
+                AckPolicy = ConsumerConfigAckPolicy.None,
+                InactiveThreshold = TimeSpan.FromSeconds(30),
+            });
+        }
+        catch (NatsJSApiException e) when (e.Error.Code == 404)
+        {
+            return []; // the publisher's host has not provisioned the stream yet: nothing published so far
+        }
         var pending = consumer.Info.NumPending;
         var result = new List<JsonObject>();
         ulong seen = 0;
