@@ -25,11 +25,9 @@ public static class PlaygroundApi
     public const string ConfigurationVersionHeader = "X-HH-Configuration-Version";
 
     public static void MapPlaygroundApi(this IEndpointRouteBuilder app) =>
-        app.MapPost("/v1/playground/run", RunAsync).Accepts<JsonObject>("application/json")
-            // Reading the configuration and spending the workspace's provider credit; the declared (last) one is the
-            // stronger, which is what a project key's scope is checked against. Saving also needs configurations:write.
-            .RequirePermission(Permissions.ConfigurationsRead)
-            .RequirePermission(Permissions.LlmInvoke);
+        // The declared permission is spending the workspace's provider credit; reading the configuration (and, to save,
+        // writing it) is checked in the handler, so that a refusal names the permission actually missing.
+        app.MapPost("/v1/playground/run", RunAsync).Accepts<JsonObject>("application/json").RequirePermission(Permissions.LlmInvoke);
 
     private static async Task RunAsync(
         HttpContext context, ClaimsPrincipal user, ModelCallHandler handler, ConfigurationStore configurations, IOptions<LlmProxyOptions> options)
@@ -38,10 +36,12 @@ public static class PlaygroundApi
         ModelCall call;
         try
         {
+            if (!user.Has(Permissions.ConfigurationsRead))
+                throw Forbidden(Permissions.ConfigurationsRead, "Running a configuration reads it");
             var body = await OpenAiRequests.ReadObjectAsync(context.Request, options.Value.MaxRequestBytes, cancellationToken);
             var request = PlaygroundRequest.Parse(body);
             if (request.Save && !user.Has(Permissions.ConfigurationsWrite))
-                throw new OpenAiErrorException(403, "permission_error", "Saving a run as a configuration version needs the configurations:write permission.", retryable: false);
+                throw Forbidden(Permissions.ConfigurationsWrite, "Saving a run as a configuration version");
             var project = user.ProjectId();
             var stored = (request.Version is { } version
                     ? await configurations.GetVersionAsync(project, request.ConfigurationId, version, cancellationToken)
@@ -72,4 +72,8 @@ public static class PlaygroundApi
         }
         await handler.HandleAsync(context, call, cancellationToken);
     }
+
+    private static OpenAiErrorException Forbidden(string permission, string what) =>
+        new(403, "permission_error", $"{what} needs the '{permission}' permission in this project (a project key with the '{Permissions.KeyScopeFor(permission)}' scope).",
+            "missing_permission", retryable: false);
 }
