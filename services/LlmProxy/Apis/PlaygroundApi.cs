@@ -40,8 +40,6 @@ public static class PlaygroundApi
                 throw Forbidden(Permissions.ConfigurationsRead, "Running a configuration reads it");
             var body = await OpenAiRequests.ReadObjectAsync(context.Request, options.Value.MaxRequestBytes, cancellationToken);
             var request = PlaygroundRequest.Parse(body);
-            if (request.Save && !user.Has(Permissions.ConfigurationsWrite))
-                throw Forbidden(Permissions.ConfigurationsWrite, "Saving a run as a configuration version");
             var project = user.ProjectId();
             var stored = (request.Version is { } version
                     ? await configurations.GetVersionAsync(project, request.ConfigurationId, version, cancellationToken)
@@ -49,6 +47,9 @@ public static class PlaygroundApi
                 ?? throw new OpenAiErrorException(404, "not_found_error",
                     $"Configuration {request.ConfigurationId}{(request.Version is { } v ? " version " + v : "")} does not exist in this project.", param: "configuration_id", retryable: false);
 
+            // After the lookup: a configuration of another project is not found, whatever the caller may do.
+            if (request.Save && !user.Has(Permissions.ConfigurationsWrite))
+                throw Forbidden(Permissions.ConfigurationsWrite, "Saving a run as a configuration version");
             var content = PlaygroundRun.Edit(stored.Content, request);
             // Rendered before saving: a run that cannot start saves nothing.
             var chat = PlaygroundRun.ChatRequest(content, request.Inputs, request.Model, request.Stream);
