@@ -9,7 +9,8 @@ public static class TracingExtensions
 {
     /// <summary>
     /// The tracer and what it needs when the host lacks it: the single-node Host has ingestion's publisher already; the
-    /// dp-llm-proxy app alone gets the message log for its mode (JetStream locally, the sidecar's pub/sub under Dapr).
+    /// dp-llm-proxy app alone gets the message log's IEventPublisher for its mode (JetStream locally, the sidecar's pub/sub
+    /// under Dapr, so the app is in the pubsub component's scopes).
     /// </summary>
     public static IHostApplicationBuilder AddModelCallTracing(this IHostApplicationBuilder builder)
     {
