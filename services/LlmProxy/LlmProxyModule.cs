@@ -2,10 +2,13 @@ using HoneyHive.Contracts;
 using HoneyHive.DataPlane.Api.Secrets;
 using HoneyHive.LlmProxy.Apis;
 using HoneyHive.LlmProxy.Calls;
+using HoneyHive.LlmProxy.Limits;
+using HoneyHive.LlmProxy.Playground;
 using HoneyHive.LlmProxy.Providers;
 using HoneyHive.LlmProxy.Providers.Bedrock;
 using HoneyHive.LlmProxy.Providers.OpenAiCompatible;
 using HoneyHive.LlmProxy.Routing;
+using HoneyHive.LlmProxy.Tracing;
 using HoneyHive.ServiceDefaults.Auth;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -41,6 +44,7 @@ public static class LlmProxyModule
         builder.Services.TryAddSingleton<ProviderRegistry>();
         builder.Services.TryAddSingleton(sp => new ModelRouter(sp.GetService<IModelAliases>()));
         builder.Services.TryAddSingleton<ModelCaller>();
+        builder.AddProjectCallLimits().AddModelCallTracing().AddPlayground();
         builder.Services.TryAddSingleton(sp => new ModelCallHandler(
             sp.GetRequiredService<ModelCaller>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ModelCallHandler>>(),
             sp.GetService<IProjectCallLimiter>(), sp.GetService<IModelCallTracer>()));
@@ -54,6 +58,7 @@ public static class LlmProxyModule
         group.MapChatCompletionsApi();
         group.MapEmbeddingsApi();
         group.MapModelsApi();
+        group.MapPlaygroundApi();
         return group;
     }
 }

@@ -19,6 +19,9 @@ public sealed record CallScope(Guid ProjectId, Guid WorkspaceId, Guid OrgId)
     /// <summary>The configuration a playground run used, for its trace.</summary>
     public string? ConfigurationId { get; init; }
 
+    /// <summary>The version of <see cref="ConfigurationId"/> the run used.</summary>
+    public int? ConfigurationVersion { get; init; }
+
     public const string SessionHeader = "X-HH-Session-Id";
 
     public static CallScope Of(ClaimsPrincipal user, HttpRequest request) =>

@@ -26,6 +26,9 @@ public sealed class LlmProxyFixture : IAsyncLifetime
     private FreshDpdb database = null!;
     private WebApplication? app;
 
+    /// <summary>The Redis key prefix of this run, so limits never carry over from an earlier run.</summary>
+    public string KeyPrefix { get; } = $"hh-test-{Guid.NewGuid():N}:";
+
     public FakeOpenAiUpstream OpenAi { get; private set; } = null!;
 
     public FakeAnthropicUpstream Anthropic { get; private set; } = null!;
@@ -64,6 +67,15 @@ public sealed class LlmProxyFixture : IAsyncLifetime
         builder.Configuration["LlmProxy:ProviderBaseUrls:gemini"] = Google.BaseUrl;
         builder.Configuration["LlmProxy:ProviderBaseUrls:vertex"] = Google.BaseUrl;
         builder.Configuration["LlmProxy:ProviderBaseUrls:bedrock"] = Bedrock.FakeBedrockRuntime.Shared.BaseUrl;
+        // Traces go to the test NATS; limits live in the test Redis under keys of this run only. Project C has a small
+        // rate limit and B a small concurrency cap for the limit tests; the others keep the defaults.
+        builder.Configuration["ConnectionStrings:nats"] = TestServers.NatsUrl;
+        builder.Configuration["ConnectionStrings:redis"] = TestServers.Redis;
+        builder.Configuration["State:KeyPrefix"] = KeyPrefix;
+        builder.Configuration[$"LlmProxy:Limits:Projects:{Tenants.C.ProjectId}:RequestsPerMinute"] = "3";
+        builder.Configuration[$"LlmProxy:Limits:Projects:{Tenants.C.ProjectId}:MaxConcurrent"] = "0";
+        builder.Configuration[$"LlmProxy:Limits:Projects:{Tenants.B.ProjectId}:RequestsPerMinute"] = "0";
+        builder.Configuration[$"LlmProxy:Limits:Projects:{Tenants.B.ProjectId}:MaxConcurrent"] = "2";
         builder.Services.AddApiRequestErrors();
         builder.AddLlmProxy();
         builder.Services.AddAuthentication(TestAuthHandler.SchemeName)

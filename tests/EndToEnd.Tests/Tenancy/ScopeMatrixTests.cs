@@ -46,6 +46,15 @@ public sealed class ScopeMatrixTests(TenancyHost host)
             "gRPC's UNIMPLEMENTED answer for unknown methods of the trace service",
     };
 
+    /// <summary>
+    /// Permissions a route checks in its handler beyond the one it declares: a token needs them as well to pass, and one
+    /// lacking any of them is refused naming it. (A project key's scope grants all of them together.)
+    /// </summary>
+    private static readonly Dictionary<string, string[]> AlsoRequired = new(StringComparer.Ordinal)
+    {
+        ["POST /v1/playground/run"] = [HoneyHive.ServiceDefaults.Auth.Permissions.ConfigurationsRead],
+    };
+
     private static readonly ConcurrentDictionary<TenancyHost, Task<Dictionary<string, string>>> KeysByHost = new();
 
     private static IReadOnlySet<string> ForwardedToControlPlane => DataPlaneRoutes.ForwardedToControlPlane;
@@ -124,13 +133,20 @@ public sealed class ScopeMatrixTests(TenancyHost host)
         {
             if (!requests.TryGetValue(route, out var send)) continue; // the key test reports it
             var permission = ExpectedPermission(route, scope);
-            var only = host.TokenFor(host.A, [permission]);
+            var also = AlsoRequired.GetValueOrDefault(route, []);
+            var only = host.TokenFor(host.A, [permission, .. also]);
             var allBut = host.TokenFor(host.A, dataPlane.Where(p => p != permission));
+            foreach (var extra in also)
+            {
+                var (lacking, lackingBody) = await send(host.TokenFor(host.A, dataPlane.Where(p => p != extra)));
+                if (lacking != HttpStatusCode.Forbidden || !lackingBody.Contains(extra, StringComparison.Ordinal))
+                    failures.Add($"{route} with a token holding every permission but '{extra}': expected 403 naming it, got {(int)lacking}: {Cut(lackingBody)}");
+            }
 
             var (allowed, allowedBody) = await send(only);
             // B's ids make an allowed call a 404 of the route's own; the project refusal would mean the token was not placed in A.
             if (allowed is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized || allowedBody.Contains("Project not found", StringComparison.Ordinal))
-                failures.Add($"{route} with a token holding only '{permission}': expected to pass the check, got {(int)allowed}: {Cut(allowedBody)}");
+                failures.Add($"{route} with a token holding only '{string.Join("', '", [permission, .. also])}': expected to pass the check, got {(int)allowed}: {Cut(allowedBody)}");
             var (refused, refusedBody) = await send(allBut);
             if (refused != HttpStatusCode.Forbidden || !refusedBody.Contains(permission, StringComparison.Ordinal))
                 failures.Add($"{route} with a token holding every permission but '{permission}': expected 403 naming it, got {(int)refused}: {Cut(refusedBody)}");
@@ -146,6 +162,7 @@ public sealed class ScopeMatrixTests(TenancyHost host)
     /// </summary>
     private static string ExpectedPermission(string route, string scope)
     {
+        if (route == "POST /v1/playground/run") return HoneyHive.ServiceDefaults.Auth.Permissions.LlmInvoke;
         if (scope == Ingest) return HoneyHive.ServiceDefaults.Auth.Permissions.EventsIngest;
         if (scope == Admin) return HoneyHive.ServiceDefaults.Auth.Permissions.SecretsManage;
         var path = route[(route.IndexOf(' ', StringComparison.Ordinal) + 1)..];
@@ -391,6 +408,9 @@ public sealed class ScopeMatrixTests(TenancyHost host)
             ["GET /v1/provider-secrets/{provider}"] = Admin,
             ["PUT /v1/provider-secrets/{provider}"] = Admin,
             ["DELETE /v1/provider-secrets/{provider}"] = Admin,
+
+            // Spends the workspace's provider credit (llm:invoke); also reads the configuration, and writes it to save.
+            ["POST /v1/playground/run"] = Write,
 
             ["GET /v1/runs/schema"] = Read,
             ["GET /v1/runs/compare/events"] = Read,

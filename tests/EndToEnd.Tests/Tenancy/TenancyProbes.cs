@@ -101,6 +101,10 @@ public static class TenancyProbes
             new("PUT /v1/charts/{chart_id}", Expect.Hidden, Put, $"/v1/charts/{b.ChartId}", Json(new { name = "hijacked" })),
             new("DELETE /v1/charts/{chart_id}", Expect.Hidden, Delete, $"/v1/charts/{b.ChartId}"),
 
+            // Running (and saving) B's configuration: not found for A, and no version is added to it (B's snapshot).
+            new("POST /v1/playground/run", Expect.Hidden, Post, "/v1/playground/run",
+                Json(new { configuration_id = b.ConfigurationId, save = true, inputs = new { }, model = "openai/gpt-4o-mini" })),
+
             new("GET /v1/provider-secrets", Expect.Open, Get, "/v1/provider-secrets"),
             new("GET /v1/provider-secrets/{provider}", Expect.Hidden, Get, $"/v1/provider-secrets/{b.Provider}"),
             new("DELETE /v1/provider-secrets/{provider}", Expect.Hidden, Delete, $"/v1/provider-secrets/{b.Provider}"),
