@@ -5,6 +5,7 @@ using HoneyHive.LlmProxy.Calls;
 using HoneyHive.LlmProxy.Providers;
 using HoneyHive.LlmProxy.Providers.OpenAiCompatible;
 using HoneyHive.LlmProxy.Routing;
+using HoneyHive.Platform.Security.Outbound;
 using HoneyHive.ServiceDefaults.Auth;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -33,9 +34,12 @@ public static class LlmProxyModule
                 // A provider's redirect is never followed with the workspace's key on it.
                 AllowAutoRedirect = false,
                 EnableMultipleHttp2Connections = true,
-            });
+            })
+            .AddOutboundGuard();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ILlmProvider, OpenAiCompatibleProvider>());
         builder.Services.TryAddSingleton<ProviderRegistry>();
+        builder.Services.TryAddSingleton<ModelAliasStore>();
+        builder.Services.TryAddSingleton<IModelAliases>(sp => sp.GetRequiredService<ModelAliasStore>());
         builder.Services.TryAddSingleton(sp => new ModelRouter(sp.GetService<IModelAliases>()));
         builder.Services.TryAddSingleton<ModelCaller>();
         builder.Services.TryAddSingleton(sp => new ModelCallHandler(
@@ -50,6 +54,7 @@ public static class LlmProxyModule
         group.MapChatCompletionsApi();
         group.MapEmbeddingsApi();
         group.MapModelsApi();
+        group.MapModelAliasesApi();
         return group;
     }
 }
