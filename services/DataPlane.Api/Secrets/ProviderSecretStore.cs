@@ -99,8 +99,11 @@ public sealed partial class ProviderSecretStore(
         if (input.Kind is not null && !ProviderKinds.All.Contains(input.Kind))
             errors.Add("kind", $"Must be one of: {string.Join(", ", ProviderKinds.All)}.");
         var kind = input.Kind ?? ProviderKinds.ImpliedBy(provider);
-        if (kind is null)
-            errors.Add("kind", $"Required: the name '{provider}' implies no provider kind; give one of: {string.Join(", ", ProviderKinds.All)}.");
+        // A key under a name that implies no kind (mistral, groq) stays storable for server-side readers by name, as
+        // before kinds existed; the proxy refuses it until a kind is stored. A base URL or settings mean nothing
+        // without a kind, so with those it is required.
+        if (kind is null && (input.BaseUrl is not null || input.Settings is not null))
+            errors.Add("kind", $"Required with base_url or settings: the name '{provider}' implies no provider kind; give one of: {string.Join(", ", ProviderKinds.All)}.");
         string? baseUrl = null;
         if (input.BaseUrl is { } rawUrl)
         {

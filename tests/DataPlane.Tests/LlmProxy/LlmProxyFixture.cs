@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using HoneyHive.DataPlane.Api.Secrets;
 using HoneyHive.LlmProxy;
+using HoneyHive.Platform.Security.Outbound;
 using HoneyHive.ServiceDefaults;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
@@ -29,6 +30,9 @@ public sealed class LlmProxyFixture : IAsyncLifetime
 
     public string BaseUrl { get; private set; } = "";
 
+    /// <summary>The SSRF guard's resolver: tests map made-up names to the addresses a hostile DNS server would give.</summary>
+    public MappedResolver Resolver { get; } = new();
+
     public IServiceProvider Services => app!.Services;
 
     public IProviderSecrets Secrets => Services.GetRequiredService<IProviderSecrets>();
@@ -53,6 +57,9 @@ public sealed class LlmProxyFixture : IAsyncLifetime
         builder.Configuration["LlmProxy:FirstChunkTimeout"] = "00:00:03";
         builder.Configuration["LlmProxy:StreamIdleTimeout"] = "00:00:03";
         builder.Configuration["LlmProxy:ProviderBaseUrls:openai"] = OpenAi.BaseUrl;
+        // The fakes listen on loopback, which the SSRF guard refuses unless the operator allows it, as here.
+        builder.Configuration["HH_ALLOWED_PRIVATE_HOSTS"] = "127.0.0.1";
+        builder.Services.AddSingleton<IOutboundResolver>(Resolver);
         builder.Services.AddApiRequestErrors();
         builder.AddLlmProxy();
         builder.Services.AddAuthentication(TestAuthHandler.SchemeName)
