@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace HoneyHive.Platform.Security.Outbound;
 
@@ -13,8 +14,10 @@ public static class OutboundGuardExtensions
     /// </summary>
     public static IServiceCollection AddOutboundGuard(this IServiceCollection services)
     {
-        services.AddOptions<OutboundGuardOptions>().Configure<IConfiguration>((options, configuration) =>
-            options.AllowedPrivateHosts = configuration[OutboundGuardOptions.AllowedPrivateHostsKey]);
+        services.AddOptions<OutboundGuardOptions>()
+            .Configure<IConfiguration>((options, configuration) => options.AllowedPrivateHosts = configuration[OutboundGuardOptions.AllowedPrivateHostsKey])
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OutboundGuardOptions>, OutboundGuardOptionsValidator>());
         services.TryAddSingleton<IOutboundResolver, DnsOutboundResolver>();
         services.TryAddSingleton<OutboundGuard>();
         return services;
@@ -39,5 +42,22 @@ public static class OutboundGuardExtensions
         });
         builder.AddHttpMessageHandler(services => new GuardedRedirectHandler(services.GetRequiredService<OutboundGuard>()));
         return builder;
+    }
+}
+
+/// <summary>A malformed allowlist stops startup with the entry named, instead of failing the first outbound call.</summary>
+internal sealed class OutboundGuardOptionsValidator : IValidateOptions<OutboundGuardOptions>
+{
+    public ValidateOptionsResult Validate(string? name, OutboundGuardOptions options)
+    {
+        try
+        {
+            _ = new OutboundAddressPolicy(options.AllowedPrivateHosts);
+            return ValidateOptionsResult.Success;
+        }
+        catch (FormatException e)
+        {
+            return ValidateOptionsResult.Fail(e.Message);
+        }
     }
 }

@@ -102,6 +102,34 @@ public sealed class ProviderSecretSettingsTests(LlmProxyFixture fixture)
         Assert.Empty(credential.Settings);
     }
 
+    [Fact]
+    public async Task A_put_or_delete_is_seen_by_the_very_next_credential_read_despite_the_cache()
+    {
+        var workspace = Guid.NewGuid();
+        await fixture.SecretStore.PutAsync(workspace, "openai", Key, Ct);
+        Assert.Equal(Key, (await fixture.Secrets.GetCredentialAsync(workspace, "openai", Ct))!.Secret); // now cached
+
+        await fixture.SecretStore.PutAsync(workspace, "openai", Key + "-rotated", Ct);
+        Assert.Equal(Key + "-rotated", (await fixture.Secrets.GetCredentialAsync(workspace, "openai", Ct))!.Secret);
+
+        await fixture.SecretStore.DeleteAsync(workspace, "openai", Ct);
+        Assert.Null(await fixture.Secrets.GetCredentialAsync(workspace, "openai", Ct));
+    }
+
+    [Fact]
+    public async Task A_key_under_a_name_implying_no_kind_is_stored_but_the_proxy_refuses_it_until_a_kind_is_given()
+    {
+        await fixture.SecretStore.PutAsync(Tenants.A.WorkspaceId, "kindless-vendor", Key, Ct);
+
+        var response = await fixture.Client("key-a").PostAsJsonAsync("/v1/chat/completions",
+            new { model = "kindless-vendor/m", messages = new[] { new { role = "user", content = "hi" } } });
+        var error = (await response.Content.ReadFromJsonAsync<JsonObject>())!["error"]!;
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("no kind", error["message"]!.ToString());
+        Assert.DoesNotContain("0123456789abcdef", error.ToJsonString());
+    }
+
     private async Task UpdateAsync(string sql)
     {
         var dpdb = fixture.Services.GetRequiredKeyedService<NpgsqlDataSource>(DataPlaneApiModule.Database);

@@ -1,5 +1,7 @@
 using System.Net;
 using HoneyHive.Platform.Security.Outbound;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace HoneyHive.Platform.Tests.Security.Outbound;
 
@@ -132,6 +134,21 @@ public sealed class OutboundGuardTests
         var error = Assert.Throws<FormatException>(() => new OutboundAddressPolicy("10.0.0.0/8, http://x/"));
 
         Assert.Contains("http://x/", error.Message);
+    }
+
+    [Fact]
+    public void A_malformed_allowlist_stops_startup_naming_the_entry()
+    {
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder()
+            .AddInMemoryCollection([new(OutboundGuardOptions.AllowedPrivateHostsKey, "10.0.0.0/33")]).Build());
+        services.AddOutboundGuard();
+        using var provider = services.BuildServiceProvider();
+
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
+            () => provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<OutboundGuardOptions>>().Value);
+
+        Assert.Contains("10.0.0.0/33", error.Message);
     }
 
     [Fact]
