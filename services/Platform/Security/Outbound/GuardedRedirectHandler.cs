@@ -22,11 +22,12 @@ public sealed class GuardedRedirectHandler(OutboundGuard guard) : DelegatingHand
         var response = await base.SendAsync(request, cancellationToken);
         for (var redirects = 0; redirects < MaxRedirects && Target(request, response) is { } next; redirects++)
         {
-            await guard.CheckUrlAsync(next, cancellationToken);
+            var status = response.StatusCode;
+            // The redirect's own body is never read; its connection goes back to the pool before the next hop (or the refusal).
             response.Dispose();
+            await guard.CheckUrlAsync(next, cancellationToken);
             if (!SameOrigin(request.RequestUri!, next)) DropCredentials(request);
-            if (response.StatusCode == HttpStatusCode.SeeOther
-                || (response.StatusCode is HttpStatusCode.Moved or HttpStatusCode.Found && request.Method == HttpMethod.Post))
+            if (status == HttpStatusCode.SeeOther || (status is HttpStatusCode.Moved or HttpStatusCode.Found && request.Method == HttpMethod.Post))
             {
                 request.Method = HttpMethod.Get;
                 request.Content = null;
@@ -42,9 +43,7 @@ public sealed class GuardedRedirectHandler(OutboundGuard guard) : DelegatingHand
         if (response.StatusCode is not (HttpStatusCode.Moved or HttpStatusCode.Found or HttpStatusCode.SeeOther
             or HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect)) return null;
         if (response.Headers.Location is not { } location) return null;
-        var target = location.IsAbsoluteUri ? location : new Uri(request.RequestUri!, location);
-        // A fragment is the client's, never sent; RFC 9110 keeps the original one when the Location has none.
-        return target;
+        return location.IsAbsoluteUri ? location : new Uri(request.RequestUri!, location);
     }
 
     private static bool SameOrigin(Uri a, Uri b) =>
