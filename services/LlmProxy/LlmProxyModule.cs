@@ -9,6 +9,7 @@ using HoneyHive.LlmProxy.Providers.Bedrock;
 using HoneyHive.LlmProxy.Providers.OpenAiCompatible;
 using HoneyHive.LlmProxy.Routing;
 using HoneyHive.LlmProxy.Tracing;
+using HoneyHive.Platform.Security.Outbound;
 using HoneyHive.ServiceDefaults.Auth;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -37,11 +38,14 @@ public static class LlmProxyModule
                 // A provider's redirect is never followed with the workspace's key on it.
                 AllowAutoRedirect = false,
                 EnableMultipleHttp2Connections = true,
-            });
+            })
+            .AddOutboundGuard();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ILlmProvider, OpenAiCompatibleProvider>());
         builder.Services.AddTranslatingProviders();
         builder.Services.AddBedrockProvider();
         builder.Services.TryAddSingleton<ProviderRegistry>();
+        builder.Services.TryAddSingleton<ModelAliasStore>();
+        builder.Services.TryAddSingleton<IModelAliases>(sp => sp.GetRequiredService<ModelAliasStore>());
         builder.Services.TryAddSingleton(sp => new ModelRouter(sp.GetService<IModelAliases>()));
         builder.Services.TryAddSingleton<ModelCaller>();
         builder.AddProjectCallLimits().AddModelCallTracing().AddPlayground();
@@ -59,6 +63,7 @@ public static class LlmProxyModule
         group.MapEmbeddingsApi();
         group.MapModelsApi();
         group.MapPlaygroundApi();
+        group.MapModelAliasesApi();
         return group;
     }
 }

@@ -38,15 +38,24 @@ public static class SecretsApi
         return secret is null ? ApiResults.NotFound("Provider secret") : TypedResults.Ok(View(secret));
     }
 
+    /// <summary>
+    /// Stores a key with its kind, base URL and settings. <c>value</c> is always required: a base URL (where the key is
+    /// sent) never changes without the key being given again, so a caller who can manage secrets but does not know
+    /// a key cannot send it to a server of their choosing.
+    /// </summary>
     private static async Task<Ok<JsonObject>> PutAsync(
         ClaimsPrincipal user, ProviderSecretStore store, string provider, HttpRequest request, CancellationToken cancellationToken)
     {
         var body = await JsonBody.ReadObjectAsync(request, cancellationToken);
         var errors = new FieldErrors();
-        JsonBody.RejectUnknown(body, new HashSet<string> { "value" }, errors);
+        JsonBody.RejectUnknown(body, new HashSet<string> { "value", "kind", "base_url", "settings" }, errors);
         var value = JsonBody.String(body, "value", "value", errors, required: true);
+        var kind = JsonBody.String(body, "kind", "kind", errors);
+        var baseUrl = JsonBody.String(body, "base_url", "base_url", errors);
+        var settings = JsonBody.Object(body, "settings", "settings", errors);
         errors.ThrowIfAny();
-        return TypedResults.Ok(View(await store.PutAsync(user.WorkspaceId(), provider, value!, cancellationToken)));
+        var input = new ProviderSecretInput(value!, kind, baseUrl, settings);
+        return TypedResults.Ok(View(await store.PutAsync(user.WorkspaceId(), provider, input, cancellationToken)));
     }
 
     private static async Task<Results<Ok<JsonObject>, NotFound<ProblemDetails>>> DeleteAsync(
@@ -66,6 +75,9 @@ public static class SecretsApi
     {
         ["provider"] = secret.Provider,
         ["masked_value"] = secret.Masked,
+        ["kind"] = secret.Kind,
+        ["base_url"] = secret.BaseUrl,
+        ["settings"] = secret.Settings.DeepClone(),
         ["created_at"] = MetricViews.Timestamp(secret.CreatedAt),
         ["updated_at"] = MetricViews.Timestamp(secret.UpdatedAt),
     };

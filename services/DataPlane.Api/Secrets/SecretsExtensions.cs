@@ -1,5 +1,6 @@
 using HoneyHive.Platform.Postgres;
 using HoneyHive.Platform.Security;
+using HoneyHive.Platform.Security.Outbound;
 using Microsoft.Extensions.Options;
 
 namespace HoneyHive.DataPlane.Api.Secrets;
@@ -17,6 +18,8 @@ public static class SecretsExtensions
             sp.GetRequiredService<IHostEnvironment>().IsDevelopment(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<MasterKeyRing>()));
         builder.Services.AddSingleton<EnvelopeCipher>();
+        // base_url is checked at save by the same SSRF guard the proxy connects through.
+        builder.Services.AddOutboundGuard();
         builder.Services.AddSingleton<ProviderSecretStore>();
         builder.Services.AddSingleton<IProviderSecrets>(sp => sp.GetRequiredService<ProviderSecretStore>());
         return builder;

@@ -10,7 +10,7 @@ namespace HoneyHive.LlmProxy.Providers;
 /// </summary>
 public interface ILlmProvider
 {
-    /// <summary>The <see cref="Routing.ProviderKinds"/> this adapter speaks.</summary>
+    /// <summary>The <see cref="ProviderKinds"/> this adapter speaks.</summary>
     IReadOnlyCollection<string> Kinds { get; }
 
     /// <summary>A chat completion (<c>object: chat.completion</c>) for an OpenAI request body.</summary>

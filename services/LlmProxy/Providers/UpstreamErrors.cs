@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using HoneyHive.LlmProxy.OpenAi;
+using HoneyHive.Platform.Security.Outbound;
 
 namespace HoneyHive.LlmProxy.Providers;
 
@@ -45,6 +46,9 @@ public static class UpstreamErrors
     public static OpenAiErrorException FromException(Exception exception, string provider) => exception switch
     {
         OpenAiErrorException error => error,
+        // The SSRF guard's refusal, thrown at a redirect or (wrapped by the handler) at connect: retrying cannot help.
+        OutboundAddressRefusedException refused => AddressRefused(refused, provider),
+        HttpRequestException { InnerException: OutboundAddressRefusedException refused } => AddressRefused(refused, provider),
         TimeoutException or TaskCanceledException or OperationCanceledException =>
             new OpenAiErrorException(504, "timeout", $"{provider}: the provider did not answer in time.", retryable: true, inner: exception),
         HttpRequestException { InnerException: SocketException or IOException } or HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } =>
@@ -55,6 +59,9 @@ public static class UpstreamErrors
             new OpenAiErrorException(502, "api_error", $"{provider}: the provider's answer is not the JSON its API documents ({exception.Message}).", retryable: false, inner: exception),
         _ => new OpenAiErrorException(502, "api_error", $"{provider}: {exception.Message}", retryable: false, inner: exception),
     };
+
+    private static OpenAiErrorException AddressRefused(OutboundAddressRefusedException refused, string provider) =>
+        new(502, "api_error", $"{provider}: {refused.Message}", "upstream_address_refused", retryable: false, inner: refused);
 
     /// <summary>retry-after-ms (OpenAI, Azure), else retry-after in seconds or as an HTTP date.</summary>
     public static TimeSpan? RetryAfter(HttpResponseMessage response)

@@ -1,3 +1,4 @@
+using HoneyHive.DataPlane.Api.Secrets;
 using HoneyHive.LlmProxy.OpenAi;
 
 namespace HoneyHive.LlmProxy.Routing;

@@ -6,12 +6,14 @@ using HoneyHive.DataPlane.Api.Apis;
 using HoneyHive.DataPlane.Api.Secrets;
 using HoneyHive.Platform.Postgres;
 using HoneyHive.Platform.Security;
+using HoneyHive.Platform.Security.Outbound;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using HoneyHive.ServiceDefaults;
 
@@ -72,7 +74,8 @@ public sealed class DefinitionsFixture : IAsyncLifetime
 
     /// <summary>A store over this database with its own master keys (current first), as another process would have.</summary>
     public ProviderSecretStore SecretStore(byte[] current, params byte[][] previous) =>
-        new(DataSource, new EnvelopeCipher(MasterKeyRing.FromKeys(current, previous)), NullLogger<ProviderSecretStore>.Instance);
+        new(DataSource, new EnvelopeCipher(MasterKeyRing.FromKeys(current, previous)),
+            new OutboundGuard(Options.Create(new OutboundGuardOptions()), new DnsOutboundResolver()), NullLogger<ProviderSecretStore>.Instance);
 
     public async Task DisposeAsync()
     {

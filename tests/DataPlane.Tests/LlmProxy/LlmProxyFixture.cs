@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using HoneyHive.DataPlane.Api.Secrets;
 using HoneyHive.DataPlane.Tests.LlmProxy.Providers;
 using HoneyHive.LlmProxy;
+using HoneyHive.Platform.Security.Outbound;
 using HoneyHive.ServiceDefaults;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
@@ -36,6 +37,9 @@ public sealed class LlmProxyFixture : IAsyncLifetime
     public FakeGoogleUpstream Google { get; private set; } = null!;
 
     public string BaseUrl { get; private set; } = "";
+
+    /// <summary>The SSRF guard's resolver: tests map made-up names to the addresses a hostile DNS server would give.</summary>
+    public MappedResolver Resolver { get; } = new();
 
     public IServiceProvider Services => app!.Services;
 
@@ -76,6 +80,9 @@ public sealed class LlmProxyFixture : IAsyncLifetime
         builder.Configuration[$"LlmProxy:Limits:Projects:{Tenants.C.ProjectId}:MaxConcurrent"] = "0";
         builder.Configuration[$"LlmProxy:Limits:Projects:{Tenants.B.ProjectId}:RequestsPerMinute"] = "0";
         builder.Configuration[$"LlmProxy:Limits:Projects:{Tenants.B.ProjectId}:MaxConcurrent"] = "2";
+        // The fakes listen on loopback, which the SSRF guard refuses unless the operator allows it, as here.
+        builder.Configuration["HH_ALLOWED_PRIVATE_HOSTS"] = "127.0.0.1";
+        builder.Services.AddSingleton<IOutboundResolver>(Resolver);
         builder.Services.AddApiRequestErrors();
         builder.AddLlmProxy();
         builder.Services.AddAuthentication(TestAuthHandler.SchemeName)

@@ -26,6 +26,7 @@ public sealed class PaginationLimitTests(TenancyHost host)
         { "GET /configurations", "/configurations?limit={limit}", null, 1000 },
         { "GET /v1/configurations/{configId}/versions", "/v1/configurations/{config}/versions?limit={limit}", null, 1000 },
         { "GET /v1/provider-secrets", "/v1/provider-secrets?limit={limit}", null, 1000 },
+        { "GET /v1/model-aliases", "/v1/model-aliases?limit={limit}", null, 1000 },
         { "GET /v1/runs", "/v1/runs?limit={limit}", null, 100 },
         { "GET /runs", "/runs?limit={limit}", null, 100 },
         { "GET /v1/runs/{run_id}/metrics", "/v1/runs/{run}/metrics?limit={limit}", null, 10_000 },
@@ -49,6 +50,7 @@ public sealed class PaginationLimitTests(TenancyHost host)
         ["GET /v1/events/chart"] = "at most ChartQueries.MaxPoints points",
         ["GET /v1/events/schema"] = "at most 100000 fields (SchemaQueries)",
         ["GET /v1/runs/schema"] = "at most RunsOptions.MaxSchemaFields fields",
+        ["GET /v1/models"] = "the workspace's aliases (at most ModelAliasStore.MaxAliasesPerWorkspace) and one entry per provider key",
     };
 
     [Theory]

@@ -15,6 +15,12 @@ public enum Expect
     /// <summary>200, acting on A's own project (a create or ingest that carries B's ids lands in A).</summary>
     Own,
 
+    /// <summary>
+    /// 400: a model call naming a provider key or alias the caller's workspace does not hold. B's key is never used and
+    /// B's alias never followed; the refusal names only what A sent.
+    /// </summary>
+    Refused,
+
     /// <summary>200 from a route without ids (health, a project-wide list or schema): it may only hold A's data.</summary>
     Open,
 }

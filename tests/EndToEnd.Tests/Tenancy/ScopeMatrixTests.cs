@@ -162,10 +162,11 @@ public sealed class ScopeMatrixTests(TenancyHost host)
     /// </summary>
     private static string ExpectedPermission(string route, string scope)
     {
-        if (route == "POST /v1/playground/run") return HoneyHive.ServiceDefaults.Auth.Permissions.LlmInvoke;
         if (scope == Ingest) return HoneyHive.ServiceDefaults.Auth.Permissions.EventsIngest;
         if (scope == Admin) return HoneyHive.ServiceDefaults.Auth.Permissions.SecretsManage;
         var path = route[(route.IndexOf(' ', StringComparison.Ordinal) + 1)..];
+        if (path.Split('/', StringSplitOptions.RemoveEmptyEntries).SkipWhile(s => s == "v1").First() is "chat" or "embeddings" or "models" or "model-aliases" or "playground")
+            return HoneyHive.ServiceDefaults.Auth.Permissions.LlmInvoke;
         var resource = path.Split('/', StringSplitOptions.RemoveEmptyEntries).SkipWhile(s => s == "v1").First() switch
         {
             "events" or "session" or "sessions" or "charts" => "events",
@@ -411,6 +412,15 @@ public sealed class ScopeMatrixTests(TenancyHost host)
 
             // Spends the workspace's provider credit (llm:invoke); also reads the configuration, and writes it to save.
             ["POST /v1/playground/run"] = Write,
+            // The LLM proxy: calling models (and reading which aliases exist) is llm:invoke, which write keys hold;
+            // deciding where a workspace's calls go is the secrets admin's.
+            ["POST /v1/chat/completions"] = Write,
+            ["POST /v1/embeddings"] = Write,
+            ["GET /v1/models"] = Write,
+            ["GET /v1/model-aliases"] = Write,
+            ["GET /v1/model-aliases/{name}"] = Write,
+            ["PUT /v1/model-aliases/{name}"] = Admin,
+            ["DELETE /v1/model-aliases/{name}"] = Admin,
 
             ["GET /v1/runs/schema"] = Read,
             ["GET /v1/runs/compare/events"] = Read,

@@ -25,7 +25,8 @@ public sealed record TenantObjects(
     string ConfigurationName,
     string Provider,
     string MaskedSecret,
-    string ChartId);
+    string ChartId,
+    string AliasName);
 
 /// <summary>
 /// The Host with the route listing on (Diagnostics:ListRoutes) and two tenants: project A (the
@@ -146,7 +147,7 @@ public sealed class TenancyHost : HostProcess
     /// <summary>
     /// A run, a session with a model event and an event whose inputs the Writer moves to the object
     /// store (both tagged with the run), a dataset with a datapoint, a metric, a configuration, a saved
-    /// chart and a provider secret, every one carrying <paramref name="marker"/>; waits until the Writer stored the events.
+    /// chart, a provider secret and a model alias, every one carrying <paramref name="marker"/>; waits until the Writer stored the events.
     /// </summary>
     private async Task<TenantObjects> SeedAsync(Tenant tenant, string marker)
     {
@@ -185,6 +186,7 @@ public sealed class TenancyHost : HostProcess
         }))["data"]!["id"]);
         var provider = "prov-" + Guid.NewGuid().ToString("N")[..10];
         var masked = Str((await OkAsync(client, HttpMethod.Put, $"/v1/provider-secrets/{provider}", new { value = "sk-" + marker + Guid.NewGuid().ToString("N")[..4] }))["masked_value"]);
+        var alias = Str((await OkAsync(client, HttpMethod.Put, $"/v1/model-aliases/{marker}-alias", new { targets = new[] { $"{provider}/{marker}-model" } }))["name"]);
 
         foreach (var id in new[] { evt, big })
         {
@@ -199,7 +201,7 @@ public sealed class TenancyHost : HostProcess
             $"the Writer to store session {session}");
 
         return new TenantObjects(marker, run, session, evt, big, dataset, datapoint, metric, marker + "-metric",
-            configuration, marker + "-config", provider, masked, chart);
+            configuration, marker + "-config", provider, masked, chart, alias);
     }
 
     public override async Task DisposeAsync()

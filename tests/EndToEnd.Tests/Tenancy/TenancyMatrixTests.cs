@@ -220,7 +220,12 @@ public sealed class TenancyMatrixTests(TenancyHost host)
         var (status, body) = probe.Custom is { } custom
             ? await custom()
             : await TenancyHost.SendAsync(a, probe.Method, probe.Url, probe.Body);
-        var expected = probe.Expect == Expect.Hidden ? HttpStatusCode.NotFound : HttpStatusCode.OK;
+        var expected = probe.Expect switch
+        {
+            Expect.Hidden => HttpStatusCode.NotFound,
+            Expect.Refused => HttpStatusCode.BadRequest,
+            _ => HttpStatusCode.OK,
+        };
         if (status != expected)
         {
             failures.Add($"{probe} [{probe.Route}]: expected {(int)expected}, got {(int)status}: {Cut(body)}");
@@ -293,7 +298,7 @@ public sealed class TenancyMatrixTests(TenancyHost host)
             $"/v1/datasets", $"/v1/datapoints", $"/v1/datapoints/{b.DatapointId}", $"/v1/metrics", $"/v1/metrics/{b.MetricId}/versions",
             $"/v1/configurations", $"/v1/configurations/{b.ConfigurationId}/versions", $"/v1/runs", $"/v1/runs/{b.RunId}",
             $"/v1/runs/{b.RunId}/result", $"/v1/provider-secrets", $"/v1/provider-secrets/{b.Provider}", $"/v1/events/schema",
-            $"/v1/charts", $"/v1/charts/{b.ChartId}", $"/session/{b.SessionId}",
+            $"/v1/charts", $"/v1/charts/{b.ChartId}", $"/session/{b.SessionId}", $"/v1/model-aliases", $"/v1/model-aliases/{b.AliasName}",
         };
         var snapshot = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
         foreach (var url in reads)

@@ -109,6 +109,15 @@ public static class TenancyProbes
             new("GET /v1/provider-secrets/{provider}", Expect.Hidden, Get, $"/v1/provider-secrets/{b.Provider}"),
             new("DELETE /v1/provider-secrets/{provider}", Expect.Hidden, Delete, $"/v1/provider-secrets/{b.Provider}"),
 
+            // The LLM proxy: B's provider key and B's alias are not A's to call, list or change.
+            new("POST /v1/chat/completions", Expect.Refused, Post, "/v1/chat/completions", Json(new { model = $"{b.Provider}/gpt-4o", messages = new[] { new { role = "user", content = "hi" } } })),
+            new("POST /v1/chat/completions", Expect.Refused, Post, "/v1/chat/completions", Json(new { model = b.AliasName, messages = new[] { new { role = "user", content = "hi" } } })),
+            new("POST /v1/embeddings", Expect.Refused, Post, "/v1/embeddings", Json(new { model = $"{b.Provider}/text-embedding-3-small", input = "hi" })),
+            new("GET /v1/models", Expect.Open, Get, "/v1/models"),
+            new("GET /v1/model-aliases", Expect.Open, Get, "/v1/model-aliases"),
+            new("GET /v1/model-aliases/{name}", Expect.Hidden, Get, $"/v1/model-aliases/{b.AliasName}"),
+            new("DELETE /v1/model-aliases/{name}", Expect.Hidden, Delete, $"/v1/model-aliases/{b.AliasName}"),
+
             new("GET /v1/runs/schema", Expect.Open, Get, "/v1/runs/schema"),
             new("GET /v1/runs/schema", Expect.Hidden, Get, $"/v1/runs/schema?evaluation_id={b.RunId}"),
             new("GET /v1/runs/compare/events", Expect.Hidden, Get, $"/v1/runs/compare/events?run_id_1={a.RunId}&run_id_2={b.RunId}"),
@@ -246,6 +255,8 @@ public static class TenancyProbes
                 Json(new { name = marker + "-legacy", provider = "openai", project = tb.ProjectId, parameters = prompt })),
             new("PUT /v1/provider-secrets/{provider}", Expect.Own, Put, $"/v1/provider-secrets/{b.Provider}", Json(new { value = "sk-" + marker + "-own-value" })),
             new("POST /v1/provider-secrets/rotate", Expect.Own, Post, "/v1/provider-secrets/rotate"),
+            // An alias named like B's, pointing at a key named like B's: A's own, and B's alias is untouched.
+            new("PUT /v1/model-aliases/{name}", Expect.Own, Put, $"/v1/model-aliases/{b.AliasName}", Json(new { targets = new[] { $"{b.Provider}/gpt-4o" } })),
             new("POST /v1/charts", Expect.Own, Post, "/v1/charts", Json(new { name = b.Marker + "-chart", metric = "cost", query = new[] { Filter("session_id", b.SessionId) } })),
             new("POST /v1/datasets", Expect.Own, Post, "/v1/datasets", Json(new { name = host.OfB.Marker + "-dataset" })),
             new("POST /datasets", Expect.Own, Post, "/datasets", Json(new { name = marker + "-legacy", project = tb.ProjectId })),

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using HoneyHive.LlmProxy.OpenAi;
-using HoneyHive.LlmProxy.Routing;
+using HoneyHive.DataPlane.Api.Secrets;
 
 namespace HoneyHive.LlmProxy.Providers.Anthropic;
 

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using HoneyHive.LlmProxy.OpenAi;
-using HoneyHive.LlmProxy.Routing;
+using HoneyHive.DataPlane.Api.Secrets;
 
 namespace HoneyHive.LlmProxy.Providers.Bedrock;
 

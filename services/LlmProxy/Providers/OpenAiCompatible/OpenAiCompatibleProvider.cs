@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
+using HoneyHive.DataPlane.Api.Secrets;
 using HoneyHive.LlmProxy.OpenAi;
 using HoneyHive.LlmProxy.Routing;
 

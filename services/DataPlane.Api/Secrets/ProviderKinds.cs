@@ -1,4 +1,4 @@
-namespace HoneyHive.LlmProxy.Routing;
+namespace HoneyHive.DataPlane.Api.Secrets;
 
 /// <summary>
 /// The wire formats the proxy speaks upstream. A provider secret is stored under a name (its <c>provider</c>); the
