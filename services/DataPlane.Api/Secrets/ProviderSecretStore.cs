@@ -49,13 +49,18 @@ public sealed partial class ProviderSecretStore(
     [GeneratedRegex("^[a-z0-9][a-z0-9_.-]{0,63}$")]
     private static partial Regex ProviderPattern();
 
+    /// <summary>What a provider name must be, for messages that refuse one.</summary>
+    public const string ProviderRule = "1-64 characters: letters, digits, '_', '-' or '.', starting with a letter or digit";
+
     /// <summary>Provider names are case-insensitive ("OpenAI" is "openai").</summary>
-    public static string NormalizeProvider(string provider)
+    public static string NormalizeProvider(string provider) =>
+        TryNormalizeProvider(provider) ?? throw ApiRequestException.BadRequest("provider", $"Must be {ProviderRule}.");
+
+    /// <summary>The name in its stored form, or null when it is not a valid provider name.</summary>
+    public static string? TryNormalizeProvider(string provider)
     {
         var normalized = provider.Trim().ToLowerInvariant();
-        return ProviderPattern().IsMatch(normalized)
-            ? normalized
-            : throw ApiRequestException.BadRequest("provider", "Must be 1-64 characters: letters, digits, '_', '-' or '.', starting with a letter or digit.");
+        return ProviderPattern().IsMatch(normalized) ? normalized : null;
     }
 
     public Task<ProviderSecretInfo> PutAsync(Guid workspace, string provider, string value, CancellationToken cancellationToken) =>

@@ -110,14 +110,12 @@ public sealed class ModelCaller(
 
     private async Task<(ILlmProvider, ProviderCall)> PrepareAsync(CallScope scope, RouteTarget target, CancellationToken cancellationToken)
     {
+        if (ProviderSecretStore.TryNormalizeProvider(target.Provider) is null)
+            throw OpenAiErrorException.Invalid("model", $"'{target.Provider}' is not a provider name: it must be {ProviderSecretStore.ProviderRule}.");
         ProviderCredential? credential;
         try
         {
             credential = await secrets.GetCredentialAsync(scope.WorkspaceId, target.Provider, cancellationToken);
-        }
-        catch (ApiRequestException refused)
-        {
-            throw OpenAiErrorException.Invalid("model", $"'{target.Provider}' is not a provider name: {refused.Message}");
         }
         catch (ProviderSecretException)
         {

@@ -101,15 +101,10 @@ public sealed class ModelAliasStore([FromKeyedServices(DataPlaneApiModule.Databa
                 errors.Add($"targets[{i}]", "Must be provider/model, like openai/gpt-4o-mini.");
                 continue;
             }
-            try
-            {
-                ProviderSecretStore.NormalizeProvider(target.Provider);
+            if (ProviderSecretStore.TryNormalizeProvider(target.Provider) is null)
+                errors.Add($"targets[{i}]", $"The provider is not a valid secret name: it must be {ProviderSecretStore.ProviderRule}.");
+            else
                 parsed.Add(target);
-            }
-            catch (ApiRequestException refused)
-            {
-                errors.Add($"targets[{i}]", $"The provider is not a valid secret name: {refused.Message}");
-            }
         }
         errors.ThrowIfAny();
         return parsed;
