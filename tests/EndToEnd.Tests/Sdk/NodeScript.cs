@@ -10,8 +10,11 @@ internal static class NodeScript
     public static async Task<string> RunAsync(string script, params string[] args)
     {
         var folder = SdkFolder();
-        if (!Directory.Exists(Path.Combine(folder, "node_modules", "honeyhive")))
-            throw new InvalidOperationException($"{folder}/node_modules/honeyhive is missing: run `npm ci` there (./hh test does).");
+        foreach (var package in new[] { "honeyhive", "openai" })
+        {
+            if (!Directory.Exists(Path.Combine(folder, "node_modules", package)))
+                throw new InvalidOperationException($"{folder}/node_modules/{package} is missing: run `npm ci` there (./hh test does).");
+        }
         var start = new ProcessStartInfo("node") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(script);
         foreach (var arg in args) start.ArgumentList.Add(arg);

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace HoneyHive.DataPlane.Tests.LlmProxy;
+namespace HoneyHive.Tests.Shared;
 
 /// <summary>
 /// An OpenAI API server written for the tests (Kestrel on loopback), speaking OpenAI's documented wire format:
@@ -22,7 +22,7 @@ public sealed class FakeOpenAiUpstream : IAsyncDisposable
     private readonly WebApplication app;
     private readonly ConcurrentDictionary<string, ConcurrentQueue<Func<HttpContext, JsonObject, Task>>> scripts = new();
 
-    public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
+    public ConcurrentQueue<UpstreamRequest> Requests { get; } = new();
 
     private FakeOpenAiUpstream(WebApplication app) => this.app = app;
 
@@ -55,12 +55,12 @@ public sealed class FakeOpenAiUpstream : IAsyncDisposable
         foreach (var answer in answers) queue.Enqueue(answer);
     }
 
-    public IEnumerable<RecordedRequest> RequestsFor(string model) => Requests.Where(r => r.Body["model"]?.ToString() == model);
+    public IEnumerable<UpstreamRequest> RequestsFor(string model) => Requests.Where(r => r.Body["model"]?.ToString() == model);
 
     private async Task ChatAsync(HttpContext context)
     {
         var body = (JsonObject)(await JsonNode.ParseAsync(context.Request.Body))!;
-        Requests.Enqueue(new RecordedRequest(context.Request.Path + context.Request.QueryString, context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()), body));
+        Requests.Enqueue(new UpstreamRequest(context.Request.Path + context.Request.QueryString, context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()), body));
         var model = body["model"]?.ToString() ?? "";
         if (scripts.TryGetValue(model, out var queue) && queue.TryDequeue(out var answer))
         {
@@ -75,7 +75,7 @@ public sealed class FakeOpenAiUpstream : IAsyncDisposable
     private async Task EmbeddingsAsync(HttpContext context)
     {
         var body = (JsonObject)(await JsonNode.ParseAsync(context.Request.Body))!;
-        Requests.Enqueue(new RecordedRequest(context.Request.Path.ToString(), context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()), body));
+        Requests.Enqueue(new UpstreamRequest(context.Request.Path.ToString(), context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()), body));
         await context.Response.WriteAsJsonAsync(new JsonObject
         {
             ["object"] = "list",
@@ -148,4 +148,4 @@ public sealed class FakeOpenAiUpstream : IAsyncDisposable
     public async ValueTask DisposeAsync() => await app.DisposeAsync();
 }
 
-public sealed record RecordedRequest(string Path, IReadOnlyDictionary<string, string> Headers, JsonObject Body);
+public sealed record UpstreamRequest(string Path, IReadOnlyDictionary<string, string> Headers, JsonObject Body);

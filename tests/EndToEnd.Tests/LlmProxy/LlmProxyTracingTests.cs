@@ -1,67 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
-namespace HoneyHive.EndToEnd.Tests;
-
-/// <summary>The Host with its openai kind pointed at an OpenAI-wire server in this process (loopback, allowed on purpose).</summary>
-public sealed class ProxyHost : HostProcess
-{
-    private WebApplication? upstream;
-
-    public List<JsonObject> UpstreamRequests { get; } = [];
-
-    public override async Task InitializeAsync()
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        // The test folder holds the Host's appsettings.json, whose Kestrel endpoints are not this server's.
-        builder.Configuration.Sources.Clear();
-        builder.Configuration.AddInMemoryCollection();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        upstream = builder.Build();
-        upstream.MapPost("/v1/chat/completions", async (HttpContext context) =>
-        {
-            // OpenAI's documented request: a bearer key, the model without our provider prefix, the messages.
-            if (context.Request.Headers.Authorization.ToString() != "Bearer sk-e2e-proxy-upstream") return Results.Unauthorized();
-            var body = (await JsonNode.ParseAsync(context.Request.Body))!.AsObject();
-            lock (UpstreamRequests) UpstreamRequests.Add(body);
-            return Results.Json(new JsonObject
-            {
-                ["id"] = "chatcmpl-e2e",
-                ["object"] = "chat.completion",
-                ["created"] = 1_700_000_000,
-                ["model"] = body["model"]!.ToString(),
-                ["choices"] = new JsonArray(new JsonObject
-                {
-                    ["index"] = 0,
-                    ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = "Paris." },
-                    ["finish_reason"] = "stop",
-                }),
-                ["usage"] = new JsonObject { ["prompt_tokens"] = 1000, ["completion_tokens"] = 500, ["total_tokens"] = 1500 },
-            });
-        });
-        await upstream.StartAsync();
-        var address = upstream.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        ExtraEnvironment["LlmProxy__ProviderBaseUrls__openai"] = address + "/v1";
-        ExtraEnvironment["HH_ALLOWED_PRIVATE_HOSTS"] = "127.0.0.1";
-        await base.InitializeAsync();
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        if (upstream is not null) await upstream.DisposeAsync();
-    }
-}
+namespace HoneyHive.EndToEnd.Tests.LlmProxy;
 
 /// <summary>A chat completion through the real Host's proxy comes back through the DP API as a priced model event in its session.</summary>
 public sealed class LlmProxyTracingTests(ProxyHost host) : IClassFixture<ProxyHost>
@@ -72,6 +14,13 @@ public sealed class LlmProxyTracingTests(ProxyHost host) : IClassFixture<ProxyHo
         using var api = host.Client(host.DataPlaneApi, host.ApiKey);
         using (var stored = await api.PutAsJsonAsync(new Uri("/v1/provider-secrets/openai", UriKind.Relative), new { value = "sk-e2e-proxy-upstream" }))
             Assert.True(stored.IsSuccessStatusCode, await stored.Content.ReadAsStringAsync());
+        // A price-worthy answer: the cost is read back against the Writer's table.
+        host.Upstream.Script("gpt-4o-mini", async (context, body) =>
+        {
+            var completion = FakeOpenAiUpstream.Completion("gpt-4o-mini", "Paris.");
+            completion["usage"] = new JsonObject { ["prompt_tokens"] = 1000, ["completion_tokens"] = 500, ["total_tokens"] = 1500 };
+            await context.Response.WriteAsJsonAsync(completion);
+        });
         var session = Guid.NewGuid().ToString();
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/v1/chat/completions", UriKind.Relative))
         {
@@ -83,7 +32,9 @@ public sealed class LlmProxyTracingTests(ProxyHost host) : IClassFixture<ProxyHo
         var answer = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, answer);
         Assert.Equal("Paris.", JsonNode.Parse(answer)!["choices"]![0]!["message"]!["content"]!.ToString());
-        lock (host.UpstreamRequests) Assert.Equal("gpt-4o-mini", Assert.Single(host.UpstreamRequests)["model"]!.ToString());
+        // OpenAI's documented request: the workspace's key as bearer, the model without our provider prefix.
+        var sent = Assert.Single(host.Upstream.RequestsFor("gpt-4o-mini"));
+        Assert.Equal("Bearer sk-e2e-proxy-upstream", sent.Headers["authorization"]);
 
         var events = await Eventually.ValueAsync(async () =>
         {
