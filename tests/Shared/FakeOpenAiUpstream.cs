@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -31,6 +32,9 @@ public sealed class FakeOpenAiUpstream : IAsyncDisposable
     public static async Task<FakeOpenAiUpstream> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
+        // A test folder may hold a service's appsettings.json (the Host's, with HTTP/2-only Kestrel endpoints): not ours.
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddInMemoryCollection();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
