@@ -19,21 +19,10 @@ public static class ChatCompletionsApi
 
     private static async Task HandleAsync(HttpContext context, ClaimsPrincipal user, ModelCallHandler handler, IOptions<LlmProxyOptions> options)
     {
-        var cancellationToken = context.RequestAborted;
-        JsonObject body;
-        try
-        {
-            body = await OpenAiRequests.ReadObjectAsync(context.Request, options.Value.MaxRequestBytes, cancellationToken);
-            CheckChatRequest(body);
-        }
-        catch (OpenAiErrorException error)
-        {
-            await error.WriteAsync(context.Response, cancellationToken);
-            return;
-        }
+        if (await OpenAiRequests.ReadCheckedAsync(context, options.Value.MaxRequestBytes, CheckChatRequest) is not { } body) return;
         var call = new ModelCall(CallScope.Of(user, context.Request), ModelOperation.Chat, OpenAiRequests.RequiredString(body, "model"), body,
             OpenAiRequests.OptionalBool(body, "stream"));
-        await handler.HandleAsync(context, call, cancellationToken);
+        await handler.HandleAsync(context, call, context.RequestAborted);
     }
 
     /// <summary>The fields the proxy itself relies on; the rest is the provider's to judge.</summary>

@@ -15,21 +15,15 @@ public static class EmbeddingsApi
 
     private static async Task HandleAsync(HttpContext context, ClaimsPrincipal user, ModelCallHandler handler, IOptions<LlmProxyOptions> options)
     {
-        var cancellationToken = context.RequestAborted;
-        JsonObject body;
-        try
-        {
-            body = await OpenAiRequests.ReadObjectAsync(context.Request, options.Value.MaxRequestBytes, cancellationToken);
-            OpenAiRequests.RequiredString(body, "model");
-            if (body["input"] is not (JsonValue or JsonArray { Count: > 0 }))
-                throw OpenAiErrorException.Invalid("input", "input is required: a string, an array of strings, or an array of token arrays.");
-        }
-        catch (OpenAiErrorException error)
-        {
-            await error.WriteAsync(context.Response, cancellationToken);
-            return;
-        }
+        if (await OpenAiRequests.ReadCheckedAsync(context, options.Value.MaxRequestBytes, CheckEmbeddingsRequest) is not { } body) return;
         var call = new ModelCall(CallScope.Of(user, context.Request), ModelOperation.Embeddings, OpenAiRequests.RequiredString(body, "model"), body, Streamed: false);
-        await handler.HandleAsync(context, call, cancellationToken);
+        await handler.HandleAsync(context, call, context.RequestAborted);
+    }
+
+    private static void CheckEmbeddingsRequest(JsonObject body)
+    {
+        OpenAiRequests.RequiredString(body, "model");
+        if (body["input"] is not (JsonValue or JsonArray { Count: > 0 }))
+            throw OpenAiErrorException.Invalid("input", "input is required: a string, an array of strings, or an array of token arrays.");
     }
 }

@@ -31,6 +31,25 @@ public static class OpenAiRequests
         }
     }
 
+    /// <summary>
+    /// The body of a proxy route, read and passed through <paramref name="check"/>; null when refused, the refusal
+    /// already written in OpenAI's shape (the routes answer OpenAI's clients, which read no problem details).
+    /// </summary>
+    public static async Task<JsonObject?> ReadCheckedAsync(HttpContext context, long maxBytes, Action<JsonObject> check)
+    {
+        try
+        {
+            var body = await ReadObjectAsync(context.Request, maxBytes, context.RequestAborted);
+            check(body);
+            return body;
+        }
+        catch (OpenAiErrorException error)
+        {
+            await error.WriteAsync(context.Response, context.RequestAborted);
+            return null;
+        }
+    }
+
     private static OpenAiErrorException TooLarge(long maxBytes) =>
         new(413, "invalid_request_error", $"The request body is larger than {maxBytes} bytes.", "request_too_large", retryable: false);
 

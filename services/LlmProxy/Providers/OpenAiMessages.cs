@@ -195,6 +195,25 @@ public static class OpenAiMessages
         }
     }
 
+    /// <summary>
+    /// Adds a turn (<c>{role, itemsKey: items}</c>) to a provider's conversation, or moves its items into the previous
+    /// turn when that one has the same role: Anthropic and Gemini refuse two turns of one role in a row.
+    /// </summary>
+    public static void AppendTurn(JsonArray turns, string role, string itemsKey, JsonArray items)
+    {
+        if (items.Count == 0) return;
+        if (turns.Count > 0 && turns[^1] is JsonObject last && Text(last["role"]) == role && last[itemsKey] is JsonArray existing)
+        {
+            foreach (var item in items.ToList())
+            {
+                items.Remove(item);
+                existing.Add(item);
+            }
+            return;
+        }
+        turns.Add(new JsonObject { ["role"] = role, [itemsKey] = items });
+    }
+
     public static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 
     /// <summary>Seconds since the epoch, as OpenAI's <c>created</c>.</summary>

@@ -87,17 +87,17 @@ public static class AnthropicRequest
                     if (text.Length > 0) system.Add(new JsonObject { ["type"] = "text", ["text"] = text });
                     break;
                 case "user":
-                    Append(messages, "user", Blocks(message!["content"], $"messages[{i}].content"));
+                    OpenAiMessages.AppendTurn(messages, "user", "content", Blocks(message!["content"], $"messages[{i}].content"));
                     break;
                 case "assistant":
                     var blocks = Blocks(message!["content"], $"messages[{i}].content");
                     foreach (var call in ToolCalls(message, i))
                         blocks.Add(new JsonObject { ["type"] = "tool_use", ["id"] = call.Id, ["name"] = call.Name, ["input"] = call.Arguments });
-                    Append(messages, "assistant", blocks);
+                    OpenAiMessages.AppendTurn(messages, "assistant", "content", blocks);
                     break;
                 case "tool":
                     var id = Text(message!["tool_call_id"]) ?? throw OpenAiErrorException.Invalid($"messages[{i}].tool_call_id", "A tool message needs tool_call_id.");
-                    Append(messages, "user", [new JsonObject
+                    OpenAiMessages.AppendTurn(messages, "user", "content", [new JsonObject
                     {
                         ["type"] = "tool_result",
                         ["tool_use_id"] = id,
@@ -110,22 +110,6 @@ public static class AnthropicRequest
         }
         if (messages.Count == 0) throw OpenAiErrorException.Invalid("messages", "anthropic needs at least one user or assistant message besides the system prompt.");
         return (system, messages);
-    }
-
-    /// <summary>Adds a turn, or its blocks to the previous turn of the same role (Anthropic wants roles to alternate).</summary>
-    private static void Append(JsonArray messages, string role, JsonArray blocks)
-    {
-        if (blocks.Count == 0) return;
-        if (messages.Count > 0 && messages[^1] is JsonObject last && Text(last["role"]) == role && last["content"] is JsonArray content)
-        {
-            foreach (var block in blocks.ToList())
-            {
-                blocks.Remove(block);
-                content.Add(block);
-            }
-            return;
-        }
-        messages.Add(new JsonObject { ["role"] = role, ["content"] = blocks });
     }
 
     private static JsonArray Blocks(JsonNode? content, string param)

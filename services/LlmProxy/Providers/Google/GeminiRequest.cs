@@ -88,7 +88,7 @@ public static class GeminiRequest
                     if (text.Length > 0) system.Add(new JsonObject { ["text"] = text });
                     break;
                 case "user":
-                    Append(contents, "user", Parts(message!["content"], $"messages[{i}].content"));
+                    OpenAiMessages.AppendTurn(contents, "user", "parts", Parts(message!["content"], $"messages[{i}].content"));
                     break;
                 case "assistant":
                     var parts = Parts(message!["content"], $"messages[{i}].content");
@@ -97,13 +97,13 @@ public static class GeminiRequest
                         functionById[call.Id] = call.Name;
                         parts.Add(new JsonObject { ["functionCall"] = new JsonObject { ["name"] = call.Name, ["args"] = call.Arguments } });
                     }
-                    Append(contents, "model", parts);
+                    OpenAiMessages.AppendTurn(contents, "model", "parts", parts);
                     break;
                 case "tool":
                     var id = Text(message!["tool_call_id"]) ?? throw OpenAiErrorException.Invalid($"messages[{i}].tool_call_id", "A tool message needs tool_call_id.");
                     var name = functionById.GetValueOrDefault(id) ?? Text(message["name"])
                         ?? throw OpenAiErrorException.Invalid($"messages[{i}].tool_call_id", $"messages[{i}] answers tool call '{id}', which no earlier assistant message made.");
-                    Append(contents, "user", [new JsonObject
+                    OpenAiMessages.AppendTurn(contents, "user", "parts", [new JsonObject
                     {
                         ["functionResponse"] = new JsonObject { ["name"] = name, ["response"] = Result(TextOf(message["content"], $"messages[{i}].content")) },
                     }]);
@@ -128,21 +128,6 @@ public static class GeminiRequest
             // plain text: wrapped below
         }
         return new JsonObject { ["content"] = content };
-    }
-
-    private static void Append(JsonArray contents, string role, JsonArray parts)
-    {
-        if (parts.Count == 0) return;
-        if (contents.Count > 0 && contents[^1] is JsonObject last && Text(last["role"]) == role && last["parts"] is JsonArray existing)
-        {
-            foreach (var part in parts.ToList())
-            {
-                parts.Remove(part);
-                existing.Add(part);
-            }
-            return;
-        }
-        contents.Add(new JsonObject { ["role"] = role, ["parts"] = parts });
     }
 
     private static JsonArray Parts(JsonNode? content, string param)
