@@ -12,7 +12,7 @@ using HoneyHive.Bench.Report;
 namespace HoneyHive.Bench.Commands;
 
 /// <summary>
-/// `bench proxy [--rate R] [--duration S] [--streams N]`: the LLM proxy of a single-node Host (tracing on: every call
+/// `bench proxy [--rate R] [--duration S] [--streams N] [--no-limits]`: the LLM proxy of a single-node Host (tracing on: every call
 /// becomes a model event through NATS and the Writer, as in production) in front of <see cref="BenchUpstream"/>, a
 /// local OpenAI-wire server in this process that answers at once. overhead_p50/p99_ms: non-streamed completions paced
 /// at R/s, latency from when each call was due, through the proxy minus the same percentile calling the upstream
@@ -39,9 +39,10 @@ public static class ProxyCommand
             ["LlmProxy__ProviderBaseUrls__openai"] = upstream.BaseUrl,
             // The upstream is on loopback: allowed on purpose, as an operator allows a local Ollama.
             ["HH_ALLOWED_PRIVATE_HOSTS"] = "127.0.0.1",
-            // The bench measures the proxy, not the per-project limits: set far above its load.
-            ["LlmProxy__Limits__RequestsPerMinute"] = "10000000",
-            ["LlmProxy__Limits__MaxConcurrent"] = (options.Streams * 2).ToString(CultureInfo.InvariantCulture),
+            // Limits far above the bench's load: their Redis round trips are measured, their refusals never hit.
+            // --no-limits turns them off (0), to see what those round trips cost.
+            ["LlmProxy__Limits__RequestsPerMinute"] = options.Limits ? "10000000" : "0",
+            ["LlmProxy__Limits__MaxConcurrent"] = options.Limits ? (options.Streams * 2).ToString(CultureInfo.InvariantCulture) : "0",
         };
         var results = new List<Measurement>();
         double overheadP50, overheadP99, ttftAdded;
@@ -219,11 +220,11 @@ public static class ProxyCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"# {what}: direct p50 {direct.Percentile(50):0.00} p99 {direct.Percentile(99):0.00} ms; proxy p50 {proxy.Percentile(50):0.00} p99 {proxy.Percentile(99):0.00} ms ({proxy.Count} calls)"));
 
-    private sealed record Options(double Rate, double DurationSeconds, int Streams)
+    private sealed record Options(double Rate, double DurationSeconds, int Streams, bool Limits)
     {
         public static Options Parse(string[] args)
         {
-            var options = new Options(200, 20, 1000);
+            var options = new Options(200, 20, 1000, Limits: true);
             for (var i = 0; i < args.Length; i++)
             {
                 options = args[i] switch
@@ -231,8 +232,9 @@ public static class ProxyCommand
                     "--rate" => options with { Rate = double.Parse(args[++i], CultureInfo.InvariantCulture) },
                     "--duration" => options with { DurationSeconds = double.Parse(args[++i].TrimEnd('s'), CultureInfo.InvariantCulture) },
                     "--streams" => options with { Streams = int.Parse(args[++i], CultureInfo.InvariantCulture) },
+                    "--no-limits" => options with { Limits = false },
                     var other => throw new BenchEnvironmentException(
-                        $"bench proxy: unknown argument '{other}'. Usage: bench proxy [--rate R] [--duration S] [--streams N]"),
+                        $"bench proxy: unknown argument '{other}'. Usage: bench proxy [--rate R] [--duration S] [--streams N] [--no-limits]"),
                 };
             }
             return options;
