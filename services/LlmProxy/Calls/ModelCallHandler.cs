@@ -57,6 +57,8 @@ public sealed class ModelCallHandler(
         }
         finally
         {
+            // The caller has its whole answer before the lease goes back to Redis and the trace is queued.
+            await CompleteResponseAsync(context, cancellationToken);
             if (lease is not null) await lease.DisposeAsync();
             if (call.EndedAt == 0) call.EndedAt = Now();
             tracer?.Trace(call);
@@ -103,6 +105,19 @@ public sealed class ModelCallHandler(
         {
             call.Response = merged.ToCompletion();
             call.EndedAt = Now();
+        }
+    }
+
+    private static async Task CompleteResponseAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        if (!context.Response.HasStarted || cancellationToken.IsCancellationRequested) return;
+        try
+        {
+            await context.Response.CompleteAsync();
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
+        {
+            // The client went away as the answer ended: nothing left to send it.
         }
     }
 
