@@ -156,23 +156,9 @@ public static class ProxyCommand
         return firstToken.Value;
     }
 
-    /// <summary>Open loop: call n is due at n/rate; its latency runs from then, so waiting behind a slow answer counts.</summary>
-    private static async Task<LatencyRecorder> PacedAsync(HttpClient http, Target target, double rate, TimeSpan duration, bool stream, CancellationToken ct)
-    {
-        var latencies = new LatencyRecorder();
-        var count = (int)(rate * duration.TotalSeconds);
-        var clock = Stopwatch.StartNew();
-        var calls = new List<Task>(count);
-        for (var n = 0; n < count; n++)
-        {
-            var due = TimeSpan.FromSeconds(n / rate);
-            var wait = due - clock.Elapsed;
-            if (wait > TimeSpan.Zero) await Task.Delay(wait, ct);
-            calls.Add(Task.Run(async () => latencies.Record(await CallAsync(http, target, stream, clock, due, ct)), ct));
-        }
-        await Task.WhenAll(calls);
-        return latencies;
-    }
+    /// <summary>Open loop (<see cref="OpenLoop"/>): each call's latency from when it was due.</summary>
+    private static Task<LatencyRecorder> PacedAsync(HttpClient http, Target target, double rate, TimeSpan duration, bool stream, CancellationToken ct) =>
+        OpenLoop.RunAsync(rate, duration, (clock, due) => CallAsync(http, target, stream, clock, due, ct), ct);
 
     /// <summary>
     /// N long streams at once through the proxy. A stream counts when it delivered every tick and [DONE], and all N had

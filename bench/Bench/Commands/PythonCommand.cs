@@ -123,26 +123,15 @@ public static class PythonCommand
         return calls / clock.Elapsed.TotalSeconds;
     }
 
-    /// <summary>Open loop: request n is due at n/rate; its latency runs from then, so queueing behind a slow answer counts.</summary>
+    /// <summary>Open loop (<see cref="OpenLoop"/>): each run's latency from when it was due.</summary>
     private static async Task<LatencyRecorder> PacedAsync(HttpClient http, byte[] body, double rate, TimeSpan duration, CancellationToken ct)
     {
-        var latencies = new LatencyRecorder();
-        var count = (int)(rate * duration.TotalSeconds);
-        var clock = Stopwatch.StartNew();
-        var calls = new List<Task>(count);
-        for (var n = 0; n < count; n++)
+        var latencies = await OpenLoop.RunAsync(rate, duration, async (clock, due) =>
         {
-            var due = TimeSpan.FromSeconds(n / rate);
-            var wait = due - clock.Elapsed;
-            if (wait > TimeSpan.Zero) await Task.Delay(wait, ct);
-            calls.Add(Task.Run(async () =>
-            {
-                await RunOnceAsync(http, body, ct);
-                latencies.Record(clock.Elapsed - due);
-            }, ct));
-        }
-        await Task.WhenAll(calls);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# paced {count} runs at {rate:0}/s: p50 {latencies.Percentile(50):0.00} ms, p99 {latencies.Percentile(99):0.00} ms, max {latencies.Max():0.0} ms"));
+            await RunOnceAsync(http, body, ct);
+            return clock.Elapsed - due;
+        }, ct);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# paced {latencies.Count} runs at {rate:0}/s: p50 {latencies.Percentile(50):0.00} ms, p99 {latencies.Percentile(99):0.00} ms, max {latencies.Max():0.0} ms"));
         return latencies;
     }
 
