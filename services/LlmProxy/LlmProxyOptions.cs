@@ -8,8 +8,6 @@ public sealed class LlmProxyOptions
     /// <summary>Largest request body: room for a long conversation with a few images inline as base64.</summary>
     public long MaxRequestBytes { get; set; } = 20L << 20;
 
-    /// <summary>Largest answer read from a provider into memory (non-streamed completions and embeddings).</summary>
-    public long MaxResponseBytes { get; set; } = 64L << 20;
 
     /// <summary>One non-streamed attempt, from sending to the whole answer.</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromMinutes(5);

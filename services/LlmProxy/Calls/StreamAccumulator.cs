@@ -18,11 +18,8 @@ public sealed class StreamAccumulator
 
     public JsonObject? Usage { get; private set; }
 
-    public int Chunks { get; private set; }
-
     public void Add(JsonObject chunk)
     {
-        Chunks++;
         id ??= chunk["id"]?.GetValueKind() == System.Text.Json.JsonValueKind.String ? (string?)chunk["id"] : null;
         model ??= chunk["model"] is JsonValue m && m.TryGetValue<string>(out var name) ? name : null;
         created ??= chunk["created"] is JsonValue c && c.TryGetValue<long>(out var at) ? at : null;
@@ -54,8 +51,6 @@ public sealed class StreamAccumulator
         return completion;
     }
 
-    /// <summary>The text of the first choice so far (time-to-first-token is the first chunk that adds to it).</summary>
-    public bool HasOutput => choices.Values.Any(c => c.HasOutput);
 
     private sealed class ChoiceParts
     {
@@ -65,8 +60,6 @@ public sealed class StreamAccumulator
         private string role = "assistant";
         private string? finishReason;
         private bool sawContent;
-
-        public bool HasOutput => content.Length > 0 || refusal.Length > 0 || toolCalls.Count > 0;
 
         public void Add(JsonObject choice)
         {

@@ -32,14 +32,26 @@ public static class ProviderHttp
         using (response) throw await UpstreamErrors.FromResponseAsync(response, provider, cancellationToken);
     }
 
-    /// <summary>Sends and parses the JSON object the provider answers.</summary>
+    /// <summary>Largest non-streamed answer read into memory: many embeddings of a large batch, with room to spare.</summary>
+    public const int MaxAnswerBytes = 64 << 20;
+
+    /// <summary>Sends and parses the JSON object the provider answers (at most <see cref="MaxAnswerBytes"/>).</summary>
     public static async Task<JsonObject> SendForJsonAsync(HttpClient http, HttpRequestMessage request, string provider, CancellationToken cancellationToken)
     {
         using var response = await SendAsync(http, request, provider, cancellationToken);
         try
         {
+            if (response.Content.Headers.ContentLength > MaxAnswerBytes) throw AnswerTooLarge(provider);
             await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-            return await JsonNode.ParseAsync(stream, cancellationToken: cancellationToken) as JsonObject
+            using var buffer = new MemoryStream();
+            var chunk = new byte[81_920];
+            int read;
+            while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
+            {
+                if (buffer.Length + read > MaxAnswerBytes) throw AnswerTooLarge(provider);
+                buffer.Write(chunk, 0, read);
+            }
+            return JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)) as JsonObject
                 ?? throw new JsonException("the answer is not a JSON object");
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
@@ -92,6 +104,9 @@ public static class ProviderHttp
             }
         }
     }
+
+    private static OpenAiErrorException AnswerTooLarge(string provider) =>
+        new(502, "api_error", $"{provider}: the answer is larger than {MaxAnswerBytes >> 20} MiB, more than the proxy reads.", retryable: false);
 
     public static JsonObject ParseObject(string data, string provider)
     {

@@ -19,8 +19,6 @@ public sealed class ProviderRegistry
         }
     }
 
-    public IReadOnlyCollection<string> Kinds => byKind.Keys;
-
     public ILlmProvider For(string kind) => byKind.TryGetValue(kind, out var provider)
         ? provider
         : throw OpenAiErrorException.Invalid("model", $"No adapter speaks provider kind '{kind}' in this version; known kinds: {string.Join(", ", byKind.Keys.Order())}.");

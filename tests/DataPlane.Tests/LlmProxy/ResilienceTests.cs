@@ -61,6 +61,26 @@ public sealed class ResilienceTests(LlmProxyFixture fixture)
     }
 
     [Fact]
+    public async Task An_answer_announced_larger_than_the_proxy_reads_is_refused_as_502_without_a_retry()
+    {
+        fixture.OpenAi.Script("huge", async (context, body) =>
+        {
+            context.Response.ContentType = "application/json";
+            context.Response.ContentLength = 70L << 20; // over the 64 MiB the proxy reads into memory
+            await context.Response.WriteAsync("{\"id\":", context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+            await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
+        });
+
+        var response = await a.PostAsJsonAsync("/v1/chat/completions", Chat("openai/huge"));
+        var error = (await response.Content.ReadFromJsonAsync<JsonObject>())!["error"]!;
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Contains("larger than 64 MiB", error["message"]!.ToString());
+        Assert.Single(fixture.OpenAi.RequestsFor("huge"));
+    }
+
+    [Fact]
     public async Task A_stream_that_goes_silent_midway_ends_with_an_error_event()
     {
         fixture.OpenAi.Script("stalls", async (context, body) =>
