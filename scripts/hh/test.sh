@@ -44,6 +44,17 @@ count_totals() {
   TOTALS="$passed passed, $failed failed"
 }
 
+# Names every failed test (from the TRX files) so a CI log whose tail is all that is kept still
+# says which test to look at; the failure's message is in the console log above it.
+list_failures() {
+  local names
+  names=$(find "$1" -name '*.trx' -exec grep -ho '<UnitTestResult [^>]*outcome="Failed"[^>]*' {} + 2>/dev/null |
+    grep -o ' testName="[^"]*"' | sed 's/^ testName="//; s/"$//' || true)
+  [ -n "$names" ] || return 0
+  echo "Failed tests:"
+  while IFS= read -r name; do echo "  $name"; done <<<"$names"
+}
+
 # With no arguments: every test in HoneyHive.sln (what CI runs). With arguments, a developer's
 # narrower run on the same fresh servers: `./hh test tests/Writer.Tests --filter Name~Update`.
 cmd_test() {
@@ -61,6 +72,7 @@ cmd_test() {
   trap - EXIT
   echo
   [ "$rc" -eq 0 ] || printf 'hh: dotnet test failed (exit code %s).\n' "$rc" >&2
+  list_failures "$results"
   count_totals "$results"
   echo "$TOTALS"
   return "$rc"
@@ -79,6 +91,7 @@ cmd_test_fast() {
   dotnet test "$target" --filter "Servers=None" --logger "console;verbosity=normal" --logger trx \
     --results-directory "$results" "$@" || rc=$?
   echo
+  list_failures "$results"
   count_totals "$results"
   # A filter that matches nothing makes dotnet test succeed; that is no proof of anything.
   if [ "$rc" -eq 0 ] && [ "$TOTAL_RUN" -eq 0 ]; then
