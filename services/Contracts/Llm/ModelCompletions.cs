@@ -9,7 +9,10 @@ namespace HoneyHive.Contracts.Llm;
 /// <param name="ProjectId">The project whose workspace keys, limits and traces the call uses.</param>
 /// <param name="Body">An OpenAI chat completion request (model as <c>provider/model</c> or an alias, messages, parameters); never streamed.</param>
 /// <param name="SessionId">The session the call's model event joins, if any.</param>
-public sealed record ModelCompletionRequest(string ProjectId, JsonObject Body, string? SessionId = null);
+/// <param name="EventId">The id the call's model event gets, if given: a workflow activity that is re-executed after a
+/// crash passes the same id, so its call is one event in the store, not two.</param>
+/// <param name="ParentId">The event the model event is a child of, if any.</param>
+public sealed record ModelCompletionRequest(string ProjectId, JsonObject Body, string? SessionId = null, string? EventId = null, string? ParentId = null);
 
 /// <summary>
 /// Chat completions through the LLM proxy: in process in single node, by Dapr service invocation to <c>dp-llm-proxy</c>
