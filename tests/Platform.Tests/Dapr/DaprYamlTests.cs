@@ -110,7 +110,10 @@ public sealed class DaprYamlTests
         var components = ComponentsOf(mode);
         Assert.Equal(PubSubUsers(), Scopes(components[Components.PubSub]).Order());
         var stateUsers = AppsWhoseCodeMentions("IStateStore");
-        Assert.Equal(stateUsers, Scopes(components[Components.StateStore]).Order());
+        // daprd's workflow engine keeps its actors' state in the component marked actorStateStore.
+        var workflowUsers = AppsWhoseCodeMentions("AddWorkflowEngine");
+        Assert.Equal(stateUsers.Union(workflowUsers).Order(), Scopes(components[Components.StateStore]).Order());
+        Assert.Equal("true", MetadataOf(components[Components.StateStore])["actorStateStore"]);
         Assert.Equal(stateUsers, Scopes(components[Components.StateStoreConditional]).Order());
     }
 
