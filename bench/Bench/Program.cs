@@ -14,6 +14,7 @@ var commands = new Dictionary<string, Func<string[], CancellationToken, Task<int
     ["auth"] = AuthCommand.RunAsync,
     ["python"] = PythonCommand.RunAsync,
     ["proxy"] = ProxyCommand.RunAsync,
+    ["eval"] = EvalCommand.RunAsync,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var command))

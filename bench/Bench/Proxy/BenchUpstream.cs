@@ -14,7 +14,8 @@ namespace HoneyHive.Bench.Proxy;
 /// The provider `bench proxy` calls, in this process on loopback: OpenAI's chat completions wire format, answering at
 /// once (no model time), so what a call through the proxy adds over a direct call is the proxy's own cost. Model
 /// <c>fast</c> answers a small completion, or streams it in 6 chunks back to back; model <c>hold</c> streams one chunk
-/// a second for <see cref="HoldSeconds"/> seconds (the concurrent-streams test).
+/// a second for <see cref="HoldSeconds"/> seconds (the concurrent-streams test); model <c>slow</c> answers after
+/// <see cref="SlowLatency"/> (bench eval), and any request for a JSON object gets a judge's score.
 /// </summary>
 public sealed class BenchUpstream : IAsyncDisposable
 {
@@ -33,6 +34,31 @@ public sealed class BenchUpstream : IAsyncDisposable
             ["finish_reason"] = "stop",
         }),
         ["usage"] = new JsonObject { ["prompt_tokens"] = 14, ["completion_tokens"] = 7, ["total_tokens"] = 21 },
+    }.ToJsonString());
+
+    /// <summary>What model <c>slow</c> takes before answering: the model time of `bench eval`.</summary>
+    public static readonly TimeSpan SlowLatency = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>A judge's answer: the score <see cref="JudgeScore"/> on a 1-5 scale with its explanation.</summary>
+    public const int JudgeScore = 4;
+
+    private static readonly byte[] JudgeCompletion = Encoding.UTF8.GetBytes(new JsonObject
+    {
+        ["id"] = "chatcmpl-judge",
+        ["object"] = "chat.completion",
+        ["created"] = 1_700_000_000,
+        ["model"] = "slow",
+        ["choices"] = new JsonArray(new JsonObject
+        {
+            ["index"] = 0,
+            ["message"] = new JsonObject
+            {
+                ["role"] = "assistant",
+                ["content"] = new JsonObject { ["score"] = JudgeScore, ["explanation"] = "Relevant and correct." }.ToJsonString(),
+            },
+            ["finish_reason"] = "stop",
+        }),
+        ["usage"] = new JsonObject { ["prompt_tokens"] = 60, ["completion_tokens"] = 12, ["total_tokens"] = 72 },
     }.ToJsonString());
 
     private readonly WebApplication app;
@@ -62,6 +88,15 @@ public sealed class BenchUpstream : IAsyncDisposable
     {
         var body = (await JsonNode.ParseAsync(context.Request.Body))!.AsObject();
         var stream = body["stream"] is JsonValue flag && flag.GetValue<bool>();
+        // Model "slow" takes a model's time (bench eval): SlowLatency before any answer.
+        if (body["model"]?.ToString() == "slow") await Task.Delay(SlowLatency, context.RequestAborted);
+        // A judge asks for a JSON object (response_format json_object): it gets a score with an explanation.
+        if (!stream && body["response_format"]?["type"]?.ToString() == "json_object")
+        {
+            context.Response.ContentType = "application/json";
+            await context.Response.Body.WriteAsync(JudgeCompletion, context.RequestAborted);
+            return;
+        }
         if (!stream)
         {
             context.Response.ContentType = "application/json";
