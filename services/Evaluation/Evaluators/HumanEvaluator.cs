@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using HoneyHive.Contracts.Evaluations;
 
 namespace HoneyHive.Evaluation.Evaluators;
@@ -23,9 +25,14 @@ public sealed class HumanEvaluator : IEvaluator
                 $"'{name}' is a HUMAN metric: people score it in annotation queues, and this event has no score for it yet."));
         var explanation = @event["metrics"]?[name + "_explanation"] is { } said && said.GetValueKind() == JsonValueKind.String
             ? said.GetValue<string>() : null;
-        return Task.FromResult(EvaluationResult.Scored(score.DeepClone(), explanation, passed: null));
+        return Task.FromResult(EvaluationResult.Scored(score, explanation, passed: null));
     }
 
-    private static System.Text.Json.Nodes.JsonNode? Recorded(System.Text.Json.Nodes.JsonNode? value) =>
-        value is not null && value.GetValueKind() != JsonValueKind.Null ? value : null;
+    /// <summary>The recorded score, a number as a double whatever the event's JSON held (thresholds and composites read doubles).</summary>
+    private static JsonNode? Recorded(JsonNode? value) => value?.GetValueKind() switch
+    {
+        null or JsonValueKind.Null => null,
+        JsonValueKind.Number => JsonValue.Create(double.Parse(value.ToJsonString(), CultureInfo.InvariantCulture)),
+        _ => value.DeepClone(),
+    };
 }
