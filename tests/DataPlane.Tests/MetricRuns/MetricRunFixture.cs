@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using HoneyHive.Contracts.PythonMetrics;
 using HoneyHive.DataPlane.Api.Apis;
 using HoneyHive.DataPlane.Api.Queries;
+using HoneyHive.Evaluation;
 using HoneyHive.Platform.Analytics;
 using HoneyHive.Platform.Objects;
 using HoneyHive.PythonMetric;
@@ -19,7 +20,7 @@ namespace HoneyHive.DataPlane.Tests.MetricRuns;
 /// <summary>
 /// The metric run routes on a TestServer over the real Python worker pool (two workers, as the Host runs it) and the
 /// shared chDB, seeded with one event for each of the run tests' projects. A second app has the routes without the
-/// Python module, as DataPlane.Api alone in Local mode; a third has a pool of one worker and no queue.
+/// Python module and the evaluation engine, as DataPlane.Api alone in Local mode; a third has a pool of one worker and no queue.
 /// </summary>
 public sealed class MetricRunFixture : IAsyncLifetime
 {
@@ -73,7 +74,8 @@ public sealed class MetricRunFixture : IAsyncLifetime
             .AddScheme<AuthenticationSchemeOptions, TestAuthHandler>(TestAuthHandler.SchemeName, null);
         builder.Services.AddAuthorization();
         builder.AddDataPlaneQueries();
-        if (python) builder.AddPythonMetric();
+        // Runs go through the evaluation engine as in the Host; without the Python module nothing composes the engine either.
+        if (python) builder.AddPythonMetric().AddEvaluators();
         var built = builder.Build();
         built.UseExceptionHandler();
         built.UseAuthentication();

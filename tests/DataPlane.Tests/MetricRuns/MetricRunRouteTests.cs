@@ -144,7 +144,7 @@ public sealed class MetricRunRouteTests(MetricRunFixture fixture)
         { "no criteria", """{"metric":{"name":"m","type":"PYTHON"},"event":{}}""", "metric.criteria" },
         { "blank criteria", """{"metric":{"name":"m","type":"PYTHON","criteria":"  "},"event":{}}""", "metric.criteria" },
         { "no name", """{"metric":{"type":"PYTHON","criteria":"def metric(event):\n    return 1\n"},"event":{}}""", "metric.name" },
-        { "unknown type", """{"metric":{"name":"m","type":"HUMAN","criteria":"def metric(event):\n    return 1\n"},"event":{}}""", "metric.type" },
+        { "unknown type", """{"metric":{"name":"m","type":"SPREADSHEET","criteria":"def metric(event):\n    return 1\n"},"event":{}}""", "metric.type" },
         { "unknown return type", """{"metric":{"name":"m","type":"PYTHON","return_type":"int","criteria":"def metric(event):\n    return 1\n"},"event":{}}""", "metric.return_type" },
         { "unknown metric field", """{"metric":{"name":"m","type":"PYTHON","criteria":"def metric(event):\n    return 1\n","bogus":1},"event":{}}""", "metric.bogus" },
         { "categorical without categories", """{"metric":{"name":"m","type":"PYTHON","return_type":"categorical","criteria":"def metric(event):\n    return 'a'\n"},"event":{}}""", "metric.categories" },
@@ -203,22 +203,7 @@ public sealed class MetricRunRouteTests(MetricRunFixture fixture)
     }
 
     [Fact]
-    public async Task An_LLM_metric_is_501_saying_LLM_evaluators_come_with_the_evaluation_engine()
-    {
-        var metric = Metric("Rate {{outputs}} from 1 to 5.");
-        metric["type"] = "LLM";
-        metric["model_provider"] = "openai";
-        metric["model_name"] = "gpt-4o";
-
-        var (status, problem) = await PostAsync(Run, new JsonObject { ["metric"] = metric, ["event"] = Answer.DeepClone() });
-
-        Assert.Equal(HttpStatusCode.NotImplemented, status);
-        Assert.Equal("metric.type", problem["field"]!.GetValue<string>());
-        Assert.Contains("evaluation engine", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Without_the_python_module_composed_the_route_is_503_saying_so()
+    public async Task Without_the_evaluation_engine_composed_the_route_is_503_saying_so()
     {
         using var client = fixture.Client(python: false);
         using var response = await client.PostAsync(new Uri(Run, UriKind.Relative), Content(new JsonObject
@@ -229,7 +214,7 @@ public sealed class MetricRunRouteTests(MetricRunFixture fixture)
         var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Contains("Python metric service is not composed", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("evaluation engine is not composed", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]
