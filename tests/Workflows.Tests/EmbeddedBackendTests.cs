@@ -132,6 +132,19 @@ public sealed class EmbeddedBackendTests(WorkflowDatabase database) : IAsyncLife
     }
 
     [Fact]
+    public async Task Child_workflows_run_as_instances_of_their_own_and_return_their_outputs_to_the_parent()
+    {
+        var id = await host.Client.ScheduleNewWorkflowAsync(nameof(ParentWorkflow), "parent-" + hub, "kid");
+
+        var state = await EngineHost.CompletedAsync(host.Client, id);
+
+        Assert.Equal("KID-A! KID-B!", state.ReadOutputAs<string>());
+        var child = await host.Client.GetWorkflowStateAsync(id + "-child-b", getInputsAndOutputs: true);
+        Assert.Equal(WorkflowRuntimeStatus.Completed, child!.RuntimeStatus);
+        Assert.Equal("KID-B!", child.ReadOutputAs<string>());
+    }
+
+    [Fact]
     public async Task Instances_are_listed_page_by_page_and_a_finished_one_is_purged()
     {
         foreach (var n in new[] { 1, 2, 3 })
