@@ -17,6 +17,7 @@ public static class TestWorkflows
         options.RegisterWorkflow<ApprovalWorkflow>();
         options.RegisterWorkflow<CountingWorkflow>();
         options.RegisterWorkflow<BlockingFanOutWorkflow>();
+        options.RegisterWorkflow<ParentWorkflow>();
         options.RegisterActivity<UpperActivity>();
         options.RegisterActivity<ExclaimActivity>();
         options.RegisterActivity<SquareActivity>();
@@ -98,6 +99,19 @@ public sealed class BlockingFanOutWorkflow : Workflow<int, long>
     {
         var results = await Task.WhenAll(Enumerable.Range(1, count).Select(i => context.CallActivityAsync<long>(nameof(GatedActivity), i)));
         return results.Sum();
+    }
+}
+
+/// <summary>Runs the sequential workflow as a child for each of two inputs and joins their outputs.</summary>
+public sealed class ParentWorkflow : Workflow<string, string>
+{
+    public override async Task<string> RunAsync(WorkflowContext context, string input)
+    {
+        var first = await context.CallChildWorkflowAsync<string>(nameof(SequentialWorkflow), input + "-a",
+            new ChildWorkflowTaskOptions(context.InstanceId + "-child-a"));
+        var second = await context.CallChildWorkflowAsync<string>(nameof(SequentialWorkflow), input + "-b",
+            new ChildWorkflowTaskOptions(context.InstanceId + "-child-b"));
+        return first + " " + second;
     }
 }
 

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using HoneyHive.Contracts.PythonMetrics;
 using HoneyHive.DataPlane.Api.Apis;
+using HoneyHive.DataPlane.Api.Metrics;
 using HoneyHive.DataPlane.Api.Queries;
 using HoneyHive.Evaluation;
 using HoneyHive.Platform.Analytics;
@@ -76,6 +77,9 @@ public sealed class MetricRunFixture : IAsyncLifetime
         builder.AddDataPlaneQueries();
         // Runs go through the evaluation engine as in the Host; without the Python module nothing composes the engine either.
         if (python) builder.AddPythonMetric().AddEvaluators();
+        // The saturated app's long timeout must reach the runs (the DP module binds it in the Host), or the held worker
+        // is freed after the default 5 s, which a loaded machine can spend before the refused run is even sent.
+        builder.Services.AddOptions<MetricRunOptions>().Bind(builder.Configuration.GetSection(MetricRunOptions.Section));
         var built = builder.Build();
         built.UseExceptionHandler();
         built.UseAuthentication();
