@@ -162,7 +162,8 @@ public sealed class QueuesFixture : IAsyncLifetime
     public async Task CreateMetricAsync(Guid project, JsonObject definition)
     {
         var errors = new FieldErrors();
-        var content = MetricDefinition.Normalize(definition, errors);
+        // Through its JSON text, as a request body arrives (values built in code are not JsonElement-backed).
+        var content = MetricDefinition.Normalize(JsonNode.Parse(definition.ToJsonString())!.AsObject(), errors);
         Assert.False(errors.Any, string.Join("; ", errors.ToDictionary().Select(e => e.Key + ": " + string.Join(",", e.Value))));
         await Services.GetRequiredService<MetricStore>().CreateAsync(project, content, CancellationToken.None);
     }
