@@ -106,8 +106,9 @@ public static class QueuesApi
         ClaimsPrincipal user, QueueStore store, QueueEvents events, AnnotationService annotations, [FromRoute(Name = "queue_id")] string queueId,
         string? limit, string? cursor, string? assignee, string? status, CancellationToken cancellationToken)
     {
-        var size = ListLimit.Resolve(limit, QueueLimits.MaxPage);
-        if (size > QueueLimits.MaxPage) throw ApiRequestException.BadRequest("limit", $"Must be a whole number between 1 and {QueueLimits.MaxPage}.");
+        var size = QueueLimits.MaxPage;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size is < 1 or > QueueLimits.MaxPage))
+            throw ApiRequestException.BadRequest("limit", $"Must be a whole number between 1 and {QueueLimits.MaxPage}.");
         long after = 0;
         if (cursor is not null && (!long.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out after) || after < 0))
             throw ApiRequestException.BadRequest("cursor", "Must be the next_cursor of a previous page.");
