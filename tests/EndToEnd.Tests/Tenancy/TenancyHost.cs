@@ -202,7 +202,10 @@ public sealed class TenancyHost : HostProcess
             $"the Writer to store session {session}");
 
         // An annotation queue holding the project's event (its creation checks the event is stored, so it comes last).
-        var queue = Str((await OkAsync(client, HttpMethod.Post, "/v1/queues", new { name = marker + "-queue", description = marker, event_ids = new[] { evt } }))["queue"]!["id"]);
+        var (queueStatus, queueBody) = await SendAsync(client, HttpMethod.Post, "/v1/queues",
+            JsonSerializer.Serialize(new { name = marker + "-queue", description = marker, event_ids = new[] { evt } }));
+        if (queueStatus != HttpStatusCode.Created) throw new InvalidOperationException($"POST /v1/queues answered {(int)queueStatus}: {queueBody}");
+        var queue = Str(JsonNode.Parse(queueBody)!["queue"]!["id"]);
 
         return new TenantObjects(marker, run, session, evt, big, dataset, datapoint, metric, marker + "-metric",
             configuration, marker + "-config", provider, masked, chart, alias, queue);
