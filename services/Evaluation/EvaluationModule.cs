@@ -6,6 +6,7 @@ using HoneyHive.Evaluation.Evaluators;
 using HoneyHive.Evaluation.Evaluators.Llm;
 using HoneyHive.Platform;
 using HoneyHive.Platform.Postgres;
+using HoneyHive.Evaluation.Queues;
 using HoneyHive.Evaluation.Scores;
 using HoneyHive.Platform.Invocation;
 using Microsoft.AspNetCore.Builder;
@@ -36,6 +37,7 @@ public static class EvaluationModule
         builder.AddModelCompletionsInvocation();
         builder.AddEvaluators();
         builder.Services.TryAddSingleton<ScorePublisher>();
+        builder.AddQueues();
         return builder;
     }
 
@@ -61,6 +63,7 @@ public static class EvaluationModule
         // Local mode maps nothing: the Host's DP API calls the engine in process.
         var configuration = app.ServiceProvider.GetRequiredService<IConfiguration>();
         if (configuration.GetHostingMode() == HostingMode.Dapr) group.MapEvaluationInvocation(configuration);
+        group.MapQueuesApi();
         return group;
     }
 }

@@ -16,6 +16,8 @@ public sealed class PaginationLimitTests(TenancyHost host)
         { "POST /v1/events/search", "/v1/events/search", """{"limit":{limit}}""", 1000 },
         { "GET /events", "/events?limit={limit}", null, 1000 },
         { "GET /v1/charts", "/v1/charts?limit={limit}", null, 1000 },
+        { "GET /v1/queues", "/v1/queues?limit={limit}", null, 1000 },
+        { "GET /v1/queues/{queue_id}/items", "/v1/queues/{queue}/items?limit={limit}", null, 200 },
         // Exports stream in chunks, so their ceiling is far higher than a page's.
         { "POST /v1/events/export", "/v1/events/export", """{"limit":{limit}}""", 10_000_000 },
         { "POST /events/export", "/events/export", """{"limit":{limit}}""", 10_000_000 },
@@ -103,7 +105,8 @@ public sealed class PaginationLimitTests(TenancyHost host)
             .Replace("{limit}", limit.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("{metric}", host.OfA.MetricId, StringComparison.Ordinal)
             .Replace("{config}", host.OfA.ConfigurationId, StringComparison.Ordinal)
-            .Replace("{run}", host.OfA.RunId, StringComparison.Ordinal);
+            .Replace("{run}", host.OfA.RunId, StringComparison.Ordinal)
+            .Replace("{queue}", host.OfA.QueueId, StringComparison.Ordinal);
         var method = new HttpMethod(route[..route.IndexOf(' ', StringComparison.Ordinal)]);
         return TenancyHost.SendAsync(client, method, Fill(url), body is null ? null : Fill(body));
     }

@@ -26,11 +26,6 @@ public sealed partial class ReferenceOpenApiTests(TenancyHost host, ITestOutputH
         ["GET /v1/projects/{}/alerts"] = "issue 18: alerts",
         ["POST /v1/projects/{}/alerts"] = "issue 18: alerts",
         ["GET /v1/projects/{}/alerts/{}"] = "issue 18: alerts",
-        ["GET /v1/queues"] = "issue 15: annotation queues",
-        ["POST /v1/queues"] = "issue 15: annotation queues",
-        ["GET /v1/queues/{}"] = "issue 15: annotation queues",
-        ["PUT /v1/queues/{}"] = "issue 15: annotation queues",
-        ["DELETE /v1/queues/{}"] = "issue 15: annotation queues",
     };
 
     /// <summary>Served operations whose shape differs from the reference today, and why; a fix must remove the entry.</summary>

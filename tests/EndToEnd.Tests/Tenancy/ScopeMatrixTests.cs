@@ -169,7 +169,8 @@ public sealed class ScopeMatrixTests(TenancyHost host)
             return HoneyHive.ServiceDefaults.Auth.Permissions.LlmInvoke;
         var resource = path.Split('/', StringSplitOptions.RemoveEmptyEntries).SkipWhile(s => s == "v1").First() switch
         {
-            "events" or "session" or "sessions" or "charts" => "events",
+            // Annotation queues are work on a project's events: read with events:read, changed and scored with events:write.
+            "events" or "session" or "sessions" or "charts" or "queues" => "events",
             "datasets" or "datapoints" => "datasets",
             "runs" => "experiments",
             "metrics" => "metrics",
@@ -365,6 +366,16 @@ public sealed class ScopeMatrixTests(TenancyHost host)
             ["GET /v1/charts/{chart_id}"] = Read,
             ["PUT /v1/charts/{chart_id}"] = Write,
             ["DELETE /v1/charts/{chart_id}"] = Write,
+
+            ["GET /v1/queues"] = Read,
+            ["POST /v1/queues"] = Write,
+            ["GET /v1/queues/{queue_id}"] = Read,
+            ["PUT /v1/queues/{queue_id}"] = Write,
+            ["DELETE /v1/queues/{queue_id}"] = Write,
+            ["GET /v1/queues/{queue_id}/items"] = Read,
+            ["POST /v1/queues/{queue_id}/items/{event_id}/scores"] = Write,
+            ["GET /v1/queues/{queue_id}/progress"] = Read,
+            ["GET /v1/queues/{queue_id}/agreement"] = Read,
 
             ["GET /v1/sessions/{session_id}"] = Read,
             ["GET /session/{session_id}"] = Read,

@@ -26,7 +26,8 @@ public sealed record TenantObjects(
     string Provider,
     string MaskedSecret,
     string ChartId,
-    string AliasName);
+    string AliasName,
+    string QueueId);
 
 /// <summary>
 /// The Host with the route listing on (Diagnostics:ListRoutes) and two tenants: project A (the
@@ -200,8 +201,14 @@ public sealed class TenancyHost : HostProcess
             r => r.Status == HttpStatusCode.OK && r.Body.Contains(marker + "-session", StringComparison.Ordinal),
             $"the Writer to store session {session}");
 
+        // An annotation queue holding the project's event (its creation checks the event is stored, so it comes last).
+        var (queueStatus, queueBody) = await SendAsync(client, HttpMethod.Post, "/v1/queues",
+            JsonSerializer.Serialize(new { name = marker + "-queue", description = marker, event_ids = new[] { evt } }));
+        if (queueStatus != HttpStatusCode.Created) throw new InvalidOperationException($"POST /v1/queues answered {(int)queueStatus}: {queueBody}");
+        var queue = Str(JsonNode.Parse(queueBody)!["queue"]!["id"]);
+
         return new TenantObjects(marker, run, session, evt, big, dataset, datapoint, metric, marker + "-metric",
-            configuration, marker + "-config", provider, masked, chart, alias);
+            configuration, marker + "-config", provider, masked, chart, alias, queue);
     }
 
     public override async Task DisposeAsync()

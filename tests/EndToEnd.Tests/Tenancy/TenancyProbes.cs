@@ -97,6 +97,15 @@ public static class TenancyProbes
             new("DELETE /configurations/{configId}", Expect.Hidden, Delete, $"/configurations/{b.ConfigurationId}"),
 
             new("GET /v1/charts", Expect.Open, Get, "/v1/charts"),
+            new("GET /v1/queues", Expect.Open, Get, "/v1/queues"),
+            new("GET /v1/queues/{queue_id}", Expect.Hidden, Get, $"/v1/queues/{b.QueueId}"),
+            new("PUT /v1/queues/{queue_id}", Expect.Hidden, Put, $"/v1/queues/{b.QueueId}", Json(new { id = b.QueueId, name = "hijacked" })),
+            new("DELETE /v1/queues/{queue_id}", Expect.Hidden, Delete, $"/v1/queues/{b.QueueId}"),
+            new("GET /v1/queues/{queue_id}/items", Expect.Hidden, Get, $"/v1/queues/{b.QueueId}/items"),
+            new("POST /v1/queues/{queue_id}/items/{event_id}/scores", Expect.Hidden, Post, $"/v1/queues/{b.QueueId}/items/{b.EventId}/scores",
+                Json(new { metric = b.MetricName, value = 1 })),
+            new("GET /v1/queues/{queue_id}/progress", Expect.Hidden, Get, $"/v1/queues/{b.QueueId}/progress"),
+            new("GET /v1/queues/{queue_id}/agreement", Expect.Hidden, Get, $"/v1/queues/{b.QueueId}/agreement?metric={b.MetricName}&judge={b.MetricName}"),
             new("GET /v1/charts/{chart_id}", Expect.Hidden, Get, $"/v1/charts/{b.ChartId}"),
             new("PUT /v1/charts/{chart_id}", Expect.Hidden, Put, $"/v1/charts/{b.ChartId}", Json(new { name = "hijacked" })),
             new("DELETE /v1/charts/{chart_id}", Expect.Hidden, Delete, $"/v1/charts/{b.ChartId}"),
@@ -257,6 +266,8 @@ public static class TenancyProbes
             new("POST /v1/provider-secrets/rotate", Expect.Own, Post, "/v1/provider-secrets/rotate"),
             // An alias named like B's, pointing at a key named like B's: A's own, and B's alias is untouched.
             new("PUT /v1/model-aliases/{name}", Expect.Own, Put, $"/v1/model-aliases/{b.AliasName}", Json(new { targets = new[] { $"{b.Provider}/gpt-4o" } })),
+            // A queue named like B's lands in A; an event id of B's would be refused (400), tested in Evaluation.Tests.
+            new("POST /v1/queues", Expect.Own, Post, "/v1/queues", Json(new { name = b.Marker + "-queue", description = tb.ProjectId })),
             new("POST /v1/charts", Expect.Own, Post, "/v1/charts", Json(new { name = b.Marker + "-chart", metric = "cost", query = new[] { Filter("session_id", b.SessionId) } })),
             new("POST /v1/datasets", Expect.Own, Post, "/v1/datasets", Json(new { name = host.OfB.Marker + "-dataset" })),
             new("POST /datasets", Expect.Own, Post, "/datasets", Json(new { name = marker + "-legacy", project = tb.ProjectId })),
