@@ -2,6 +2,7 @@ using HoneyHive.Contracts;
 using HoneyHive.Contracts.Evaluations;
 using HoneyHive.DataPlane.Api.Metrics;
 using HoneyHive.Evaluation.Evaluators;
+using HoneyHive.Evaluation.Experiments;
 using HoneyHive.Evaluation.Scores;
 using HoneyHive.Platform.Invocation;
 using Microsoft.AspNetCore.Builder;
@@ -29,6 +30,7 @@ public static class EvaluationModule
         builder.AddPythonMetricInvocation();
         builder.AddEvaluators();
         builder.Services.TryAddSingleton<ScorePublisher>();
+        builder.AddExperiments();
         return builder;
     }
 
@@ -44,6 +46,7 @@ public static class EvaluationModule
     public static RouteGroupBuilder MapEvaluation(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("");
+        group.MapExperimentsApi();
         return group;
     }
 }
