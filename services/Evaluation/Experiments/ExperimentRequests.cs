@@ -69,7 +69,7 @@ public static class ExperimentRequests
                 metric = all.FirstOrDefault(m => m.Content["name"]?.GetValue<string>() == reference);
             }
 
-            if (metric is null) throw ApiRequestException.NotFound($"metrics[{i}]", $"No metric '{reference}' in this project.");
+            if (metric is null) throw ApiRequestException.NotFound($"metrics[{i}]", "No such metric in this project.");
             if (metric.Content["type"]?.GetValue<string>() == "HUMAN")
                 throw ApiRequestException.BadRequest($"metrics[{i}]", "HUMAN metrics are scored by people in annotation queues, not by an experiment.");
             var name = metric.Content["name"]!.GetValue<string>();

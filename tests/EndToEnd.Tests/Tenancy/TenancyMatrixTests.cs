@@ -299,6 +299,7 @@ public sealed class TenancyMatrixTests(TenancyHost host)
             $"/v1/configurations", $"/v1/configurations/{b.ConfigurationId}/versions", $"/v1/runs", $"/v1/runs/{b.RunId}",
             $"/v1/runs/{b.RunId}/result", $"/v1/provider-secrets", $"/v1/provider-secrets/{b.Provider}", $"/v1/events/schema",
             $"/v1/charts", $"/v1/charts/{b.ChartId}", $"/session/{b.SessionId}", $"/v1/model-aliases", $"/v1/model-aliases/{b.AliasName}",
+            $"/v1/experiments/{b.RunId}",
         };
         var snapshot = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
         foreach (var url in reads)
