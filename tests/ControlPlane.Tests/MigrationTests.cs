@@ -14,7 +14,7 @@ public sealed class MigrationTests : IAsyncLifetime
     private static readonly string[] DataPlaneScripts =
     [
         "0001_projects_and_keys.sql", "0002_datasets_datapoints.sql", "0003_metrics_configurations_secrets.sql",
-        "0004_runs.sql", "0005_runs_id_per_project.sql", "0006_charts.sql", "0007_key_expiry_and_usage.sql", "0008_provider_secret_settings.sql",
+        "0004_runs.sql", "0005_runs_id_per_project.sql", "0006_charts.sql", "0007_key_expiry_and_usage.sql", "0008_provider_secret_settings.sql", "0010_workflows.sql",
     ];
 
     private readonly TestDatabase cpdb = new();
