@@ -41,6 +41,8 @@ public static class DataPlaneApiModule
         // Distributed mode: runs go to dp-python-metric through Dapr. Single node: the Host's in-process pool
         // (AddPythonMetric) is the runner, and DataPlane.Api alone has none (its run routes answer 503).
         builder.AddPythonMetricInvocation();
+        // Distributed mode: metric runs of every type are evaluated by dp-evaluation; single node: the Host's engine.
+        builder.AddMetricEvaluatorInvocation();
         // The legacy project routes are the CP's to answer: forwarded there with the caller's credentials.
         var controlPlane = builder.Configuration.GetSection(ControlPlaneOptions.Section).Get<ControlPlaneOptions>() ?? new ControlPlaneOptions();
         builder.Services.AddHttpClient<ControlPlaneForwarder>(client =>

@@ -1,12 +1,17 @@
 using HoneyHive.Contracts;
 using HoneyHive.Contracts.Evaluations;
 using HoneyHive.DataPlane.Api.Metrics;
+using HoneyHive.DataPlane.Api;
 using HoneyHive.Evaluation.Evaluators;
+using HoneyHive.Evaluation.Evaluators.Llm;
 using HoneyHive.Evaluation.Experiments;
+using HoneyHive.Platform;
+using HoneyHive.Platform.Postgres;
 using HoneyHive.Evaluation.Scores;
 using HoneyHive.Platform.Invocation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -28,6 +33,8 @@ public static class EvaluationModule
         builder.Services.AddOptions<MetricRunOptions>().Bind(builder.Configuration.GetSection(MetricRunOptions.Section));
         // Distributed mode: PYTHON metrics run in dp-python-metric; single node: the Host's in-process pool.
         builder.AddPythonMetricInvocation();
+        // Distributed mode: LLM judges call dp-llm-proxy; single node: the Host's proxy module answers in process.
+        builder.AddModelCompletionsInvocation();
         builder.AddEvaluators();
         builder.Services.TryAddSingleton<ScorePublisher>();
         builder.AddExperiments();
@@ -38,6 +45,12 @@ public static class EvaluationModule
     public static IHostApplicationBuilder AddEvaluators(this IHostApplicationBuilder builder)
     {
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IEvaluator, PythonEvaluator>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IEvaluator, LlmEvaluator>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IEvaluator, CompositeEvaluator>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IEvaluator, HumanEvaluator>());
+        // COMPOSITE children are the project's stored metrics (resolved when a composite runs, so the other types need no dpdb).
+        builder.AddPostgres(DataPlaneApiModule.Database);
+        builder.Services.TryAddSingleton<MetricStore>();
         builder.Services.TryAddSingleton<MetricEvaluator>();
         builder.Services.TryAddSingleton<IMetricEvaluator>(sp => sp.GetRequiredService<MetricEvaluator>());
         return builder;
@@ -47,6 +60,10 @@ public static class EvaluationModule
     {
         var group = app.MapGroup("");
         group.MapExperimentsApi();
+        // Dapr mode (the dp-evaluation app): evaluations by service invocation, authenticated by daprd's app token.
+        // Local mode maps nothing: the Host's DP API calls the engine in process.
+        var configuration = app.ServiceProvider.GetRequiredService<IConfiguration>();
+        if (configuration.GetHostingMode() == HostingMode.Dapr) group.MapEvaluationInvocation(configuration);
         return group;
     }
 }

@@ -2,6 +2,7 @@ using HoneyHive.Contracts;
 using HoneyHive.DataPlane.Api.Secrets;
 using HoneyHive.LlmProxy.Apis;
 using HoneyHive.LlmProxy.Calls;
+using HoneyHive.LlmProxy.Internal;
 using HoneyHive.LlmProxy.Limits;
 using HoneyHive.LlmProxy.Playground;
 using HoneyHive.LlmProxy.Providers;
@@ -9,6 +10,7 @@ using HoneyHive.LlmProxy.Providers.Bedrock;
 using HoneyHive.LlmProxy.Providers.OpenAiCompatible;
 using HoneyHive.LlmProxy.Routing;
 using HoneyHive.LlmProxy.Tracing;
+using HoneyHive.Platform;
 using HoneyHive.Platform.Security.Outbound;
 using HoneyHive.ServiceDefaults.Auth;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -52,6 +54,7 @@ public static class LlmProxyModule
         builder.Services.TryAddSingleton(sp => new ModelCallHandler(
             sp.GetRequiredService<ModelCaller>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ModelCallHandler>>(),
             sp.GetService<IProjectCallLimiter>(), sp.GetService<IModelCallTracer>()));
+        builder.AddModelCompletions();
         return builder;
     }
 
@@ -64,6 +67,10 @@ public static class LlmProxyModule
         group.MapModelsApi();
         group.MapPlaygroundApi();
         group.MapModelAliasesApi();
+        // Dapr mode (the dp-llm-proxy app): platform completions by service invocation, outside the permission group
+        // (daprd's app token authenticates them). Local mode maps nothing: the Host calls the proxy in process.
+        var configuration = app.ServiceProvider.GetRequiredService<IConfiguration>();
+        if (configuration.GetHostingMode() == HostingMode.Dapr) app.MapModelCompletionsInvocation(configuration);
         return group;
     }
 }

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Json.Nodes;
+using HoneyHive.Contracts.Evaluations;
 using HoneyHive.Contracts.PythonMetrics;
 using HoneyHive.DataPlane.Api.Infrastructure;
 using HoneyHive.DataPlane.Api.Metrics;
@@ -8,17 +9,17 @@ using HoneyHive.ServiceDefaults;
 using HoneyHive.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
 
 namespace HoneyHive.DataPlane.Api.Apis;
 
 /// <summary>
 /// Running a metric on one event: <c>POST /v1/metrics/run</c> and the deprecated <c>/v1/metrics/run_metric</c>.
-/// PYTHON metrics run in the Python metric service (<see cref="IPythonMetricRunner"/>: in process in single node,
-/// <c>dp-python-metric</c> by Dapr service invocation when distributed); LLM metrics wait for the evaluation engine.
-/// Running needs <c>metrics:write</c> (it spends the project's compute on code the caller wrote: a metric being
-/// authored or tested), and scoring an event named by id needs <c>events:read</c> as well, since the metric's
-/// answer can carry the event's content (without it every event id is 404, as for a caller who cannot see events).
+/// Every metric type runs through the evaluation engine (<see cref="IMetricEvaluator"/>: in process in single node,
+/// <c>dp-evaluation</c> by Dapr service invocation when distributed): PYTHON code in the Python metric service, LLM judges
+/// through the LLM proxy with the project's keys, COMPOSITE over the project's stored metrics, HUMAN from the score on the
+/// event. Running needs <c>metrics:write</c> (it spends the project's compute on code or prompts the caller wrote: a
+/// metric being authored or tested), and scoring an event named by id needs <c>events:read</c> as well, since the
+/// metric's answer can carry the event's content (without it every event id is 404, as for a caller who cannot see events).
 /// </summary>
 public static class MetricRunsApi
 {
@@ -33,57 +34,58 @@ public static class MetricRunsApi
     }
 
     private static Task<Ok<JsonObject>> RunAsync(
-        ClaimsPrincipal user, HttpRequest request, [FromServices] IPythonMetricRunner? runner, [FromServices] EventQueries events,
-        [FromServices] IOptions<MetricRunOptions> options, CancellationToken cancellationToken) =>
-        RunCoreAsync(strict: true, user, request, runner, events, options.Value, cancellationToken);
+        ClaimsPrincipal user, HttpRequest request, [FromServices] IMetricEvaluator? evaluator, [FromServices] EventQueries events,
+        CancellationToken cancellationToken) =>
+        RunCoreAsync(strict: true, user, request, evaluator, events, cancellationToken);
 
     /// <summary>The same run; LegacyRunMetricRequest does not refuse unknown top-level fields.</summary>
     private static Task<Ok<JsonObject>> LegacyRunAsync(
-        ClaimsPrincipal user, HttpRequest request, [FromServices] IPythonMetricRunner? runner, [FromServices] EventQueries events,
-        [FromServices] IOptions<MetricRunOptions> options, CancellationToken cancellationToken) =>
-        RunCoreAsync(strict: false, user, request, runner, events, options.Value, cancellationToken);
+        ClaimsPrincipal user, HttpRequest request, [FromServices] IMetricEvaluator? evaluator, [FromServices] EventQueries events,
+        CancellationToken cancellationToken) =>
+        RunCoreAsync(strict: false, user, request, evaluator, events, cancellationToken);
 
     private static async Task<Ok<JsonObject>> RunCoreAsync(
-        bool strict, ClaimsPrincipal user, HttpRequest request, IPythonMetricRunner? runner, EventQueries events,
-        MetricRunOptions options, CancellationToken cancellationToken)
+        bool strict, ClaimsPrincipal user, HttpRequest request, IMetricEvaluator? evaluator, EventQueries events, CancellationToken cancellationToken)
     {
         var body = await Datasets.JsonBody.ReadObjectAsync(request, MaxBodyBytes, cancellationToken);
         var errors = new FieldErrors();
         var run = MetricRunBody.Read(body, strict, errors);
         errors.ThrowIfAny();
 
-        if (run!.Type == "LLM")
-            throw new ApiRequestException(StatusCodes.Status501NotImplemented, "metric.type",
-                "LLM metrics run in the evaluation engine, which is not built yet; only PYTHON metrics can be run here today.");
-        if (runner is null)
-            throw ApiRequestException.Unavailable("The Python metric service is not composed in this process (DataPlane.Api runs alone in Local mode); run the Host, or Dapr mode with dp-python-metric.");
+        if (evaluator is null)
+            throw ApiRequestException.Unavailable("The evaluation engine is not composed in this process (DataPlane.Api runs alone in Local mode); run the Host, or Dapr mode with dp-evaluation.");
 
         var project = user.ProjectId();
-        var @event = run.Event ?? await LoadEventAsync(user, events, project, run.EventId!, cancellationToken);
+        var @event = run!.Event ?? await LoadEventAsync(user, events, project, run.EventId!, cancellationToken);
         if (run.NeedsGroundTruth && run.Event is null && MetricRunBody.GroundTruth(@event) is null)
             throw ApiRequestException.BadRequest("event.feedback.ground_truth", "The metric needs ground truth (needs_ground_truth is true) and the event has none.");
 
-        var runRequest = new PythonMetricRunRequest(project.ToString(), run.CodeKey(), run.Name, run.Criteria, run.ReturnType, run.Categories,
-            MetricRunBody.FunctionArgument(@event), options.TimeoutMs);
-        PythonMetricRunResult result;
+        EvaluationResult result;
         try
         {
-            result = await runner.RunAsync(runRequest, cancellationToken);
+            result = await evaluator.EvaluateAsync(new EvaluationRequest(project.ToString(), run.Definition!, null, null, @event), cancellationToken);
         }
-        catch (PythonMetricBusyException busy)
+        catch (EvaluatorBusyException busy)
         {
             throw ApiRequestException.TooManyRequests(busy.Message, busy.RetryAfter);
         }
 
         if (!result.Success)
-            throw ApiRequestException.Unprocessable(result.ErrorCode ?? PythonMetricErrorCodes.Execution, FailureMessage(result));
-        return TypedResults.Ok(new JsonObject
+        {
+            // Deficient before any compute ran: the spec's 400. Everything else was dispatched and failed: 422 with its code.
+            if (result.ErrorCode == EvaluationErrorCodes.MissingGroundTruth)
+                throw ApiRequestException.BadRequest("event.feedback.ground_truth", result.Message ?? "The event has no ground truth.");
+            throw ApiRequestException.Unprocessable(result.ErrorCode ?? PythonMetricErrorCodes.Execution, result.Message ?? "The metric failed.");
+        }
+        var answer = new JsonObject
         {
             ["success"] = true,
             ["loading"] = false,
-            ["result"] = result.Result,
+            ["result"] = result.Value?.DeepClone(),
             ["explanation"] = result.Explanation,
-        });
+        };
+        if (result.Passed is { } passed) answer["passed"] = passed;
+        return TypedResults.Ok(answer);
     }
 
     /// <summary>One of the caller's project's events, or 404 (absent, deleted, or another project's: not told apart).</summary>
@@ -96,14 +98,5 @@ public static class MetricRunsApi
         MetricRunBody.CheckEventFields(found, "event.", errors);
         errors.ThrowIfAny();
         return found;
-    }
-
-    /// <summary>The service's message, with the line of a compilation error when the message does not already name it.</summary>
-    private static string FailureMessage(PythonMetricRunResult result)
-    {
-        var message = result.Message ?? "The metric failed.";
-        return result.Line is { } line && !message.Contains($"line {line}", StringComparison.OrdinalIgnoreCase)
-            ? $"{message} (line {line})"
-            : message;
     }
 }

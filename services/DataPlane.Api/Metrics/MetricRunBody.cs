@@ -20,13 +20,18 @@ public sealed record MetricRunBody(
     IReadOnlyList<string>? Categories,
     bool NeedsGroundTruth,
     JsonObject? Event,
-    string? EventId)
+    string? EventId,
+    JsonObject? Definition = null)
 {
     /// <summary>Largest <c>metric.criteria</c> in UTF-8 bytes: the code-size limit of the Python metric service.</summary>
     public const int MaxCriteriaBytes = 64 * 1024;
 
-    /// <summary>The metric types the spec lets a run name.</summary>
-    public static readonly string[] RunnableTypes = ["PYTHON", "LLM"];
+    /// <summary>
+    /// The metric types a run may name: the spec's RunMetricRequest lists PYTHON and LLM; COMPOSITE (children among the
+    /// project's stored metrics) and HUMAN (the score already on the event) run too, so every type of a stored metric can
+    /// be tried on one event before it is deployed.
+    /// </summary>
+    public static readonly string[] RunnableTypes = MetricDefinition.Types;
 
     /// <summary>The event fields a metric function receives, each a JSON object (empty when the event has none).</summary>
     public static readonly string[] EventFields = ["inputs", "outputs", "feedback", "metadata", "config", "metrics", "user_properties"];
@@ -48,15 +53,14 @@ public sealed record MetricRunBody(
         var type = OneOf(metric, "type", "metric.type", RunnableTypes, errors, required: true);
         // Until the type is one a run takes, the rest of the definition has no rules to be checked against.
         if (type is null) return null;
-        // An LLM metric is refused whole (the routes answer 501), whatever else its definition holds.
-        if (type == "LLM") return errors.Any ? null : new MetricRunBody("", type, "", "float", null, false, null, null);
-
         // The rest of the definition is checked as a stored metric's would be: the same fields, the same rules.
         var normalized = MetricDefinition.Normalize(metric, errors.Under("metric."));
         var name = normalized["name"]?.GetValue<string>();
         var criteria = normalized["criteria"]?.GetValue<string>();
         if (criteria is not null && Encoding.UTF8.GetByteCount(criteria) > MaxCriteriaBytes)
-            errors.Add("metric.criteria", $"The metric's code is larger than {MaxCriteriaBytes / 1024} KB, the code-size limit of Python metrics.");
+            errors.Add("metric.criteria", type == "PYTHON"
+                ? $"The metric's code is larger than {MaxCriteriaBytes / 1024} KB, the code-size limit of Python metrics."
+                : $"The metric's criteria is larger than {MaxCriteriaBytes / 1024} KB, the limit of a run.");
         var returnType = normalized["return_type"]?.GetValue<string>() ?? "float";
         var categories = normalized["categories"] is JsonArray list
             ? list.Select(c => c?["category"]?.GetValue<string>() ?? "").ToList()
@@ -68,7 +72,7 @@ public sealed record MetricRunBody(
         if (!named) CheckEventFields(@event, "event.", errors);
         if (!named && needsGroundTruth && GroundTruth(@event) is null)
             errors.Add("event.feedback.ground_truth", "Required: the metric needs ground truth (needs_ground_truth is true) and the event has none.");
-        return errors.Any ? null : new MetricRunBody(name!, type, criteria!, returnType, categories, needsGroundTruth, named ? null : @event, named ? eventId : null);
+        return errors.Any ? null : new MetricRunBody(name!, type, criteria!, returnType, categories, needsGroundTruth, named ? null : @event, named ? eventId : null, normalized);
     }
 
     /// <summary>Each event field the function receives must be an object (or absent, or null).</summary>

@@ -70,6 +70,15 @@ public sealed class MetricStore([FromKeyedServices(DataPlaneApiModule.Database)]
     public async Task<StoredMetric?> GetAsync(Guid project, Guid id, CancellationToken cancellationToken) =>
         (await ListAsync(project, null, id, 1, cancellationToken)) is [var first, ..] ? first : null;
 
+    /// <summary>The project's metric of that name (names are unique per project), at its deployed version; null when there is none.</summary>
+    public async Task<StoredMetric?> GetByNameAsync(Guid project, string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await dpdb.OpenConnectionAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<MetricRow>(new CommandDefinition(
+            CurrentSelect + "\nWHERE m.project_id = @project AND m.name = @name", new { project, name }, cancellationToken: cancellationToken));
+        return row?.ToMetric();
+    }
+
     /// <summary>
     /// Appends a version built from the deployed definition by <paramref name="build"/> (which may
     /// throw <see cref="ApiRequestException"/>); the metric row is locked meanwhile, so two

@@ -22,6 +22,15 @@ public sealed record CallScope(Guid ProjectId, Guid WorkspaceId, Guid OrgId)
     /// <summary>The version of <see cref="ConfigurationId"/> the run used.</summary>
     public int? ConfigurationVersion { get; init; }
 
+    /// <summary>
+    /// The model event's id, when the platform's own caller gives one (a workflow activity re-executed after a crash passes
+    /// the same id, so its call is stored as one event); null: a fresh id per call.
+    /// </summary>
+    public string? EventId { get; init; }
+
+    /// <summary>The event the model event is a child of, when the platform's own caller gives one; null: the trace links decide.</summary>
+    public string? ParentId { get; init; }
+
     public const string SessionHeader = "X-HH-Session-Id";
 
     public static CallScope Of(ClaimsPrincipal user, HttpRequest request) =>

@@ -35,12 +35,12 @@ public static class ModelCallEvents
         var provider = call.Target?.Provider;
         var record = new EventRecord
         {
-            EventId = Guid.CreateVersion7().ToString(),
+            EventId = Given(scope.EventId) ?? Guid.CreateVersion7().ToString(),
             ProjectId = scope.ProjectId.ToString(),
             WorkspaceId = scope.WorkspaceId.ToString(),
             OrgId = scope.OrgId == Guid.Empty ? "" : scope.OrgId.ToString(),
             SessionId = links.SessionId,
-            ParentId = links.ParentId,
+            ParentId = Given(scope.ParentId) ?? links.ParentId,
             EventType = "model",
             EventName = (provider ?? ProxySource) + (call.Operation == ModelOperation.Embeddings ? ".embeddings" : ".chat"),
             Source = scope.ConfigurationId is null ? ProxySource : PlaygroundSource,
@@ -64,6 +64,8 @@ public static class ModelCallEvents
         truncation.WriteTo(record.Metadata);
         return record;
     }
+
+    private static string? Given(string? id) => id is { } value && value.Trim().Length > 0 ? value.Trim() : null;
 
     private static JsonObject Inputs(ModelCall call)
     {
