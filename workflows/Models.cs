@@ -39,6 +39,9 @@ public sealed record TargetResult(string Target, string? EventId, IReadOnlyList<
 {
     /// <summary>Failed: not produced, not scorable, or a metric failed on it.</summary>
     public bool Failed => Error is not null || Scores.Any(s => !s.Success);
+
+    /// <summary>Why it failed: its own error, else the first failed metric's.</summary>
+    public string? Reason => Error ?? Scores.FirstOrDefault(s => !s.Success)?.Error;
 }
 
 /// <summary>The workflow's progress, kept as its custom status after every batch.</summary>
@@ -50,7 +53,7 @@ public sealed record MetricAggregate(int Count, int Errors, double? Mean, double
 /// <summary>The run summary the last activity writes.</summary>
 public sealed record RunFinish(
     string ProjectId, string RunId, string Kind, int Total, int Done, IReadOnlyList<string> FailedTargets,
-    IReadOnlyDictionary<string, MetricAggregate> Metrics);
+    IReadOnlyDictionary<string, MetricAggregate> Metrics, IReadOnlyDictionary<string, string>? Errors = null);
 
 /// <summary>What a finished experiment workflow returns.</summary>
 public sealed record RunOutcome(int Total, int Done, int Failed, IReadOnlyDictionary<string, MetricAggregate> Metrics);

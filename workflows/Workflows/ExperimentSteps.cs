@@ -21,6 +21,12 @@ public static class ExperimentSteps
         maxNumberOfAttempts: 5, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2.0,
         maxRetryInterval: TimeSpan.FromSeconds(30)));
 
+    /// <summary>The failed targets whose reason the run summary keeps (the count is always whole), and each reason's length.</summary>
+    public const int MaxErrorsKept = 100;
+    private const int MaxErrorLength = 500;
+
+    private static string Cut(string text) => text.Length <= MaxErrorLength ? text : text[..MaxErrorLength];
+
     public static async Task<RunOutcome> RunAsync(
         WorkflowContext context, string projectId, string runId, string kind, IReadOnlyList<string> targets, int concurrency,
         Func<string, Task<TargetResult>> process)
@@ -36,10 +42,11 @@ public static class ExperimentSteps
 
         var metrics = Aggregate(results);
         var failed = results.Where(r => r.Failed).Select(r => r.Target).ToList();
-        await context.CallActivityAsync<bool>(ActivityNames.FinishRun,
-            new RunFinish(projectId, runId, kind, targets.Count, results.Count, failed, metrics), Retry);
-        await context.CallActivityAsync<bool>(ActivityNames.NotifyRunFinished,
-            new RunFinish(projectId, runId, kind, targets.Count, results.Count, failed, metrics), Retry);
+        var errors = results.Where(r => r.Failed).Take(MaxErrorsKept)
+            .ToDictionary(r => r.Target, r => Cut(r.Reason ?? "failed"), StringComparer.Ordinal);
+        var finish = new RunFinish(projectId, runId, kind, targets.Count, results.Count, failed, metrics, errors);
+        await context.CallActivityAsync<bool>(ActivityNames.FinishRun, finish, Retry);
+        await context.CallActivityAsync<bool>(ActivityNames.NotifyRunFinished, finish with { Errors = null }, Retry);
         return new RunOutcome(targets.Count, results.Count, failed.Count, metrics);
     }
 

@@ -1,4 +1,5 @@
 using Dapr.Workflow;
+using HoneyHive.WorkflowBackend;
 using HoneyHive.Workflows.Workflows;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -11,6 +12,8 @@ public static class ExperimentsModule
     public static IHostApplicationBuilder AddExperiments(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<ExperimentOptions>().Bind(builder.Configuration.GetSection(ExperimentOptions.Section));
+        // Single node: the SDK's worker on the Host's embedded backend; Dapr mode: on daprd's workflow engine.
+        builder.AddWorkflowEngine(Register);
         return builder;
     }
 

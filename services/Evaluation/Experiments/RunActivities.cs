@@ -61,6 +61,8 @@ public sealed class FinishRunActivity(RunStore runs, TimeProvider clock) : Workf
             ["failed_targets"] = new JsonArray([.. input.FailedTargets.Take(MaxFailedListed).Select(t => (JsonNode?)t)]),
             ["finished_at"] = clock.GetUtcNow().ToString("O"),
         };
+        if (input.Errors is { Count: > 0 } errors)
+            metadata["errors"] = new JsonObject(errors.Select(e => KeyValuePair.Create(e.Key, (JsonNode?)e.Value)));
         await runs.UpdateAsync(Guid.Parse(input.ProjectId), Guid.Parse(input.RunId),
             new RunChanges { Status = "completed", Results = results, Metadata = metadata }, CancellationToken.None);
         return true;

@@ -46,7 +46,7 @@ public sealed class ExperimentCrashTests(CrashingExperimentHost host) : IClassFi
         await host.StartAsync();
         api = host.Api();
 
-        var done = await ExperimentHost.UntilAsync(api, run, "completed", TimeSpan.FromMinutes(5));
+        var done = await host.UntilAsync(api, run, "completed", TimeSpan.FromMinutes(5));
         Assert.Equal(Datapoints, done["done"]!.GetValue<int>());
         Assert.Equal(0, done["failed"]!.GetValue<int>());
 

@@ -22,6 +22,9 @@ public class ExperimentHost : HostProcess
         Upstream = await FakeOpenAiUpstream.StartAsync();
         ExtraEnvironment["LlmProxy__ProviderBaseUrls__openai"] = Upstream.BaseUrl;
         ExtraEnvironment["HH_ALLOWED_PRIVATE_HOSTS"] = "127.0.0.1";
+        // PYTHON metrics run in the Host's pool, with the sandbox ./hh test installed.
+        ExtraEnvironment["PythonMetric__RestrictedPythonPath"] = TestServers.RestrictedPythonPath;
+        ExtraEnvironment["PythonMetric__PythonLibrary"] = TestServers.PythonLibrary;
         await base.InitializeAsync();
         using var api = Api();
         using var stored = await api.PutAsJsonAsync(new Uri("/v1/provider-secrets/openai", UriKind.Relative), new { value = "sk-e2e-experiments" });
@@ -85,12 +88,23 @@ public class ExperimentHost : HostProcess
         (JsonObject)(await OkAsync(api, HttpMethod.Get, $"/v1/experiments/{experiment}", null));
 
     /// <summary>Waits until the experiment's status is <paramref name="status"/>; a failed experiment ends the wait with its error.</summary>
-    public static Task<JsonObject> UntilAsync(HttpClient api, string experiment, string status, TimeSpan? limit = null) =>
-        Eventually.ValueAsync(() => ProgressAsync(api, experiment), p =>
+    public async Task<JsonObject> UntilAsync(HttpClient api, string experiment, string status, TimeSpan? limit = null)
+    {
+        try
         {
-            Assert.NotEqual("failed", p["status"]?.ToString());
-            return p["status"]?.ToString() == status;
-        }, $"experiment {experiment} {status}", limit ?? TimeSpan.FromMinutes(3));
+            return await Eventually.ValueAsync(() => ProgressAsync(api, experiment), p =>
+            {
+                Assert.NotEqual("failed", p["status"]?.ToString());
+                return p["status"]?.ToString() == status;
+            }, $"experiment {experiment} {status}", limit ?? TimeSpan.FromMinutes(3));
+        }
+        catch (Exception e) when (e is TimeoutException or Xunit.Sdk.XunitException)
+        {
+            // The Host's own account of the workflow is the quickest way to why it did not finish.
+            var log = Output;
+            throw new InvalidOperationException(e.Message + "\n--- Host output (tail) ---\n" + log[Math.Max(0, log.Length - 12_000)..], e);
+        }
+    }
 
     /// <summary>The current events the search finds for these filters (up to 1000).</summary>
     public static async Task<List<JsonObject>> EventsAsync(HttpClient api, params object[] filters)

@@ -30,7 +30,7 @@ public sealed class ExperimentTests(ExperimentHost host) : IClassFixture<Experim
         {
             name = "fifty", dataset_id = dataset, configuration_id = configuration, metrics = new[] { exact, "fifty_length", "fifty_judge" }, concurrency = 10,
         });
-        var done = await ExperimentHost.UntilAsync(api, run, "completed");
+        var done = await host.UntilAsync(api, run, "completed");
         Assert.Equal(50, done["total"]!.GetValue<int>());
         Assert.Equal(50, done["done"]!.GetValue<int>());
         Assert.Equal(0, done["failed"]!.GetValue<int>());
@@ -62,11 +62,12 @@ public sealed class ExperimentTests(ExperimentHost host) : IClassFixture<Experim
             "    if event[\"inputs\"][\"q\"] == \"q-3\":\n        raise ValueError(\"q-3 is not scorable\")\n    return 1.0");
 
         var run = await ExperimentHost.StartAsync(api, new { name = "one-fails", dataset_id = dataset, configuration_id = configuration, metrics = new[] { "one_fails_picky" } });
-        var done = await ExperimentHost.UntilAsync(api, run, "completed");
+        var done = await host.UntilAsync(api, run, "completed");
 
-        Assert.Equal(5, done["done"]!.GetValue<int>());
-        Assert.Equal(1, done["failed"]!.GetValue<int>());
         var runJson = await ExperimentHost.OkAsync(api, HttpMethod.Get, $"/v1/runs/{run}", null);
+        Assert.Equal(5, done["done"]!.GetValue<int>());
+        Assert.True(done["failed"]!.GetValue<int>() == 1, runJson.ToJsonString());
+        Assert.Contains("q-3 is not scorable", runJson["evaluation"]!["metadata"]!["errors"]!.ToJsonString(), StringComparison.Ordinal);
         var failed = runJson["evaluation"]!["metadata"]!["failed_targets"]!.AsArray().Select(t => t!.ToString()).ToList();
         var sessions = await Eventually.ValueAsync(
             () => ExperimentHost.EventsAsync(api, ExperimentHost.Is("metadata.run_id", run), ExperimentHost.Is("event_type", "session")),
@@ -107,7 +108,7 @@ public sealed class ExperimentTests(ExperimentHost host) : IClassFixture<Experim
         gate.SetResult();
         using (var resume = await api.PostAsync(new Uri($"/v1/experiments/{run}/resume", UriKind.Relative), null))
             Assert.True(resume.StatusCode == HttpStatusCode.Accepted, await resume.Content.ReadAsStringAsync());
-        var done = await ExperimentHost.UntilAsync(api, run, "completed");
+        var done = await host.UntilAsync(api, run, "completed");
         Assert.Equal(6, done["done"]!.GetValue<int>());
         await Eventually.ValueAsync(
             () => ExperimentHost.EventsAsync(api, ExperimentHost.Is("metadata.run_id", run), ExperimentHost.Is("event_type", "session")),
@@ -125,7 +126,7 @@ public sealed class ExperimentTests(ExperimentHost host) : IClassFixture<Experim
         await ExperimentHost.PythonMetricAsync(api, "rescored_first", "    return 1.0");
         await ExperimentHost.PythonMetricAsync(api, "rescored_second", "    return 2.0");
         var run = await ExperimentHost.StartAsync(api, new { name = "rescored", dataset_id = dataset, configuration_id = configuration, metrics = new[] { "rescored_first" } });
-        await ExperimentHost.UntilAsync(api, run, "completed");
+        await host.UntilAsync(api, run, "completed");
         // The run's sessions are stored before it is scored again (the evaluation reads them from the store).
         await Eventually.ValueAsync(
             () => ExperimentHost.EventsAsync(api, ExperimentHost.Is("metadata.run_id", run), ExperimentHost.Is("event_type", "session")),
@@ -133,7 +134,7 @@ public sealed class ExperimentTests(ExperimentHost host) : IClassFixture<Experim
 
         var started = await ExperimentHost.OkAsync(api, HttpMethod.Post, $"/v1/runs/{run}/evaluate", new { metrics = new[] { "rescored_second" }, concurrency = 2 });
         Assert.Equal(run, started["run_id"]!.ToString());
-        var done = await ExperimentHost.UntilAsync(api, run, "completed");
+        var done = await host.UntilAsync(api, run, "completed");
         Assert.Equal("evaluate", done["kind"]!.ToString());
         var total = done["total"]!.GetValue<int>();
         Assert.True(total >= 3, $"the run's events: {total}");
