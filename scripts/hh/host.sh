@@ -20,7 +20,7 @@ json_string() { local s=${1//\\/\\\\}; printf '"%s"' "${s//\"/\\\"}"; }
 # the database passwords and the two master keys (provider secrets, CP signing keys).
 write_host_settings() {
   local file="$DATA/appsettings.Local.json" pair endpoint var endpoints="" controller=""
-  for pair in DataPlaneApi:DP_PORT ControlPlaneApi:CP_PORT OtlpGrpc:OTLP_GRPC_PORT OtlpHttp:OTLP_HTTP_PORT ControllerGrpc:CONTROLLER_PORT; do
+  for pair in DataPlaneApi:DP_PORT ControlPlaneApi:CP_PORT OtlpGrpc:OTLP_GRPC_PORT OtlpHttp:OTLP_HTTP_PORT ControllerGrpc:CONTROLLER_PORT WorkflowGrpc:WORKFLOW_PORT; do
     endpoint=${pair%%:*}; var=${pair#*:}
     # appsettings.json already has the default ports: only a moved one is written.
     [ "${!var}" = "$(host_default_port "$endpoint")" ] && continue

@@ -18,7 +18,8 @@ set_ports() { # instance
       port CP_PORT HH_CP_API_PORT "$(host_default_port ControlPlaneApi)" "CP API"
       port OTLP_GRPC_PORT HH_OTLP_GRPC_PORT "$(host_default_port OtlpGrpc)" "OTLP gRPC"
       port OTLP_HTTP_PORT HH_OTLP_HTTP_PORT "$(host_default_port OtlpHttp)" "OTLP HTTP"
-      port CONTROLLER_PORT HH_CONTROLLER_PORT "$(host_default_port ControllerGrpc)" "CP controller gRPC" ;;
+      port CONTROLLER_PORT HH_CONTROLLER_PORT "$(host_default_port ControllerGrpc)" "CP controller gRPC"
+      port WORKFLOW_PORT HH_WORKFLOW_GRPC_PORT "$(host_default_port WorkflowGrpc)" "workflow backend gRPC" ;;
     test|bench)
       # The Hosts that tests and benchmarks start pick free ports of their own.
       port NATS_PORT HH_TEST_NATS_PORT 24222 NATS
@@ -60,7 +61,7 @@ require_port() { # name of the port's variable (NATS_PORT, ...)
 component_ports() { # component: the variables of its ports
   case $1 in
     nats) echo NATS_PORT NATS_MON_PORT ;; redis) echo REDIS_PORT ;; postgres) echo PG_PORT ;;
-    host) echo DP_PORT CP_PORT OTLP_GRPC_PORT OTLP_HTTP_PORT CONTROLLER_PORT ;;
+    host) echo DP_PORT CP_PORT OTLP_GRPC_PORT OTLP_HTTP_PORT CONTROLLER_PORT WORKFLOW_PORT ;;
   esac
 }
 

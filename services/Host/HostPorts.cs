@@ -4,14 +4,15 @@ namespace HoneyHive.Host;
 /// Host patterns ("*:8080") of the single node's Kestrel endpoints, read from configuration so a
 /// route group answers only on the port of the API it belongs to.
 /// </summary>
-internal sealed record HostPorts(string DataPlaneApi, string ControlPlaneApi, string OtlpGrpc, string OtlpHttp, string ControllerGrpc)
+internal sealed record HostPorts(string DataPlaneApi, string ControlPlaneApi, string OtlpGrpc, string OtlpHttp, string ControllerGrpc, string WorkflowGrpc)
 {
     public static HostPorts From(IConfiguration configuration) => new(
         Pattern(configuration, "DataPlaneApi"),
         Pattern(configuration, "ControlPlaneApi"),
         Pattern(configuration, "OtlpGrpc"),
         Pattern(configuration, "OtlpHttp"),
-        Pattern(configuration, "ControllerGrpc"));
+        Pattern(configuration, "ControllerGrpc"),
+        Pattern(configuration, "WorkflowGrpc"));
 
     /// <summary>
     /// The data plane reads the CP's public keys over HTTP even in one process (from the CP's own port unless

@@ -9,6 +9,7 @@ using HoneyHive.LlmProxy;
 using HoneyHive.Notification;
 using HoneyHive.Platform.Faults;
 using HoneyHive.PythonMetric;
+using HoneyHive.WorkflowBackend;
 using HoneyHive.Writer;
 
 // Single-node mode: every module in one process; each API answers only on its own port.
@@ -30,6 +31,7 @@ app.MapDataPlaneController().RequireHost(ports.DataPlaneApi);
 app.MapIngestion().RequireHost(ports.DataPlaneApi, ports.OtlpHttp, ports.OtlpGrpc);
 app.MapWriter();
 app.MapEvaluation().RequireHost(ports.DataPlaneApi);
+app.MapWorkflowBackend().RequireHost(ports.WorkflowGrpc);
 app.MapPythonMetric().RequireHost(ports.DataPlaneApi);
 app.MapLlmProxy().RequireHost(ports.DataPlaneApi);
 app.MapNotification().RequireHost(ports.ControlPlaneApi);

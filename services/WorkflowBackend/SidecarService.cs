@@ -1,6 +1,7 @@
 using Dapr.DurableTask.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace HoneyHive.WorkflowBackend;
@@ -15,12 +16,14 @@ public sealed class SidecarService
     private readonly WorkflowStore store;
     private readonly WorkItemDispatcher dispatcher;
     private readonly ILogger<SidecarService> logger;
+    private readonly IHostApplicationLifetime lifetime;
 
-    internal SidecarService(WorkflowStore store, WorkItemDispatcher dispatcher, ILogger<SidecarService> logger)
+    internal SidecarService(WorkflowStore store, WorkItemDispatcher dispatcher, ILogger<SidecarService> logger, IHostApplicationLifetime lifetime)
     {
         this.store = store;
         this.dispatcher = dispatcher;
         this.logger = logger;
+        this.lifetime = lifetime;
     }
 
     internal Task<Empty> HelloAsync(Empty request, ServerCallContext context) => Task.FromResult(new Empty());
@@ -119,16 +122,18 @@ public sealed class SidecarService
     /// <summary>The worker's stream: work items as the dispatcher hands them over, until the worker hangs up.</summary>
     internal async Task GetWorkItemsAsync(GetWorkItemsRequest request, IServerStreamWriter<WorkItem> responseStream, ServerCallContext context)
     {
-        await dispatcher.Ready.WaitAsync(context.CancellationToken);
+        // The stream also ends when the application stops: Kestrel would otherwise wait for it until its shutdown timeout.
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        await dispatcher.Ready.WaitAsync(ended.Token);
         var stream = dispatcher.Connect();
         try
         {
-            await foreach (var item in stream.Items.Reader.ReadAllAsync(context.CancellationToken))
+            await foreach (var item in stream.Items.Reader.ReadAllAsync(ended.Token))
             {
-                await responseStream.WriteAsync(item, context.CancellationToken);
+                await responseStream.WriteAsync(item, ended.Token);
             }
         }
-        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (ended.IsCancellationRequested)
         {
             // The worker hung up or the server is stopping.
         }

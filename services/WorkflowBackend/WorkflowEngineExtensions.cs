@@ -64,8 +64,13 @@ public static class WorkflowEngineExtensions
         builder.Services.AddSingleton<WorkItemDispatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkItemDispatcher>());
         builder.Services.AddSingleton(sp => new SidecarService(sp.GetRequiredService<WorkflowStore>(), sp.GetRequiredService<WorkItemDispatcher>(),
-            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SidecarService>>()));
-        builder.Services.AddGrpc();
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SidecarService>>(), sp.GetRequiredService<IHostApplicationLifetime>()));
+        // A turn's response lists every action with its input (a fan-out of many datapoints): more than gRPC's 4 MB default.
+        builder.Services.AddGrpc().AddServiceOptions<SidecarService>(o =>
+        {
+            o.MaxReceiveMessageSize = 256 * 1024 * 1024;
+            o.MaxSendMessageSize = null;
+        });
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<SidecarService>, SidecarMethods>());
         return builder;
     }

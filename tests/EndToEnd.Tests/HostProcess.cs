@@ -85,6 +85,8 @@ public class HostProcess : IAsyncLifetime
         env["Kestrel__Endpoints__OtlpHttp__Url"] = OtlpHttp.ToString().TrimEnd('/');
         env["Kestrel__Endpoints__OtlpGrpc__Url"] = OtlpGrpc.ToString().TrimEnd('/');
         env["Kestrel__Endpoints__ControllerGrpc__Url"] = controllerGrpc;
+        // The embedded workflow backend's port: several Hosts run at once here.
+        env["Kestrel__Endpoints__WorkflowGrpc__Url"] = $"http://127.0.0.1:{FreePort()}";
         env["Controller__ControlPlaneUrl"] = controllerGrpc;
         env["Controller__Sync__Interval"] = "00:00:00.500";
         // The Host runs as Production, which requires a master key per plane (provider secrets; CP signing keys).

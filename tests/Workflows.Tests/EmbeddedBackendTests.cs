@@ -1,4 +1,7 @@
+using Dapr.DurableTask.Protobuf;
 using Dapr.Workflow;
+using Grpc.Core;
+using Grpc.Net.Client;
 
 namespace HoneyHive.Workflows.Tests;
 
@@ -126,5 +129,39 @@ public sealed class EmbeddedBackendTests(WorkflowDatabase database) : IAsyncLife
         Assert.Equal(WorkflowRuntimeStatus.Completed, state.RuntimeStatus);
         Assert.Equal(3, state.ReadOutputAs<int>());
         Assert.Equal(3, state.ReadInputAs<int>());
+    }
+
+    [Fact]
+    public async Task Instances_are_listed_page_by_page_and_a_finished_one_is_purged()
+    {
+        foreach (var n in new[] { 1, 2, 3 })
+        {
+            var id = await host.Client.ScheduleNewWorkflowAsync(nameof(SequentialWorkflow), $"list-{n}", "x");
+            await EngineHost.CompletedAsync(host.Client, id);
+        }
+
+        var first = await host.Client.ListInstanceIdsAsync(null, 2);
+        var second = await host.Client.ListInstanceIdsAsync(first.ContinuationToken, 2);
+        Assert.Equal(["list-1", "list-2"], first.InstanceIds);
+        Assert.Equal(["list-3"], second.InstanceIds);
+        Assert.Null(second.ContinuationToken);
+
+        Assert.True(await host.Client.PurgeInstanceAsync("list-2"));
+        var purged = await host.Client.GetWorkflowStateAsync("list-2");
+        Assert.False(purged?.Exists ?? false);
+        Assert.Equal(["list-1", "list-3"], (await host.Client.ListInstanceIdsAsync(null, 10)).InstanceIds);
+    }
+
+    [Fact]
+    public async Task A_method_the_backend_does_not_implement_answers_unimplemented_with_a_message()
+    {
+        using var channel = GrpcChannel.ForAddress(host.Address);
+        var sidecar = new TaskHubSidecarService.TaskHubSidecarServiceClient(channel);
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+            await sidecar.RerunWorkflowFromEventAsync(new RerunWorkflowFromEventRequest { SourceInstanceID = "x" }));
+
+        Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
+        Assert.Contains("RerunWorkflowFromEvent", error.Status.Detail);
     }
 }

@@ -17,11 +17,15 @@ public sealed class EngineHost : IAsyncDisposable
 {
     private readonly WebApplication app;
 
-    private EngineHost(WebApplication app, ActivityGate gate)
+    private EngineHost(WebApplication app, ActivityGate gate, Uri address)
     {
         this.app = app;
         Gate = gate;
+        Address = address;
     }
+
+    /// <summary>The embedded backend's gRPC address.</summary>
+    public Uri Address { get; }
 
     public ActivityGate Gate { get; }
 
@@ -50,7 +54,7 @@ public sealed class EngineHost : IAsyncDisposable
         var app = builder.Build();
         app.MapWorkflowBackend().RequireHost($"*:{port}");
         await app.StartAsync();
-        return new EngineHost(app, gate);
+        return new EngineHost(app, gate, new Uri($"http://127.0.0.1:{port}"));
     }
 
     /// <summary>Stops the process as a crash would leave things: whatever its workers held stays unfinished.</summary>

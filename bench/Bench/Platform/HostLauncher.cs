@@ -92,6 +92,7 @@ public sealed class HostLauncher : IAsyncDisposable
         env["Kestrel__Endpoints__OtlpHttp__Url"] = OtlpHttp.ToString().TrimEnd('/');
         env["Kestrel__Endpoints__OtlpGrpc__Url"] = OtlpGrpc.ToString().TrimEnd('/');
         env["Kestrel__Endpoints__ControllerGrpc__Url"] = controller;
+        env["Kestrel__Endpoints__WorkflowGrpc__Url"] = $"http://127.0.0.1:{FreePort()}";
         env["Controller__ControlPlaneUrl"] = controller;
         env["Logging__LogLevel__Default"] = "Warning";
         foreach (var (key, value) in settings) env[key] = value;
