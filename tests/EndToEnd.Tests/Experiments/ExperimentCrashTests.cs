@@ -48,7 +48,8 @@ public sealed class ExperimentCrashTests(CrashingExperimentHost host) : IClassFi
 
         var done = await host.UntilAsync(api, run, "completed", TimeSpan.FromMinutes(5));
         Assert.Equal(Datapoints, done["done"]!.GetValue<int>());
-        Assert.Equal(0, done["failed"]!.GetValue<int>());
+        var runJson = await ExperimentHost.OkAsync(api, HttpMethod.Get, $"/v1/runs/{run}", null);
+        Assert.True(done["failed"]!.GetValue<int>() == 0, runJson["evaluation"]!["metadata"]!.ToJsonString());
 
         var sessions = await Eventually.ValueAsync(
             () => ExperimentHost.EventsAsync(api, ExperimentHost.Is("metadata.run_id", run), ExperimentHost.Is("event_type", "session")),

@@ -22,6 +22,9 @@ public class ExperimentHost : HostProcess
         Upstream = await FakeOpenAiUpstream.StartAsync();
         ExtraEnvironment["LlmProxy__ProviderBaseUrls__openai"] = Upstream.BaseUrl;
         ExtraEnvironment["HH_ALLOWED_PRIVATE_HOSTS"] = "127.0.0.1";
+        // A restarted Host must still decrypt the provider key stored before the crash: one master key per fixture, not per start.
+        ExtraEnvironment["Secrets__MasterKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        ExtraEnvironment["ControlPlane__MasterKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         // PYTHON metrics run in the Host's pool, with the sandbox ./hh test installed.
         ExtraEnvironment["PythonMetric__RestrictedPythonPath"] = TestServers.RestrictedPythonPath;
         ExtraEnvironment["PythonMetric__PythonLibrary"] = TestServers.PythonLibrary;
