@@ -4,6 +4,7 @@ using HoneyHive.DataPlane.Api.Metrics;
 using HoneyHive.DataPlane.Api;
 using HoneyHive.Evaluation.Evaluators;
 using HoneyHive.Evaluation.Evaluators.Llm;
+using HoneyHive.Evaluation.Experiments;
 using HoneyHive.Platform;
 using HoneyHive.Platform.Postgres;
 using HoneyHive.Evaluation.Queues;
@@ -38,6 +39,7 @@ public static class EvaluationModule
         builder.AddEvaluators();
         builder.Services.TryAddSingleton<ScorePublisher>();
         builder.AddQueues();
+        builder.AddExperiments();
         return builder;
     }
 
@@ -59,6 +61,7 @@ public static class EvaluationModule
     public static RouteGroupBuilder MapEvaluation(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("");
+        group.MapExperimentsApi();
         // Dapr mode (the dp-evaluation app): evaluations by service invocation, authenticated by daprd's app token.
         // Local mode maps nothing: the Host's DP API calls the engine in process.
         var configuration = app.ServiceProvider.GetRequiredService<IConfiguration>();

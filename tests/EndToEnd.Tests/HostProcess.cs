@@ -114,6 +114,16 @@ public class HostProcess : IAsyncLifetime
         process = null;
     }
 
+    /// <summary>Kills the Host with SIGKILL (no shutdown, no flush, no ack): a crash at the moment the test chooses.</summary>
+    public async Task KillAsync()
+    {
+        if (process is null || process.HasExited) return;
+        process.Kill();
+        await process.WaitForExitAsync();
+        process.Dispose();
+        process = null;
+    }
+
     /// <summary>Waits for the process to end by itself (a crash the test provoked): its exit code, or null if it still runs at the timeout.</summary>
     public async Task<int?> WaitForExitAsync(TimeSpan timeout)
     {

@@ -172,7 +172,7 @@ public sealed class ScopeMatrixTests(TenancyHost host)
             // Annotation queues are work on a project's events: read with events:read, changed and scored with events:write.
             "events" or "session" or "sessions" or "charts" or "queues" => "events",
             "datasets" or "datapoints" => "datasets",
-            "runs" => "experiments",
+            "runs" or "experiments" => "experiments",
             "metrics" => "metrics",
             "configurations" => "configurations",
             "projects" => "projects",
@@ -440,6 +440,12 @@ public sealed class ScopeMatrixTests(TenancyHost host)
             ["GET /v1/runs/{run_id}/schema"] = Read,
             ["GET /v1/runs/{new_run_id}/compare/{old_run_id}"] = Read,
             ["GET /v1/runs/{new_run_id}/compare/{old_run_id}/events"] = Read,
+            // Experiment workflows: starting, cancelling and resuming one writes the run; progress reads it.
+            ["POST /v1/runs/{run_id}/evaluate"] = Write,
+            ["POST /v1/experiments"] = Write,
+            ["GET /v1/experiments/{experiment_id}"] = Read,
+            ["POST /v1/experiments/{experiment_id}/cancel"] = Write,
+            ["POST /v1/experiments/{experiment_id}/resume"] = Write,
 
             // Ingestion: event creates and updates go through the message log, as the SDK's tracer sends them.
             ["POST /session/start"] = Ingest,

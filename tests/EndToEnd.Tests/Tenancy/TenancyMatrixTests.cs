@@ -301,6 +301,7 @@ public sealed class TenancyMatrixTests(TenancyHost host)
             $"/v1/runs/{b.RunId}/result", $"/v1/provider-secrets", $"/v1/provider-secrets/{b.Provider}", $"/v1/events/schema",
             $"/v1/charts", $"/v1/charts/{b.ChartId}", $"/session/{b.SessionId}", $"/v1/model-aliases", $"/v1/model-aliases/{b.AliasName}",
             $"/v1/queues", $"/v1/queues/{b.QueueId}", $"/v1/queues/{b.QueueId}/items", $"/v1/queues/{b.QueueId}/progress",
+            $"/v1/experiments/{b.RunId}",
         };
         var snapshot = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
         foreach (var url in reads)

@@ -135,6 +135,19 @@ public static class TenancyProbes
             new("GET /v1/runs/{run_id}/schema", Expect.Hidden, Get, $"/v1/runs/{b.RunId}/schema"),
             new("GET /v1/runs/{new_run_id}/compare/{old_run_id}", Expect.Hidden, Get, $"/v1/runs/{b.RunId}/compare/{a.RunId}"),
             new("GET /v1/runs/{new_run_id}/compare/{old_run_id}/events", Expect.Hidden, Get, $"/v1/runs/{a.RunId}/compare/{b.RunId}/events"),
+
+            // Experiment workflows: B's run, dataset, configuration and metric are unknown to A, and nothing starts.
+            new("POST /v1/runs/{run_id}/evaluate", Expect.Hidden, Post, $"/v1/runs/{b.RunId}/evaluate", Json(new { metrics = new[] { a.MetricId } })),
+            new("POST /v1/runs/{run_id}/evaluate", Expect.Hidden, Post, $"/v1/runs/{a.RunId}/evaluate", Json(new { metrics = new[] { b.MetricId } })),
+            new("POST /v1/experiments", Expect.Hidden, Post, "/v1/experiments",
+                Json(new { name = "x", dataset_id = b.DatasetId, configuration_id = a.ConfigurationId, metrics = new[] { a.MetricId } })),
+            new("POST /v1/experiments", Expect.Hidden, Post, "/v1/experiments",
+                Json(new { name = "x", dataset_id = a.DatasetId, configuration_id = b.ConfigurationId, metrics = new[] { a.MetricId } })),
+            new("POST /v1/experiments", Expect.Hidden, Post, "/v1/experiments",
+                Json(new { name = "x", dataset_id = a.DatasetId, configuration_id = a.ConfigurationId, metrics = new[] { b.MetricId } })),
+            new("GET /v1/experiments/{experiment_id}", Expect.Hidden, Get, $"/v1/experiments/{b.RunId}"),
+            new("POST /v1/experiments/{experiment_id}/cancel", Expect.Hidden, Post, $"/v1/experiments/{b.RunId}/cancel"),
+            new("POST /v1/experiments/{experiment_id}/resume", Expect.Hidden, Post, $"/v1/experiments/{b.RunId}/resume"),
         };
 
         foreach (var prefix in new[] { "/v1/runs", "/runs" })
