@@ -2,6 +2,7 @@ using HoneyHive.Contracts;
 using HoneyHive.Contracts.Evaluations;
 using HoneyHive.DataPlane.Api.Metrics;
 using HoneyHive.Evaluation.Evaluators;
+using HoneyHive.Evaluation.Online;
 using HoneyHive.Evaluation.Scores;
 using HoneyHive.Platform.Invocation;
 using Microsoft.AspNetCore.Builder;
@@ -29,6 +30,7 @@ public static class EvaluationModule
         builder.AddPythonMetricInvocation();
         builder.AddEvaluators();
         builder.Services.TryAddSingleton<ScorePublisher>();
+        builder.AddOnlineEvaluation();
         return builder;
     }
 
