@@ -20,13 +20,13 @@ public static class MetricFilters
         foreach (var item in array)
         {
             if (item is not JsonObject filter) continue;
-            if (!Matches(filter, @event)) return false;
+            if (!Holds(filter, @event)) return false;
         }
         return true;
     }
 
     /// <summary>Whether one filter (field, operator, value, type) holds on the event.</summary>
-    public static bool Matches(JsonObject filter, JsonObject @event)
+    public static bool Holds(JsonObject filter, JsonObject @event)
     {
         var field = filter["field"]?.GetValue<string>() ?? "";
         var op = filter["operator"]?.GetValue<string>()?.Trim().ToLowerInvariant() ?? "";
