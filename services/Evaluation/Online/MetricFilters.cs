@@ -106,7 +106,8 @@ public static class MetricFilters
 
     private static double? Number(JsonNode? node) => node?.GetValueKind() switch
     {
-        JsonValueKind.Number => node.GetValue<double>(),
+        // Parsed from its JSON text: a node built in code may hold an int or a decimal, which GetValue<double> refuses.
+        JsonValueKind.Number => double.Parse(node.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture),
         JsonValueKind.String when double.TryParse(node.GetValue<string>(), NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && double.IsFinite(n) => n,
         _ => null,
     };

@@ -9,7 +9,10 @@ public sealed record OnlineMetric(Guid Id, int Version, JsonObject Definition)
 {
     public string Name => Definition["name"]!.GetValue<string>();
 
-    public double SamplingPercentage => Definition["sampling_percentage"]?.GetValue<double>() ?? 10;
+    public double SamplingPercentage =>
+        Definition["sampling_percentage"] is { } value && value.GetValueKind() == System.Text.Json.JsonValueKind.Number
+            ? double.Parse(value.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture)
+            : 10;
 
     public bool NeedsGroundTruth => Definition["needs_ground_truth"]?.GetValue<bool>() == true;
 }
@@ -35,7 +38,9 @@ public sealed class OnlineMetrics(MetricStore metrics, OnlineEvaluationOptions o
             .Where(m => m.Content["enabled_in_prod"]?.GetValue<bool>() == true && MachineTypes.Contains(m.Content["type"]?.GetValue<string>() ?? ""))
             .Select(m => new OnlineMetric(m.Id, m.DeployedVersion, m.Content))
             .ToList();
-        cache.Set(project, online, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = options.MetricCacheTtl });
+        // A zero TTL turns the cache off (each batch reads dpdb once per project).
+        if (options.MetricCacheTtl > TimeSpan.Zero)
+            cache.Set(project, online, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = options.MetricCacheTtl });
         return online;
     }
 

@@ -108,7 +108,8 @@ public sealed class OnlineHarness : IAsyncLifetime
     public async Task<OnlineMetric> MetricAsync(Guid project, JsonObject definition)
     {
         var errors = new FieldErrors();
-        var content = MetricDefinition.Normalize(definition, errors);
+        // As a request body arrives: parsed JSON (the normalizer reads numbers the way parsed values hold them).
+        var content = MetricDefinition.Normalize(JsonNode.Parse(definition.ToJsonString())!.AsObject(), errors);
         errors.ThrowIfAny();
         var metricId = await Services.GetRequiredService<MetricStore>().CreateAsync(project, content, CancellationToken.None);
         return new OnlineMetric(metricId, 1, content);
@@ -165,16 +166,6 @@ public sealed class OnlineHarness : IAsyncLifetime
     /// <summary>The current revision of a stored event, as the DP API reads it.</summary>
     public Task<JsonObject?> StoredAsync(Guid project, string eventId) =>
         Services.GetRequiredService<EventQueries>().GetAsync(project, eventId, CancellationToken.None);
-
-    /// <summary>Physical rows of one event (each applied update adds a revision).</summary>
-    public async Task<long> RevisionsAsync(Guid project, string eventId)
-    {
-        var rows = await Chdb.QueryAsync(
-            "SELECT count() AS n FROM events WHERE project_id = {project:String} AND event_id = {id:String}",
-            new Dictionary<string, object?> { ["project"] = project.ToString(), ["id"] = eventId }, CancellationToken.None);
-        var n = rows[0].GetProperty("n");
-        return n.ValueKind == JsonValueKind.String ? long.Parse(n.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : n.GetInt64();
-    }
 
     /// <summary>Every message now on <paramref name="subject"/> of <paramref name="stream"/>, in stream order, with headers.</summary>
     public async Task<List<INatsJSMsg<byte[]>>> ReadStreamAsync(string stream, string subject)
