@@ -9,7 +9,7 @@ using OpenTelemetry.Proto.Trace.V1;
 namespace HoneyHive.EndToEnd.Tests.Evaluation;
 
 /// <summary>Online evaluation through the real Host: a metric deployed through the API scores OTLP spans it matches.</summary>
-public sealed class OnlineEvaluationEndToEndTests(HostProcess host) : IClassFixture<HostProcess>
+public sealed class OnlineEvaluationEndToEndTests(PythonHostProcess host) : IClassFixture<PythonHostProcess>
 {
     [Fact]
     public async Task A_python_metric_enabled_in_prod_scores_the_span_it_matches_and_not_the_one_its_filter_excludes()
@@ -21,7 +21,7 @@ public sealed class OnlineEvaluationEndToEndTests(HostProcess host) : IClassFixt
         {
             ["name"] = name,
             ["type"] = "PYTHON",
-            ["criteria"] = "def metric(event):\n    return len(event['metadata']['gen_ai.request.model'])\n",
+            ["criteria"] = "def metric(event):\n    return len(event['config']['model'])\n",
             ["return_type"] = "float",
             ["enabled_in_prod"] = true,
             ["sampling_percentage"] = 100,
@@ -49,7 +49,17 @@ public sealed class OnlineEvaluationEndToEndTests(HostProcess host) : IClassFixt
         var answerId = events.Single(e => e["event_name"]!.GetValue<string>() == "answer")["event_id"]!.GetValue<string>();
         var retrieveId = events.Single(e => e["event_name"]!.GetValue<string>() == "retrieve")["event_id"]!.GetValue<string>();
 
-        var answer = await Eventually.ValueAsync(() => EventAsync(api, answerId), e => e?["metrics"]?[name] is not null, "the answer span's score");
+        JsonObject? answer;
+        try
+        {
+            answer = await Eventually.ValueAsync(() => EventAsync(api, answerId), e => e?["metrics"]?[name] is not null, "the answer span's score");
+        }
+        catch (Xunit.Sdk.XunitException missing)
+        {
+            // What the Host said about evaluation is the first thing to read when no score came.
+            var said = string.Join('\n', host.Output.Split('\n').Where(l => l.Contains("valuat", StringComparison.OrdinalIgnoreCase)).TakeLast(40));
+            throw new Xunit.Sdk.XunitException($"{missing.Message}\nHost lines about evaluation:\n{said}");
+        }
         // "gpt-4o" has six characters.
         Assert.Equal(6, answer!["metrics"]![name]!.GetValue<double>());
 
