@@ -8,6 +8,7 @@ using HoneyHive.Evaluation.Experiments;
 using HoneyHive.Platform;
 using HoneyHive.Platform.Postgres;
 using HoneyHive.Evaluation.Queues;
+using HoneyHive.Evaluation.Online;
 using HoneyHive.Evaluation.Scores;
 using HoneyHive.Platform.Invocation;
 using Microsoft.AspNetCore.Builder;
@@ -40,6 +41,7 @@ public static class EvaluationModule
         builder.Services.TryAddSingleton<ScorePublisher>();
         builder.AddQueues();
         builder.AddExperiments();
+        builder.AddOnlineEvaluation();
         return builder;
     }
 

@@ -80,6 +80,9 @@ public class HostProcess : IAsyncLifetime
         // Several Hosts share one NATS server here; each has its own chDB, so each needs its own cursor.
         env["Writer__ConsumerName"] = WriterConsumer;
         env["Writer__StartWithNewMessages"] = "true";
+        // Online evaluation reads this Host's dpdb: its consumers must not share tasks with other Hosts on the server.
+        env["Evaluation__Online__DispatcherConsumer"] = $"evaluation-dispatcher-e2e-{id}";
+        env["Evaluation__Online__WorkerConsumer"] = $"evaluation-worker-e2e-{id}";
         env["Kestrel__Endpoints__DataPlaneApi__Url"] = DataPlaneApi.ToString().TrimEnd('/');
         env["Kestrel__Endpoints__ControlPlaneApi__Url"] = ControlPlaneApi.ToString().TrimEnd('/');
         env["Kestrel__Endpoints__OtlpHttp__Url"] = OtlpHttp.ToString().TrimEnd('/');

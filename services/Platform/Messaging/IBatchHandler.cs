@@ -12,7 +12,8 @@ public sealed record IncomingMessage(string Topic, string Id, ReadOnlyMemory<byt
 /// Throwing redelivers with backoff; the subscription retries members one by one to isolate a
 /// poison message, which goes to the dead-letter subject after its maximum deliveries. Throwing
 /// <see cref="RetryLaterException"/> after the rest of the batch is durable acks the rest and
-/// redelivers only the messages it names, after their delay.
+/// redelivers only the messages it names, after their delay; throwing <see cref="DeadLetterException"/> acks the rest
+/// and dead-letters the messages it names at once, each with its own error.
 /// </summary>
 public interface IBatchHandler
 {

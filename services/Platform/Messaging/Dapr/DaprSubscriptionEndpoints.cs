@@ -95,7 +95,7 @@ public static class DaprSubscriptionEndpoints
             if (document.RootElement.ValueKind == JsonValueKind.Object &&
                 document.RootElement.TryGetProperty("entries", out var entries) && entries.ValueKind == JsonValueKind.Array)
             {
-                var statuses = await DeliverBulkAsync(document.RootElement, entries, subscription, handler, logger, cancellationToken);
+                var statuses = await DeliverBulkAsync(document.RootElement, entries, subscription, handler, logger, http, cancellationToken);
                 return TypedResults.Json(new BulkDeliveryResponse(statuses));
             }
 
@@ -107,6 +107,13 @@ public static class DaprSubscriptionEndpoints
             try
             {
                 await handler.HandleAsync([message], cancellationToken);
+                return TypedResults.Json(new DeliveryResponse(DeliveryStatus.Success));
+            }
+            catch (DeadLetterException rejected) when (rejected.ErrorOf(message) is { } error)
+            {
+                var publisher = http.RequestServices.GetRequiredService<IEventPublisher>();
+                await publisher.PublishAsync(DeadLetterOf(subscription, message, error), cancellationToken);
+                logger.LogError("Message {Id} on {Subscription} dead-lettered by its handler: {Error}", message.Id, subscription.Name, error);
                 return TypedResults.Json(new DeliveryResponse(DeliveryStatus.Success));
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
@@ -123,6 +130,7 @@ public static class DaprSubscriptionEndpoints
         BatchSubscription subscription,
         IBatchHandler handler,
         ILogger logger,
+        HttpContext http,
         CancellationToken cancellationToken)
     {
         var requestTopic = StringProperty(request, "topic") ?? subscription.Topic;
@@ -170,6 +178,28 @@ public static class DaprSubscriptionEndpoints
             statuses.AddRange(deliverable.Select(d => new EntryStatus(d.EntryId, later.Defers(d.Message) ? DeliveryStatus.Retry : DeliveryStatus.Success)));
             return statuses;
         }
+        catch (DeadLetterException outcome)
+        {
+            // The handler settled every entry; the rejected ones are published on the dead-letter topic by us, with
+            // their error (daprd's own dead-lettering would carry none), and only then acknowledged.
+            var rejected = deliverable.Where(d => outcome.ErrorOf(d.Message) is not null).ToList();
+            var published = true;
+            try
+            {
+                var publisher = http.RequestServices.GetRequiredService<IEventPublisher>();
+                await publisher.PublishBatchAsync(rejected.Select(d => DeadLetterOf(subscription, d.Message, outcome.ErrorOf(d.Message)!)).ToList(), cancellationToken);
+                foreach (var (_, message) in rejected)
+                    logger.LogError("Message {Id} on {Subscription} dead-lettered by its handler: {Error}", message.Id, subscription.Name, outcome.ErrorOf(message));
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                logger.LogWarning(ex, "Dead-lettering {Count} entries of {Subscription} failed; asking the sidecar to retry them", rejected.Count, subscription.Name);
+                published = false;
+            }
+            statuses.AddRange(deliverable.Select(d => new EntryStatus(d.EntryId,
+                outcome.DelayOf(d.Message) is not null || (!published && outcome.ErrorOf(d.Message) is not null) ? DeliveryStatus.Retry : DeliveryStatus.Success)));
+            return statuses;
+        }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             logger.LogWarning(ex, "Bulk of {Count} on {Subscription} failed; retrying its entries one by one",
@@ -193,6 +223,30 @@ public static class DaprSubscriptionEndpoints
         }
 
         return statuses;
+    }
+
+    /// <summary>
+    /// The CloudEvent a handler rejected, for <c>deadletter.&lt;topic&gt;</c>: the same envelope with the error, the original id and
+    /// the subscription as extension attributes (<see cref="DeadLetterAttributes"/>), under the id the JetStream adapter gives its
+    /// dead letters, so a redelivered rejection is stored once.
+    /// </summary>
+    public static OutgoingMessage DeadLetterOf(BatchSubscription subscription, IncomingMessage message, string error)
+    {
+        var id = $"{subscription.Name}:{message.Id}";
+        System.Text.Json.Nodes.JsonObject envelope;
+        try
+        {
+            envelope = System.Text.Json.Nodes.JsonNode.Parse(message.Data.Span) as System.Text.Json.Nodes.JsonObject ?? [];
+        }
+        catch (JsonException)
+        {
+            envelope = [];
+        }
+        envelope["id"] = id;
+        envelope[DeadLetterAttributes.Error] = error.ReplaceLineEndings(" ");
+        envelope[DeadLetterAttributes.OriginalId] = message.Id;
+        envelope[DeadLetterAttributes.Subscription] = subscription.Name;
+        return new OutgoingMessage(DeadLetterTopicOf(subscription), id, JsonSerializer.SerializeToUtf8Bytes(envelope));
     }
 
     private static string TopicOf(JsonElement cloudEvent, string fallback) => StringProperty(cloudEvent, "topic") ?? fallback;

@@ -14,7 +14,8 @@ namespace HoneyHive.Platform.Messaging.JetStream;
 /// member so that one poison message cannot hold back the others; a member that keeps failing is
 /// nak'd with an exponential delay and, at its last delivery, republished on
 /// <c>deadletter.&lt;subject&gt;</c> and terminated. Messages the handler defers
-/// (<see cref="RetryLaterException"/>) are nak'd with the delay it asked for while the rest is acked.
+/// (<see cref="RetryLaterException"/>) are nak'd with the delay it asked for while the rest is acked; messages it
+/// rejects (<see cref="DeadLetterException"/>) are dead-lettered at once with their own error.
 /// </summary>
 public sealed class BatchSubscriptionWorker(
     BatchSubscription subscription,
@@ -117,6 +118,13 @@ public sealed class BatchSubscriptionWorker(
             return;
         }
 
+        if (failure is DeadLetterException rejected)
+        {
+            // Not a failure either: the handler settled every message, some of them as dead letters.
+            for (var i = 0; i < live.Count; i++) await SettleAsync(live[i], incoming[i], rejected, stoppingToken);
+            return;
+        }
+
         if (failure is RetryLaterException later)
         {
             // Not a failure: the rest of the batch is durable, only the deferred messages come back.
@@ -147,6 +155,10 @@ public sealed class BatchSubscriptionWorker(
             else if (single is RetryLaterException deferral && deferral.DelayOf(one[0]) is { } delay)
             {
                 await DeferAsync(msg, delay, deferral, stoppingToken);
+            }
+            else if (single is DeadLetterException rejection)
+            {
+                await SettleAsync(msg, one[0], rejection, stoppingToken);
             }
             else
             {
@@ -207,6 +219,14 @@ public sealed class BatchSubscriptionWorker(
         {
             logger.LogDebug(ex, "Progress ack failed on {Consumer}", subscription.Name);
         }
+    }
+
+    /// <summary>A message of a batch the handler ended with <see cref="DeadLetterException"/>: dead-lettered, deferred or acked.</summary>
+    private async Task SettleAsync(INatsJSMsg<byte[]> msg, IncomingMessage incoming, DeadLetterException outcome, CancellationToken stoppingToken)
+    {
+        if (outcome.ErrorOf(incoming) is { } error) await DeadLetterAsync(msg, error, stoppingToken);
+        else if (outcome.DelayOf(incoming) is { } delay) await DeferAsync(msg, delay, new RetryLaterException([], outcome.Message), stoppingToken);
+        else await msg.AckAsync(cancellationToken: stoppingToken);
     }
 
     private async Task FailAsync(INatsJSMsg<byte[]> msg, Exception error, CancellationToken stoppingToken)
