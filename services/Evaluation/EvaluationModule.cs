@@ -1,21 +1,22 @@
-using HoneyHive.Contracts;
 using HoneyHive.Contracts.Evaluations;
+using HoneyHive.Contracts;
 using HoneyHive.DataPlane.Api.Metrics;
 using HoneyHive.DataPlane.Api;
-using HoneyHive.Evaluation.Evaluators;
 using HoneyHive.Evaluation.Evaluators.Llm;
+using HoneyHive.Evaluation.Evaluators;
 using HoneyHive.Evaluation.Experiments;
-using HoneyHive.Platform;
-using HoneyHive.Platform.Postgres;
-using HoneyHive.Evaluation.Queues;
 using HoneyHive.Evaluation.Online;
+using HoneyHive.Evaluation.Queues;
 using HoneyHive.Evaluation.Scores;
 using HoneyHive.Platform.Invocation;
+using HoneyHive.Platform.Postgres;
+using HoneyHive.Platform;
+using HoneyHive.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace HoneyHive.Evaluation;
@@ -62,13 +63,14 @@ public static class EvaluationModule
 
     public static RouteGroupBuilder MapEvaluation(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("");
-        group.MapExperimentsApi();
-        // Dapr mode (the dp-evaluation app): evaluations by service invocation, authenticated by daprd's app token.
-        // Local mode maps nothing: the Host's DP API calls the engine in process.
-        var configuration = app.ServiceProvider.GetRequiredService<IConfiguration>();
-        if (configuration.GetHostingMode() == HostingMode.Dapr) group.MapEvaluationInvocation(configuration);
+        // Every public route declares its permission; one that does not is refused to every caller (fail closed).
+        var group = app.MapGroup("").RequireDeclaredPermissions().WithGroupName(ApiDocuments.DataPlane);
         group.MapQueuesApi();
+        group.MapExperimentsApi();
+        // Dapr mode (the dp-evaluation app): evaluations by service invocation, authenticated by daprd's app token, so
+        // outside the permission group. Local mode maps nothing: the Host's DP API calls the engine in process.
+        var configuration = app.ServiceProvider.GetRequiredService<IConfiguration>();
+        if (configuration.GetHostingMode() == HostingMode.Dapr) app.MapEvaluationInvocation(configuration);
         return group;
     }
 }

@@ -26,7 +26,7 @@ public static class QueuesApi
 
     public static RouteGroupBuilder MapQueuesApi(this IEndpointRouteBuilder app)
     {
-        var queues = app.MapGroup("/v1/queues").RequireDeclaredPermissions().WithGroupName(ApiDocuments.DataPlane);
+        var queues = app.MapGroup("/v1/queues");
         queues.MapGet("", ListAsync).RequirePermission(Permissions.EventsRead);
         queues.MapPost("", CreateAsync).Accepts<JsonObject>("application/json").RequirePermission(Permissions.EventsWrite);
         queues.MapGet("/{queue_id}", GetAsync).RequirePermission(Permissions.EventsRead);
