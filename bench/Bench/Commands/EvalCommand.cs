@@ -119,9 +119,15 @@ public static class EvalCommand
             },
         }, ct);
 
+        // The engine caches each project's metrics for a while (Evaluation:Online:MetricCacheTtl): a probe is sent
+        // every few seconds until one is scored, so the timed events all meet a cache that knows the metric.
         var probe = "probe-" + Guid.NewGuid().ToString("N")[..8];
-        await SendEventsAsync(http, probe, 1, ct);
-        await ScoredAsync(http, probe, OnlineMetric, 1, TimeSpan.FromMinutes(2), ct);
+        var warm = Stopwatch.StartNew();
+        while (await ScoredAsync(http, probe, OnlineMetric, 1, TimeSpan.FromSeconds(5), ct) == 0)
+        {
+            if (warm.Elapsed > TimeSpan.FromMinutes(2)) throw new InvalidOperationException("No probe event was scored online within 2 minutes.");
+            await SendEventsAsync(http, probe, 1, ct);
+        }
 
         var run = "online-" + Guid.NewGuid().ToString("N")[..8];
         var clock = Stopwatch.StartNew();

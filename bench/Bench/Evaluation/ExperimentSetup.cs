@@ -25,11 +25,7 @@ public static class ExperimentSetup
         {
             var rows = new JsonArray();
             for (var i = start; i < Math.Min(datapoints, start + 500); i++)
-                rows.Add(new JsonObject
-                {
-                    ["inputs"] = new JsonObject { ["question"] = $"What is the capital of country number {i}?" },
-                    ["ground_truth"] = new JsonObject { ["answer"] = "Paris" },
-                });
+                rows.Add(new JsonObject { ["question"] = $"What is the capital of country number {i}?", ["answer"] = "Paris" });
             await Api.SendAsync(http, HttpMethod.Post, $"/v1/datasets/{datasetId}/datapoints", new JsonObject { ["data"] = rows, ["mapping"] = Mapping() }, ct);
         }
 
