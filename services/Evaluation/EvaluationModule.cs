@@ -32,6 +32,19 @@ public static class EvaluationModule
 
     public static IHostApplicationBuilder AddEvaluation(this IHostApplicationBuilder builder)
     {
+        builder.AddEvaluationEngine();
+        builder.AddQueues();
+        builder.AddExperiments();
+        builder.AddOnlineEvaluation();
+        return builder;
+    }
+
+    /// <summary>
+    /// The evaluators behind <see cref="IMetricEvaluator"/>, the services they call and the score publisher: what every
+    /// part of the engine (online evaluation, experiments, queues) builds on, and all a test of the evaluators needs.
+    /// </summary>
+    public static IHostApplicationBuilder AddEvaluationEngine(this IHostApplicationBuilder builder)
+    {
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddOptions<MetricRunOptions>().Bind(builder.Configuration.GetSection(MetricRunOptions.Section));
         // Distributed mode: PYTHON metrics run in dp-python-metric; single node: the Host's in-process pool.
@@ -40,9 +53,6 @@ public static class EvaluationModule
         builder.AddModelCompletionsInvocation();
         builder.AddEvaluators();
         builder.Services.TryAddSingleton<ScorePublisher>();
-        builder.AddQueues();
-        builder.AddExperiments();
-        builder.AddOnlineEvaluation();
         return builder;
     }
 

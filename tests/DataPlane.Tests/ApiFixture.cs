@@ -39,7 +39,7 @@ public sealed class ApiFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         // Shared with the other fixtures of this process (chDB allows one connection per process).
-        Store = await SharedChdb.GetAsync();
+        Store = await SharedChdb.GetAsync("chdb");
         await SeedData.InsertAsync(Store);
         Counting = new CountingStore(Store);
         Objects = new FileSystemObjectStore(Path.Combine(TestServers.DataDirectory, "dp-objects"), NullLogger<FileSystemObjectStore>.Instance);

@@ -78,12 +78,12 @@ public sealed class EvaluationFixture : IAsyncLifetime
         builder.Configuration["PythonMetric:RestrictedPythonPath"] = TestServers.RestrictedPythonPath;
         builder.Configuration["PythonMetric:Workers"] = "2";
 
-        builder.Services.AddSingleton<IAnalyticsStore>(await SharedChdb.GetAsync());
+        builder.Services.AddSingleton<IAnalyticsStore>(await SharedChdb.GetAsync("chdb"));
         builder.Services.AddSingleton<IObjectStore>(new FileSystemObjectStore(Path.Combine(TestServers.DataDirectory, "eval-objects"), NullLogger<FileSystemObjectStore>.Instance));
         builder.Services.AddApiRequestErrors();
         builder.AddDataPlaneQueries();
         builder.AddDefinitionStores();
-        builder.AddEvaluation();
+        builder.AddEvaluationEngine();
         builder.AddPythonMetric();
         builder.AddLlmProxy();
         // After the proxy's own API-key authentication, so the test scheme is the default.

@@ -36,7 +36,7 @@ public sealed class MetricRunFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var store = await SharedChdb.GetAsync();
+        var store = await SharedChdb.GetAsync("chdb");
         await store.InsertJsonEachRowAsync("events", SeedData.Encode(
         [
             SeedData.Row(Tenants.RunsA.ProjectId.ToString(), EventA, EventA, "", "model", "answer", 0, 10,

@@ -36,7 +36,7 @@ public sealed class RunsFixture : IAsyncLifetime
     {
         database = await FreshDpdb.CreateAsync("hh_test_runs_", RunTenants.All);
 
-        var store = await SharedChdb.GetAsync();
+        var store = await SharedChdb.GetAsync("chdb");
         await RunSeed.InsertAsync(store);
 
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });

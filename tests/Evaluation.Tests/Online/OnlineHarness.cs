@@ -46,10 +46,8 @@ public sealed class OnlineHarness : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var chdbPath = Path.Combine(TestServers.DataDirectory, "evaluation-chdb");
-        if (Directory.Exists(chdbPath)) Directory.Delete(chdbPath, recursive: true);
-        Chdb = new ChdbAnalyticsStore(new ChdbOptions { LibraryPath = TestServers.ChdbLibrary, DataPath = chdbPath }, NullLogger<ChdbAnalyticsStore>.Instance);
-        await new ClickHouseMigrator(Chdb, NullLogger<ClickHouseMigrator>.Instance).MigrateAsync(CancellationToken.None);
+        // The process's one chDB connection, shared with the queue fixtures (each seeds projects of its own).
+        Chdb = await SharedChdb.GetAsync(EvaluationTestData.ChdbFolder);
 
         database = "hh_eval_online_" + id;
         await using (var admin = new NpgsqlConnection(TestServers.Postgres))
@@ -85,7 +83,8 @@ public sealed class OnlineHarness : IAsyncLifetime
             Path.Combine(TestServers.DataDirectory, "evaluation-objects", id), NullLogger<FileSystemObjectStore>.Instance));
         builder.AddWriter();
         builder.AddPythonMetric();
-        builder.AddEvaluation();
+        builder.AddEvaluationEngine();
+        builder.AddOnlineEvaluation();
         host = builder.Build();
         await host.Services.GetRequiredService<JetStreamTopology>().EnsureStreamsAsync(CancellationToken.None);
         await host.StartAsync();
@@ -238,7 +237,6 @@ public sealed class OnlineHarness : IAsyncLifetime
             await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", admin);
             await drop.ExecuteNonQueryAsync();
         }
-        Chdb.Dispose();
     }
 }
 

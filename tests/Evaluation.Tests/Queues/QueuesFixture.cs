@@ -68,10 +68,8 @@ public sealed class QueuesFixture : IAsyncLifetime
             await insert.ExecuteNonQueryAsync();
         }
 
-        var chdbPath = Path.Combine(TestServers.DataDirectory, "evaluation-chdb");
-        if (Directory.Exists(chdbPath)) Directory.Delete(chdbPath, recursive: true);
-        Store = new ChdbAnalyticsStore(new ChdbOptions { LibraryPath = TestServers.ChdbLibrary, DataPath = chdbPath }, NullLogger<ChdbAnalyticsStore>.Instance);
-        await new ClickHouseMigrator(Store, NullLogger<ClickHouseMigrator>.Instance).MigrateAsync(CancellationToken.None);
+        // The process's one chDB connection, shared with the online-evaluation fixtures (each seeds projects of its own).
+        Store = await SharedChdb.GetAsync(EvaluationTestData.ChdbFolder);
 
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
         builder.WebHost.UseTestServer();
