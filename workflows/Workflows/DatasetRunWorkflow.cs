@@ -4,7 +4,8 @@ namespace HoneyHive.Workflows.Workflows;
 
 /// <summary>
 /// Runs a configuration (prompt template, model, parameters) over every datapoint of a dataset through the LLM proxy,
-/// each output a session of the run linked to its datapoint, then scores every output with the chosen metrics.
+/// each output a session of the run linked to its datapoint, then scores every output with the chosen metrics (each
+/// datapoint a <see cref="DatapointWorkflow"/>).
 /// </summary>
 public sealed class DatasetRunWorkflow : Workflow<DatasetRunInput, RunOutcome>
 {
@@ -15,11 +16,8 @@ public sealed class DatasetRunWorkflow : Workflow<DatasetRunInput, RunOutcome>
             input.Concurrency, datapointId => RunDatapointAsync(context, input, datapointId));
     }
 
-    private static async Task<TargetResult> RunDatapointAsync(WorkflowContext context, DatasetRunInput input, string datapointId)
-    {
-        var output = await context.CallActivityAsync<GenerateOutput>(ActivityNames.GenerateOutput, new GenerateInput(input, datapointId), ExperimentSteps.Retry);
-        if (output.Error is not null || output.Event is null) return new TargetResult(datapointId, output.EventId, [], output.Error ?? "No output.");
-        return await ExperimentSteps.EvaluateAsync(context,
-            new EvaluateInput(input.ProjectId, input.RunId, output.EventId, output.Event, input.Metrics), datapointId);
-    }
+    // A datapoint's id names its child workflow, so a replayed parent finds the child it started before a crash.
+    private static Task<TargetResult> RunDatapointAsync(WorkflowContext context, DatasetRunInput input, string datapointId) =>
+        context.CallChildWorkflowAsync<TargetResult>(nameof(DatapointWorkflow), new GenerateInput(input, datapointId),
+            new ChildWorkflowTaskOptions($"{context.InstanceId}-dp-{datapointId}"));
 }

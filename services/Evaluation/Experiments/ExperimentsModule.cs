@@ -22,6 +22,7 @@ public static class ExperimentsModule
     {
         options.RegisterWorkflow<EvaluateRunWorkflow>(nameof(EvaluateRunWorkflow));
         options.RegisterWorkflow<DatasetRunWorkflow>(nameof(DatasetRunWorkflow));
+        options.RegisterWorkflow<DatapointWorkflow>(nameof(DatapointWorkflow));
         options.RegisterActivity<ListRunEventsActivity>(ActivityNames.ListRunEvents);
         options.RegisterActivity<ListDatasetDatapointsActivity>(ActivityNames.ListDatasetDatapoints);
         options.RegisterActivity<StartRunActivity>(ActivityNames.StartRun);
