@@ -35,6 +35,7 @@ public static class ExperimentSetup
             ["provider"] = "openai",
             ["parameters"] = new JsonObject
             {
+                ["call_type"] = "chat",
                 ["model"] = "slow",
                 ["template"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "Answer briefly: {{question}}" }),
             },
