@@ -3,8 +3,8 @@ using Dapr.Workflow;
 namespace HoneyHive.Workflows.Workflows;
 
 /// <summary>
-/// The shape both experiment workflows share: mark the run running, work through the targets in batches of at most
-/// <c>concurrency</c> activities (fan out, fan in), keep the progress as the custom status, write the run summary and
+/// The shape both experiment workflows share: mark the run running, work through the targets with at most
+/// <c>concurrency</c> in flight (fan out, fan in), keep the progress as the custom status, write the run summary and
 /// publish a notification. A target whose activities fail after their retries is recorded as failed; it never fails
 /// the run.
 /// </summary>
@@ -34,10 +34,20 @@ public static class ExperimentSteps
         await context.CallActivityAsync<bool>(ActivityNames.StartRun, new RunStart(projectId, runId, kind, targets.Count), Retry);
         var results = new List<TargetResult>(targets.Count);
         context.SetCustomStatus(new RunProgress(targets.Count, 0, 0));
-        foreach (var batch in targets.Chunk(Math.Max(1, concurrency)))
+        // A sliding window: the next target starts as soon as one finishes, so a slow datapoint holds up one slot, not a
+        // whole batch. Completion order comes from the history, so a replay sees the same order.
+        var waiting = new Queue<string>(targets);
+        var running = new List<Task<TargetResult>>(concurrency);
+        var failures = 0;
+        while (waiting.Count > 0 || running.Count > 0)
         {
-            results.AddRange(await Task.WhenAll(batch.Select(target => ProcessSafelyAsync(target, process))));
-            context.SetCustomStatus(new RunProgress(targets.Count, results.Count, results.Count(r => r.Failed)));
+            while (running.Count < Math.Max(1, concurrency) && waiting.TryDequeue(out var target)) running.Add(ProcessSafelyAsync(target, process));
+            var finished = await Task.WhenAny(running);
+            running.Remove(finished);
+            var result = await finished;
+            results.Add(result);
+            if (result.Failed) failures++;
+            context.SetCustomStatus(new RunProgress(targets.Count, results.Count, failures));
         }
 
         var metrics = Aggregate(results);

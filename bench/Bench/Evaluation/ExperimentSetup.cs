@@ -129,18 +129,37 @@ public static class ExperimentSetup
         }
         var elapsed = clock.Elapsed;
 
-        var runFilter = new JsonObject { ["field"] = "metadata.run_id", ["operator"] = "is", ["value"] = runId, ["type"] = "string" };
-        var outputs = await Api.CountAsync(http, [runFilter.DeepClone().AsObject(), Filter("event_type", "is", "session")], ct);
-        long lost = 0;
-        foreach (var metric in experiment.Metrics)
-        {
-            var scored = await Api.CountAsync(http,
-                [runFilter.DeepClone().AsObject(), Filter("event_type", "is", "session"), Filter("metrics." + metric, "exists", null)], ct);
-            lost = Math.Max(lost, experiment.Datapoints - scored);
-        }
+        // Outputs and scores reach the store through the message log and the Writer after the workflow records them: the
+        // counts are read until they are complete or stop moving for 30 s, so "lost" is what never arrives.
+        var (outputs, lost) = await SettledCountsAsync(http, experiment, runId, ct);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"# {name}: {experiment.Datapoints} datapoints in {elapsed.TotalSeconds:0.0} s; {outputs} outputs stored; resume {resume?.TotalSeconds:0.0} s"));
         return new ExperimentOutcome(elapsed, resume, lost, Math.Max(0, outputs - experiment.Datapoints));
+    }
+
+    private static async Task<(long Outputs, long Lost)> SettledCountsAsync(HttpClient http, Experiment experiment, string runId, CancellationToken ct)
+    {
+        var quiet = Stopwatch.StartNew();
+        (long Outputs, long Lost) last = (-1, -1);
+        while (true)
+        {
+            var run = Filter("metadata.run_id", "is", runId);
+            var outputs = await Api.CountAsync(http, [run, Filter("event_type", "is", "session")], ct);
+            long lost = 0;
+            foreach (var metric in experiment.Metrics)
+            {
+                var scored = await Api.CountAsync(http, [Filter("metadata.run_id", "is", runId), Filter("event_type", "is", "session"), Filter("metrics." + metric, "exists", null)], ct);
+                lost = Math.Max(lost, experiment.Datapoints - scored);
+            }
+            if (lost == 0 && outputs >= experiment.Datapoints) return (outputs, 0);
+            if ((outputs, lost) != last)
+            {
+                last = (outputs, lost);
+                quiet.Restart();
+            }
+            else if (quiet.Elapsed > TimeSpan.FromSeconds(30)) return last;
+            await Task.Delay(500, ct);
+        }
     }
 
     private static JsonObject Filter(string field, string op, string? value) =>
