@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using HoneyHive.Contracts.PythonMetrics;
 using HoneyHive.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
@@ -7,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
+using HoneyHive.ServiceDefaults.Auth;
 
 namespace HoneyHive.PythonMetric;
 
@@ -22,24 +21,17 @@ public static class PythonMetricInvocationApi
 
     public static void MapPythonMetricInvocation(this IEndpointRouteBuilder app, IConfiguration configuration)
     {
-        var token = configuration[PythonMetricInvocation.AppApiTokenVariable];
-        // Hashed once: comparing fixed-length digests in constant time reveals neither the token nor its length.
-        var expected = string.IsNullOrEmpty(token) ? null : SHA256.HashData(Encoding.UTF8.GetBytes(token));
+        var token = AppApiToken.From(configuration);
         app.MapPost(Route, (HttpRequest request, PythonMetricRunRequest body, IPythonMetricRunner runner, CancellationToken cancellationToken) =>
-                RunAsync(expected, request, body, runner, cancellationToken))
+                RunAsync(token, request, body, runner, cancellationToken))
             .AllowAnonymous()
             .ExcludeFromDescription();
     }
 
     private static async Task<Ok<PythonMetricRunResult>> RunAsync(
-        byte[]? expected, HttpRequest request, PythonMetricRunRequest body, IPythonMetricRunner runner, CancellationToken cancellationToken)
+        AppApiToken token, HttpRequest request, PythonMetricRunRequest body, IPythonMetricRunner runner, CancellationToken cancellationToken)
     {
-        if (expected is null)
-            throw new ApiRequestException(StatusCodes.Status401Unauthorized, null,
-                $"{PythonMetricInvocation.AppApiTokenVariable} is not configured: this app takes no calls until it is.");
-        var presented = request.Headers[PythonMetricInvocation.AppApiTokenHeader].ToString();
-        if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), expected))
-            throw new ApiRequestException(StatusCodes.Status401Unauthorized, null, $"Missing or wrong {PythonMetricInvocation.AppApiTokenHeader}.");
+        token.Check(request);
         try
         {
             return TypedResults.Ok(await runner.RunAsync(body, cancellationToken));

@@ -1,10 +1,9 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json.Nodes;
 using HoneyHive.Contracts.Llm;
 using HoneyHive.Contracts.PythonMetrics;
 using HoneyHive.ServiceDefaults;
+using HoneyHive.ServiceDefaults.Auth;
 
 namespace HoneyHive.LlmProxy.Internal;
 
@@ -20,23 +19,16 @@ public static class ModelCompletionsInvocationApi
 
     public static void MapModelCompletionsInvocation(this IEndpointRouteBuilder app, IConfiguration configuration)
     {
-        var token = configuration[PythonMetricInvocation.AppApiTokenVariable];
-        // Hashed once: comparing fixed-length digests in constant time reveals neither the token nor its length.
-        var expected = string.IsNullOrEmpty(token) ? null : SHA256.HashData(Encoding.UTF8.GetBytes(token));
+        var token = AppApiToken.From(configuration);
         app.MapPost(Route, (HttpContext context, ModelCompletionRequest body, InProcessModelCompletions completions) =>
-                CompleteAsync(expected, context, body, completions))
+                CompleteAsync(token, context, body, completions))
             .AllowAnonymous()
             .ExcludeFromDescription();
     }
 
-    private static async Task CompleteAsync(byte[]? expected, HttpContext context, ModelCompletionRequest body, InProcessModelCompletions completions)
+    private static async Task CompleteAsync(AppApiToken token, HttpContext context, ModelCompletionRequest body, InProcessModelCompletions completions)
     {
-        if (expected is null)
-            throw new ApiRequestException(StatusCodes.Status401Unauthorized, null,
-                $"{PythonMetricInvocation.AppApiTokenVariable} is not configured: this app takes no calls until it is.");
-        var presented = context.Request.Headers[PythonMetricInvocation.AppApiTokenHeader].ToString();
-        if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), expected))
-            throw new ApiRequestException(StatusCodes.Status401Unauthorized, null, $"Missing or wrong {PythonMetricInvocation.AppApiTokenHeader}.");
+        token.Check(context.Request);
         var response = context.Response;
         try
         {
