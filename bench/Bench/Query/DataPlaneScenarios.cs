@@ -6,8 +6,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace HoneyHive.Bench.Query;
 
-/// <summary>One measured API read: what it asks, and a check of its answer (a wrong answer fast is no result).</summary>
-public sealed record Scenario(string Name, string Description, Func<CancellationToken, Task<string>> RunAsync);
+/// <summary>
+/// One measured API read: what it asks, and a check of its answer (a wrong answer fast is no result). A heavy read (an
+/// export of 100k rows) may ask for fewer calls than the command's default.
+/// </summary>
+public sealed record Scenario(string Name, string Description, Func<CancellationToken, Task<string>> RunAsync, int? Repetitions = null, int? Warmups = null);
 
 /// <summary>
 /// The data-plane reads the API routes make, through the DataPlane.Api query classes themselves, wired
