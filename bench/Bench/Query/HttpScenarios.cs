@@ -94,7 +94,7 @@ public sealed class HttpScenarios(HttpClient api, string largeSessionId, DateTim
         var rows = CountEvents(body);
         if (rows != ExportRows) throw new InvalidOperationException($"The export returned {rows} rows, not {ExportRows}.");
         return string.Create(CultureInfo.InvariantCulture, $"{rows:N0} rows, {body.Length / 1e6:0} MB");
-    }, Repetitions: 5, Warmups: 1);
+    }, Repetitions: 3, Warmups: 1);
 
     /// <summary>Elements of the top-level <c>events</c> array.</summary>
     private static int CountEvents(byte[] body)
