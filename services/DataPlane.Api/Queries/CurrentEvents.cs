@@ -32,8 +32,10 @@ public sealed record EventScope
 /// <see cref="CandidatePage"/>. The top matching rows read without FINAL (<see cref="Candidates"/>; only
 /// the sort, key and filter columns, and ClickHouse stops at the top rows), then the current revision of
 /// just those keys through the semi-join above, keeping a candidate only when it is that revision.
-/// Measured at 1M events (`bench query`): the search page took 1.9 s with FINAL, which must read and
-/// merge the key columns of every row in scope before it can sort, and 0.1 s this way.
+/// FINAL must read and merge the key columns of every row in scope before it can sort. Measured at 1M
+/// events (`bench query --reuse`, classes, a machine at load 26 to 47): the search (page and total) went from
+/// 6.5 s (p50) to 2.2 s; the candidates take about 0.5 s and the estimated total 0.1 s; most of the rest is
+/// reading the wide columns of ~140 rows that lie in as many granules of a table sorted by session.
 /// </para>
 /// <para>
 /// Counts and charts over the whole project (optionally a time range): <c>FINAL</c>. Measured on chDB

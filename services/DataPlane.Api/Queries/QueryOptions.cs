@@ -19,7 +19,7 @@ public sealed class QueryOptions
     /// A search's total is counted exactly (FINAL over the scope) while the scope holds at most this many stored rows,
     /// and estimated above it (<see cref="EventQueries.TotalAsync"/>): FINAL's cost follows the rows in scope.
     /// </summary>
-    public long ExactCountMaxRows { get; set; } = 1_000_000;
+    public long ExactCountMaxRows { get; set; } = 100_000;
 
     /// <summary>
     /// How far back the event routes (search, GET /events, export, chart) read when the request names no dateRange
