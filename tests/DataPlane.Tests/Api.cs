@@ -13,8 +13,13 @@ internal static class Api
         return JsonDocument.Parse(body).RootElement.Clone();
     }
 
-    public static async Task<JsonElement> SearchAsync(this HttpClient client, object body, HttpStatusCode expected = HttpStatusCode.OK) =>
-        await (await client.PostAsJsonAsync("/v1/events/search", body)).ReadJsonAsync(expected);
+    /// <summary>POST /v1/events/search; a body without dateRange gets <see cref="SeedData.AllTime"/> (the route's default is the last 7 days).</summary>
+    public static async Task<JsonElement> SearchAsync(this HttpClient client, object body, HttpStatusCode expected = HttpStatusCode.OK)
+    {
+        var json = JsonSerializer.SerializeToNode(body)!.AsObject();
+        if (!json.ContainsKey("dateRange")) json["dateRange"] = JsonSerializer.SerializeToNode(SeedData.AllTime);
+        return await (await client.PostAsJsonAsync("/v1/events/search", json)).ReadJsonAsync(expected);
+    }
 
     public static string[] Ids(this JsonElement page, string property = "events") =>
         page.GetProperty(property).EnumerateArray().Select(e => e.GetProperty("event_id").GetString()!).ToArray();

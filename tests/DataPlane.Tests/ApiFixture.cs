@@ -25,6 +25,7 @@ public sealed class ApiFixture : IAsyncLifetime
 {
     public const int ExportRows = 50_000;
     public const int ExportChunk = 2_000;
+    public const int ExactCountMaxRows = 10_000;
 
     private WebApplication? app;
 
@@ -48,6 +49,8 @@ public sealed class ApiFixture : IAsyncLifetime
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
         builder.Configuration["Queries:ExportChunkSize"] = ExportChunk.ToString(CultureInfo.InvariantCulture);
+        // Project C's ExportRows rows are above it, the other projects' seeds below: both kinds of total are tested.
+        builder.Configuration["Queries:ExactCountMaxRows"] = ExactCountMaxRows.ToString(CultureInfo.InvariantCulture);
         builder.Services.AddSingleton<IAnalyticsStore>(Counting);
         builder.Services.AddSingleton<IObjectStore>(Objects);
         builder.Services.AddApiRequestErrors();

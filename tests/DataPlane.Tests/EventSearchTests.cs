@@ -38,6 +38,16 @@ public sealed class EventSearchTests(ApiFixture fixture)
     [InlineData("metrics.score", "not exists", "null", "number", "session,chain,tool1")]
     [InlineData("metadata.usage.total", "greater than", "50", "number", "model1")]
     [InlineData("config.params.temperature", "is", "0.7", "number", "model1")]
+    // bucket paths with a typed column (Schema/0006): the same answers as through the map
+    [InlineData("metadata.cost", "greater than", "0.015", "number", "model2")]
+    [InlineData("metadata.cost", "less than", "\"0.015\"", "number", "model1")]
+    [InlineData("metadata.cost", "is", "\"0.01\"", "string", "model1")]
+    [InlineData("metadata.cost", "exists", "null", "number", "model1,model2")]
+    [InlineData("metadata.total_tokens", "less than", "80", "number", "model2")]
+    [InlineData("metadata.prompt_tokens", "is", "60", "number", "model1")]
+    [InlineData("metadata.completion_tokens", "greater than", "0", "number", "model1")]
+    [InlineData("user_properties.user_id", "contains", "\"U\"", "string", "session")]
+    [InlineData("error", "not exists", "null", "string", "session,chain,tool1,model1")]
     [InlineData("outputs.hits", "is", "3", null, "tool1")]
     // boolean
     [InlineData("metrics.passed", "is", "true", "boolean", "model1")]

@@ -19,19 +19,19 @@ public sealed class LegacyEventRouteTests(ApiFixture fixture)
     {
         var search = await a.SearchAsync(new { filters = new[] { EventSearchTests.SessionFilter(Session1) } });
 
-        var all = await (await a.GetAsync($"/events?filters={Filters(Session1)}")).ReadJsonAsync();
+        var all = await (await a.GetAsync($"/events?filters={Filters(Session1)}&dateRange={AllTimeQuery}")).ReadJsonAsync();
         Assert.Equal(search.Ids().Order(), all.Ids().Order());
         Assert.Equal(search.GetProperty("totalEvents").GetInt64(), all.GetProperty("totalEvents").GetInt64());
 
         var projections = Uri.EscapeDataString("[\"event_id\",\"event_name\"]");
-        var page = await (await a.GetAsync($"/events?filters={Filters(Session1)}&limit=2&page=2&projections={projections}")).ReadJsonAsync();
+        var page = await (await a.GetAsync($"/events?filters={Filters(Session1)}&limit=2&page=2&projections={projections}&dateRange={AllTimeQuery}")).ReadJsonAsync();
         var events = page.GetProperty("events").EnumerateArray().ToList();
         Assert.Equal(2, events.Count);
         Assert.All(events, e => Assert.False(e.TryGetProperty("inputs", out _), e.ToString()));
         Assert.All(events, e => Assert.True(e.TryGetProperty("event_name", out _), e.ToString()));
         Assert.Equal(search.GetProperty("totalEvents").GetInt64(), page.GetProperty("totalEvents").GetInt64());
 
-        var commaList = await (await a.GetAsync($"/events?filters={Filters(Session1)}&projections=event_id,event_type")).ReadJsonAsync();
+        var commaList = await (await a.GetAsync($"/events?filters={Filters(Session1)}&projections=event_id,event_type&dateRange={AllTimeQuery}")).ReadJsonAsync();
         Assert.All(commaList.GetProperty("events").EnumerateArray(), e => Assert.False(e.TryGetProperty("event_name", out _), e.ToString()));
     }
 
@@ -60,7 +60,7 @@ public sealed class LegacyEventRouteTests(ApiFixture fixture)
     [Fact]
     public async Task Get_events_with_another_projects_session_finds_nothing()
     {
-        var page = await (await a.GetAsync($"/events?filters={Filters(SessionB)}")).ReadJsonAsync();
+        var page = await (await a.GetAsync($"/events?filters={Filters(SessionB)}&dateRange={AllTimeQuery}")).ReadJsonAsync();
         Assert.Empty(page.Ids());
         Assert.Equal(0, page.GetProperty("totalEvents").GetInt64());
     }

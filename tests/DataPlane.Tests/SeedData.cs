@@ -30,6 +30,15 @@ public static class SeedData
 
     public static readonly DateTime Base = new(2026, 1, 15, 10, 0, 0, DateTimeKind.Utc);
 
+    /// <summary>
+    /// A dateRange that reaches every seeded event: the event routes read the last 7 days unless the request names a
+    /// range, and these events are from January 2026, so the tests that read them say so.
+    /// </summary>
+    public static readonly object AllTime = new { start_time = "1970-01-01T00:00:00Z" };
+
+    /// <summary><see cref="AllTime"/> as a query string value (GET /events, GET /v1/events/chart).</summary>
+    public static readonly string AllTimeQuery = Uri.EscapeDataString("{\"start_time\":\"1970-01-01T00:00:00Z\"}");
+
     public static async Task InsertAsync(IAnalyticsStore store)
     {
         var a = Tenants.A.ProjectId.ToString();

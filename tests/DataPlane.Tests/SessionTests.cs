@@ -45,7 +45,7 @@ public sealed class SessionTests(ApiFixture fixture)
 
         var search = await a.SearchAsync(new { filters = new[] { EventSearchTests.SessionFilter(SessionB) } });
         Assert.Empty(search.Ids());
-        var export = await (await a.PostAsJsonAsync("/events/export", new { project = "project-b", filters = new[] { EventSearchTests.SessionFilter(SessionB) } })).ReadJsonAsync();
+        var export = await (await a.PostAsJsonAsync("/events/export", new { project = "project-b", filters = new[] { EventSearchTests.SessionFilter(SessionB) }, dateRange = AllTime })).ReadJsonAsync();
         Assert.Empty(export.Ids());
 
         // B still sees its own data after A's delete attempt.

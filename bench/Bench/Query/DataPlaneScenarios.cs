@@ -40,7 +40,7 @@ public sealed class DataPlaneScenarios(IAnalyticsStore store, Guid project, stri
     });
 
     /// <summary>POST /v1/events/search with two filters and limit 100: the page, then the total, as the route does.</summary>
-    public Scenario Search() => new("search", $"EventQueries.PageAsync + CountAsync, event_type is model AND metadata.cost > {CostThreshold}, limit 100", async ct =>
+    public Scenario Search() => new("search", $"EventQueries.PageAsync + TotalAsync, event_type is model AND metadata.cost > {CostThreshold}, limit 100", async ct =>
     {
         var search = EventSearch.From(new EventSearchRequest
         {
@@ -53,7 +53,7 @@ public sealed class DataPlaneScenarios(IAnalyticsStore store, Guid project, stri
         }, options.SearchMaxLimit);
         var queries = new EventQueries(store, payloads);
         var page = await queries.PageAsync(project, search, search.After, search.Limit, search.Offset, ct);
-        var total = await queries.CountAsync(project, search, ct);
+        var total = (await queries.TotalAsync(project, search, ct)).Count;
         if (page.Rows.Count != 100 || total < 100)
             throw new InvalidOperationException($"The search returned {page.Rows.Count} rows of {total}.");
         return $"100 rows of {total:N0}";

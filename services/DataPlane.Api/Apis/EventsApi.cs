@@ -11,7 +11,10 @@ namespace HoneyHive.DataPlane.Api.Apis;
 /// Event reads: search (data-plane spec), export (legacy spec; the SDK's events.getEvents calls
 /// <c>POST /events/export</c>), the legacy <c>GET /events</c>, one event and its deletion, charts
 /// and the field catalogue. Every query is scoped
-/// to the API key's project, so another project's ids answer 404.
+/// to the API key's project, so another project's ids answer 404. Search, GET /events, export and chart read
+/// the last <see cref="QueryOptions.DefaultRangeDays"/> days unless the request names a dateRange
+/// (<c>{start_time, end_time}</c> or <c>{$gte, $lte}</c>; one bound leaves the other side open, so
+/// <c>{"start_time": 0}</c> reads everything) or an evaluation_id.
 /// </summary>
 public static class EventsApi
 {
@@ -28,23 +31,23 @@ public static class EventsApi
     }
 
     private static async Task<EventPageResult> SearchAsync(
-        EventSearchRequest request, ClaimsPrincipal user, EventQueries queries, QueryOptions options, CancellationToken cancellationToken)
+        EventSearchRequest request, ClaimsPrincipal user, EventQueries queries, QueryOptions options, TimeProvider clock, CancellationToken cancellationToken)
     {
-        var search = EventSearch.From(request, options.SearchMaxLimit);
+        var search = EventSearch.From(request, options.SearchMaxLimit, options.DefaultFrom(clock.GetUtcNow()));
         var project = user.ProjectId();
         var page = await queries.PageAsync(project, search, search.After, search.Limit, search.Offset, cancellationToken);
-        var total = await queries.CountAsync(project, search, cancellationToken);
+        var total = await queries.TotalAsync(project, search, cancellationToken);
         return new EventPageResult(page, search.Projection, total);
     }
 
     /// <summary>Legacy getEvents: the search as query parameters; answers GetEventsResponse (events, totalEvents).</summary>
     private static Task<EventPageResult> ListLegacyAsync(
-        ClaimsPrincipal user, EventQueries queries, QueryOptions options,
+        ClaimsPrincipal user, EventQueries queries, QueryOptions options, TimeProvider clock,
         [FromQuery(Name = "dateRange")] string? dateRange, [FromQuery(Name = "filters")] string? filters,
         [FromQuery(Name = "projections")] string[]? projections, [FromQuery(Name = "ignore_order")] string? ignoreOrder,
         [FromQuery(Name = "limit")] string? limit, [FromQuery(Name = "page")] string? page,
         [FromQuery(Name = "evaluation_id")] string? evaluationId, CancellationToken cancellationToken) =>
-        SearchAsync(LegacyEventQuery.Parse(dateRange, filters, projections, ignoreOrder, limit, page, evaluationId), user, queries, options, cancellationToken);
+        SearchAsync(LegacyEventQuery.Parse(dateRange, filters, projections, ignoreOrder, limit, page, evaluationId), user, queries, options, clock, cancellationToken);
 
     /// <summary>Tombstones the event like session deletion does, so no read returns it afterwards.</summary>
     private static async Task<Results<Ok<JsonObject>, NotFound<ProblemDetails>>> DeleteAsync(
@@ -54,11 +57,11 @@ public static class EventsApi
             : TypedResults.NotFound(new ProblemDetails { Title = "Event not found", Status = StatusCodes.Status404NotFound });
 
     private static async Task<EventExportResult> ExportAsync(
-        EventSearchRequest request, ClaimsPrincipal user, EventQueries queries, QueryOptions options, CancellationToken cancellationToken)
+        EventSearchRequest request, ClaimsPrincipal user, EventQueries queries, QueryOptions options, TimeProvider clock, CancellationToken cancellationToken)
     {
-        var search = EventSearch.From(request, options.ExportMaxLimit);
+        var search = EventSearch.From(request, options.ExportMaxLimit, options.DefaultFrom(clock.GetUtcNow()));
         // Counting first also runs the compiled filters once before any byte of the 200 is sent.
-        var total = await queries.CountAsync(user.ProjectId(), search, cancellationToken);
+        var total = await queries.TotalAsync(user.ProjectId(), search, cancellationToken);
         return new EventExportResult(queries, user.ProjectId(), search, total, options.ExportChunkSize);
     }
 
@@ -72,14 +75,15 @@ public static class EventsApi
     }
 
     private static async Task<Ok<JsonObject>> ChartAsync(
-        ClaimsPrincipal user, ChartQueries charts,
+        ClaimsPrincipal user, ChartQueries charts, QueryOptions options, TimeProvider clock,
         [FromQuery(Name = "dateRange")] string? dateRange, [FromQuery(Name = "filters")] string? filters,
         [FromQuery(Name = "metric")] string? metric, [FromQuery(Name = "groupBy")] string? groupBy,
         [FromQuery(Name = "bucket")] string? bucket, [FromQuery(Name = "aggregation")] string? aggregation,
         [FromQuery(Name = "evaluation_id")] string? evaluationId, CancellationToken cancellationToken)
     {
         var points = await charts.ChartAsync(
-            user.ProjectId(), new ChartRequest(dateRange, filters, metric, groupBy, bucket, aggregation, evaluationId), cancellationToken);
+            user.ProjectId(), new ChartRequest(dateRange, filters, metric, groupBy, bucket, aggregation, evaluationId), cancellationToken,
+            options.DefaultFrom(clock.GetUtcNow()));
         var events = new JsonArray();
         foreach (var point in points)
             events.Add(new JsonObject { ["timestamp"] = point.Timestamp, ["group"] = point.Group, ["value"] = point.Value, ["count"] = point.Count });

@@ -17,7 +17,8 @@ public sealed class ChartQueries(IAnalyticsStore store)
 {
     public const int MaxPoints = 10_000;
 
-    public async Task<IReadOnlyList<ChartPoint>> ChartAsync(Guid project, ChartRequest request, CancellationToken cancellationToken)
+    /// <param name="defaultFrom">Where the range starts when the request names neither dateRange nor evaluation_id (see EventSearch.From).</param>
+    public async Task<IReadOnlyList<ChartPoint>> ChartAsync(Guid project, ChartRequest request, CancellationToken cancellationToken, DateTimeOffset? defaultFrom = null)
     {
         var parameters = new QueryParameters(project);
         var metric = EventField.Resolve(request.Metric is { Length: > 0 } m ? m : "duration", "metric");
@@ -25,6 +26,7 @@ public sealed class ChartQueries(IAnalyticsStore store)
         var bucket = Bucket(request.Bucket);
         var group = request.GroupBy is { Length: > 0 } g ? FilterCompiler.Text(EventField.Resolve(g, "groupBy"), parameters) : "''";
         var (from, to) = EventSearch.ParseDateRange(request.DateRange is null ? default : JsonSerializer.SerializeToElement(request.DateRange));
+        if (request.DateRange is null && string.IsNullOrEmpty(request.EvaluationId)) from = defaultFrom;
         var filters = ParseFilters(request.Filters);
         if (!string.IsNullOrEmpty(request.EvaluationId))
             filters.Add(new EventFilter("metadata.run_id", "is", JsonSerializer.SerializeToElement(request.EvaluationId), "string"));

@@ -16,7 +16,7 @@ public sealed record EventScope
 }
 
 /// <summary>
-/// The current revision of each event: two strategies, chosen by the scope.
+/// The current revision of each event: three strategies, chosen by the scope and the read.
 /// <para>
 /// Scope names sessions or events (a trace tree, one event, a page's aggregates): a semi-join on
 /// <c>(event_id, max(version))</c> whose inner query groups only the two narrow key columns of the
@@ -28,18 +28,29 @@ public sealed record EventScope
 /// <see cref="OnePerEvent"/> against a revision inserted twice with the same version.
 /// </para>
 /// <para>
-/// Scope is the whole project (searches, counts, charts, session lists, optionally a time range):
-/// <c>FINAL</c>. Measured on chDB 26.5 (`bench query`): the semi-join over a whole project spends
-/// most of its time building and probing the (event_id, version) set of every event (a count over
-/// 166,000 events 780 ms against 95 ms with FINAL; the chart 1.2 s against 0.24 s; at 10 million
-/// events the semi-join's set alone takes seconds). FINAL reads only the columns asked for plus the
-/// sort key and version, merges the parts' sorted streams, and keeps the newest row per key (one row
-/// even for a revision inserted twice), dropping the key when that row is a tombstone (the engine's
-/// is_deleted column). With FINAL ClickHouse applies conditions on non-key columns after the merge
-/// (optimize_move_to_prewhere_if_final is off), so a stale revision matching a filter still cannot
-/// come back. The tree stays on the semi-join: for one session it was faster (35 ms against 150 ms).
-/// The dedup key is (project_id, session_id, event_id) here, event_id within the project there: the
-/// same thing, since revisions keep their session_id (0001_events.sql).
+/// Pages over the whole project or a time range of it (searches, GET /events, export chunks):
+/// <see cref="CandidatePage"/>. The top matching rows read without FINAL (<see cref="Candidates"/>; only
+/// the sort, key and filter columns, and ClickHouse stops at the top rows), then the current revision of
+/// just those keys through the semi-join above, keeping a candidate only when it is that revision.
+/// FINAL must read and merge the key columns of every row in scope before it can sort. Measured at 1M
+/// events (`bench query --reuse`, classes, a machine at load 26 to 47): the search (page and total) went from
+/// 6.5 s (p50) to 2.2 s; the candidates take about 0.5 s and the estimated total 0.1 s; most of the rest is
+/// reading the wide columns of ~140 rows that lie in as many granules of a table sorted by session.
+/// </para>
+/// <para>
+/// Counts and charts over the whole project (optionally a time range): <c>FINAL</c>. Measured on chDB
+/// 26.5 (`bench query`): the semi-join over a whole project spends most of its time building and probing
+/// the (event_id, version) set of every event (a count over 166,000 events 780 ms against 95 ms with FINAL;
+/// the chart 1.2 s against 0.24 s; at 10 million events the semi-join's set alone takes seconds). FINAL
+/// reads only the columns asked for plus the sort key and version, merges the parts' sorted streams, and
+/// keeps the newest row per key (one row even for a revision inserted twice), dropping the key when that
+/// row is a tombstone (the engine's is_deleted column). With FINAL ClickHouse applies conditions on
+/// non-key columns after the merge (optimize_move_to_prewhere_if_final is off), so a stale revision
+/// matching a filter still cannot come back. A search's total is exact this way only while the scope is
+/// small; above QueryOptions.ExactCountMaxRows rows it is estimated without FINAL and says so
+/// (EventQueries.TotalAsync). The tree stays on the semi-join: for one session it was faster (35 ms
+/// against 150 ms). The dedup key is (project_id, session_id, event_id) here, event_id within the
+/// project there: the same thing, since revisions keep their session_id (0001_events.sql).
 /// </para>
 /// </summary>
 public static class CurrentEvents
@@ -85,8 +96,27 @@ public static class CurrentEvents
     /// </summary>
     public static string OnePerEvent(EventScope scope) => NarrowedByKey(scope) ? "\nLIMIT 1 BY event_id" : "";
 
+    /// <summary>
+    /// <c>SELECT {select} FROM events WHERE</c> in scope, not a tombstone, and <paramref name="condition"/>, without
+    /// FINAL: every revision that matches, stale ones included. Only for <see cref="CandidatePage"/>, which checks them.
+    /// </summary>
+    public static string Candidates(string select, EventScope scope, string condition, QueryParameters parameters) => $"""
+        SELECT {select}
+        FROM events
+        WHERE project_id = {QueryParameters.Project}{Scope(scope, parameters)}
+          AND is_deleted = 0
+          AND ({condition})
+        """;
+
+    /// <summary><c>SELECT {select} FROM events WHERE</c> in scope: every stored row, revisions and tombstones included.</summary>
+    public static string StoredRows(string select, EventScope scope, QueryParameters parameters) => $"""
+        SELECT {select}
+        FROM events
+        WHERE project_id = {QueryParameters.Project}{Scope(scope, parameters)}
+        """;
+
     /// <summary>The scope names sessions or events, so the primary key finds their rows.</summary>
-    private static bool NarrowedByKey(EventScope scope) =>
+    public static bool NarrowedByKey(EventScope scope) =>
         scope.EventId is not null || scope.EventIds is not null || scope.SessionId is not null || scope.SessionIds is not null;
 
     private static string Scope(EventScope scope, QueryParameters parameters)

@@ -42,7 +42,34 @@ public sealed partial record EventField(string Name, string Column, FieldKind Ki
         "inputs", "outputs", "config", "metadata", "metrics", "feedback", "user_properties",
     };
 
+    /// <summary>
+    /// Bucket paths with a typed column of their own (Schema/0006_events_typed_columns.sql), each the DEFAULT
+    /// <see cref="FilterCompiler"/>'s own expression for the path computes, so using the column answers the same.
+    /// Text columns hold the path's text, number columns its Nullable(Float64) value.
+    /// </summary>
+    private static readonly Dictionary<(string Bucket, string Key), (string Column, bool IsNumber)> TypedColumns = new()
+    {
+        [("config", "model")] = ("model", false),
+        [("metadata", "cost")] = ("cost", true),
+        [("metadata", "total_tokens")] = ("total_tokens", true),
+        [("metadata", "prompt_tokens")] = ("prompt_tokens", true),
+        [("metadata", "completion_tokens")] = ("completion_tokens", true),
+        [("metadata", "session_name")] = ("session_name", false),
+        [("user_properties", "user_id")] = ("user_id", false),
+    };
+
     public bool IsBucket => Kind == FieldKind.Bucket;
+
+    /// <summary>The typed column holding this bucket path's text, or null.</summary>
+    public string? TypedText => Typed(number: false);
+
+    /// <summary>The typed column holding this bucket path's number (NULL when absent or not numeric), or null.</summary>
+    public string? TypedNumber => Typed(number: true);
+
+    private string? Typed(bool number) =>
+        Kind == FieldKind.Bucket && Path.Count == 0 && TypedColumns.TryGetValue((Column, Key!), out var typed) && typed.IsNumber == number
+            ? typed.Column
+            : null;
 
     /// <summary>Resolves <paramref name="field"/> or throws a validation error naming it.</summary>
     public static EventField Resolve(string? field, string parameter = "field")

@@ -9,46 +9,80 @@ namespace HoneyHive.DataPlane.Api.Queries;
 /// <param name="Payloads">Moved inputs/outputs of these rows, by object key (see <see cref="PayloadResolver"/>).</param>
 public sealed record EventPage(IReadOnlyList<JsonElement> Rows, Cursor? Next, IReadOnlyDictionary<string, string>? Payloads = null);
 
+/// <summary>How many events match; <paramref name="IsEstimate"/> when counted without deduplicating revisions (see <see cref="EventQueries.TotalAsync"/>).</summary>
+public sealed record EventTotal(long Count, bool IsEstimate);
+
 /// <summary>Reads events for one project: search pages, counts, single events.</summary>
-public sealed class EventQueries(IAnalyticsStore store, PayloadResolver payloads)
+public sealed class EventQueries(IAnalyticsStore store, PayloadResolver payloads, QueryOptions? options = null)
 {
+    private readonly QueryOptions options = options ?? new QueryOptions();
+
     /// <summary>One page: <paramref name="limit"/> rows after <paramref name="after"/> (or from <paramref name="offset"/>).</summary>
     public async Task<EventPage> PageAsync(Guid project, EventSearch search, Cursor? after, int limit, int offset, CancellationToken cancellationToken)
     {
-        var parameters = new QueryParameters(project);
-        var condition = FilterCompiler.Compile(search.Filters, parameters);
         var scope = search.Scope;
-        if (after is not null)
+        // start_time never changes across revisions, so the cursor may also narrow the
+        // deduplication scope: later pages (an export's chunks) stop re-reading earlier ones.
+        if (after is not null && search.Sort.Field == "start_time")
         {
-            condition += " AND " + search.Sort.After(after, parameters);
-            // start_time never changes across revisions, so the cursor may also narrow the
-            // deduplication scope: later pages (an export's chunks) stop re-reading earlier ones.
-            if (search.Sort.Field == "start_time")
-            {
-                var time = DateTimeOffset.UnixEpoch.AddTicks(long.Parse(after.Value, CultureInfo.InvariantCulture) * 10);
-                scope = search.Sort.Descending
-                    ? scope with { To = scope.To is { } to && to < time ? to : time }
-                    : scope with { From = scope.From is { } from && from > time ? from : time };
-            }
+            var time = DateTimeOffset.UnixEpoch.AddTicks(long.Parse(after.Value, CultureInfo.InvariantCulture) * 10);
+            scope = search.Sort.Descending
+                ? scope with { To = scope.To is { } to && to < time ? to : time }
+                : scope with { From = scope.From is { } from && from > time ? from : time };
+        }
+
+        string Condition(QueryParameters parameters)
+        {
+            var condition = FilterCompiler.Compile(search.Filters, parameters);
+            return after is null ? condition : condition + " AND " + search.Sort.After(after, parameters);
         }
 
         // One row more than asked tells whether another page exists.
-        var sql = CurrentEvents.Select(CurrentEvents.Columns + ", " + search.Sort.ValueColumn, scope, condition, parameters)
-                  + string.Create(CultureInfo.InvariantCulture,
-                      $"\nORDER BY {search.Sort.OrderBy}{CurrentEvents.OnePerEvent(scope)}\nLIMIT {limit + 1} OFFSET {offset}");
-        var rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
+        var select = CurrentEvents.Columns + ", " + search.Sort.ValueColumn;
+        IReadOnlyList<JsonElement>? rows = null;
+        if (!CurrentEvents.NarrowedByKey(scope))
+            rows = await CandidatePage.ReadAsync(store, project, scope, Condition, search.Sort, select, offset, limit + 1, cancellationToken);
+        if (rows is null)
+        {
+            var parameters = new QueryParameters(project);
+            var sql = CurrentEvents.Select(select, scope, Condition(parameters), parameters)
+                      + string.Create(CultureInfo.InvariantCulture,
+                          $"\nORDER BY {search.Sort.OrderBy}{CurrentEvents.OnePerEvent(scope)}\nLIMIT {limit + 1} OFFSET {offset}");
+            rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
+        }
+
         var page = rows.Count <= limit ? rows : rows.Take(limit).ToList();
         var loaded = await payloads.LoadAsync(page, project, cancellationToken);
         return new EventPage(page, rows.Count <= limit ? null : search.Sort.CursorOf(page[^1]), loaded);
     }
 
-    /// <summary>How many current events match, ignoring pagination.</summary>
+    /// <summary>How many current events match, ignoring pagination; exact (FINAL over the scope).</summary>
     public async Task<long> CountAsync(Guid project, EventSearch search, CancellationToken cancellationToken)
     {
         var parameters = new QueryParameters(project);
         var sql = CurrentEvents.Select("uniqExact(event_id) AS n", search.Scope, FilterCompiler.Compile(search.Filters, parameters), parameters);
         var rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
         return rows.Count == 0 ? 0 : EventRowJson.ReadInt64(rows[0].GetProperty("n"));
+    }
+
+    /// <summary>
+    /// The total a search answers with: exact (<see cref="CountAsync"/>) when the scope holds at most
+    /// <see cref="QueryOptions.ExactCountMaxRows"/> rows, since FINAL's cost follows the rows in scope, not the
+    /// matches; otherwise the matching rows that are not tombstones, counted without FINAL and flagged as an
+    /// estimate: it also counts revisions that merges have not yet collapsed (an event updated since, or
+    /// deleted since, a session's roll-up copies), so it is at least the exact count and reaches it as parts merge.
+    /// </summary>
+    public async Task<EventTotal> TotalAsync(Guid project, EventSearch search, CancellationToken cancellationToken)
+    {
+        if (CurrentEvents.NarrowedByKey(search.Scope)) return new EventTotal(await CountAsync(project, search, cancellationToken), false);
+
+        var parameters = new QueryParameters(project);
+        var condition = FilterCompiler.Compile(search.Filters, parameters);
+        var sql = CurrentEvents.StoredRows("count() AS rows_in_scope, countIf(is_deleted = 0 AND (" + condition + ")) AS matches", search.Scope, parameters);
+        var rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
+        var inScope = EventRowJson.ReadInt64(rows[0].GetProperty("rows_in_scope"));
+        if (inScope <= options.ExactCountMaxRows) return new EventTotal(await CountAsync(project, search, cancellationToken), false);
+        return new EventTotal(EventRowJson.ReadInt64(rows[0].GetProperty("matches")), true);
     }
 
     /// <summary>The current revision of one event of the project, or null (absent, deleted, or another project's).</summary>

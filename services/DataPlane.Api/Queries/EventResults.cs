@@ -5,9 +5,9 @@ namespace HoneyHive.DataPlane.Api.Queries;
 /// <summary>
 /// <c>{"events": [...], "count": n, "totalEvents": n, "next_cursor": ...}</c> for one search page:
 /// <c>count</c> is the data-plane spec's name and <c>totalEvents</c> the legacy one, both the
-/// number of matching events.
+/// number of matching events; <c>total_is_estimate</c> says whether it was estimated (see EventQueries.TotalAsync).
 /// </summary>
-public sealed class EventPageResult(EventPage page, Projection? projection, long total) : IResult
+public sealed class EventPageResult(EventPage page, Projection? projection, EventTotal total) : IResult
 {
     public async Task ExecuteAsync(HttpContext httpContext)
     {
@@ -17,8 +17,9 @@ public sealed class EventPageResult(EventPage page, Projection? projection, long
         writer.WriteStartArray("events");
         foreach (var row in page.Rows) EventRowJson.Write(writer, row, projection, page.Payloads);
         writer.WriteEndArray();
-        writer.WriteNumber("count", total);
-        writer.WriteNumber("totalEvents", total);
+        writer.WriteNumber("count", total.Count);
+        writer.WriteNumber("totalEvents", total.Count);
+        writer.WriteBoolean("total_is_estimate", total.IsEstimate);
         if (page.Next is null) writer.WriteNull("next_cursor");
         else writer.WriteString("next_cursor", page.Next.Encode());
         writer.WriteEndObject();
@@ -30,7 +31,7 @@ public sealed class EventPageResult(EventPage page, Projection? projection, long
 /// client before the next is read, so memory holds one chunk whatever the result size, and a slow
 /// reader slows the queries down (the response pipe applies back-pressure) instead of filling memory.
 /// </summary>
-public sealed class EventExportResult(EventQueries queries, Guid project, EventSearch search, long total, int chunkSize) : IResult
+public sealed class EventExportResult(EventQueries queries, Guid project, EventSearch search, EventTotal total, int chunkSize) : IResult
 {
     public async Task ExecuteAsync(HttpContext httpContext)
     {
@@ -57,8 +58,9 @@ public sealed class EventExportResult(EventQueries queries, Guid project, EventS
         }
 
         writer.WriteEndArray();
-        writer.WriteNumber("totalEvents", total);
-        writer.WriteNumber("count", total);
+        writer.WriteNumber("totalEvents", total.Count);
+        writer.WriteNumber("count", total.Count);
+        writer.WriteBoolean("total_is_estimate", total.IsEstimate);
         writer.WriteEndObject();
     }
 }

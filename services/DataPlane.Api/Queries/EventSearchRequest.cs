@@ -36,7 +36,11 @@ public sealed record EventSearch(
 {
     public const int DefaultLimit = 1000;
 
-    public static EventSearch From(EventSearchRequest request, int maxLimit)
+    /// <param name="defaultFrom">
+    /// Where the range starts when the request names neither a dateRange nor an evaluation_id (a run's events are
+    /// bounded by the run); null reads the whole range. The event routes pass the last 7 days.
+    /// </param>
+    public static EventSearch From(EventSearchRequest request, int maxLimit, DateTimeOffset? defaultFrom = null)
     {
         var limit = request.Limit is { } l ? (int)Math.Clamp(Math.Floor(l), 0, int.MaxValue) : DefaultLimit;
         if (request.Limit is not null && (limit < 1 || limit > maxLimit))
@@ -53,6 +57,8 @@ public sealed record EventSearch(
         if (!string.IsNullOrEmpty(request.EvaluationId))
             filters.Add(new EventFilter("metadata.run_id", "is", JsonSerializer.SerializeToElement(request.EvaluationId), "string"));
         var (from, to) = ParseDateRange(request.DateRange);
+        if (request.DateRange.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null && string.IsNullOrEmpty(request.EvaluationId))
+            from = defaultFrom;
         var offset = (long)(page - 1) * limit;
         if (offset > int.MaxValue) throw ApiRequestException.BadRequest("page", "page is too large; use the cursor.");
         return new EventSearch(new EventScope { From = from, To = to }, filters, Projection.From(request.Projections), sort, after, limit, (int)offset);

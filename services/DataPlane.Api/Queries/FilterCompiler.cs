@@ -62,7 +62,7 @@ public static class FilterCompiler
         FieldKind.NullableString => $"ifNull({field.Column}, '')",
         FieldKind.Number => $"toString({field.Column})",
         FieldKind.DateTime => $"toString({field.Column})",
-        _ => BucketText(Raw(field, parameters)),
+        _ => field.TypedText ?? BucketText(Raw(field, parameters)),
     };
 
     /// <summary>The field as Nullable(Float64): NULL when absent or not numeric.</summary>
@@ -71,7 +71,7 @@ public static class FilterCompiler
         FieldKind.Number => field.Column,
         // A number compared with a time column means Unix milliseconds, as the API writes times.
         FieldKind.DateTime => $"toFloat64(toUnixTimestamp64Milli({field.Column}))",
-        _ => $"toFloat64OrNull({Text(field, parameters)})",
+        _ => field.TypedNumber ?? $"toFloat64OrNull({Text(field, parameters)})",
     };
 
     private static string Boolean(EventField field, QueryParameters parameters) => $"lower({Text(field, parameters)})";
@@ -85,6 +85,8 @@ public static class FilterCompiler
     private static string Exists(EventField field, QueryParameters parameters) => field.Kind switch
     {
         FieldKind.String => $"{field.Column} != ''",
+        // has_error is this very expression, stored (Schema/0006_events_typed_columns.sql).
+        FieldKind.NullableString when field.Column == "error" => "has_error = 1",
         FieldKind.NullableString => $"ifNull({field.Column}, '') != ''",
         FieldKind.Number or FieldKind.DateTime => "1",
         _ when field.Path.Count == 0 => $"mapContains({field.Column}, {parameters.String(field.Key!)})",

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
 namespace HoneyHive.DataPlane.Api.Queries;
 
 public static class QueryExtensions
@@ -6,6 +8,7 @@ public static class QueryExtensions
     public static IHostApplicationBuilder AddDataPlaneQueries(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton(builder.Configuration.GetSection("Queries").Get<QueryOptions>() ?? new QueryOptions());
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<PayloadResolver>();
         builder.Services.AddSingleton<EventQueries>();
         builder.Services.AddSingleton<SessionQueries>();
