@@ -29,7 +29,8 @@ public static class SessionListWindow
     {
         if (search.Sort.Field != "start_time") return null;
         var decisive = (long)search.Offset + search.Limit + 1;
-        for (var k = (int)Math.Min(Math.Max(2 * decisive, 256), MaxCandidates); ; k = Math.Min(k * 4, MaxCandidates))
+        // Twice the rows the page needs leaves room for deleted sessions and filters; each retry widens four times.
+        for (var k = (int)Math.Min(2 * decisive, MaxCandidates); ; k = Math.Min(k * 4, MaxCandidates))
         {
             var (ids, nextBound) = await CandidatesAsync(store, project, search, k, cancellationToken);
             if (ids.Count == 0) return new EventPage([], null);
