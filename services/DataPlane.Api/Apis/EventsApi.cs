@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json.Nodes;
 using HoneyHive.DataPlane.Api.Queries;
+using HoneyHive.Platform.Analytics;
 using HoneyHive.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -25,7 +26,7 @@ public static class EventsApi
         app.MapPost("/events/export", ExportAsync).RequirePermission(Permissions.EventsRead);
         app.MapGet("/v1/events/chart", ChartAsync).RequirePermission(Permissions.EventsRead);
         app.MapGet("/v1/events/schema", SchemaAsync).RequirePermission(Permissions.EventsRead);
-        app.MapGet("/v1/events/{event_id}", GetAsync).RequirePermission(Permissions.EventsRead);
+        app.MapGet("/v1/events/{event_id}", GetAsync).Produces(StatusCodes.Status200OK, contentType: "application/json").RequirePermission(Permissions.EventsRead);
         app.MapDelete("/v1/events/{event_id}", DeleteAsync).RequirePermission(Permissions.EventsWrite);
         app.MapGet("/events", ListLegacyAsync).RequirePermission(Permissions.EventsRead);
     }
@@ -65,14 +66,11 @@ public static class EventsApi
         return new EventExportResult(queries, user.ProjectId(), search, total, options.ExportChunkSize);
     }
 
-    private static async Task<Results<Ok<JsonObject>, NotFound<ProblemDetails>>> GetAsync(
-        [FromRoute(Name = "event_id")] string eventId, ClaimsPrincipal user, EventQueries queries, CancellationToken cancellationToken)
-    {
-        var found = await queries.GetAsync(user.ProjectId(), eventId, cancellationToken);
-        return found is not null
-            ? TypedResults.Ok(new JsonObject { ["event"] = found })
+    private static async Task<Results<EventResult, NotFound<ProblemDetails>>> GetAsync(
+        [FromRoute(Name = "event_id")] string eventId, ClaimsPrincipal user, IAnalyticsStore store, PayloadResolver payloads, CancellationToken cancellationToken) =>
+        await EventResult.FindAsync(store, payloads, user.ProjectId(), eventId, cancellationToken) is { } found
+            ? found
             : TypedResults.NotFound(new ProblemDetails { Title = "Event not found", Status = StatusCodes.Status404NotFound });
-    }
 
     private static async Task<Ok<JsonObject>> ChartAsync(
         ClaimsPrincipal user, ChartQueries charts, QueryOptions options, TimeProvider clock,

@@ -19,6 +19,20 @@ public static class EventRowJson
     public static void Write(Utf8JsonWriter writer, JsonElement row, Projection? projection = null, IReadOnlyDictionary<string, string>? payloads = null)
     {
         writer.WriteStartObject();
+        WriteFields(writer, row, projection, payloads);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The event's properties without the enclosing braces, so a caller can add its own after them (a tree's
+    /// <c>children</c>). <paramref name="metadata"/> values replace the row's own metadata keys in place and
+    /// follow them when the row lacks the key, whatever the projection; without a projected metadata bucket they
+    /// form one, last. That is where a <see cref="System.Text.Json.Nodes.JsonObject"/> would have put them.
+    /// </summary>
+    public static void WriteFields(
+        Utf8JsonWriter writer, JsonElement row, Projection? projection = null, IReadOnlyDictionary<string, string>? payloads = null,
+        IReadOnlyList<MetadataValue>? metadata = null)
+    {
         WriteString(writer, row, "event_id", projection, always: true);
         WriteString(writer, row, "project_id", projection);
         WriteString(writer, row, "org_id", projection);
@@ -40,28 +54,47 @@ public static class EventRowJson
             else writer.WriteNull("error");
         }
 
+        // A bit per override remembers which were written in place.
+        if (metadata is { Count: > 64 }) throw new ArgumentOutOfRangeException(nameof(metadata), "At most 64 metadata values.");
+        var metadataWritten = false;
         foreach (var bucket in Buckets)
         {
             if (!Wants(projection, bucket) && projection?.Keys(bucket) is null) continue;
             var keys = Wants(projection, bucket) ? null : projection!.Keys(bucket);
+            var overrides = bucket == "metadata" ? metadata : null;
+            metadataWritten |= bucket == "metadata";
             if (payloads is not null && PayloadResolver.Reference(row, bucket) is { } reference && payloads.TryGetValue(reference.Key, out var whole))
             {
-                WriteWhole(writer, bucket, whole, keys);
+                WriteWhole(writer, bucket, whole, keys, overrides);
                 continue;
             }
 
             writer.WriteStartObject(bucket);
+            var replaced = 0UL;
             foreach (var entry in row.GetProperty(bucket).EnumerateObject())
             {
                 if (keys is not null && !keys.Contains(entry.Name)) continue;
+                if (Override(overrides, entry.Name) is var i and >= 0)
+                {
+                    overrides![i].Write(writer);
+                    replaced |= 1UL << i;
+                    continue;
+                }
+
                 writer.WritePropertyName(entry.Name);
                 WriteJsonText(writer, entry.Value.GetString() ?? "null");
             }
 
+            WriteRest(writer, overrides, replaced);
             writer.WriteEndObject();
         }
 
-        writer.WriteEndObject();
+        if (!metadataWritten && metadata is not null)
+        {
+            writer.WriteStartObject("metadata");
+            WriteRest(writer, metadata, 0);
+            writer.WriteEndObject();
+        }
     }
 
     public static JsonObject ToNode(JsonElement row, IReadOnlyDictionary<string, string>? payloads = null, Projection? projection = null)
@@ -72,17 +105,42 @@ public static class EventRowJson
     }
 
     /// <summary>A bucket from the full JSON object stored for it (keys filtered like the row's own).</summary>
-    private static void WriteWhole(Utf8JsonWriter writer, string bucket, string whole, IReadOnlySet<string>? keys)
+    private static void WriteWhole(Utf8JsonWriter writer, string bucket, string whole, IReadOnlySet<string>? keys, IReadOnlyList<MetadataValue>? overrides)
     {
         using var document = JsonDocument.Parse(whole);
         writer.WriteStartObject(bucket);
+        var replaced = 0UL;
         foreach (var entry in document.RootElement.EnumerateObject())
         {
             if (keys is not null && !keys.Contains(entry.Name)) continue;
+            if (Override(overrides, entry.Name) is var i and >= 0)
+            {
+                overrides![i].Write(writer);
+                replaced |= 1UL << i;
+                continue;
+            }
+
             entry.WriteTo(writer);
         }
 
+        WriteRest(writer, overrides, replaced);
         writer.WriteEndObject();
+    }
+
+    private static int Override(IReadOnlyList<MetadataValue>? overrides, string key)
+    {
+        if (overrides is null) return -1;
+        for (var i = 0; i < overrides.Count; i++)
+            if (overrides[i].Key == key) return i;
+        return -1;
+    }
+
+    /// <summary>The overriding values the bucket did not hold (<paramref name="replaced"/>: a bit per value written in place).</summary>
+    private static void WriteRest(Utf8JsonWriter writer, IReadOnlyList<MetadataValue>? overrides, ulong replaced)
+    {
+        if (overrides is null) return;
+        for (var i = 0; i < overrides.Count; i++)
+            if ((replaced & (1UL << i)) == 0) overrides[i].Write(writer);
     }
 
     /// <summary>A bucket value is the JSON text the writer stored; anything unparsable is returned as a string, not dropped.</summary>
@@ -165,4 +223,38 @@ public sealed class Projection
     public bool Includes(string name) => fields.Contains(name);
 
     public IReadOnlySet<string>? Keys(string bucket) => keys.GetValueOrDefault(bucket);
+}
+
+/// <summary>A value computed by a read (a session roll-up) that <see cref="EventRowJson.WriteFields"/> writes into metadata.</summary>
+public readonly record struct MetadataValue
+{
+    private readonly long integer;
+    private readonly double number;
+    private readonly bool? flag;
+
+    private MetadataValue(string key, long integer, double number, bool? flag, bool isInteger)
+    {
+        Key = key;
+        this.integer = integer;
+        this.number = number;
+        this.flag = flag;
+        IsInteger = isInteger;
+    }
+
+    public string Key { get; }
+
+    private bool IsInteger { get; }
+
+    public static MetadataValue Of(string key, long value) => new(key, value, 0, null, true);
+
+    public static MetadataValue Of(string key, double value) => new(key, 0, value, null, false);
+
+    public static MetadataValue Of(string key, bool value) => new(key, 0, 0, value, false);
+
+    public void Write(Utf8JsonWriter writer)
+    {
+        if (flag is { } b) writer.WriteBoolean(Key, b);
+        else if (IsInteger) writer.WriteNumber(Key, integer);
+        else writer.WriteNumber(Key, number);
+    }
 }
