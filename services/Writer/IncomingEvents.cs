@@ -19,26 +19,6 @@ public sealed record ParsedMessage(IncomingMessage Message, IReadOnlyList<EventR
 /// </summary>
 public static class IncomingEvents
 {
-    /// <summary>
-    /// Every message of a batch, in batch order, parsed on the thread pool: parsing is the Writer's largest
-    /// share of CPU outside the store (`./hh bench writer`, writer.outside_store), messages are independent,
-    /// and the store is idle meanwhile, so the other cores do it.
-    /// </summary>
-    public static List<ParsedMessage> ParseAll(IReadOnlyList<IncomingMessage> batch)
-    {
-        var parsed = new ParsedMessage[batch.Count];
-        if (batch.Count < 4)
-        {
-            for (var i = 0; i < parsed.Length; i++) parsed[i] = Parse(batch[i]);
-        }
-        else
-        {
-            Parallel.For(0, parsed.Length, i => parsed[i] = Parse(batch[i]));
-        }
-
-        return [.. parsed];
-    }
-
     public static ParsedMessage Parse(IncomingMessage message)
     {
         try

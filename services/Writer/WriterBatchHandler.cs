@@ -33,7 +33,7 @@ public sealed class WriterBatchHandler(
 {
     public async Task HandleAsync(IReadOnlyList<IncomingMessage> batch, CancellationToken cancellationToken)
     {
-        var parsed = IncomingEvents.ParseAll(batch);
+        var parsed = batch.Select(IncomingEvents.Parse).ToList();
         var unreadable = parsed.Where(p => p.Error is not null).ToList();
         if (unreadable.Count > 0)
         {

@@ -26,7 +26,7 @@ public static class WriterCommand
 {
     /// <summary>The messages as the batch handler reads them.</summary>
     private static List<EventRow> Parse(IReadOnlyList<IncomingMessage> messages) =>
-        IncomingEvents.ParseAll(messages).SelectMany(p => p.Error is null ? p.Events : throw new InvalidOperationException(p.Error)).ToList();
+        messages.Select(IncomingEvents.Parse).SelectMany(p => p.Error is null ? p.Events : throw new InvalidOperationException(p.Error)).ToList();
 
     public static async Task<int> RunAsync(string[] args, CancellationToken ct)
     {
