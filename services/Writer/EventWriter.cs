@@ -13,6 +13,11 @@ namespace HoneyHive.Writer;
 /// that touches the session and written as a new, higher version of the session row.</item>
 /// </list>
 /// Inputs and outputs above a size go to the object store first (<see cref="LargePayloads"/>).
+/// <c>event_schemas</c> gets the batch's fields in one INSERT after its events (<see cref="EventSchemaBatch"/>).
+/// Round trips per project and batch: one read of what is stored (<see cref="EventStore.StoredStateAsync"/>),
+/// the children's INSERT, the roll-up inputs, the session rows' INSERT; plus one <c>event_schemas</c> INSERT.
+/// Nothing is cached between batches: with several Writer replicas on one consumer, another replica may
+/// have written a session's rows since, so every batch reads the store's state.
 /// Reads take the highest version per event (<c>LIMIT 1 BY event_id</c> or argMax), so the newest
 /// revision wins without FINAL even before ReplacingMergeTree merges.
 /// </summary>
@@ -30,9 +35,13 @@ public sealed class EventWriter(EventStore store, ComputedFields computed, Large
     /// message comes back as unmatched, and later updates of its events in this batch too (they must not
     /// overtake it). A redelivered message is then applied whole, never half twice.
     /// </summary>
+    /// <param name="schemas">The batch's field counts; pass the same one to every retry of a batch so rows a
+    /// failed attempt already inserted are counted once (a retry skips them as stored).</param>
     public async Task<WriteResult> WriteAsync(
-        IReadOnlyList<EventRow> events, IReadOnlyList<EventUpdateRow> updates, CancellationToken cancellationToken, Func<EventUpdateRow, bool>? waitsBehind = null)
+        IReadOnlyList<EventRow> events, IReadOnlyList<EventUpdateRow> updates, CancellationToken cancellationToken,
+        Func<EventUpdateRow, bool>? waitsBehind = null, EventSchemaBatch? schemas = null)
     {
+        schemas ??= new EventSchemaBatch();
         var inserted = 0;
         var unmatched = new List<EventUpdateRow>();
         var projects = events.Select(e => e.ProjectId).Concat(updates.Select(u => u.ProjectId)).Distinct(StringComparer.Ordinal);
@@ -40,8 +49,12 @@ public sealed class EventWriter(EventStore store, ComputedFields computed, Large
         {
             var projectEvents = events.Where(e => e.ProjectId == project).ToList();
             var projectUpdates = updates.Where(u => u.ProjectId == project).ToList();
-            inserted += await WriteProjectAsync(project, projectEvents, projectUpdates, unmatched, waitsBehind, cancellationToken);
+            inserted += await WriteProjectAsync(project, projectEvents, projectUpdates, unmatched, waitsBehind, schemas, cancellationToken);
         }
+
+        // After the events, as the view did (it ran once the rows were in): a crash in between loses these
+        // counts, never an event; the catalogue fills again with the next batch carrying the fields.
+        await store.InsertSchemasAsync(schemas, cancellationToken);
 
         return new WriteResult(inserted, unmatched);
     }
@@ -52,6 +65,7 @@ public sealed class EventWriter(EventStore store, ComputedFields computed, Large
         List<EventUpdateRow> updates,
         List<EventUpdateRow> unmatched,
         Func<EventUpdateRow, bool>? waitsBehind,
+        EventSchemaBatch schemas,
         CancellationToken cancellationToken)
     {
         // Enrichment is idempotent (it only fills what is missing), so a retry may pass the same rows again.
@@ -72,7 +86,8 @@ public sealed class EventWriter(EventStore store, ComputedFields computed, Large
 
         // Session bases: the stored session row (a client revision or the roll-up built on it), replaced by
         // this batch's revision when that is the same client revision or a newer one.
-        var bases = await store.SessionBasesAsync(projectId, sessions, cancellationToken);
+        var state = await store.StoredStateAsync(projectId, sessions, rows.Select(r => r.EventId).ToHashSet(StringComparer.Ordinal), cancellationToken);
+        var bases = state.SessionBases;
         var arrivedSessions = new List<EventRow>();
         foreach (var session in rows.Where(r => r.IsSession))
         {
@@ -89,11 +104,10 @@ public sealed class EventWriter(EventStore store, ComputedFields computed, Large
             if (bases.TryGetValue(child.SessionId, out var session)) SessionRollup.Inherit(child, session);
         }
 
-        var storedVersions = await store.MaxVersionsAsync(projectId, sessions, rows.Select(r => r.EventId).ToList(), cancellationToken);
-        var fresh = rows.Where(r => !storedVersions.TryGetValue(r.EventId, out var version) || version < r.Version).ToList();
+        var fresh = rows.Where(r => !state.EventVersions.TryGetValue(r.EventId, out var version) || version < r.Version).ToList();
         var freshChildren = fresh.Where(r => !r.IsSession).ToList();
         await payloads.OffloadAsync(freshChildren, cancellationToken);
-        await store.InsertAsync(freshChildren, cancellationToken);
+        await store.InsertAsync(freshChildren, schemas, cancellationToken);
         var inserted = freshChildren.Count;
 
         // A session that arrived after its children: hand its experiment keys and source down to them.
@@ -103,14 +117,14 @@ public sealed class EventWriter(EventStore store, ComputedFields computed, Large
             var children = await store.ChildrenMissingAsync(projectId, session.SessionId, keys, cancellationToken);
             var updated = children.Where(c => SessionRollup.Inherit(c, session)).ToList();
             foreach (var child in updated) child.Version++;
-            await store.InsertAsync(updated, cancellationToken);
+            await store.InsertAsync(updated, schemas, cancellationToken);
             inserted += updated.Count;
         }
 
         // The session's own row goes in the same INSERT as its roll-up (one block, atomic), so no reader
         // ever sees the session without its roll-ups.
         var freshSessions = fresh.Where(r => r.IsSession).ToList();
-        inserted += await RollUpAsync(projectId, sessions, bases, autoCreate, rows, freshSessions, cancellationToken);
+        inserted += await RollUpAsync(projectId, sessions, state.SessionVersions, bases, autoCreate, rows, freshSessions, schemas, cancellationToken);
         return inserted;
     }
 
@@ -156,13 +170,16 @@ public sealed class EventWriter(EventStore store, ComputedFields computed, Large
     private async Task<int> RollUpAsync(
         string projectId,
         List<string> sessions,
+        Dictionary<string, ulong> versions,
         Dictionary<string, EventRow> bases,
         HashSet<string> autoCreate,
         List<EventRow> rows,
         List<EventRow> sessionRows,
+        EventSchemaBatch schemas,
         CancellationToken cancellationToken)
     {
-        var versions = await store.SessionVersionsAsync(projectId, sessions, cancellationToken);
+        // Session versions as read before this batch's inserts: nothing of this batch writes a session row
+        // before the INSERT below.
         var firstChild = new Dictionary<string, EventRow>(StringComparer.Ordinal);
         foreach (var row in rows) firstChild.TryAdd(row.SessionId, row);
         var sessionsToRollUp = new Dictionary<string, EventRow>(StringComparer.Ordinal);
@@ -193,7 +210,7 @@ public sealed class EventWriter(EventStore store, ComputedFields computed, Large
         }
 
         await payloads.OffloadAsync(rollups, cancellationToken);
-        await store.InsertAsync(rollups, cancellationToken);
+        await store.InsertAsync(rollups, schemas, cancellationToken);
         return rollups.Count;
     }
 }

@@ -53,10 +53,12 @@ public sealed class WriterBatchHandler(
         var batchIds = readable.Select(p => p.Message.Id).ToHashSet(StringComparer.Ordinal);
         var started = Stopwatch.GetTimestamp();
         List<DeferredMessage> deferred;
+        // Shared by the attempts: rows an attempt inserted before it failed are counted once (see EventSchemaBatch).
+        var schemas = new EventSchemaBatch();
         try
         {
             var result = await retry.ExecuteAsync(
-                async token => await writer.WriteAsync(events, updates, token, u => pending.WaitsBehind(u, batchIds)), cancellationToken);
+                async token => await writer.WriteAsync(events, updates, token, u => pending.WaitsBehind(u, batchIds), schemas), cancellationToken);
             var oldest = readable.Min(p => p.PublishedAt);
             metrics.Inserted(result.Rows, Stopwatch.GetElapsedTime(started), oldest is { } t ? clock.GetUtcNow() - t : null);
             deferred = await SettleUnmatchedAsync(updates, result.Unmatched, cancellationToken);

@@ -67,6 +67,7 @@ public static class SeedData
         for (var i = 0; i < PagedSpans; i++)
             rows.Add(Row(a, PagedSession, $"a0000000-0000-4000-8000-3{i:D11}", PagedSession, "tool", "paged-tool", 7201 + i, 1, metadata: new { index = i }));
         await store.InsertJsonEachRowAsync("events", Encode(rows), CancellationToken.None);
+        await FieldCatalogueAsync(store, [a, b]);
 
         var c = Tenants.C.ProjectId.ToString();
         for (var batch = 0; batch < ApiFixture.ExportRows; batch += 10_000)
@@ -77,6 +78,19 @@ public static class SeedData
                     inputs: new { text = "row " + i.ToString(CultureInfo.InvariantCulture) + " " + new string('x', 200) }));
             await store.InsertJsonEachRowAsync("events", Encode(bulk), CancellationToken.None);
         }
+    }
+
+    /// <summary>
+    /// The Writer fills event_schemas per batch (migration 0008); rows seeded straight into events get their
+    /// catalogue here, from 0003's view definition run once as INSERT ... SELECT over the seeded projects.
+    /// </summary>
+    private static async Task FieldCatalogueAsync(IAnalyticsStore store, string[] projects)
+    {
+        var script = ClickHouseMigrator.LoadScripts().Single(s => s.Name == "0003_event_schemas.sql");
+        var view = SqlStatements.Split(script.Sql).Single(s => s.Contains("CREATE MATERIALIZED VIEW", StringComparison.Ordinal));
+        var select = view[view.IndexOf("SELECT", StringComparison.Ordinal)..]
+            .Replace("WHERE is_deleted = 0", "WHERE is_deleted = 0 AND project_id IN {projects:Array(String)}", StringComparison.Ordinal);
+        await store.ExecuteAsync("INSERT INTO event_schemas " + select, new Dictionary<string, object?> { ["projects"] = projects }, CancellationToken.None);
     }
 
     internal static Dictionary<string, object?> Row(

@@ -11,6 +11,8 @@ public sealed class FlakyAnalyticsStore(IAnalyticsStore inner) : IAnalyticsStore
 {
     private int failuresLeft;
     private int failed;
+    private string? failingTable;
+    private int tableFailuresLeft;
 
     /// <summary>Fail every call while true.</summary>
     public bool Down { get; set; }
@@ -19,6 +21,13 @@ public sealed class FlakyAnalyticsStore(IAnalyticsStore inner) : IAnalyticsStore
     public int Failed => Volatile.Read(ref failed);
 
     public void FailNext(int calls) => Volatile.Write(ref failuresLeft, calls);
+
+    /// <summary>Fail the next <paramref name="calls"/> inserts into <paramref name="table"/> only.</summary>
+    public void FailInsertsInto(string table, int calls)
+    {
+        Volatile.Write(ref failingTable, table);
+        Volatile.Write(ref tableFailuresLeft, calls);
+    }
 
     public string Backend => inner.Backend;
 
@@ -37,13 +46,24 @@ public sealed class FlakyAnalyticsStore(IAnalyticsStore inner) : IAnalyticsStore
     public async Task InsertJsonEachRowAsync(string table, ReadOnlyMemory<byte> rows, CancellationToken cancellationToken)
     {
         Gate();
+        GateInsert(table);
         await inner.InsertJsonEachRowAsync(table, rows, cancellationToken);
     }
 
     public async Task InsertAsync(string table, string format, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         Gate();
+        GateInsert(table);
         await inner.InsertAsync(table, format, data, cancellationToken);
+    }
+
+    private void GateInsert(string table)
+    {
+        if (table == Volatile.Read(ref failingTable) && Interlocked.Decrement(ref tableFailuresLeft) >= 0)
+        {
+            Interlocked.Increment(ref failed);
+            throw new AnalyticsStoreException($"Insert into {table} refused (simulated failure)");
+        }
     }
 
     private void Gate()

@@ -47,7 +47,8 @@ public sealed class WriterHarness : IAsyncDisposable
     public FlakyAnalyticsStore Store { get; }
     public IServiceProvider Services => host.Services;
 
-    public static async Task<WriterHarness> StartAsync(ChdbFixture chdb, IDictionary<string, string?>? settings = null, bool start = true)
+    /// <param name="objects">The object store (large payloads, dead letters); a folder of the test's own when null.</param>
+    public static async Task<WriterHarness> StartAsync(ChdbFixture chdb, IDictionary<string, string?>? settings = null, bool start = true, IObjectStore? objects = null)
     {
         var id = Guid.NewGuid().ToString("N")[..12];
         var topic = $"events.writer-test.{id}";
@@ -71,7 +72,7 @@ public sealed class WriterHarness : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(config);
         var store = new FlakyAnalyticsStore(chdb.Store);
         builder.Services.AddSingleton<IAnalyticsStore>(store);
-        builder.Services.AddSingleton<IObjectStore>(new FileSystemObjectStore(
+        builder.Services.AddSingleton<IObjectStore>(objects ?? new FileSystemObjectStore(
             Path.Combine(TestServers.DataDirectory, "writer-objects", id), NullLogger<FileSystemObjectStore>.Instance));
         builder.Services.AddJetStream(TestServers.NatsUrl, "writer-tests");
         builder.AddWriter();
