@@ -49,7 +49,9 @@ public sealed class EventIngestService(
                 (session, _) = await sessions.StartAsync(incoming, context.RequestAborted);
                 events = [session, .. events];
             }
-            await publisher.PublishAsync(tenant.ProjectId, events, context.RequestAborted);
+            using var batch = new EventJsonBatch();
+            foreach (var record in events) batch.Add(record);
+            await publisher.PublishAsync(tenant.ProjectId, batch, context.RequestAborted);
             return outcome.Respond(session, outcome.Events);
         }
         catch (MessageLogUnavailableException ex)
