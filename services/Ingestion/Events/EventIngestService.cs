@@ -49,9 +49,7 @@ public sealed class EventIngestService(
                 (session, _) = await sessions.StartAsync(incoming, context.RequestAborted);
                 events = [session, .. events];
             }
-            using var batch = new EventJsonBatch();
-            foreach (var record in events) batch.Add(record);
-            await publisher.PublishAsync(tenant.ProjectId, batch, context.RequestAborted);
+            await publisher.PublishAsync(tenant.ProjectId, events, context.RequestAborted);
             return outcome.Respond(session, outcome.Events);
         }
         catch (MessageLogUnavailableException ex)

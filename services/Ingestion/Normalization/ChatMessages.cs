@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Nodes;
 
 namespace HoneyHive.Ingestion.Normalization;
 
@@ -118,6 +119,24 @@ public static class ChatMessages
         if (choices[0] is EventObject first)
         {
             foreach (var (key, value) in first) outputs[key] = value;
+        }
+    }
+
+    /// <summary><see cref="SetOutputs(EventObject, EventArray)"/> for events built as JSON trees (the LLM proxy's model calls).</summary>
+    public static void SetOutputs(JsonObject outputs, JsonArray choices)
+    {
+        if (choices.Count == 0) return;
+        if (choices.Count > 1)
+        {
+            if (choices[0] is JsonObject head) foreach (var (key, value) in head) outputs[key] = value?.DeepClone();
+            outputs["choices"] = choices;
+            return;
+        }
+        if (choices[0] is JsonObject first)
+        {
+            var fields = first.ToList();
+            first.Clear();
+            foreach (var (key, value) in fields) outputs[key] = value;
         }
     }
 }

@@ -22,6 +22,14 @@ public sealed class EventBatchPublisher(IEventPublisher publisher, TimeProvider 
     /// <summary>Serialized events per message, below NATS's default 1 MiB max_payload with room for the envelope.</summary>
     public int MaxMessageBytes { get; init; } = 900 * 1024;
 
+    /// <summary>Events built as records (the event API, the LLM proxy's traces), written into one batch.</summary>
+    public async Task PublishAsync(string projectId, IReadOnlyList<EventRecord> events, CancellationToken cancellationToken)
+    {
+        using var batch = new EventJsonBatch();
+        foreach (var record in events) batch.Add(record);
+        await PublishAsync(projectId, batch, cancellationToken);
+    }
+
     public async Task PublishAsync(string projectId, EventJsonBatch events, CancellationToken cancellationToken)
     {
         if (events.Count == 0) return;
