@@ -1,6 +1,8 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using HoneyHive.Contracts.Events;
 using HoneyHive.Ingestion.Normalization;
+using HoneyHive.Ingestion.Publishing;
 using OpenTelemetry.Proto.Common.V1;
 using OpenTelemetry.Proto.Trace.V1;
 
@@ -11,11 +13,15 @@ public sealed class SpanNormalizerTests
 {
     private static readonly Tenant Tenant = new("11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222", "33333333-3333-3333-3333-333333333333");
 
+    /// <summary>The span's event as published: written as JSON, then read back as the Writer's contract type.</summary>
     private static EventRecord Normalize(Span span, IngestLimits? limits = null)
     {
         var result = SpanNormalizer.Normalize(null, null, span, Tenant, limits ?? new IngestLimits());
         Assert.Null(result.Rejection);
-        return result.Event!;
+        using var batch = new EventJsonBatch();
+        using var record = result.Event!;
+        batch.Add(record);
+        return JsonSerializer.Deserialize<EventRecord>(batch[0])!;
     }
 
     [Fact]

@@ -1,18 +1,17 @@
-using System.Text.Json.Nodes;
 using OpenTelemetry.Proto.Common.V1;
 
 namespace HoneyHive.Ingestion.Normalization;
 
-/// <summary>OTLP AnyValue → JSON, enforcing value size and nesting depth.</summary>
+/// <summary>OTLP AnyValue → an event value (<see cref="EventJson"/>), enforcing value size and nesting depth.</summary>
 public static class AnyValueConverter
 {
-    public static JsonNode? ToJson(AnyValue? value, IngestLimits limits, Truncation truncation, string key, int depth = 0)
+    public static object? ToJson(AnyValue? value, IngestLimits limits, Truncation truncation, string key, int depth = 0)
     {
         if (value is null) return null;
         if (depth >= limits.MaxDepth)
         {
             truncation.ValueTruncated(key);
-            return JsonValue.Create(Clip(value.ToString(), limits.MaxValueLength));
+            return Clip(value.ToString(), limits.MaxValueLength);
         }
 
         switch (value.ValueCase)
@@ -24,22 +23,22 @@ public static class AnyValueConverter
                     truncation.ValueTruncated(key);
                     text = Clip(text, limits.MaxValueLength);
                 }
-                return JsonValue.Create(text);
+                return text;
             case AnyValue.ValueOneofCase.BoolValue:
-                return JsonValue.Create(value.BoolValue);
+                return EventJson.Box(value.BoolValue);
             case AnyValue.ValueOneofCase.IntValue:
-                return JsonValue.Create(value.IntValue);
+                return value.IntValue;
             case AnyValue.ValueOneofCase.DoubleValue:
                 // JSON has no NaN or infinity; keep the fact as text rather than fail the span.
-                return double.IsFinite(value.DoubleValue) ? JsonValue.Create(value.DoubleValue) : JsonValue.Create(value.DoubleValue.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                return double.IsFinite(value.DoubleValue) ? value.DoubleValue : value.DoubleValue.ToString(System.Globalization.CultureInfo.InvariantCulture);
             case AnyValue.ValueOneofCase.BytesValue:
-                return JsonValue.Create(Convert.ToBase64String(value.BytesValue.Span));
+                return Convert.ToBase64String(value.BytesValue.Span);
             case AnyValue.ValueOneofCase.ArrayValue:
-                var array = new JsonArray();
+                var array = new EventArray();
                 foreach (var item in value.ArrayValue.Values) array.Add(ToJson(item, limits, truncation, key, depth + 1));
                 return array;
             case AnyValue.ValueOneofCase.KvlistValue:
-                var map = new JsonObject();
+                var map = new EventObject();
                 foreach (var kv in value.KvlistValue.Values)
                 {
                     map[SafeKeys.Clean(kv.Key, limits, truncation)] = ToJson(kv.Value, limits, truncation, key, depth + 1);

@@ -1,5 +1,5 @@
+using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace HoneyHive.Ingestion.Normalization;
 
@@ -10,80 +10,111 @@ public static class Buckets
     /// Sets <paramref name="path"/> ("a.b.c", as SDKs flatten nested values) inside the bucket,
     /// creating objects on the way; the same key set twice keeps the later value.
     /// </summary>
-    public static void SetPath(JsonObject bucket, string path, JsonNode? value)
+    public static void SetPath(EventObject bucket, string path, object? value)
     {
         if (path.Length == 0) return;
-        var segments = path.Split('.');
         var node = bucket;
-        for (var i = 0; i < segments.Length - 1; i++)
+        var start = 0;
+        for (var dot = path.IndexOf('.', start); dot >= 0; dot = path.IndexOf('.', start))
         {
-            if (node[segments[i]] is not JsonObject child)
+            var segment = path[start..dot];
+            if (EventJson.AsMutableObject(node[segment]) is not { } child)
             {
-                child = new JsonObject();
-                node[segments[i]] = child;
+                child = new EventObject();
             }
+            node[segment] = child;
             node = child;
+            start = dot + 1;
         }
-        node[segments[^1]] = value?.Parent is null ? value : value.DeepClone();
+        node[path[start..]] = value;
     }
 
     /// <summary>Merges an object's keys into the bucket (later keys win), or stores a non-object under <paramref name="fallbackKey"/>.</summary>
-    public static void Merge(JsonObject bucket, JsonNode? value, string fallbackKey)
+    public static void Merge(EventObject bucket, object? value, string fallbackKey)
     {
-        if (value is JsonObject obj)
+        if (EventJson.IsObject(value))
         {
-            foreach (var (key, item) in obj.ToList())
-            {
-                obj.Remove(key);
-                bucket[key] = item;
-            }
+            foreach (var (key, item) in EventJson.Properties(value)) bucket[key] = item;
         }
         else if (value is not null)
         {
-            bucket[fallbackKey] = value.Parent is null ? value : value.DeepClone();
+            bucket[fallbackKey] = value;
         }
     }
 
     /// <summary>A string holding JSON becomes that JSON; anything else stays as it is.</summary>
-    public static JsonNode? ParseIfJson(JsonNode? value)
+    public static object? ParseIfJson(object? value, SpanEvent owner)
     {
-        if (value is not JsonValue v || !v.TryGetValue<string>(out var text)) return value;
+        if (value is not string text) return value;
         var trimmed = text.AsSpan().TrimStart();
         if (trimmed.Length == 0 || (trimmed[0] != '{' && trimmed[0] != '[')) return value;
-        try
-        {
-            return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
-        }
-        catch (JsonException)
-        {
-            return value;
-        }
+        return owner.TryParse(text, out var root) ? root : value;
     }
 
     /// <summary>Objects whose keys are exactly 0..n-1 (SDKs flatten lists that way) become arrays again.</summary>
-    public static JsonNode? RestoreArrays(JsonNode? node)
+    public static object? RestoreArrays(object? value)
     {
-        switch (node)
+        switch (value)
         {
-            case JsonObject obj:
-                foreach (var key in obj.Select(p => p.Key).ToList())
+            case EventObject obj:
+                for (var i = 0; i < obj.Count; i++)
                 {
-                    var child = obj[key];
-                    obj.Remove(key);
+                    var (key, child) = obj.At(i);
                     obj[key] = RestoreArrays(child);
                 }
-                if (obj.Count == 0 || !Enumerable.Range(0, obj.Count).All(i => obj.ContainsKey(Index(i)))) return obj;
-                var items = Enumerable.Range(0, obj.Count).Select(i => obj[Index(i)]).ToArray();
-                obj.Clear();
-                return new JsonArray(items);
-            case JsonArray array:
-                var restored = array.Select(RestoreArrays).ToArray();
-                array.Clear();
-                return new JsonArray(restored);
+                if (obj.Count == 0) return obj;
+                for (var i = 0; i < obj.Count; i++)
+                {
+                    if (!obj.ContainsKey(Index(i))) return obj;
+                }
+                var items = new EventArray();
+                for (var i = 0; i < obj.Count; i++) items.Add(obj[Index(i)]);
+                return items;
+            case EventArray array:
+                for (var i = 0; i < array.Count; i++) array[i] = RestoreArrays(array[i]);
+                return array;
+            case JsonElement element when HasIndexedObject(element):
+                // Parsed JSON is read-only; only the rare value holding an index-keyed object is rebuilt.
+                return RestoreArrays(EventJson.Thaw(element, deep: true));
             default:
-                return node;
+                return value;
         }
     }
 
-    private static string Index(int i) => i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    private static bool HasIndexedObject(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var count = 0;
+                var indexed = true;
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (HasIndexedObject(property.Value)) return true;
+                    count++;
+                    indexed &= int.TryParse(property.Name, NumberStyles.None, CultureInfo.InvariantCulture, out var index) && Index(index) == property.Name;
+                }
+                // Keys that are all canonical indexes and as many as there are keys cover 0..n-1 unless one repeats or is out of range.
+                return count > 0 && indexed && IsIndexRange(element, count);
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (HasIndexedObject(item)) return true;
+                }
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    private static bool IsIndexRange(JsonElement element, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            if (!element.TryGetProperty(Index(i), out _)) return false;
+        }
+        return true;
+    }
+
+    private static string Index(int i) => i.ToString(CultureInfo.InvariantCulture);
 }

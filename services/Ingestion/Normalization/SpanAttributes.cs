@@ -1,17 +1,15 @@
-using System.Globalization;
-using System.Text.Json.Nodes;
 using Google.Protobuf.Collections;
 using OpenTelemetry.Proto.Common.V1;
 
 namespace HoneyHive.Ingestion.Normalization;
 
 /// <summary>
-/// A span's attributes as JSON values. Mappers take the keys they understand; whatever is left at
+/// A span's attributes as event values (<see cref="EventJson"/>). Mappers take the keys they understand; whatever is left at
 /// the end lands in metadata, so nothing a client sent is dropped.
 /// </summary>
 public sealed class SpanAttributes
 {
-    private readonly Dictionary<string, JsonNode?> values = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, object?> values = new(StringComparer.Ordinal);
 
     public static SpanAttributes From(RepeatedField<KeyValue> attributes, IngestLimits limits, Truncation truncation)
     {
@@ -38,14 +36,14 @@ public sealed class SpanAttributes
 
     public bool HasPrefix(string prefix) => values.Keys.Any(k => k.StartsWith(prefix, StringComparison.Ordinal));
 
-    public bool TryTake(string key, out JsonNode? value)
+    public bool TryTake(string key, out object? value)
     {
         if (values.Remove(key, out value)) return true;
         value = null;
         return false;
     }
 
-    public JsonNode? Take(string key) => TryTake(key, out var value) ? value : null;
+    public object? Take(string key) => TryTake(key, out var value) ? value : null;
 
     public string? TakeString(string key) => TryTake(key, out var value) ? AsString(value) : null;
 
@@ -66,15 +64,15 @@ public sealed class SpanAttributes
     public bool? TakeBool(string key)
     {
         if (!TryTake(key, out var value) || value is null) return null;
-        if (value is JsonValue v && v.TryGetValue<bool>(out var b)) return b;
+        if (value is bool b) return b;
         return bool.TryParse(AsString(value), out var parsed) ? parsed : null;
     }
 
     /// <summary>Takes every key under <paramref name="prefix"/>, returning the rest of each key.</summary>
-    public List<(string Suffix, JsonNode? Value)> TakePrefix(string prefix)
+    public List<(string Suffix, object? Value)> TakePrefix(string prefix)
     {
         // Called for every convention's prefixes on every span: allocate only when something matches.
-        List<(string, JsonNode?)>? taken = null;
+        List<(string, object?)>? taken = null;
         foreach (var (key, value) in values)
         {
             if (key.StartsWith(prefix, StringComparison.Ordinal)) (taken ??= []).Add((key[prefix.Length..], value));
@@ -84,22 +82,11 @@ public sealed class SpanAttributes
         return taken;
     }
 
-    private static readonly List<(string Suffix, JsonNode? Value)> NoneTaken = [];
+    private static readonly List<(string Suffix, object? Value)> NoneTaken = [];
 
-    public IEnumerable<KeyValuePair<string, JsonNode?>> Remaining => values;
+    public IEnumerable<KeyValuePair<string, object?>> Remaining => values;
 
-    public static string? AsString(JsonNode? value) => value switch
-    {
-        null => null,
-        JsonValue v when v.TryGetValue<string>(out var s) => s,
-        _ => value.ToJsonString(),
-    };
+    public static string? AsString(object? value) => EventJson.AsString(value);
 
-    public static double? AsNumber(JsonNode? value) => value switch
-    {
-        JsonValue v when v.TryGetValue<long>(out var l) => l,
-        JsonValue v when v.TryGetValue<double>(out var d) => d,
-        JsonValue v when v.TryGetValue<string>(out var s) && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) => parsed,
-        _ => null,
-    };
+    public static double? AsNumber(object? value) => EventJson.AsNumber(value);
 }

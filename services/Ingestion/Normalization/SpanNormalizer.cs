@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-using HoneyHive.Contracts.Events;
 using HoneyHive.Ingestion.Normalization.Conventions;
 using OpenTelemetry.Proto.Trace.V1;
 using Resource = OpenTelemetry.Proto.Resource.V1.Resource;
@@ -7,13 +5,14 @@ using Scope = OpenTelemetry.Proto.Common.V1.InstrumentationScope;
 
 namespace HoneyHive.Ingestion.Normalization;
 
-/// <summary>A span normalizes to an event, or is rejected with a reason for partial_success.</summary>
-public readonly record struct NormalizedSpan(EventRecord? Event, string? Rejection);
+/// <summary>A span normalizes to an event (the caller writes and disposes it), or is rejected with a reason for partial_success.</summary>
+public readonly record struct NormalizedSpan(SpanEvent? Event, string? Rejection);
 
 /// <summary>
 /// One OTLP span → one wide event. Routing keys first (ids, session, source, type), then each
 /// convention's table takes the attributes it knows (HoneyHive's own last, so they win), then
-/// whatever is left lands in metadata.
+/// whatever is left lands in metadata. The event is built from values that point at the request's
+/// own strings and parsed JSON, and written once as the published JSON (no JSON tree per span).
 /// </summary>
 public static class SpanNormalizer
 {
@@ -36,7 +35,7 @@ public static class SpanNormalizer
         var eventIdHint = attributes.TakeString("honeyhive_event_id");
         var parentHint = attributes.TakeString("honeyhive.parent_id");
 
-        var record = new EventRecord
+        var record = new SpanEvent
         {
             EventId = eventIdHint is { Length: > 0 } ? EventIds.Normalize(eventIdHint, tenant.ProjectId) : EventIds.ForSpan(span.TraceId.Span, span.SpanId.Span),
             ProjectId = tenant.ProjectId,
@@ -77,7 +76,7 @@ public static class SpanNormalizer
     }
 
     /// <summary>Session name, project hint, user and experiment keys from HoneyHive and Traceloop routing attributes.</summary>
-    private static void MapRouting(SpanAttributes attributes, EventRecord record)
+    private static void MapRouting(SpanAttributes attributes, SpanEvent record)
     {
         if (attributes.TakeFirstString("honeyhive.session_name", "honeyhive_session_name", "traceloop.association.properties.session_name") is { } sessionName)
         {
@@ -98,21 +97,21 @@ public static class SpanNormalizer
             if (attributes.TakeString($"honeyhive.experiment_{key}") is { } value) record.Metadata[$"experiment_{key}"] = value;
         }
         if (attributes.TryTake("honeyhive.experiment_metadata", out var experimentMetadata))
-            record.Metadata["experiment_metadata"] = Buckets.ParseIfJson(experimentMetadata);
+            record.Metadata["experiment_metadata"] = Buckets.ParseIfJson(experimentMetadata, record);
         foreach (var (suffix, value) in attributes.TakePrefix("honeyhive.experiment_metadata."))
         {
-            var bucket = record.Metadata["experiment_metadata"] as JsonObject ?? new JsonObject();
+            var bucket = EventJson.AsMutableObject(record.Metadata["experiment_metadata"]) ?? new EventObject();
             Buckets.SetPath(bucket, suffix, value);
             record.Metadata["experiment_metadata"] = bucket;
         }
     }
 
-    private static void MapStatus(Span span, EventRecord record)
+    private static void MapStatus(Span span, SpanEvent record)
     {
         var exception = span.Events.FirstOrDefault(e => e.Name == "exception");
         if (exception is not null)
         {
-            var details = new JsonObject();
+            var details = new EventObject();
             foreach (var kv in exception.Attributes)
             {
                 if (kv.Key.StartsWith("exception.", StringComparison.Ordinal)) details[kv.Key["exception.".Length..]] = kv.Value?.StringValue;
@@ -127,33 +126,33 @@ public static class SpanNormalizer
         }
     }
 
-    private static void AddContext(Resource? resource, Scope? scope, Span span, EventRecord record, IngestLimits limits, Truncation truncation)
+    private static void AddContext(Resource? resource, Scope? scope, Span span, SpanEvent record, IngestLimits limits, Truncation truncation)
     {
         if (resource is { Attributes.Count: > 0 })
         {
             var resourceAttributes = SpanAttributes.From(resource.Attributes, limits, truncation);
-            var bucket = new JsonObject();
+            var bucket = new EventObject(resourceAttributes.Count);
             foreach (var (key, value) in resourceAttributes.Remaining) bucket[key] = value;
             record.Metadata["resource"] = bucket;
         }
         if (scope is { Name.Length: > 0 })
         {
-            record.Metadata["scope"] = new JsonObject { ["name"] = scope.Name, ["version"] = scope.Version };
+            record.Metadata["scope"] = new EventObject { ["name"] = scope.Name, ["version"] = scope.Version };
         }
         var events = span.Events.Where(e => e.Name != "exception").Take(128).ToList();
         if (events.Count > 0)
         {
-            record.Metadata["span_events"] = new JsonArray(events.Select(e =>
+            record.Metadata["span_events"] = new EventArray(events.Select(e =>
             {
                 var attributes = SpanAttributes.From(e.Attributes, limits, truncation);
-                var eventAttributes = new JsonObject();
+                var eventAttributes = new EventObject(attributes.Count);
                 foreach (var (key, value) in attributes.Remaining) eventAttributes[key] = value;
-                return (JsonNode?)new JsonObject { ["name"] = e.Name, ["time"] = e.TimeUnixNano / 1e6, ["attributes"] = eventAttributes };
+                return (object?)new EventObject { ["name"] = e.Name, ["time"] = e.TimeUnixNano / 1e6, ["attributes"] = eventAttributes };
             }).ToArray());
         }
         if (span.Links.Count > 0)
         {
-            record.Metadata["links"] = new JsonArray(span.Links.Take(128).Select(l => (JsonNode?)new JsonObject
+            record.Metadata["links"] = new EventArray(span.Links.Take(128).Select(l => (object?)new EventObject
             {
                 ["trace_id"] = Convert.ToHexStringLower(l.TraceId.Span),
                 ["span_id"] = Convert.ToHexStringLower(l.SpanId.Span),

@@ -30,4 +30,18 @@ public sealed class Truncation
             metadata["dropped_attributes_count"] = DroppedAttributes;
         }
     }
+
+    public void WriteTo(EventObject metadata)
+    {
+        if (truncatedKeys.Count > 0)
+        {
+            metadata["truncated"] = EventJson.Box(true);
+            metadata["truncated_attributes"] = new EventArray(truncatedKeys);
+        }
+        if (DroppedAttributes > 0)
+        {
+            metadata["truncated"] = EventJson.Box(true);
+            metadata["dropped_attributes_count"] = (long)DroppedAttributes;
+        }
+    }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using HoneyHive.Contracts.Events;
 using HoneyHive.Ingestion.Normalization;
 using HoneyHive.Ingestion.Publishing;
 using OpenTelemetry.Proto.Collector.Trace.V1;
@@ -28,7 +27,8 @@ public sealed class OtlpTraceService
 
     public async Task<ExportTraceServiceResponse> ExportAsync(ExportTraceServiceRequest request, Tenant tenant, CancellationToken cancellationToken)
     {
-        var events = new List<EventRecord>();
+        // Each event is written into the batch as it is normalized; only its JSON outlives the loop.
+        using var events = new EventJsonBatch();
         long refused = 0;
         string? firstReason = null;
         var seen = 0;
@@ -43,7 +43,10 @@ public sealed class OtlpTraceService
                 continue;
             }
             var normalized = SpanNormalizer.Normalize(resourceSpans.Resource, scopeSpans.Scope, span, tenant, limits);
-            if (normalized.Event is { } record) events.Add(record);
+            if (normalized.Event is { } record)
+            {
+                using (record) events.Add(record);
+            }
             else
             {
                 refused++;

@@ -22,31 +22,37 @@ public sealed class EventBatchPublisher(IEventPublisher publisher, TimeProvider 
     /// <summary>Serialized events per message, below NATS's default 1 MiB max_payload with room for the envelope.</summary>
     public int MaxMessageBytes { get; init; } = 900 * 1024;
 
+    /// <summary>Events built as records (the event API, the LLM proxy's traces), written into one batch.</summary>
     public async Task PublishAsync(string projectId, IReadOnlyList<EventRecord> events, CancellationToken cancellationToken)
+    {
+        using var batch = new EventJsonBatch();
+        foreach (var record in events) batch.Add(record);
+        await PublishAsync(projectId, batch, cancellationToken);
+    }
+
+    public async Task PublishAsync(string projectId, EventJsonBatch events, CancellationToken cancellationToken)
     {
         if (events.Count == 0) return;
         // Messages are ~100-900 KB: pooled buffers keep them off the large-object heap, whose
         // collections (gen 2) otherwise stall every request under load.
         var buffers = new List<ArrayPoolBufferWriter<byte>>();
         var messages = new List<OutgoingMessage>();
-        var chunk = new List<byte[]>();
-        long bytes = 0;
-        foreach (var record in events)
-        {
-            // Each event is serialized once; chunks are assembled from the bytes.
-            var json = JsonSerializer.SerializeToUtf8Bytes(record, EventRecordJsonContext.Default.EventRecord);
-            if (chunk.Count > 0 && bytes + json.Length > MaxMessageBytes)
-            {
-                messages.Add(Envelope(projectId, chunk, buffers));
-                chunk = [];
-                bytes = 0;
-            }
-            chunk.Add(json);
-            bytes += json.Length + 1;
-        }
         try
         {
-            messages.Add(Envelope(projectId, chunk, buffers));
+            var first = 0;
+            long bytes = 0;
+            for (var i = 0; i < events.Count; i++)
+            {
+                var length = events[i].Length;
+                if (i > first && bytes + length > MaxMessageBytes)
+                {
+                    messages.Add(Envelope(projectId, events, first, i, buffers));
+                    first = i;
+                    bytes = 0;
+                }
+                bytes += length + 1;
+            }
+            messages.Add(Envelope(projectId, events, first, events.Count, buffers));
             await publisher.PublishBatchAsync(messages, cancellationToken);
         }
         finally
@@ -69,15 +75,18 @@ public sealed class EventBatchPublisher(IEventPublisher publisher, TimeProvider 
         await publisher.PublishBatchAsync([new OutgoingMessage(Topics.EventsUpdated, id, JsonSerializer.SerializeToUtf8Bytes(envelope))], cancellationToken);
     }
 
-    private OutgoingMessage Envelope(string projectId, List<byte[]> events, List<ArrayPoolBufferWriter<byte>> buffers)
+    /// <summary>The message of events [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    private OutgoingMessage Envelope(string projectId, EventJsonBatch events, int from, int to, List<ArrayPoolBufferWriter<byte>> buffers)
     {
-        using var data = new ArrayPoolBufferWriter<byte>(events.Sum(e => e.Length + 1) + 128);
+        var size = 128;
+        for (var i = from; i < to; i++) size += events[i].Length + 1;
+        using var data = new ArrayPoolBufferWriter<byte>(size);
         using (var writer = new Utf8JsonWriter(data))
         {
             writer.WriteStartObject();
             writer.WriteString("project_id", projectId);
             writer.WriteStartArray("events");
-            foreach (var json in events) writer.WriteRawValue(json, skipInputValidation: true);
+            for (var i = from; i < to; i++) writer.WriteRawValue(events[i], skipInputValidation: true);
             writer.WriteEndArray();
             writer.WriteEndObject();
         }

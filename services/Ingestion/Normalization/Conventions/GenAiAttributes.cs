@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using HoneyHive.Contracts.Events;
-
 namespace HoneyHive.Ingestion.Normalization.Conventions;
 
 /// <summary>
@@ -13,7 +10,7 @@ public static class GenAiAttributes
     private static readonly string[] Hyperparameters =
         ["temperature", "top_p", "top_k", "max_tokens", "frequency_penalty", "presence_penalty", "stop_sequences", "seed", "choice.count", "encoding_formats"];
 
-    public static void Apply(SpanAttributes attributes, EventRecord record)
+    public static void Apply(SpanAttributes attributes, SpanEvent record)
     {
         if (attributes.TakeFirstString("gen_ai.request.model") is { } model) record.Config["model"] = model;
         if (attributes.TakeFirstString("gen_ai.provider.name", "gen_ai.system") is { } provider) record.Config["provider"] = provider;
@@ -24,14 +21,14 @@ public static class GenAiAttributes
             else if (operation is "text_completion") record.Config["type"] = "completion";
         }
 
-        var hyperparameters = record.Config["hyperparameters"] as JsonObject ?? new JsonObject();
+        var hyperparameters = EventJson.AsMutableObject(record.Config["hyperparameters"]) ?? new EventObject();
         foreach (var name in Hyperparameters)
         {
             if (attributes.TryTake("gen_ai.request." + name, out var value)) hyperparameters[name.Replace('.', '_')] = value;
         }
         if (hyperparameters.Count > 0) record.Config["hyperparameters"] = hyperparameters;
 
-        if (attributes.TryTake("gen_ai.tool.definitions", out var tools)) record.Config["tools"] = Buckets.ParseIfJson(tools);
+        if (attributes.TryTake("gen_ai.tool.definitions", out var tools)) record.Config["tools"] = Buckets.ParseIfJson(tools, record);
 
         MapUsage(attributes, record);
         MapResponse(attributes, record);
@@ -43,7 +40,7 @@ public static class GenAiAttributes
         if (attributes.TakeString("gen_ai.data_source.id") is { } source) record.Metadata["data_source_id"] = source;
     }
 
-    private static void MapUsage(SpanAttributes attributes, EventRecord record)
+    private static void MapUsage(SpanAttributes attributes, SpanEvent record)
     {
         var prompt = attributes.TakeNumber("gen_ai.usage.input_tokens") ?? attributes.TakeNumber("gen_ai.usage.prompt_tokens");
         attributes.TakeNumber("gen_ai.usage.prompt_tokens");
@@ -56,7 +53,7 @@ public static class GenAiAttributes
         foreach (var (suffix, value) in attributes.TakePrefix("gen_ai.usage.")) record.Metadata[suffix.Replace('.', '_')] = value;
     }
 
-    private static void MapResponse(SpanAttributes attributes, EventRecord record)
+    private static void MapResponse(SpanAttributes attributes, SpanEvent record)
     {
         if (attributes.TakeString("gen_ai.response.model") is { } model) record.Metadata["response_model"] = model;
         if (attributes.TakeString("gen_ai.response.id") is { } id) record.Metadata["response_id"] = id;
@@ -64,28 +61,29 @@ public static class GenAiAttributes
         if (attributes.TakeString("gen_ai.output.type") is { } outputType) record.Metadata["output_type"] = outputType;
     }
 
-    private static void MapMessages(SpanAttributes attributes, EventRecord record)
+    private static void MapMessages(SpanAttributes attributes, SpanEvent record)
     {
-        var history = new JsonArray();
+        var history = new EventArray();
         if (attributes.TryTake("gen_ai.system_instructions", out var system))
         {
-            var text = Buckets.ParseIfJson(system) is JsonArray parts
-                ? string.Join('\n', parts.OfType<JsonObject>().Select(p => SpanAttributes.AsString(p["content"])))
+            var parsed = Buckets.ParseIfJson(system, record);
+            var text = EventJson.IsArray(parsed)
+                ? string.Join('\n', EventJson.Items(parsed).Where(EventJson.IsObject).Select(p => SpanAttributes.AsString(EventJson.Get(p, "content"))))
                 : SpanAttributes.AsString(system);
-            history.Add(new JsonObject { ["role"] = "system", ["content"] = text });
+            history.Add(new EventObject { ["role"] = "system", ["content"] = text });
         }
-        if (attributes.TryTake("gen_ai.input.messages", out var input)) ChatMessages.MoveInto(ChatMessages.FromGenAiMessages(input), history);
+        if (attributes.TryTake("gen_ai.input.messages", out var input)) history.AddRange(ChatMessages.FromGenAiMessages(input, record));
         // Traceloop / OpenLLMetry flatten messages by index.
-        ChatMessages.MoveInto(ChatMessages.FromIndexed(attributes.TakePrefix("gen_ai.prompt.")), history);
+        history.AddRange(ChatMessages.FromIndexed(attributes.TakePrefix("gen_ai.prompt.")));
         if (history.Count > 0) record.Inputs["chat_history"] = history;
 
-        var choices = new JsonArray();
-        if (attributes.TryTake("gen_ai.output.messages", out var output)) ChatMessages.MoveInto(ChatMessages.FromGenAiMessages(output), choices);
-        ChatMessages.MoveInto(ChatMessages.FromIndexed(attributes.TakePrefix("gen_ai.completion.")), choices);
+        var choices = new EventArray();
+        if (attributes.TryTake("gen_ai.output.messages", out var output)) choices.AddRange(ChatMessages.FromGenAiMessages(output, record));
+        choices.AddRange(ChatMessages.FromIndexed(attributes.TakePrefix("gen_ai.completion.")));
         ChatMessages.SetOutputs(record.Outputs, choices);
     }
 
-    private static void MapTool(SpanAttributes attributes, EventRecord record)
+    private static void MapTool(SpanAttributes attributes, SpanEvent record)
     {
         if (attributes.TakeString("gen_ai.tool.name") is { } name)
         {
@@ -95,7 +93,7 @@ public static class GenAiAttributes
         if (attributes.TakeString("gen_ai.tool.description") is { } description) record.Config["tool_description"] = description;
         if (attributes.TakeString("gen_ai.tool.type") is { } type) record.Config["tool_type"] = type;
         if (attributes.TakeString("gen_ai.tool.call.id") is { } callId) record.Metadata["tool_call_id"] = callId;
-        if (attributes.TryTake("gen_ai.tool.call.arguments", out var arguments)) Buckets.Merge(record.Inputs, Buckets.ParseIfJson(arguments), "arguments");
-        if (attributes.TryTake("gen_ai.tool.call.result", out var result)) Buckets.Merge(record.Outputs, Buckets.ParseIfJson(result), "result");
+        if (attributes.TryTake("gen_ai.tool.call.arguments", out var arguments)) Buckets.Merge(record.Inputs, Buckets.ParseIfJson(arguments, record), "arguments");
+        if (attributes.TryTake("gen_ai.tool.call.result", out var result)) Buckets.Merge(record.Outputs, Buckets.ParseIfJson(result, record), "result");
     }
 }

@@ -1,5 +1,3 @@
-using HoneyHive.Contracts.Events;
-
 namespace HoneyHive.Ingestion.Normalization.Conventions;
 
 /// <summary>
@@ -9,15 +7,15 @@ namespace HoneyHive.Ingestion.Normalization.Conventions;
 /// </summary>
 public static class HoneyHiveAttributes
 {
-    public static void Apply(SpanAttributes attributes, EventRecord record)
+    public static void Apply(SpanAttributes attributes, SpanEvent record)
     {
-        MapBucket(attributes, "honeyhive_inputs.", record.Inputs);
-        MapBucket(attributes, "honeyhive_outputs.", record.Outputs);
-        MapBucket(attributes, "honeyhive_config.", record.Config);
-        MapBucket(attributes, "honeyhive_metadata.", record.Metadata);
-        MapBucket(attributes, "honeyhive_metrics.", record.Metrics);
-        MapBucket(attributes, "honeyhive_feedback.", record.Feedback);
-        MapBucket(attributes, "honeyhive_user_properties.", record.UserProperties);
+        MapBucket(attributes, record, "honeyhive_inputs.", record.Inputs);
+        MapBucket(attributes, record, "honeyhive_outputs.", record.Outputs);
+        MapBucket(attributes, record, "honeyhive_config.", record.Config);
+        MapBucket(attributes, record, "honeyhive_metadata.", record.Metadata);
+        MapBucket(attributes, record, "honeyhive_metrics.", record.Metrics);
+        MapBucket(attributes, record, "honeyhive_feedback.", record.Feedback);
+        MapBucket(attributes, record, "honeyhive_user_properties.", record.UserProperties);
         // Whole-bucket forms: honeyhive_inputs = "{...}".
         foreach (var (name, bucket) in new[]
                  {
@@ -26,7 +24,7 @@ public static class HoneyHiveAttributes
                      ("honeyhive_user_properties", record.UserProperties),
                  })
         {
-            if (attributes.TryTake(name, out var value)) Buckets.Merge(bucket, Buckets.ParseIfJson(value), "value");
+            if (attributes.TryTake(name, out var value)) Buckets.Merge(bucket, Buckets.ParseIfJson(value, record), "value");
         }
 
         if (attributes.TakeString("honeyhive_event_name") is { Length: > 0 } eventName) record.EventName = eventName;
@@ -36,7 +34,7 @@ public static class HoneyHiveAttributes
         if (attributes.TakeString("honeyhive_user_id") is { Length: > 0 } userId) record.UserProperties["user_id"] = userId;
     }
 
-    private static void MapBucket(SpanAttributes attributes, string prefix, System.Text.Json.Nodes.JsonObject bucket)
+    private static void MapBucket(SpanAttributes attributes, SpanEvent record, string prefix, EventObject bucket)
     {
         var taken = attributes.TakePrefix(prefix);
         if (taken.Count == 0) return;
@@ -45,7 +43,7 @@ public static class HoneyHiveAttributes
         {
             // The TS SDK nests function arguments under _params_; the argument names are what users filter on.
             var key = path.StartsWith("_params_.", StringComparison.Ordinal) ? path["_params_.".Length..] : path;
-            Buckets.SetPath(bucket, key, Buckets.ParseIfJson(value));
+            Buckets.SetPath(bucket, key, Buckets.ParseIfJson(value, record));
             var dot = key.IndexOf('.', StringComparison.Ordinal);
             touched.Add(dot < 0 ? key : key[..dot]);
         }

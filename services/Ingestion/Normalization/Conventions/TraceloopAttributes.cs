@@ -1,15 +1,13 @@
-using HoneyHive.Contracts.Events;
-
 namespace HoneyHive.Ingestion.Normalization.Conventions;
 
 /// <summary>Traceloop / OpenLLMetry: traceloop.entity.*, traceloop.workflow.name, association properties.</summary>
 public static class TraceloopAttributes
 {
-    public static void Apply(SpanAttributes attributes, EventRecord record)
+    public static void Apply(SpanAttributes attributes, SpanEvent record)
     {
         if (attributes.TakeString("traceloop.entity.name") is { Length: > 0 } name && record.EventName is "unknown" or "") record.EventName = name;
-        if (attributes.TryTake("traceloop.entity.input", out var input)) Buckets.Merge(record.Inputs, Unwrap(Buckets.ParseIfJson(input), "inputs"), "input");
-        if (attributes.TryTake("traceloop.entity.output", out var output)) Buckets.Merge(record.Outputs, Buckets.ParseIfJson(output), "output");
+        if (attributes.TryTake("traceloop.entity.input", out var input)) Buckets.Merge(record.Inputs, Unwrap(Buckets.ParseIfJson(input, record), "inputs"), "input");
+        if (attributes.TryTake("traceloop.entity.output", out var output)) Buckets.Merge(record.Outputs, Buckets.ParseIfJson(output, record), "output");
         if (attributes.TakeString("traceloop.entity.path") is { } path) record.Metadata["entity_path"] = path;
         if (attributes.TakeString("traceloop.entity.version") is { } version) record.Metadata["entity_version"] = version;
         if (attributes.TakeString("traceloop.workflow.name") is { } workflow) record.Metadata["workflow_name"] = workflow;
@@ -24,6 +22,10 @@ public static class TraceloopAttributes
     }
 
     /// <summary>Traceloop wraps function arguments as {"args": [...], "kwargs": {...}} or {"inputs": {...}}.</summary>
-    private static System.Text.Json.Nodes.JsonNode? Unwrap(System.Text.Json.Nodes.JsonNode? value, string key) =>
-        value is System.Text.Json.Nodes.JsonObject obj && obj.Count == 1 && obj[key] is System.Text.Json.Nodes.JsonObject inner ? inner.DeepClone() : value;
+    private static object? Unwrap(object? value, string key)
+    {
+        if (!EventJson.IsObject(value)) return value;
+        var properties = EventJson.Properties(value).Take(2).ToList();
+        return properties is [var only] && only.Key == key && EventJson.IsObject(only.Value) ? EventJson.DeepClone(only.Value) : value;
+    }
 }
