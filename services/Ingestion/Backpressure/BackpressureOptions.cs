@@ -33,10 +33,10 @@ public sealed class BackpressureOptions
     public string Stream { get; set; } = HoneyHive.Contracts.Streams.Events;
 
     /// <summary>
-    /// Durable consumers whose lag counts (the Writer's). Only these: a consumer left behind by a
-    /// removed app must not stop ingestion.
+    /// Durable consumers whose lag counts: by default the Writer's (<c>Writer:ConsumerName</c>, else
+    /// <c>cp-writer</c>). Only these: a consumer left behind by a removed app must not stop ingestion.
     /// </summary>
-    public string[] Consumers { get; set; } = ["cp-writer"];
+    public string[] Consumers { get; set; } = [];
 
     /// <summary>The longest Retry-After told to clients (shorter when the lag is only just over its bound).</summary>
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(5);
