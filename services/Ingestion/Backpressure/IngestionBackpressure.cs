@@ -29,6 +29,7 @@ public sealed class IngestionBackpressure : BackgroundService
     // Resolved once: Current is read on every request. Null in Dapr mode (no NATS connection of ours).
     private readonly INatsConnection? connection;
     private volatile Verdict verdict = Verdict.Open;
+    private long polls;
 
     public IngestionBackpressure(IServiceProvider services, BackpressureOptions options, TimeProvider clock, ILogger<IngestionBackpressure> logger)
     {
@@ -44,6 +45,9 @@ public sealed class IngestionBackpressure : BackgroundService
     public LagEstimate Lag => verdict.Lag;
 
     public long LastBacklog => verdict.Lag.Backlog;
+
+    /// <summary>Polls that read every watched consumer and decided (for tests and diagnostics).</summary>
+    public long Polls => Interlocked.Read(ref polls);
 
     public BackpressureState Current
     {
@@ -76,6 +80,7 @@ public sealed class IngestionBackpressure : BackgroundService
                     worst = (estimate.Lag > worst.Lag ? estimate : worst) with { Backlog = backlog };
                 }
                 Decide(worst);
+                Interlocked.Increment(ref polls);
             }
             catch (Exception ex) when (ex is NatsException or NatsJSException or OperationCanceledException && !stoppingToken.IsCancellationRequested)
             {
