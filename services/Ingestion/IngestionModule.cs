@@ -23,14 +23,12 @@ public static class IngestionModule
         builder.AddStateStore();
         var limits = builder.Configuration.GetSection("Ingestion:Limits").Get<IngestLimits>() ?? new IngestLimits();
         builder.Services.AddSingleton(limits);
-        builder.Services.AddSingleton(builder.Configuration.GetSection("Ingestion:Backpressure").Get<BackpressureOptions>() ?? new BackpressureOptions());
         builder.AddDataPlaneAuthentication();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IngestAuthenticator>();
         builder.Services.AddSingleton<EventBatchPublisher>();
         builder.Services.AddSingleton<OtlpTraceService>();
-        builder.Services.AddSingleton<IngestionBackpressure>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestionBackpressure>());
+        builder.AddIngestionBackpressure();
         builder.AddEventApi();
         builder.Services.AddGrpc(options =>
         {

@@ -41,15 +41,41 @@ public sealed class HostWithTinyBacklogLimit : HostWithPrivateNats
     }
 }
 
+/// <summary>
+/// A Host that refuses new data once a laggard consumer's lag in time passes 1 s; its message cap is far away,
+/// so only the lag can refuse.
+/// </summary>
+public sealed class HostWithShortLagBound : HostWithPrivateNats
+{
+    public string Laggard { get; } = "laggard-" + Guid.NewGuid().ToString("N")[..8];
+
+    public HostWithShortLagBound()
+    {
+        ExtraEnvironment["Ingestion__Backpressure__Consumers__0"] = Laggard;
+        ExtraEnvironment["Ingestion__Backpressure__MaxLag"] = "00:00:01";
+        ExtraEnvironment["Ingestion__Backpressure__MaxBacklogMessages"] = "1000000";
+        ExtraEnvironment["Ingestion__Backpressure__PollInterval"] = "00:00:00.200";
+    }
+}
+
+public sealed class LagBoundTests(HostWithShortLagBound host) : IClassFixture<HostWithShortLagBound>
+{
+    [Fact]
+    public Task Over_the_lag_bound_exporters_get_429_with_Retry_After_until_the_laggard_acknowledges() =>
+        BacklogLimitTests.RefusedUntilTheLaggardCatchesUpAsync(host, host.Laggard);
+}
+
 public sealed class BacklogLimitTests(HostWithTinyBacklogLimit host) : IClassFixture<HostWithTinyBacklogLimit>
 {
     [Fact]
-    public async Task Over_the_backlog_limit_exporters_get_429_with_Retry_After_until_the_backlog_drains()
+    public Task Over_the_backlog_limit_exporters_get_429_with_Retry_After_until_the_backlog_drains() =>
+        RefusedUntilTheLaggardCatchesUpAsync(host, host.Laggard);
+
+    internal static async Task RefusedUntilTheLaggardCatchesUpAsync(HostProcess host, string laggard)
     {
         // A consumer that never fetches stands for a Writer that has fallen behind.
         await using var nats = new NATS.Client.Core.NatsConnection(new NATS.Client.Core.NatsOpts { Url = host.NatsUrl });
         var js = new NATS.Client.JetStream.NatsJSContext(nats);
-        var laggard = host.Laggard;
         await js.CreateOrUpdateConsumerAsync(HoneyHive.Contracts.Streams.Events, new NATS.Client.JetStream.Models.ConsumerConfig(laggard)
         {
             FilterSubject = HoneyHive.Contracts.Topics.EventsIngested,

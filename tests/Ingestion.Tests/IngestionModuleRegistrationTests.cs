@@ -18,6 +18,6 @@ public sealed class IngestionModuleRegistrationTests
         Assert.Contains(nameof(IStateStore), parts.Services);
         Assert.DoesNotContain(nameof(IAnalyticsStore), parts.Services);
         Assert.DoesNotContain(nameof(IObjectStore), parts.Services);
-        Assert.Equal(new[] { "dpdb", "nats", "redis", "self" }, parts.HealthChecks);
+        Assert.Equal(new[] { "dpdb", "ingestion-lag", "nats", "redis", "self" }, parts.HealthChecks);
     }
 }

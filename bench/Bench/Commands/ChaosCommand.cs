@@ -45,14 +45,15 @@ public static class ChaosCommand
         var startedAt = DateTimeOffset.UtcNow;
         Console.WriteLine($"# load average {ResultFile.LoadAverage() ?? "unknown"} on {Environment.ProcessorCount} cores");
         Console.WriteLine($"# load per fault: {plan}; faults: {string.Join(", ", faults.Select(f => f.Name))}");
-        Console.WriteLine($"# Host memory: managed heap hard limit {options.HeapLimitMb} MB (DOTNET_GCHeapHardLimit), RSS ceiling {options.RssCeilingMb} MB; back-pressure at {options.MaxBacklog} messages");
+        Console.WriteLine($"# Host memory: {(options.HeapLimitMb > 0 ? $"managed heap hard limit {options.HeapLimitMb} MB (DOTNET_GCHeapHardLimit)" : "the Host's own bounds")}, RSS ceiling {options.RssCeilingMb} MB; back-pressure at {options.MaxBacklog} messages");
 
         var settings = new Dictionary<string, string>
         {
             ["Faults__Enabled"] = "true",
             ["Ingestion__Backpressure__MaxBacklogMessages"] = options.MaxBacklog.ToString(CultureInfo.InvariantCulture),
-            ["DOTNET_GCHeapHardLimit"] = "0x" + (options.HeapLimitMb * 1024L * 1024L).ToString("X", CultureInfo.InvariantCulture),
         };
+        if (options.HeapLimitMb > 0)
+            settings["DOTNET_GCHeapHardLimit"] = "0x" + (options.HeapLimitMb * 1024L * 1024L).ToString("X", CultureInfo.InvariantCulture);
         var rows = new List<ChaosRow>();
         // A full object store needs a filesystem of its own under the Host's objects folder from the start.
         var objectsFull = faults.OfType<ObjectStoreFull>().FirstOrDefault();
@@ -219,8 +220,9 @@ public static class ChaosCommand
 public sealed record ChaosOptions
 {
     public IReadOnlyList<string>? Faults { get; init; }
-    public int HeapLimitMb { get; init; } = 768;
-    public int RssCeilingMb { get; init; } = 1536;
+    /// <summary>0 (the default): the Host's own bounds (Host.csproj, ClickHouse:Memory); N: DOTNET_GCHeapHardLimit on top.</summary>
+    public int HeapLimitMb { get; init; }
+    public int RssCeilingMb { get; init; } = 1024;
     public int MaxBacklog { get; init; } = 100;
     public TimeSpan LongOutage { get; init; } = TimeSpan.FromSeconds(45);
     public TimeSpan DrainLimit { get; init; } = TimeSpan.FromMinutes(3);

@@ -34,7 +34,6 @@ public static class LoadCommand
         Protocol = "http",
     };
 
-    private const int HeapLimitMb = 768;
     private const int RampSteps = 5;
     private static readonly TimeSpan RampStep = TimeSpan.FromSeconds(8);
     private static readonly TimeSpan DrainLimit = TimeSpan.FromMinutes(3);
@@ -56,7 +55,7 @@ public static class LoadCommand
         var results = new List<Measurement>();
         var settings = new Dictionary<string, string>
         {
-            ["DOTNET_GCHeapHardLimit"] = "0x" + (HeapLimitMb * 1024L * 1024L).ToString("X", CultureInfo.InvariantCulture),
+            // No memory settings of the bench's: the Host bounds its managed heap (Host.csproj) and chDB (ClickHouse:Memory) itself.
             // Only for GET /internal/faults/store-audit (rows as stored, for the duplicate check); no fault is
             // switched on, and the analytics decorator it adds is a flag check per call.
             ["Faults__Enabled"] = "true",
@@ -74,7 +73,7 @@ public static class LoadCommand
             using var sender = plan.Protocol == "grpc" ? (IOtlpSender)new GrpcSender(host.OtlpGrpc, host.ApiKey) : new HttpProtobufSender(host.OtlpHttp, host.ApiKey);
             using var markerSender = new HttpProtobufSender(host.OtlpHttp, host.ApiKey);
             await using var sampler = new ProcessSampler(() => host.ProcessId);
-            Console.WriteLine($"# host pid {host.ProcessId} ready (managed heap limit {HeapLimitMb} MB); warm-up 5 s");
+            Console.WriteLine($"# host pid {host.ProcessId} ready (memory bounded by the Host's own settings); warm-up 5 s");
             await LoadRun.RunAsync(sender, plan with { Duration = TimeSpan.FromSeconds(5), TargetSpansPerSecond = plan.TargetSpansPerSecond / 2 }, ct);
 
             // (1) Sustained fixed rate, with visibility-lag markers beside it.
@@ -117,14 +116,14 @@ public static class LoadCommand
             results.Add(new Measurement("load.ack", "p50 ms", fixedRate.Latency.Percentile(50), "from when each request was due (open-loop schedule) to its ack, retries included"));
             results.Add(new Measurement("load.ack", "p99 ms", fixedRate.Latency.Percentile(99)));
             results.Add(new Measurement("load.ack", "max ms", fixedRate.Latency.Max()));
-            results.Add(new Measurement("load.lag", "p50 ms", lag.Percentile(50), $"{lag.Count} markers: ack to the marker span returned by POST /v1/events/search"));
+            results.Add(new Measurement("load.lag", "p50 ms", lag.Percentile(50), $"{lag.Count} markers: first attempt (429s and retries included) to the marker span returned by POST /v1/events/search"));
             results.Add(new Measurement("load.lag", "p99 ms", lag.Percentile(99)));
             results.Add(new Measurement("load.lag.lost", "markers", markersLost, $"acked markers never returned within {VisibilityProbe.MaxWait.TotalSeconds:0} s (must be 0)"));
             results.Add(new Measurement("load.stored", "spans", stored, $"acknowledged spans found of {acked:N0}; {missing} missing (must be 0)"));
             results.Add(new Measurement("load.duplicates", "rows", duplicates,
                 $"export {verdict.Duplicates}, stored twice without FINAL {audit.DuplicateRows}, view count beyond revisions {audit.ViewExcess}, sessions over the sent tokens {audit.SessionsOverLedger} of {audit.SessionsChecked} (must be 0)"));
             results.Add(new Measurement("host.cpu", "cores", cores, "CPU time / wall time of the sustained phase"));
-            results.Add(new Measurement("host.peak_rss", "MB", peakRss, $"managed heap hard limit {HeapLimitMb} MB"));
+            results.Add(new Measurement("host.peak_rss", "MB", peakRss, "the Host's own bounds: managed heap (Host.csproj), chDB (ClickHouse:Memory)"));
 
             // (2) Ramp to saturation: the rate doubles each step while the server keeps up.
             var rate = plan.TargetSpansPerSecond ?? 1000;

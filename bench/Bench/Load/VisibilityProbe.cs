@@ -7,14 +7,15 @@ using HoneyHive.Bench.Limits;
 namespace HoneyHive.Bench.Load;
 
 /// <summary>What the markers of one phase showed.</summary>
-/// <param name="Lag">Ack to the marker span itself being returned by the DP API, for markers that appeared.</param>
+/// <param name="Lag">First attempt (refusals and retries included) to the marker span itself being returned by the DP API, for markers that appeared.</param>
 /// <param name="Spans">Marker spans acknowledged.</param>
-/// <param name="Lost">Acknowledged markers that never appeared within the wait: a run with any fails.</param>
+/// <param name="Lost">Markers that were not acknowledged, or never appeared, within the wait: a run with any fails.</param>
 public sealed record VisibilityResult(LatencyRecorder Lag, long Spans, long Lost);
 
 /// <summary>
 /// Visibility lag under load: every <c>period</c> a one-span marker trace is sent beside the load; its lag
-/// is the time from its ack until <c>POST /v1/events/search</c> returns that span (by its trace and span
+/// is the time from its first attempt (a marker refused by back-pressure is retried after Retry-After and
+/// the refused time counts) until <c>POST /v1/events/search</c> returns that span (by its trace and span
 /// id). A session answering is not enough: it can exist (auto-created, or from another span) before the
 /// marker's own row is queryable. A marker that never appears is counted as lost, not left out.
 /// </summary>
@@ -22,11 +23,13 @@ public static class VisibilityProbe
 {
     public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(120);
 
+    /// <summary>Longest wait between attempts of a refused marker, as the load's own requests (LoadPlan.MaxRetryDelay).</summary>
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(2);
+
     public static async Task<VisibilityResult> RunAsync(IOtlpSender sender, HttpClient api, TimeSpan period, CancellationToken stop)
     {
         var lag = new LatencyRecorder();
-        var watchers = new List<Task<bool>>();
-        long spans = 0;
+        var markers = new List<Task<(bool Seen, long Spans)>>();
         var factory = new OtlpSpanFactory(seed: 99);
         try
         {
@@ -41,27 +44,45 @@ public static class VisibilityProbe
                     span.SpanId = ByteString.CopyFrom(spanId);
                     span.Attributes.Remove(span.Attributes.FirstOrDefault(a => a.Key == "honeyhive.session_id"));
                 }
-                var result = await sender.SendAsync(request, CancellationToken.None);
-                if (result.Accepted)
-                {
-                    spans += result.AcceptedSpans;
-                    var acked = Stopwatch.GetTimestamp();
-                    // Without a session attribute the session is the trace id; filtering on it too keeps each poll
-                    // on the primary key instead of scanning the project's metadata.
-                    var sessionId = new Guid(traceId, bigEndian: true).ToString();
-                    watchers.Add(WatchAsync(api, sessionId, Convert.ToHexStringLower(traceId), Convert.ToHexStringLower(spanId), acked, lag));
-                }
+                // Each marker on its own: one held back by back-pressure must not delay the next one's schedule.
+                markers.Add(MarkAsync(sender, api, request, traceId, spanId, lag));
                 await Task.Delay(period, stop);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
         }
-        var seen = await Task.WhenAll(watchers);
-        return new VisibilityResult(lag, spans, seen.LongCount(s => !s));
+        var results = await Task.WhenAll(markers);
+        return new VisibilityResult(lag, results.Sum(r => r.Spans), results.LongCount(r => !r.Seen));
     }
 
-    private static async Task<bool> WatchAsync(HttpClient api, string sessionId, string traceId, string spanId, long acked, LatencyRecorder lag)
+    /// <summary>
+    /// Sends the marker until it is accepted, as an exporter would after 429/503 (after Retry-After), then watches
+    /// for it. Its lag runs from when it was due, its first attempt: time spent refused by back-pressure is lag the
+    /// user sees too, and a marker refused until the wait ends is lost, never left out.
+    /// </summary>
+    private static async Task<(bool Seen, long Spans)> MarkAsync(IOtlpSender sender, HttpClient api, OpenTelemetry.Proto.Collector.Trace.V1.ExportTraceServiceRequest request,
+        byte[] traceId, byte[] spanId, LatencyRecorder lag)
+    {
+        var due = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            var result = await sender.SendAsync(request, CancellationToken.None);
+            if (result.Accepted)
+            {
+                // Without a session attribute the session is the trace id; filtering on it too keeps each poll
+                // on the primary key instead of scanning the project's metadata.
+                var sessionId = new Guid(traceId, bigEndian: true).ToString();
+                var seen = await WatchAsync(api, sessionId, Convert.ToHexStringLower(traceId), Convert.ToHexStringLower(spanId), due, lag);
+                return (seen, result.AcceptedSpans);
+            }
+            var retry = result.RetryAfter is { } after && after < MaxRetryDelay ? after : MaxRetryDelay;
+            if (!result.Retryable || Stopwatch.GetElapsedTime(due) + retry > MaxWait) return (false, 0);
+            await Task.Delay(retry);
+        }
+    }
+
+    private static async Task<bool> WatchAsync(HttpClient api, string sessionId, string traceId, string spanId, long due, LatencyRecorder lag)
     {
         var request = new
         {
@@ -73,7 +94,7 @@ public static class VisibilityProbe
             },
             limit = 1,
         };
-        var deadline = Stopwatch.GetTimestamp() + (long)(Stopwatch.Frequency * MaxWait.TotalSeconds);
+        var deadline = due + (long)(Stopwatch.Frequency * MaxWait.TotalSeconds);
         while (Stopwatch.GetTimestamp() < deadline)
         {
             try
@@ -82,7 +103,7 @@ public static class VisibilityProbe
                 if (response.IsSuccessStatusCode
                     && JsonNode.Parse(await response.Content.ReadAsStringAsync())?["count"]?.GetValue<long>() > 0)
                 {
-                    lag.Record(Stopwatch.GetElapsedTime(acked));
+                    lag.Record(Stopwatch.GetElapsedTime(due));
                     return true;
                 }
             }

@@ -14,7 +14,7 @@ public static class AnalyticsStoreExtensions
     /// chDB or ClickHouse server, as a singleton (chDB allows one connection per process), the
     /// schema migrator, and the <c>analytics</c> health check. Keys: <c>ClickHouse:Url</c>;
     /// for chDB <c>ClickHouse:ChdbLibrary</c>, <c>ClickHouse:DataPath</c> (default
-    /// <c>.data/chdb</c>);
+    /// <c>.data/chdb</c>), <c>ClickHouse:Memory:*</c> (chDB's memory bounds, see <see cref="ChdbMemory"/>);
     /// <c>ClickHouse:MigrateOnStartup</c> (default false) applies the schema when the host starts.
     /// Registers once however often it is called; a store registered before (a test's) is kept.
     /// </summary>
@@ -49,5 +49,6 @@ public static class AnalyticsStoreExtensions
             ? library
             : throw new InvalidOperationException("Set ClickHouse:ChdbLibrary to the path of libchdb.so, or ClickHouse:Url to use a ClickHouse server."),
         DataPath = section["DataPath"] is { Length: > 0 } dataPath ? dataPath : Path.Combine(".data", "chdb"),
+        Memory = section.GetSection("Memory").Get<ChdbMemory>() ?? new ChdbMemory(),
     };
 }

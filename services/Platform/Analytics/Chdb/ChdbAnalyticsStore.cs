@@ -13,6 +13,9 @@ public sealed class ChdbOptions
 
     /// <summary>The engine's data folder (<c>ClickHouse:DataPath</c>); one process owns it at a time.</summary>
     public required string DataPath { get; init; }
+
+    /// <summary>The engine's memory bounds (<c>ClickHouse:Memory</c>); bounded by default, see <see cref="ChdbMemory"/>.</summary>
+    public ChdbMemory Memory { get; init; } = new();
 }
 
 /// <summary>
@@ -57,10 +60,19 @@ public sealed partial class ChdbAnalyticsStore : IAnalyticsStore, IDisposable
 
             native = ChdbNative.Load(options.LibraryPath);
             Directory.CreateDirectory(DataPath);
-            connection = native.Connect([$"--path={DataPath}"]);
+            connection = native.Connect([$"--path={DataPath}", .. options.Memory.ConnectArguments()]);
             if (connection == 0)
                 throw new AnalyticsStoreException($"chdb_connect failed for data path '{DataPath}' (is another process using it?).");
             handle = ChdbNative.ReadHandle(connection);
+            try
+            {
+                native.Query(handle, options.Memory.SessionSettings(), "TabSeparated", null);
+            }
+            catch
+            {
+                native.Close(connection);
+                throw;
+            }
             open = this;
         }
 
