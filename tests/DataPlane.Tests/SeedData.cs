@@ -81,7 +81,7 @@ public static class SeedData
     }
 
     /// <summary>
-    /// The Writer fills event_schemas per batch (migration 0008); rows seeded straight into events get their
+    /// The Writer fills event_schemas per batch (migration 0007); rows seeded straight into events get their
     /// catalogue here, from 0003's view definition run once as INSERT ... SELECT over the seeded projects.
     /// </summary>
     private static async Task FieldCatalogueAsync(IAnalyticsStore store, string[] projects)

@@ -56,7 +56,7 @@ public sealed class SessionListTests(ApiFixture fixture)
         var last = await ListAsync(project, new EventSearchRequest { Limit = 4, Page = (expected.Count + 3) / 4 });
         Assert.Equal(JsonValueKind.Null, last.GetProperty("next_cursor").ValueKind);
         Assert.Equal(expected.Count, last.GetProperty("count").GetInt64());
-        Assert.False(last.GetProperty("count_is_estimate").GetBoolean());
+        Assert.False(last.GetProperty("total_is_estimate").GetBoolean());
     }
 
     [Fact]

@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace HoneyHive.Writer.Tests;
 
 /// <summary>
-/// The Writer fills <c>event_schemas</c> itself (migration 0008 dropped the view of 0003). The expectation
+/// The Writer fills <c>event_schemas</c> itself (migration 0007 dropped the view of 0003). The expectation
 /// is the old view itself: each test re-creates 0003's view over its own project into a table of its own,
 /// so every insert into <c>events</c> feeds both, and the two must hold the same rows.
 /// </summary>

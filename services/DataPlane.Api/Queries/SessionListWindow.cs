@@ -5,7 +5,7 @@ namespace HoneyHive.DataPlane.Api.Queries;
 
 /// <summary>
 /// A session list page read from the few sessions that can fill it, found in <c>session_bounds</c>
-/// (0009_session_bounds.sql: the earliest and latest start_time any session row of a session had), instead
+/// (0008_session_bounds.sql: the earliest and latest start_time any session row of a session had), instead
 /// of sorting every session event of the project with FINAL.
 /// <para>
 /// For start_time descending: the candidates are the k sessions with the latest <c>max_start</c>; their

@@ -118,7 +118,7 @@ public sealed record SessionPage(
 {
     public int Count => Page.Rows.Count;
 
-    /// <summary><c>{"sessions": [...], "count": n, "count_is_estimate": b, "next_cursor": ...}</c>.</summary>
+    /// <summary><c>{"sessions": [...], "count": n, "total_is_estimate": b, "next_cursor": ...}</c>.</summary>
     public void Write(Utf8JsonWriter writer)
     {
         writer.WriteStartObject();
@@ -132,7 +132,7 @@ public sealed record SessionPage(
 
         writer.WriteEndArray();
         writer.WriteNumber("count", Total);
-        writer.WriteBoolean("count_is_estimate", TotalIsEstimate);
+        writer.WriteBoolean("total_is_estimate", TotalIsEstimate);
         if (Page.Next is null) writer.WriteNull("next_cursor");
         else writer.WriteString("next_cursor", Page.Next.Encode());
         writer.WriteEndObject();

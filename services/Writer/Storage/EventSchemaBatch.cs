@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace HoneyHive.Writer.Storage;
 
 /// <summary>
-/// The <c>event_schemas</c> rows of one batch (Schema/0003, 0008), computed from the rows the Writer
+/// The <c>event_schemas</c> rows of one batch (Schema/0003, 0007), computed from the rows the Writer
 /// inserts instead of by a materialized view that ARRAY JOINed every key of every inserted row inside the
 /// INSERT (~15 % of the insert's time). Same rows as that view: per (project, event_type, event_name, field,
 /// field_type) the rows carrying the field, and min/max start_time; fields are every bucket key
