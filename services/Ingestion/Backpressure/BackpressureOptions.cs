@@ -5,14 +5,15 @@ public sealed class BackpressureOptions
 {
     /// <summary>
     /// The Writer's lag above which new data is refused: how long a span accepted now would wait before the
-    /// Writer has it stored, projected from the backlog and the Writer's measured drain rate (or, before a
-    /// rate is known, the age of the oldest message it has not acknowledged). 2 s: issue 16's end-to-end goal
-    /// is a lag p99 of 2 s, and under overload the lag settles at this bound, so a larger one would give that
-    /// goal up by design. A restart does not trip it for long: the backlog left behind is at most this bound's
-    /// worth of the Writer's work, and messages held by a dead Writer until their AckWait do not count (see
-    /// <see cref="WriterLag"/>).
+    /// Writer has it stored, projected from the backlog and the Writer's measured drain rate once the oldest
+    /// waiting message has waited half of it (or, before a rate is known, the age of that message). 10 s: one
+    /// slow batch on a busy machine (a merge, a cold cache) takes seconds, and a 2 s bound refused the
+    /// end-to-end tests' ordinary traffic on the 2-core CI machine; 10 s still keeps a backlog from growing to
+    /// minutes. The end-to-end goal of a 2 s lag is the pipeline's speed at a rate it sustains, not this
+    /// bound. A restart does not trip it for long: messages held by a dead Writer until their AckWait do not
+    /// count (see <see cref="WriterLag"/>).
     /// </summary>
-    public TimeSpan MaxLag { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan MaxLag { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Hard safety cap: unprocessed messages on events-stream (about 100 spans each) above which new data is

@@ -98,7 +98,7 @@ public sealed class IngestionBackpressure : BackgroundService
             state = new BackpressureState(false, false, options.RetryAfter,
                 $"The event backlog ({lag.Backlog} messages) is over its limit.");
         }
-        else if (lag.Lag > options.MaxLag)
+        else if (lag.Exceeds(options.MaxLag))
         {
             // Long enough for the lag to come back to half the bound at the rate it drains, never longer than configured.
             var wait = lag.Lag - options.MaxLag / 2;

@@ -37,6 +37,14 @@ public readonly record struct LagEstimate(TimeSpan Age, TimeSpan? Projected, dou
 
     /// <summary>What the bound is compared with: the larger of the lag now and where it is heading.</summary>
     public TimeSpan Lag => Projected is { } projected && projected > Age ? projected : Age;
+
+    /// <summary>
+    /// Whether the lag is over <paramref name="bound"/>: the oldest message is older than it, or it has waited half
+    /// of it and the projection goes over. The projection alone does not count: a Writer that was mostly idle
+    /// drained at the rate data arrived, not at the rate it can work, so a burst after a quiet spell projects a
+    /// long wait that never comes, while under real overload the oldest message ages steadily past half the bound.
+    /// </summary>
+    public bool Exceeds(TimeSpan bound) => Age > bound || (Age >= bound / 2 && Lag > bound);
 }
 
 /// <summary>

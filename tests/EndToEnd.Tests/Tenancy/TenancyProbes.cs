@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -17,6 +18,12 @@ namespace HoneyHive.EndToEnd.Tests.Tenancy;
 /// </summary>
 public static class TenancyProbes
 {
+    /// <summary>
+    /// A span start a minute ago, in Unix nanoseconds: probes ingest recent data, so the reads' default window of the
+    /// last 7 days holds it and an isolation failure cannot hide behind a time filter.
+    /// </summary>
+    private static ulong RecentNanos() => (ulong)(DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeMilliseconds() * 1_000_000);
+
     private static readonly HttpMethod Get = HttpMethod.Get;
     private static readonly HttpMethod Post = HttpMethod.Post;
     private static readonly HttpMethod Put = HttpMethod.Put;
@@ -321,7 +328,7 @@ public static class TenancyProbes
                     ["spans"] = new JsonArray(new JsonObject
                     {
                         ["traceId"] = traceId, ["spanId"] = spanId, ["name"] = marker,
-                        ["startTimeUnixNano"] = "1700000000000000000", ["endTimeUnixNano"] = "1700000000100000000",
+                        ["startTimeUnixNano"] = RecentNanos().ToString(CultureInfo.InvariantCulture), ["endTimeUnixNano"] = (RecentNanos() + 100_000_000).ToString(CultureInfo.InvariantCulture),
                         ["attributes"] = new JsonArray(Attribute("honeyhive.session_id", sessionId), Attribute("honeyhive.metadata.marker", marker)),
                     }),
                 }),
@@ -354,8 +361,8 @@ public static class TenancyProbes
                                     TraceId = ByteString.CopyFrom(Guid.NewGuid().ToByteArray()),
                                     SpanId = ByteString.CopyFrom(Guid.NewGuid().ToByteArray()[..8]),
                                     Name = marker,
-                                    StartTimeUnixNano = 1_700_000_000_000_000_000,
-                                    EndTimeUnixNano = 1_700_000_000_100_000_000,
+                                    StartTimeUnixNano = RecentNanos(),
+                                    EndTimeUnixNano = RecentNanos() + 100_000_000,
                                     Attributes =
                                     {
                                         new KeyValue { Key = "honeyhive.session_id", Value = new AnyValue { StringValue = sessionId } },

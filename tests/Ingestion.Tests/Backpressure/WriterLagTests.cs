@@ -27,6 +27,21 @@ public sealed class WriterLagTests
     }
 
     [Fact]
+    public void A_projection_over_the_bound_counts_only_once_the_oldest_message_has_waited_half_of_it()
+    {
+        var bound = TimeSpan.FromSeconds(10);
+        // A Writer that drained 1 message a second (the rate data came at) now sees a burst of 40: projected 40 s.
+        var burst = new LagEstimate(TimeSpan.FromSeconds(0.8), TimeSpan.FromSeconds(40), 1, 40);
+        var overload = burst with { Age = TimeSpan.FromSeconds(5) };
+        var stuck = new LagEstimate(TimeSpan.FromSeconds(11), null, null, 3);
+
+        Assert.False(burst.Exceeds(bound));
+        Assert.True(overload.Exceeds(bound));
+        Assert.True(stuck.Exceeds(bound));
+        Assert.False((overload with { Projected = TimeSpan.FromSeconds(9) }).Exceeds(bound));
+    }
+
+    [Fact]
     public void Without_a_measured_drain_rate_the_lag_is_the_age_of_the_oldest_waiting_message()
     {
         var lag = new WriterLag(TimeSpan.FromSeconds(4));
