@@ -222,7 +222,7 @@ public sealed record ChaosOptions
     public IReadOnlyList<string>? Faults { get; init; }
     /// <summary>0 (the default): the Host's own bounds (Host.csproj, ClickHouse:Memory); N: DOTNET_GCHeapHardLimit on top.</summary>
     public int HeapLimitMb { get; init; }
-    public int RssCeilingMb { get; init; } = 1024;
+    public int RssCeilingMb { get; init; } = 2048;
     public int MaxBacklog { get; init; } = 100;
     public TimeSpan LongOutage { get; init; } = TimeSpan.FromSeconds(45);
     public TimeSpan DrainLimit { get; init; } = TimeSpan.FromMinutes(3);

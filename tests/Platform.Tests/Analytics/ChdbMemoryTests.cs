@@ -43,7 +43,7 @@ public sealed class ChdbMemoryTests(ChdbFixture fixture)
     [Fact]
     public async Task A_statement_that_needs_more_than_the_per_query_limit_fails_instead_of_growing_the_process()
     {
-        // groupArray cannot spill: ~100 M strings need well over the 256 MiB a statement may use.
+        // groupArray cannot spill: ~100 M strings (about 1.7 GB) need well over the 1 GiB a statement may use.
         var error = await Assert.ThrowsAsync<AnalyticsStoreException>(() => fixture.Store.QueryAsync(
             "SELECT length(groupArray(toString(number))) AS n FROM numbers(100000000)", null, CancellationToken.None));
 
