@@ -49,9 +49,12 @@ public sealed class EventStore(IAnalyticsStore store)
 
     /// <summary>
     /// Rows into <c>events</c>, then their fields into <paramref name="schemas"/> (flushed once per batch by
-    /// <see cref="InsertSchemasAsync"/>). JSONEachRow is the format measured fastest here (`./hh bench limits
-    /// chdb`, 2026-12-05: 33,614 rows/s inline JSONEachRow, 30,003 rows/s RowBinary from a tmpfs file, since
-    /// binary data cannot ride inline; 28,398 rows/s JSONEachRow with the materialized views of that day).
+    /// <see cref="InsertSchemasAsync"/>). JSONEachRow: `./hh bench limits chdb` measured it faster before the typed
+    /// columns (2026-12-05: 33,614 rows/s inline against 30,003 rows/s RowBinary from a tmpfs file, since binary
+    /// data cannot ride inline). Later that day RowBinary into a table without the typed columns measured
+    /// 51,967 rows/s against 34,155 for JSONEachRow into one with them (ClickHouse computing them): not the same
+    /// table, so the question of the format is open again; a RowBinary Writer would have to carry the typed
+    /// columns itself (or use RowBinaryWithDefaults).
     /// </summary>
     public async Task InsertAsync(IReadOnlyCollection<EventRow> rows, EventSchemaBatch schemas, CancellationToken cancellationToken)
     {
