@@ -44,11 +44,34 @@ count_totals() {
   TOTALS="$passed passed, $failed failed"
 }
 
-# Names every failed test (from the TRX files) so a CI log whose tail is all that is kept still
-# says which test to look at; the failure's message is in the console log above it.
+# Names every failed test (from the TRX files) with the first lines of its message, so a CI log
+# whose tail is all that is kept still says which test failed and why.
 list_failures() {
+  local trx_files
+  trx_files=$(find "$1" -name '*.trx' 2>/dev/null)
+  [ -n "$trx_files" ] || return 0
+  if command -v python3 >/dev/null; then
+    # shellcheck disable=SC2086 # one path per TRX file, none with spaces (they are under .data)
+    python3 - $trx_files <<'PY'
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+failed = []
+for path in sys.argv[1:]:
+    for result in ET.parse(path).getroot().iterfind(".//t:UnitTestResult[@outcome='Failed']", ns):
+        message = result.findtext("t:Output/t:ErrorInfo/t:Message", default="", namespaces=ns).strip()
+        failed.append((result.get("testName"), message.splitlines()[:8]))
+if failed:
+    print("Failed tests:")
+    for name, lines in failed:
+        print("  " + name)
+        for line in lines:
+            print("      " + line[:300])
+PY
+    return 0
+  fi
   local names
-  names=$(find "$1" -name '*.trx' -exec grep -ho '<UnitTestResult [^>]*outcome="Failed"[^>]*' {} + 2>/dev/null |
+  # shellcheck disable=SC2086
+  names=$(grep -ho '<UnitTestResult [^>]*outcome="Failed"[^>]*' $trx_files |
     grep -o ' testName="[^"]*"' | sed 's/^ testName="//; s/"$//' || true)
   [ -n "$names" ] || return 0
   echo "Failed tests:"

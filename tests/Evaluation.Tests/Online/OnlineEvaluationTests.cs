@@ -199,8 +199,9 @@ public sealed class OnlineEvaluationTests(OnlineHarness harness)
         }
 
         // Round-robin starts them F,O,F,O,F...; first come first served would start the other's two last (13th and 14th).
-        // An evaluation begins after its metric lookup, so allow some slack against the scheduler's order.
-        var starts = recorder.Projects;
+        // An evaluation begins after its metric lookup, so allow some slack against the scheduler's order. Only each task's
+        // first start counts: a task the busy pool deferred starts again in a later delivery, after the whole first one.
+        var starts = recorder.FirstStarts;
         var lastOther = starts.ToList().LastIndexOf(other.ToString());
         Assert.True(lastOther is >= 0 and < 7,
             $"The other project's last evaluation started as number {lastOther + 1}: {string.Join(",", starts.Select(p => p == flood.ToString() ? "F" : "O"))}");
@@ -214,18 +215,25 @@ public sealed class OnlineEvaluationTests(OnlineHarness harness)
     }
 
     /// <summary>The real evaluator, recording the project of each call in the order the calls start.</summary>
+    /// <summary>The project of each event in the order its evaluation first started; a retry of the same event is not a new start.</summary>
     private sealed class StartOrderRecorder(IMetricEvaluator inner) : IMetricEvaluator
     {
         private readonly List<string> projects = [];
+        private readonly HashSet<string> started = [];
 
-        public IReadOnlyList<string> Projects
+        public IReadOnlyList<string> FirstStarts
         {
             get { lock (projects) return projects.ToList(); }
         }
 
         public Task<EvaluationResult> EvaluateAsync(EvaluationRequest request, CancellationToken cancellationToken)
         {
-            lock (projects) projects.Add(request.ProjectId);
+            var eventId = request.Event["event_id"]!.GetValue<string>();
+            lock (projects)
+            {
+                if (started.Add(eventId)) projects.Add(request.ProjectId);
+            }
+
             return inner.EvaluateAsync(request, cancellationToken);
         }
     }
