@@ -1,4 +1,5 @@
 using System.Globalization;
+using HoneyHive.Bench.Ingest;
 using HoneyHive.Bench.Limits;
 using HoneyHive.Bench.Load;
 using HoneyHive.Bench.Platform;
@@ -31,12 +32,18 @@ public static class IngestCommand
         var protocol = ProtocolOption(args);
         var startedAt = DateTimeOffset.UtcNow;
         Console.WriteLine($"# load average {ResultFile.LoadAverage() ?? "unknown"} on {Environment.ProcessorCount} cores");
+        var results = new List<Measurement>();
+        // First, before the Host takes the cores: ingestion's own work per event, without a server.
+        foreach (var measurement in InProcessIngest.Measure())
+        {
+            Console.WriteLine($"# {measurement.Name}: {measurement.Value:0.0} {measurement.Unit} ({measurement.Note})");
+            results.Add(measurement);
+        }
         // Ingestion alone: the Writer stays off, so its inserts do not compete for the two cores
         // (`bench e2e` measures the whole pipeline).
         await using var host = await HostLauncher.StartAsync(new Dictionary<string, string> { ["Writer__ConsumeEvents"] = "false" }, ct);
         Console.WriteLine($"# host pid {host.ProcessId} ready; warming up");
 
-        var results = new List<Measurement>();
         using (var warm = new HttpProtobufSender(host.OtlpHttp, host.ApiKey))
         {
             await LoadRun.RunAsync(warm, Concurrency, SpansPerRequest, TimeSpan.FromSeconds(3), null, ct);
