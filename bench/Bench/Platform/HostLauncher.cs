@@ -200,6 +200,8 @@ public sealed class HostLauncher : IAsyncDisposable
 
     private static string LocateHost()
     {
+        // A copy of another build, for before/after runs alternated in the same conditions.
+        if (Environment.GetEnvironmentVariable("HH_BENCH_HOST_DLL") is { Length: > 0 } chosen) return chosen;
         var repo = AppContext.BaseDirectory;
         while (!File.Exists(Path.Combine(repo, "HoneyHive.sln"))) repo = Path.GetDirectoryName(repo.TrimEnd('/'))
             ?? throw new InvalidOperationException("HoneyHive.sln not found above the bench.");

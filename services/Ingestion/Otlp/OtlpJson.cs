@@ -15,6 +15,10 @@ public static class OtlpJson
     private static readonly string[] IdFields = ["traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"];
 
     /// <exception cref="FormatException">The body is not OTLP JSON; the message says what is wrong.</exception>
+    public static ExportTraceServiceRequest ParseRequest(System.Buffers.ReadOnlySequence<byte> utf8) =>
+        // JSON is the rare encoding: a body that arrived in several buffers is joined for the parser.
+        ParseRequest(utf8.IsSingleSegment ? utf8.FirstSpan : System.Buffers.BuffersExtensions.ToArray(utf8));
+
     public static ExportTraceServiceRequest ParseRequest(ReadOnlySpan<byte> utf8)
     {
         JsonNode? root;
