@@ -49,12 +49,12 @@ public sealed class EventStore(IAnalyticsStore store)
 
     /// <summary>
     /// Rows into <c>events</c>, then their fields into <paramref name="schemas"/> (flushed once per batch by
-    /// <see cref="InsertSchemasAsync"/>). JSONEachRow: `./hh bench limits chdb` measured it faster before the typed
-    /// columns (2026-12-05: 33,614 rows/s inline against 30,003 rows/s RowBinary from a tmpfs file, since binary
-    /// data cannot ride inline). Later that day RowBinary into a table without the typed columns measured
-    /// 51,967 rows/s against 34,155 for JSONEachRow into one with them (ClickHouse computing them): not the same
-    /// table, so the question of the format is open again; a RowBinary Writer would have to carry the typed
-    /// columns itself (or use RowBinaryWithDefaults).
+    /// <see cref="InsertSchemasAsync"/>). JSONEachRow, leaving out 0006's typed columns for ClickHouse to compute.
+    /// `./hh bench limits chdb` races it against RowBinaryWithNamesAndTypes naming the same columns (so the typed
+    /// ones are computed alike) into a copy of <c>events</c> and into <c>events</c> with its views. 2026-12-06, on
+    /// the shared 2-core machine at load ~19: copy 15,313 (JSON) against 20,157 rows/s (binary); <c>events</c> with
+    /// views 16,657 against 16,209 rows/s. Into the Writer's own table neither format wins beyond the noise, so the
+    /// Writer keeps JSONEachRow (binary rows also go through a spool file whenever they hold an empty line).
     /// </summary>
     public async Task InsertAsync(IReadOnlyCollection<EventRow> rows, EventSchemaBatch schemas, CancellationToken cancellationToken)
     {
