@@ -14,7 +14,7 @@ namespace HoneyHive.Writer;
 /// </list>
 /// Inputs and outputs above a size go to the object store first (<see cref="LargePayloads"/>).
 /// <c>event_schemas</c> gets the batch's fields in one INSERT after its events (<see cref="EventSchemaBatch"/>).
-/// Round trips per project and batch: one read of what is stored (<see cref="EventStore.StoredStateAsync"/>),
+/// Round trips per project and batch: one or two reads of what is stored (<see cref="EventStore.StoredStateAsync"/>),
 /// the children's INSERT, the roll-up inputs, the session rows' INSERT; plus one <c>event_schemas</c> INSERT.
 /// Nothing is cached between batches: with several Writer replicas on one consumer, another replica may
 /// have written a session's rows since, so every batch reads the store's state.
@@ -86,7 +86,7 @@ public sealed class EventWriter(EventStore store, ComputedFields computed, Large
 
         // Session bases: the stored session row (a client revision or the roll-up built on it), replaced by
         // this batch's revision when that is the same client revision or a newer one.
-        var state = await store.StoredStateAsync(projectId, sessions, rows.Select(r => r.EventId).ToHashSet(StringComparer.Ordinal), cancellationToken);
+        var state = await store.StoredStateAsync(projectId, sessions, rows, cancellationToken);
         var bases = state.SessionBases;
         var arrivedSessions = new List<EventRow>();
         foreach (var session in rows.Where(r => r.IsSession))

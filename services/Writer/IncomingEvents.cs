@@ -1,6 +1,7 @@
 using System.Text.Json;
 using HoneyHive.Contracts.Events;
 using HoneyHive.Platform.Messaging;
+using HoneyHive.Writer.Enrichment;
 using HoneyHive.Writer.Storage;
 
 namespace HoneyHive.Writer;
@@ -19,6 +20,22 @@ public sealed record ParsedMessage(IncomingMessage Message, IReadOnlyList<EventR
 /// </summary>
 public static class IncomingEvents
 {
+    /// <summary>
+    /// A batch's messages parsed and their events enriched: the Writer's work that reads no stored state
+    /// (computed fields come from the event itself and the price table), so it may run while the previous
+    /// batch is written.
+    /// </summary>
+    public static List<ParsedMessage> ParseAndEnrich(IReadOnlyList<IncomingMessage> batch, ComputedFields computed)
+    {
+        var parsed = batch.Select(Parse).ToList();
+        foreach (var message in parsed)
+        {
+            foreach (var row in message.Events) computed.Apply(row);
+        }
+
+        return parsed;
+    }
+
     public static ParsedMessage Parse(IncomingMessage message)
     {
         try

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using HoneyHive.Platform.Messaging;
 using HoneyHive.Writer.DeadLetters;
+using HoneyHive.Writer.Enrichment;
 using HoneyHive.Writer.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Polly;
@@ -19,6 +20,13 @@ namespace HoneyHive.Writer;
 /// old; then it is dead-lettered with that reason. Later updates of the same event wait behind it
 /// (<see cref="PendingUpdates"/>), so updates of one event still apply in publish order.
 /// </para>
+/// <para>
+/// Pipelined (<see cref="IPreparingBatchHandler"/>): the subscription parses and enriches batch N+1
+/// (<see cref="Prepare"/>) while batch N is written. Nothing of that reads the store, so batch N+1's
+/// stored-state lookup, its update matching and its roll-ups all run in <see cref="HandleAsync(IReadOnlyList{IncomingMessage}, object?, CancellationToken)"/>
+/// after batch N's rows are inserted (and acked): an update in N+1 of an event created in N finds it. With
+/// several replicas on one consumer each replica still writes one batch at a time, as before.
+/// </para>
 /// </summary>
 public sealed class WriterBatchHandler(
     EventWriter writer,
@@ -29,11 +37,21 @@ public sealed class WriterBatchHandler(
     WriterMetrics metrics,
     WriterStatus status,
     TimeProvider clock,
-    ILogger<WriterBatchHandler> logger) : IBatchHandler
+    ComputedFields computed,
+    ILogger<WriterBatchHandler> logger) : IPreparingBatchHandler
 {
-    public async Task HandleAsync(IReadOnlyList<IncomingMessage> batch, CancellationToken cancellationToken)
+    /// <summary>
+    /// Parses the messages and enriches their events (computed fields only fill what is missing, from the event
+    /// itself and the price table: no store read, so it may run while the previous batch is written).
+    /// </summary>
+    public object? Prepare(IReadOnlyList<IncomingMessage> batch) => new PreparedMessages(batch, IncomingEvents.ParseAndEnrich(batch, computed));
+
+    public Task HandleAsync(IReadOnlyList<IncomingMessage> batch, CancellationToken cancellationToken) =>
+        HandleAsync(batch, Prepare(batch), cancellationToken);
+
+    public async Task HandleAsync(IReadOnlyList<IncomingMessage> batch, object? prepared, CancellationToken cancellationToken)
     {
-        var parsed = batch.Select(IncomingEvents.Parse).ToList();
+        var parsed = prepared is PreparedMessages mine && ReferenceEquals(mine.Batch, batch) ? mine.Parsed : ((PreparedMessages)Prepare(batch)!).Parsed;
         var unreadable = parsed.Where(p => p.Error is not null).ToList();
         if (unreadable.Count > 0)
         {
@@ -114,3 +132,6 @@ public sealed class WriterBatchHandler(
         return deferred.Select(m => (IncomingMessage)m.Key!).Select(m => new DeferredMessage(m, options.UpdateDelayFor(m.DeliveryCount))).ToList();
     }
 }
+
+/// <summary>What <see cref="WriterBatchHandler.Prepare"/> made of a batch: its messages parsed, their events enriched.</summary>
+internal sealed record PreparedMessages(IReadOnlyList<IncomingMessage> Batch, List<ParsedMessage> Parsed);

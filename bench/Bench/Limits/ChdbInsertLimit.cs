@@ -6,7 +6,8 @@ namespace HoneyHive.Bench.Limits;
 
 /// <summary>
 /// chDB insert ceiling through the Platform's own store (the path the Writer uses): ~1 KB wide
-/// event rows, JSONEachRow against RowBinary, into a copy of <c>events</c> and into <c>events</c>
+/// event rows, JSONEachRow against RowBinaryWithNamesAndTypes (typed columns computed by ClickHouse in both),
+/// into a copy of <c>events</c> and into <c>events</c>
 /// itself with its materialized views, in a throw-away data folder.
 /// </summary>
 public sealed class ChdbInsertLimit : ILimit

@@ -49,12 +49,12 @@ public sealed class EventStore(IAnalyticsStore store)
 
     /// <summary>
     /// Rows into <c>events</c>, then their fields into <paramref name="schemas"/> (flushed once per batch by
-    /// <see cref="InsertSchemasAsync"/>). JSONEachRow: `./hh bench limits chdb` measured it faster before the typed
-    /// columns (2026-12-05: 33,614 rows/s inline against 30,003 rows/s RowBinary from a tmpfs file, since binary
-    /// data cannot ride inline). Later that day RowBinary into a table without the typed columns measured
-    /// 51,967 rows/s against 34,155 for JSONEachRow into one with them (ClickHouse computing them): not the same
-    /// table, so the question of the format is open again; a RowBinary Writer would have to carry the typed
-    /// columns itself (or use RowBinaryWithDefaults).
+    /// <see cref="InsertSchemasAsync"/>). JSONEachRow, leaving out 0006's typed columns for ClickHouse to compute.
+    /// `./hh bench limits chdb` races it against RowBinaryWithNamesAndTypes naming the same columns (so the typed
+    /// ones are computed alike) into a copy of <c>events</c> and into <c>events</c> with its views. 2026-12-06, on
+    /// the shared 2-core machine at load ~19: copy 15,313 (JSON) against 20,157 rows/s (binary); <c>events</c> with
+    /// views 16,657 against 16,209 rows/s. Into the Writer's own table neither format wins beyond the noise, so the
+    /// Writer keeps JSONEachRow (binary rows also go through a spool file whenever they hold an empty line).
     /// </summary>
     public async Task InsertAsync(IReadOnlyCollection<EventRow> rows, EventSchemaBatch schemas, CancellationToken cancellationToken)
     {
@@ -72,17 +72,27 @@ public sealed class EventStore(IAnalyticsStore store)
     }
 
     /// <summary>
-    /// What a batch needs to know before it writes, in one round trip instead of three: the highest stored
-    /// version of each of its events, and per session the highest version of its session rows and the base
-    /// of its next roll-up. The latest revision of every session row and of every batch event, inside the
-    /// batch's sessions (the sorting key's prefix); only session rows and events already stored (a
-    /// redelivery) come back, so a batch of new events reads a few session rows.
+    /// What a batch needs to know before it writes: the highest stored version of each of its events, and per
+    /// session the highest version of its session rows and the base of its next roll-up. Two steps, the second
+    /// often skipped: first which of the batch's sessions have any stored row (the sorting key's prefix, one
+    /// narrow column); then the latest revision of every session row and of every batch event, inside those
+    /// sessions only. An event is stored under its session (<c>session_id</c> is in the sorting key, and the
+    /// lookup has always searched an event in its own session), so an event of a session with no stored row
+    /// has no stored revision, and that session no session row: a batch of new sessions, ingestion's common
+    /// case, makes one narrow read instead of matching thousands of ids.
     /// </summary>
     public async Task<StoredState> StoredStateAsync(
-        string projectId, IReadOnlyCollection<string> sessionIds, IReadOnlyCollection<string> eventIds, CancellationToken cancellationToken)
+        string projectId, IReadOnlyCollection<string> sessionIds, IReadOnlyCollection<EventRow> events, CancellationToken cancellationToken)
     {
         var state = new StoredState();
         if (sessionIds.Count == 0) return state;
+        var known = await store.QueryAsync(
+            "SELECT DISTINCT session_id FROM events WHERE project_id = {project:String} AND session_id IN {sessions:Array(String)}",
+            new Dictionary<string, object?> { ["project"] = projectId, ["sessions"] = sessionIds.ToArray() },
+            cancellationToken);
+        if (known.Count == 0) return state;
+        var storedSessions = known.Select(r => r.GetProperty("session_id").GetString()!).ToHashSet(StringComparer.Ordinal);
+        var requested = events.Where(e => storedSessions.Contains(e.SessionId)).Select(e => e.EventId).ToHashSet(StringComparer.Ordinal);
         var rows = await store.QueryAsync(
             """
             SELECT * EXCEPT (inserted_at) FROM events
@@ -90,9 +100,8 @@ public sealed class EventStore(IAnalyticsStore store)
               AND (event_type = 'session' OR event_id IN {ids:Array(String)})
             ORDER BY version DESC LIMIT 1 BY event_id
             """,
-            new Dictionary<string, object?> { ["project"] = projectId, ["sessions"] = sessionIds.ToArray(), ["ids"] = eventIds.ToArray() },
+            new Dictionary<string, object?> { ["project"] = projectId, ["sessions"] = storedSessions.ToArray(), ["ids"] = requested.ToArray() },
             cancellationToken);
-        var requested = eventIds as IReadOnlySet<string> ?? eventIds.ToHashSet(StringComparer.Ordinal);
         // Rows come highest version first, so the first session row of a session is its latest.
         var latestSession = new Dictionary<string, EventRow>(StringComparer.Ordinal);
         foreach (var element in rows)

@@ -43,7 +43,7 @@ public sealed class JetStreamHarness : IAsyncDisposable
 
     /// <summary>Start a host; <paramref name="subscribe"/> shapes the subscription (null: publisher only).</summary>
     public static async Task<JetStreamHarness> StartAsync(
-        RecordingHandler? handler = null,
+        IBatchHandler? handler = null,
         Func<BatchSubscription, BatchSubscription>? subscribe = null,
         string? natsUrl = null)
     {
@@ -54,8 +54,8 @@ public sealed class JetStreamHarness : IAsyncDisposable
         BatchSubscription? subscription = null;
         if (handler is not null)
         {
-            builder.Services.AddSingleton(handler);
-            subscription = new BatchSubscription($"test-{Guid.NewGuid():N}", topic, typeof(RecordingHandler))
+            builder.Services.AddSingleton(handler.GetType(), handler);
+            subscription = new BatchSubscription($"test-{Guid.NewGuid():N}", topic, handler.GetType())
             {
                 AckWait = TimeSpan.FromSeconds(5),
                 MaxWait = TimeSpan.FromSeconds(1),

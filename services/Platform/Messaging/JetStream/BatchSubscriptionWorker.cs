@@ -16,6 +16,8 @@ namespace HoneyHive.Platform.Messaging.JetStream;
 /// <c>deadletter.&lt;subject&gt;</c> and terminated. Messages the handler defers
 /// (<see cref="RetryLaterException"/>) are nak'd with the delay it asked for while the rest is acked; messages it
 /// rejects (<see cref="DeadLetterException"/>) are dead-lettered at once with their own error.
+/// A handler that prepares batches (<see cref="IPreparingBatchHandler"/>) gets batch N+1 fetched and prepared
+/// while batch N is handled; handling and acks stay one batch at a time, in order.
 /// </summary>
 public sealed class BatchSubscriptionWorker(
     BatchSubscription subscription,
@@ -84,22 +86,129 @@ public sealed class BatchSubscriptionWorker(
             Expires = subscription.MaxWait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : subscription.MaxWait,
         };
 
-        while (!stoppingToken.IsCancellationRequested)
+        if (!Pipelined)
         {
-            var batch = new List<INatsJSMsg<byte[]>>(Math.Min(subscription.MaxBatchSize, 1024));
-            await foreach (var msg in consumer.FetchAsync(fetch, NatsRawSerializer<byte[]>.Default, stoppingToken))
+            while (!stoppingToken.IsCancellationRequested)
             {
-                batch.Add(msg);
+                var batch = await FetchAsync(consumer, fetch, stoppingToken);
+                if (batch.Count > 0) await ProcessAsync(batch, null, stoppingToken);
             }
 
-            if (batch.Count > 0)
+            return;
+        }
+
+        // A preparing handler: batch N+1 is fetched and prepared while batch N is handled. Still one batch
+        // handled at a time and in order; N+1 is neither handled nor acked before N's verdict is sent. At most
+        // two batches are unacked, which MaxAckPending (twice the batch size) allows.
+        var next = FetchAndPrepareAsync(consumer, fetch, stoppingToken);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
             {
-                await ProcessAsync(batch, stoppingToken);
+                var current = await next;
+                next = FetchAndPrepareAsync(consumer, fetch, stoppingToken);
+                // From here its own handling keeps the batch in progress.
+                await current.DisposeAsync();
+                if (current.Messages.Count > 0) await ProcessAsync(current.Messages, current, stoppingToken);
+            }
+        }
+        finally
+        {
+            // A batch fetched but never handled (shutdown, a lost connection) gets no verdict: the server
+            // redelivers it after AckWait, as for a crash.
+            try
+            {
+                await using var orphan = await next;
+            }
+            catch (Exception ex)
+            {
+                logger.LogDebug(ex, "A prefetched batch of {Consumer} was dropped unhandled", subscription.Name);
             }
         }
     }
 
-    private async Task ProcessAsync(List<INatsJSMsg<byte[]>> batch, CancellationToken stoppingToken)
+    /// <summary>Whether the subscription's handler prepares batches ahead (<see cref="IPreparingBatchHandler"/>).</summary>
+    private bool Pipelined => typeof(IPreparingBatchHandler).IsAssignableFrom(subscription.HandlerType);
+
+    private async Task<List<INatsJSMsg<byte[]>>> FetchAsync(INatsJSConsumer consumer, NatsJSFetchOpts fetch, CancellationToken stoppingToken)
+    {
+        var batch = new List<INatsJSMsg<byte[]>>(Math.Min(subscription.MaxBatchSize, 1024));
+        await foreach (var msg in consumer.FetchAsync(fetch, NatsRawSerializer<byte[]>.Default, stoppingToken))
+        {
+            batch.Add(msg);
+        }
+
+        return batch;
+    }
+
+    /// <summary>
+    /// The next batch, prepared on a pool thread, with its messages kept in progress until it is handled
+    /// (the batch before it may take longer than AckWait).
+    /// </summary>
+    private async Task<PreparedBatch> FetchAndPrepareAsync(INatsJSConsumer consumer, NatsJSFetchOpts fetch, CancellationToken stoppingToken)
+    {
+        var messages = await FetchAsync(consumer, fetch, stoppingToken);
+        var prepared = new PreparedBatch(messages, this, stoppingToken);
+        if (messages.Count == 0) return prepared;
+        await Task.Run(() =>
+        {
+            using var scope = scopes.CreateScope();
+            // A decorated handler (test faults) does not prepare: it is handled with both stages at once.
+            if (scope.ServiceProvider.GetRequiredKeyedService<IBatchHandler>(subscription.Name) is not IPreparingBatchHandler handler) return;
+            try
+            {
+                prepared.Prepare(handler);
+            }
+            catch (Exception ex)
+            {
+                // Left unprepared: the handler prepares it again when handling it, and a failure there is handled as any.
+                logger.LogWarning(ex, "Preparing a batch of {Consumer} failed", subscription.Name);
+            }
+        }, stoppingToken);
+        return prepared;
+    }
+
+    /// <summary>A fetched batch waiting for its turn: its messages, the handler's preparation, and their progress heartbeat.</summary>
+    private sealed class PreparedBatch : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource heartbeat;
+        private readonly Task keepAlive;
+        private bool stopped;
+
+        public PreparedBatch(List<INatsJSMsg<byte[]>> messages, BatchSubscriptionWorker worker, CancellationToken stoppingToken)
+        {
+            Messages = messages;
+            Incoming = messages.Select(ToIncoming).ToList();
+            heartbeat = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            keepAlive = messages.Count == 0 ? Task.CompletedTask : worker.KeepInProgressAsync(messages, heartbeat.Token);
+        }
+
+        public List<INatsJSMsg<byte[]>> Messages { get; }
+
+        public List<IncomingMessage> Incoming { get; }
+
+        public bool IsPrepared { get; private set; }
+
+        public object? Result { get; private set; }
+
+        public void Prepare(IPreparingBatchHandler handler)
+        {
+            Result = handler.Prepare(Incoming);
+            IsPrepared = true;
+        }
+
+        /// <summary>Stops this batch's heartbeat once its own handling (which keeps it in progress itself) begins or it is dropped.</summary>
+        public async ValueTask DisposeAsync()
+        {
+            if (stopped) return;
+            stopped = true;
+            await heartbeat.CancelAsync();
+            await keepAlive;
+            heartbeat.Dispose();
+        }
+    }
+
+    private async Task ProcessAsync(List<INatsJSMsg<byte[]>> batch, PreparedBatch? prepared, CancellationToken stoppingToken)
     {
         // Deliveries beyond the handler's budget got no verdict last time (see ConsumerConfigFor).
         var exhausted = batch.Where(m => DeliveryCount(m) > subscription.TotalDeliveries).ToList();
@@ -111,7 +220,8 @@ public sealed class BatchSubscriptionWorker(
         var live = exhausted.Count == 0 ? batch : batch.Except(exhausted).ToList();
         if (live.Count == 0) return;
 
-        var (incoming, failure) = await TryHandleAsync(live, stoppingToken);
+        // The preparation covers exactly the fetched batch; with members dropped, the handler prepares again.
+        var (incoming, failure) = await TryHandleAsync(live, exhausted.Count == 0 && prepared is { IsPrepared: true } ? prepared : null, stoppingToken);
         if (failure is null)
         {
             await AckAllAsync(live, stoppingToken);
@@ -147,7 +257,7 @@ public sealed class BatchSubscriptionWorker(
             live.Count, subscription.Name);
         foreach (var msg in live)
         {
-            var (one, single) = await TryHandleAsync([msg], stoppingToken);
+            var (one, single) = await TryHandleAsync([msg], null, stoppingToken);
             if (single is null)
             {
                 await msg.AckAsync(cancellationToken: stoppingToken);
@@ -168,16 +278,17 @@ public sealed class BatchSubscriptionWorker(
     }
 
     private async Task<(List<IncomingMessage> Incoming, Exception? Failure)> TryHandleAsync(
-        IReadOnlyList<INatsJSMsg<byte[]>> messages, CancellationToken stoppingToken)
+        IReadOnlyList<INatsJSMsg<byte[]>> messages, PreparedBatch? prepared, CancellationToken stoppingToken)
     {
-        var incoming = messages.Select(ToIncoming).ToList();
+        var incoming = prepared?.Incoming ?? messages.Select(ToIncoming).ToList();
         using var heartbeat = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var keepAlive = KeepInProgressAsync(messages, heartbeat.Token);
         try
         {
             await using var scope = scopes.CreateAsyncScope();
             var handler = scope.ServiceProvider.GetRequiredKeyedService<IBatchHandler>(subscription.Name);
-            await handler.HandleAsync(incoming, stoppingToken);
+            if (prepared is not null && handler is IPreparingBatchHandler preparing) await preparing.HandleAsync(incoming, prepared.Result, stoppingToken);
+            else await handler.HandleAsync(incoming, stoppingToken);
             return (incoming, null);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
