@@ -94,7 +94,7 @@ public static class QueryCommand
                     return 0;
                 }
 
-                var classes = new DataPlaneScenarios(chdb, loaded.Project, loaded.LargeSessionId);
+                var classes = new DataPlaneScenarios(chdb, loaded.Project, loaded.LargeSessionId, loaded.LoadedAt);
                 await TimeAsync("query.class", classes.All(), options, results, host is null ? p99 : null, ct);
             }
 
