@@ -7,8 +7,8 @@ using static HoneyHive.DataPlane.Tests.SeedData;
 namespace HoneyHive.DataPlane.Tests;
 
 /// <summary>
-/// Reads through events_by_time (Schema/0009, <see cref="TimeOrderedEvents"/>): searches, exact counts and charts
-/// whose filters name only its columns. Merges are stopped on both tables, so every revision, tombstone and
+/// Reads through events_by_time (Schema/0009, <see cref="TimeOrderedEvents"/>): searches and exact counts whose
+/// filters name only its columns (charts read events FINAL; they are checked against the same answer). Merges are stopped on both tables, so every revision, tombstone and
 /// redelivered copy is still a row of its own when the reads run.
 /// </summary>
 [Collection(ApiCollection.Name)]
@@ -101,7 +101,7 @@ public sealed class TimeOrderedPathTests(ApiFixture fixture)
     }
 
     [Fact]
-    public async Task Counts_and_charts_read_through_events_by_time_equal_FINAL_over_events()
+    public async Task Exact_totals_read_through_events_by_time_equal_FINAL_over_events_as_charts_do()
     {
         // Revisions that change the metric, a tombstone, redelivered copies, and sessions whose roll-up moved them.
         var project = Tenants.D.ProjectId.ToString();

@@ -4,7 +4,7 @@ namespace HoneyHive.DataPlane.Api.Queries;
 
 /// <summary>
 /// Reads of <c>events_by_time</c> (Schema/0009_events_by_time.sql): every row of events, narrow, sorted by
-/// (project_id, start_time, event_id). A project-wide read whose filters, sort, metric and group name only its
+/// (project_id, start_time, event_id). A project-wide read whose filters and sort name only its
 /// columns reads it instead of events (<see cref="Covers"/>); a read naming a bucket path without a typed column
 /// keeps reading events.
 /// <para>
@@ -14,7 +14,7 @@ namespace HoneyHive.DataPlane.Api.Queries;
 /// tombstoned event found here never comes back.
 /// </para>
 /// <para>
-/// Current rows (<see cref="Current"/>, for exact counts and charts): FINAL here keeps the newest row per
+/// Current rows (<see cref="Current"/>, for exact counts; charts stay on events FINAL, see ChartQueries): FINAL here keeps the newest row per
 /// (start_time, event_id), i.e. per event, since revisions keep start_time; session events, whose roll-up may
 /// move start_time earlier, are kept only when they are their event's newest row (<see cref="CurrentSessionRows"/>;
 /// sessions are a small share of the rows). As with events, FINAL applies conditions on non-key columns after
@@ -26,7 +26,7 @@ public static partial class TimeOrderedEvents
     public const string Table = "events_by_time";
 
     /// <summary>
-    /// True when <paramref name="sql"/> (compiled by <see cref="FilterCompiler"/> or the chart's metric and group)
+    /// True when <paramref name="sql"/> (compiled by <see cref="FilterCompiler"/>)
     /// reads no Map bucket, i.e. only columns events_by_time holds: top-level columns and typed columns (user text
     /// only ever travels as a <c>{pN:Type}</c> parameter, so a bucket name in the text is a column read).
     /// </summary>
