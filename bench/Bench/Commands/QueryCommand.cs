@@ -18,7 +18,8 @@ namespace HoneyHive.Bench.Commands;
 /// events= is read back from the store.
 /// --keep leaves the data folder (and a note of what is in it) for --reuse, to try query variants on the
 /// same data without loading it again; --only picks scenarios, and --sql STATEMENT times one statement
-/// ({project:String} and {session:String} are bound to the loaded tenant and the large session). Goals (reported, not asserted): p99 tree &lt; 50 ms, search &lt; 200 ms,
+/// ({project:String} and {session:String} are bound to the loaded tenant and the large session; --sql @FILE times
+/// each `name|statement` line of FILE). Goals (reported, not asserted): p99 tree &lt; 50 ms, search &lt; 200 ms,
 /// chart &lt; 500 ms.
 /// </summary>
 public static class QueryCommand
@@ -90,11 +91,20 @@ public static class QueryCommand
 
                 if (options.Sql is not null)
                 {
-                    await SqlProbe.RunAsync(chdb, options.Sql, loaded.Project, loaded.LargeSessionId, options.Repetitions, ct);
+                    // --sql @FILE: one `name|statement` per line, timed in turn on the same open store.
+                    var statements = options.Sql.StartsWith('@')
+                        ? (await File.ReadAllLinesAsync(options.Sql[1..], ct)).Where(l => l.Contains('|')).Select(l => (Name: l[..l.IndexOf('|')], Sql: l[(l.IndexOf('|') + 1)..]))
+                        : [(Name: "sql", Sql: options.Sql)];
+                    foreach (var (name, sql) in statements)
+                    {
+                        Console.WriteLine($"## {name}");
+                        await SqlProbe.RunAsync(chdb, sql, loaded.Project, loaded.LargeSessionId, options.Repetitions, ct);
+                    }
+
                     return 0;
                 }
 
-                var classes = new DataPlaneScenarios(chdb, loaded.Project, loaded.LargeSessionId);
+                var classes = new DataPlaneScenarios(chdb, loaded.Project, loaded.LargeSessionId, loaded.LoadedAt);
                 await TimeAsync("query.class", classes.All(), options, results, host is null ? p99 : null, ct);
             }
 

@@ -14,7 +14,7 @@ public static class SqlProbe
     {
         var parameters = new Dictionary<string, object?> { ["project"] = project.ToString(), ["session"] = session };
         var rows = await store.QueryAsync(sql, parameters, ct);
-        foreach (var row in rows.Take(40)) Console.WriteLine(row.ToString());
+        foreach (var row in rows.Take(5)) Console.WriteLine(row.ToString());
         Console.WriteLine($"# {rows.Count} rows");
         var times = new List<double>();
         for (var i = 0; i < repetitions; i++)

@@ -9,8 +9,9 @@ namespace HoneyHive.DataPlane.Api.Queries;
 /// searches, lists and exports whose scope names no session or event (see <see cref="CurrentEvents"/>).
 /// <para>
 /// 1. Candidates: the rows that match the filters, not being tombstones, in sort order, read without
-/// FINAL, so ClickHouse reads only the sort, key and filter columns and stops at the top rows. They may
-/// hold a stale revision that matched, or a revision inserted twice.
+/// FINAL, so ClickHouse reads only the sort, key and filter columns and stops at the top rows; from
+/// <see cref="TimeOrderedEvents"/> when the filters name only its columns (sorted by time, it stops after the
+/// newest granules), else from events. They may hold a stale revision that matched, or a revision inserted twice.
 /// 2. Check: the current revision of exactly those keys, through the primary key (the semi-join of
 /// <see cref="CurrentEvents.Select"/> narrowed to their sessions and events), wide columns read for
 /// them only. A candidate stays only if its own revision is the current one, so a stale revision that
@@ -40,10 +41,14 @@ public static class CandidatePage
     {
         var need = (long)offset + count;
         var depth = need + need / 4 + 16;
+        var timeOrdered = TimeOrderedEvents.Covers(condition(new QueryParameters(project)));
         for (var round = 0; round < MaxRounds && depth <= MaxCandidates; round++, depth *= 4)
         {
             var parameters = new QueryParameters(project);
-            var sql = CurrentEvents.Candidates("event_id, session_id, toString(version) AS version_text", scope, condition(parameters), parameters)
+            const string keys = "event_id, session_id, toString(version) AS version_text";
+            var sql = (timeOrdered
+                          ? TimeOrderedEvents.Candidates(keys, scope, condition(parameters), parameters)
+                          : CurrentEvents.Candidates(keys, scope, condition(parameters), parameters))
                       + string.Create(CultureInfo.InvariantCulture, $"\nORDER BY {sort.OrderBy}\nLIMIT {depth}");
             var candidates = await store.QueryAsync(sql, parameters.Values, cancellationToken);
             if (candidates.Count == 0) return [];

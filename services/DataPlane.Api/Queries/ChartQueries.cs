@@ -33,6 +33,9 @@ public sealed class ChartQueries(IAnalyticsStore store)
 
         var condition = FilterCompiler.Compile(filters, parameters);
         var scope = new EventScope { From = from, To = to };
+        // FINAL over events, not over events_by_time: measured at 1M events (`bench query --sql`, machine at load 12-17)
+        // the whole-range chart took 387 ms median on events and 590 ms on events_by_time, whose FINAL reads as many
+        // key columns and must also check session revisions (TimeOrderedEvents.Current); 7 days 727 against 528 ms.
         var current = CurrentEvents.Select(
             $"event_id, start_time, {FilterCompiler.Number(metric, parameters)} AS m, {group} AS g",
             scope, condition, parameters) + CurrentEvents.OnePerEvent(scope);

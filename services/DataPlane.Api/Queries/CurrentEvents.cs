@@ -16,7 +16,9 @@ public sealed record EventScope
 }
 
 /// <summary>
-/// The current revision of each event: three strategies, chosen by the scope and the read.
+/// The current revision of each event in <c>events</c>: three strategies, chosen by the scope and the read. A
+/// project-wide read whose filters name only the columns of <c>events_by_time</c> reads that time-ordered copy
+/// instead (<see cref="TimeOrderedEvents"/>: search candidates, totals, exact counts); what follows is the rest.
 /// <para>
 /// Scope names sessions or events (a trace tree, one event, a page's aggregates): a semi-join on
 /// <c>(event_id, max(version))</c> whose inner query groups only the two narrow key columns of the

@@ -56,11 +56,14 @@ public sealed class EventQueries(IAnalyticsStore store, PayloadResolver payloads
         return new EventPage(page, rows.Count <= limit ? null : search.Sort.CursorOf(page[^1]), loaded);
     }
 
-    /// <summary>How many current events match, ignoring pagination; exact (FINAL over the scope).</summary>
+    /// <summary>How many current events match, ignoring pagination; exact (FINAL over the scope, of events_by_time when it can evaluate the filters).</summary>
     public async Task<long> CountAsync(Guid project, EventSearch search, CancellationToken cancellationToken)
     {
         var parameters = new QueryParameters(project);
-        var sql = CurrentEvents.Select("uniqExact(event_id) AS n", search.Scope, FilterCompiler.Compile(search.Filters, parameters), parameters);
+        var condition = FilterCompiler.Compile(search.Filters, parameters);
+        var sql = TimeOrdered(search.Scope, condition)
+            ? TimeOrderedEvents.Current("count() AS n", search.Scope, condition, parameters)
+            : CurrentEvents.Select("uniqExact(event_id) AS n", search.Scope, condition, parameters);
         var rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
         return rows.Count == 0 ? 0 : EventRowJson.ReadInt64(rows[0].GetProperty("n"));
     }
@@ -78,12 +81,18 @@ public sealed class EventQueries(IAnalyticsStore store, PayloadResolver payloads
 
         var parameters = new QueryParameters(project);
         var condition = FilterCompiler.Compile(search.Filters, parameters);
-        var sql = CurrentEvents.StoredRows("count() AS rows_in_scope, countIf(is_deleted = 0 AND (" + condition + ")) AS matches", search.Scope, parameters);
+        const string counts = "count() AS rows_in_scope, countIf(is_deleted = 0 AND ({0})) AS matches";
+        var sql = TimeOrdered(search.Scope, condition)
+            ? TimeOrderedEvents.StoredRows(string.Format(CultureInfo.InvariantCulture, counts, condition), search.Scope, parameters)
+            : CurrentEvents.StoredRows(string.Format(CultureInfo.InvariantCulture, counts, condition), search.Scope, parameters);
         var rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
         var inScope = EventRowJson.ReadInt64(rows[0].GetProperty("rows_in_scope"));
         if (inScope <= options.ExactCountMaxRows) return new EventTotal(await CountAsync(project, search, cancellationToken), false);
         return new EventTotal(EventRowJson.ReadInt64(rows[0].GetProperty("matches")), true);
     }
+
+    /// <summary>A project-wide read (no sessions or events named) whose condition events_by_time can evaluate.</summary>
+    private static bool TimeOrdered(EventScope scope, string condition) => !CurrentEvents.NarrowedByKey(scope) && TimeOrderedEvents.Covers(condition);
 
     /// <summary>The current revision of one event of the project, or null (absent, deleted, or another project's).</summary>
     public async Task<JsonObject?> GetAsync(Guid project, string eventId, CancellationToken cancellationToken)

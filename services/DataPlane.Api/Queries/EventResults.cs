@@ -41,7 +41,19 @@ public sealed class EventExportResult(EventQueries queries, Guid project, EventS
         await using var writer = new Utf8JsonWriter(body);
         writer.WriteStartObject();
         writer.WriteStartArray("events");
+        await WriteRowsAsync(queries, project, search, chunkSize, writer, async ct => await body.FlushAsync(ct), cancellationToken);
+        writer.WriteEndArray();
+        writer.WriteNumber("totalEvents", total.Count);
+        writer.WriteNumber("count", total.Count);
+        writer.WriteBoolean("total_is_estimate", total.IsEstimate);
+        writer.WriteEndObject();
+    }
 
+    /// <summary>The export's rows, chunk by chunk, each written and flushed (<paramref name="flush"/>) before the next is read; returns how many.</summary>
+    public static async Task<long> WriteRowsAsync(
+        EventQueries queries, Guid project, EventSearch search, int chunkSize, Utf8JsonWriter writer, Func<CancellationToken, Task> flush, CancellationToken cancellationToken)
+    {
+        long written = 0;
         var remaining = search.Limit;
         var after = search.After;
         var offset = search.Offset;
@@ -50,17 +62,14 @@ public sealed class EventExportResult(EventQueries queries, Guid project, EventS
             var page = await queries.PageAsync(project, search, after, Math.Min(chunkSize, remaining), offset, cancellationToken);
             foreach (var row in page.Rows) EventRowJson.Write(writer, row, search.Projection, page.Payloads);
             remaining -= page.Rows.Count;
+            written += page.Rows.Count;
             writer.Flush();
-            await body.FlushAsync(cancellationToken);
+            await flush(cancellationToken);
             if (page.Next is null) break;
             after = page.Next;
             offset = 0;
         }
 
-        writer.WriteEndArray();
-        writer.WriteNumber("totalEvents", total.Count);
-        writer.WriteNumber("count", total.Count);
-        writer.WriteBoolean("total_is_estimate", total.IsEstimate);
-        writer.WriteEndObject();
+        return written;
     }
 }

@@ -15,7 +15,8 @@ public sealed class ClickHouseMigratorTests(ChdbFixture fixture)
     private static readonly string[] SchemaObjects =
     [
         "events", "session_aggregates", "session_aggregates_mv", "event_schemas",
-        "project_event_details", "project_event_details_mv", "session_bounds", "session_bounds_mv", "schema_migrations",
+        "project_event_details", "project_event_details_mv", "session_bounds", "session_bounds_mv",
+        "events_by_time", "events_by_time_mv", "schema_migrations",
     ];
 
     // Written out here, not read from the migrator: a script that is not embedded (or not applied) must fail the tests.
@@ -23,7 +24,7 @@ public sealed class ClickHouseMigratorTests(ChdbFixture fixture)
     [
         "0001_events.sql", "0002_session_aggregates.sql", "0003_event_schemas.sql", "0004_project_event_details.sql",
         "0005_session_aggregates_client_rows.sql", "0006_events_typed_columns.sql", "0007_event_schemas_from_writer.sql",
-        "0008_session_bounds.sql",
+        "0008_session_bounds.sql", "0009_events_by_time.sql",
     ];
 
     [Fact]
