@@ -198,12 +198,14 @@ public sealed class OnlineEvaluationTests(OnlineHarness harness)
             }
         }
 
-        // Round-robin starts them F,O,F,O,F...; first come first served would start the other's two last (13th and 14th).
-        // An evaluation begins after its metric lookup, so allow some slack against the scheduler's order. Only each task's
-        // first start counts: a task the busy pool deferred starts again in a later delivery, after the whole first one.
+        // Round-robin starts them F,O,F,O,F... (FairSchedulerTests checks that order exactly); first come first served
+        // would start the other's two last (13th and 14th). An evaluation reaches the evaluator after a metric lookup in
+        // PostgreSQL, whose latency varies on a loaded machine (CI once saw the second O 9th), so the bound here only
+        // separates taking turns from running the flood's backlog first. Only each task's first start counts: a task the
+        // busy pool deferred starts again in a later delivery, after the whole first one.
         var starts = recorder.FirstStarts;
         var lastOther = starts.ToList().LastIndexOf(other.ToString());
-        Assert.True(lastOther is >= 0 and < 7,
+        Assert.True(lastOther is >= 0 and < 11,
             $"The other project's last evaluation started as number {lastOther + 1}: {string.Join(",", starts.Select(p => p == flood.ToString() ? "F" : "O"))}");
         var scored = await Eventually.ValueAsync(async () =>
         {
