@@ -35,6 +35,17 @@ public sealed class GrantResolver([FromKeyedServices(ControlPlaneApiModule.Datab
             .Where(g => g.Permissions.Count > 0)];
     }
 
+    /// <summary>
+    /// The orgs the user belongs to, whatever they hold there: a member with no org-wide role and no binding left still
+    /// belongs (and sees the org), though no permission of theirs reaches anything in it.
+    /// </summary>
+    public async Task<IReadOnlyList<Guid>> MembershipsAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        await using var connection = await cpdb.OpenConnectionAsync(cancellationToken);
+        return [.. await connection.QueryAsync<Guid>(new CommandDefinition(
+            "SELECT org_id FROM org_members WHERE user_id = @userId", new { userId }, cancellationToken: cancellationToken))];
+    }
+
     /// <summary>A built-in role's permissions, else the org's custom role of that name, else none.</summary>
     public static IReadOnlyList<string> PermissionsOf(Guid orgId, string role, IReadOnlyDictionary<(Guid, string), IReadOnlyList<string>> custom) =>
         BuiltInRoles.PermissionsOf(role) ?? custom.GetValueOrDefault((orgId, role)) ?? [];

@@ -93,11 +93,9 @@ public static class InvitationsApi
         [FromKeyedServices(ControlPlaneApiModule.Database)] NpgsqlDataSource cpdb, CancellationToken cancellationToken)
     {
         var orgId = RequestBody.RouteId(orgIdText, "Organization");
-        var orgPath = await access.Tree.OrgAsync(orgId, cancellationToken);
-        var caller = await access.CallerAsync(principal, cancellationToken);
         // A workspace or project admin may invite to their scope without any org-wide role, so the check here is
         // membership; the permission is checked on the scope below.
-        if (orgPath is null || !await MembersApi.BelongsToAsync(cpdb, principal, orgId, cancellationToken)) throw ApiRequestException.NotFound(null, "Organization not found.");
+        var (caller, orgPath) = await access.RequireMemberAsync(principal, orgId, cancellationToken);
         var body = await RequestBody.ReadAsync(request, CreateFields, cancellationToken);
         var email = TenancyNames.Email(RequestBody.String(body, "email", 254), "email");
         var role = RequestBody.RequiredString(body, "role", 100);

@@ -153,19 +153,6 @@ public static class MembersApi
         return TypedResults.Ok(Envelope.Of<MemberItem>(before));
     }
 
-    /// <summary>
-    /// Whether the caller belongs to the org at all (a user's membership, an API key's org), checked before a body is
-    /// read on routes whose permission is checked on a node named in the body: another org's caller gets 404 whatever they send.
-    /// </summary>
-    internal static async Task<bool> BelongsToAsync(NpgsqlDataSource cpdb, ClaimsPrincipal principal, Guid orgId, CancellationToken cancellationToken)
-    {
-        if (principal.UserIdOf() is not { } userId)
-            return Guid.TryParse(principal.FindFirstValue(ApiKeyIdentity.OrgIdClaim), out var keyOrg) && keyOrg == orgId;
-        await using var connection = await cpdb.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "SELECT EXISTS (SELECT 1 FROM org_members WHERE org_id = @orgId AND user_id = @userId)", new { orgId, userId }, cancellationToken: cancellationToken));
-    }
-
     /// <summary>The workspace or project a binding names, checked to be in the org and within the caller's members:manage.</summary>
     private static async Task<(Caller Caller, string ScopeType, Guid ScopeId)> BindingScopeAsync(
         ControlPlaneAccess access, ClaimsPrincipal principal, Guid orgId, string? scopeType, string? scopeIdText, CancellationToken cancellationToken)
@@ -188,7 +175,8 @@ public static class MembersApi
         [FromKeyedServices(ControlPlaneApiModule.Database)] NpgsqlDataSource cpdb, CancellationToken cancellationToken)
     {
         var orgId = RequestBody.RouteId(orgIdText, "Organization");
-        if (!await BelongsToAsync(cpdb, principal, orgId, cancellationToken)) throw ApiRequestException.NotFound(null, "Organization not found.");
+        // The permission is checked on the node the binding names; another org's caller is turned away first, whatever they send.
+        await access.RequireMemberAsync(principal, orgId, cancellationToken);
         var userId = RequestBody.RouteId(userIdText, What);
         var body = await RequestBody.ReadAsync(request, BindingFields, cancellationToken);
         var (caller, scopeType, scopeId) = await BindingScopeAsync(access, principal, orgId, RequestBody.String(body, "scope_type", 20), RequestBody.String(body, "scope_id", 64), cancellationToken);
@@ -217,7 +205,8 @@ public static class MembersApi
         [FromKeyedServices(ControlPlaneApiModule.Database)] NpgsqlDataSource cpdb, CancellationToken cancellationToken)
     {
         var orgId = RequestBody.RouteId(orgIdText, "Organization");
-        if (!await BelongsToAsync(cpdb, principal, orgId, cancellationToken)) throw ApiRequestException.NotFound(null, "Organization not found.");
+        // The permission is checked on the node the binding names; another org's caller is turned away first, whatever they send.
+        await access.RequireMemberAsync(principal, orgId, cancellationToken);
         var userId = RequestBody.RouteId(userIdText, What);
         var (caller, scopeType, scopeId) = await BindingScopeAsync(access, principal, orgId, scopeTypeText, scopeIdText, cancellationToken);
 

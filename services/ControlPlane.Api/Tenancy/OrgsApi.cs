@@ -2,15 +2,13 @@ using System.Security.Claims;
 using Dapper;
 using HoneyHive.ControlPlane.Api.Authorization;
 using HoneyHive.ControlPlane.Api.Http;
-using HoneyHive.ServiceDefaults;
-using HoneyHive.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 
 namespace HoneyHive.ControlPlane.Api.Tenancy;
 
-/// <summary>The orgs a caller belongs to: a user's memberships, or an API key's one org.</summary>
+/// <summary>The orgs a caller belongs to (<see cref="ControlPlaneAccess.MemberOrgsAsync"/>): a user's memberships, or an API key's one org.</summary>
 public static class OrgsApi
 {
     public static void MapOrgsApi(this IEndpointRouteBuilder api)
@@ -20,35 +18,32 @@ public static class OrgsApi
     }
 
     private static async Task<Ok<Envelope<OrgItem[]>>> ListAsync(
-        ClaimsPrincipal principal, [FromKeyedServices(ControlPlaneApiModule.Database)] NpgsqlDataSource cpdb, CancellationToken cancellationToken) =>
-        TypedResults.Ok(Envelope.Of<OrgItem[]>([.. await FindAsync(cpdb, principal, null, cancellationToken)]));
+        ClaimsPrincipal principal, ControlPlaneAccess access,
+        [FromKeyedServices(ControlPlaneApiModule.Database)] NpgsqlDataSource cpdb, CancellationToken cancellationToken)
+    {
+        var caller = await access.CallerAsync(principal, cancellationToken);
+        var orgs = await access.MemberOrgsAsync(principal, cancellationToken);
+        return TypedResults.Ok(Envelope.Of<OrgItem[]>([.. await FindAsync(cpdb, caller, orgs, cancellationToken)]));
+    }
 
     private static async Task<Ok<Envelope<OrgItem>>> GetAsync(
-        [FromRoute(Name = "org_id")] string orgIdText, ClaimsPrincipal principal,
+        [FromRoute(Name = "org_id")] string orgIdText, ClaimsPrincipal principal, ControlPlaneAccess access,
         [FromKeyedServices(ControlPlaneApiModule.Database)] NpgsqlDataSource cpdb, CancellationToken cancellationToken)
     {
         var orgId = RequestBody.RouteId(orgIdText, "Organization");
-        var org = (await FindAsync(cpdb, principal, orgId, cancellationToken)).SingleOrDefault()
-            ?? throw ApiRequestException.NotFound(null, "Organization not found.");
-        return TypedResults.Ok(Envelope.Of<OrgItem>(org));
+        var (caller, _) = await access.RequireMemberAsync(principal, orgId, cancellationToken);
+        return TypedResults.Ok(Envelope.Of<OrgItem>((await FindAsync(cpdb, caller, [orgId], cancellationToken)).Single()));
     }
 
-    private static async Task<IEnumerable<OrgItem>> FindAsync(NpgsqlDataSource cpdb, ClaimsPrincipal principal, Guid? orgId, CancellationToken cancellationToken)
+    /// <summary>The orgs of <paramref name="orgIds"/>, with a user caller's org-wide role in each (null for an API key).</summary>
+    private static async Task<IEnumerable<OrgItem>> FindAsync(NpgsqlDataSource cpdb, Caller caller, IReadOnlyList<Guid> orgIds, CancellationToken cancellationToken)
     {
         await using var connection = await cpdb.OpenConnectionAsync(cancellationToken);
-        if (principal.UserIdOf() is { } userId)
-        {
-            return await connection.QueryAsync<OrgItem>(new CommandDefinition(
-                """
-                SELECT o.id, o.name, m.role, o.created_at AS CreatedAt FROM orgs o JOIN org_members m ON m.org_id = o.id AND m.user_id = @userId
-                WHERE @orgId::uuid IS NULL OR o.id = @orgId ORDER BY o.created_at, o.id
-                """, new { userId, orgId }, cancellationToken: cancellationToken));
-        }
-
-        // An API key belongs to one org.
-        var keyOrg = Guid.TryParse(principal.FindFirstValue(ApiKeyIdentity.OrgIdClaim), out var id) ? id : Guid.Empty;
-        if (orgId is { } wanted && wanted != keyOrg) return [];
         return await connection.QueryAsync<OrgItem>(new CommandDefinition(
-            "SELECT id, name, NULL::text AS role, created_at AS CreatedAt FROM orgs WHERE id = @keyOrg", new { keyOrg }, cancellationToken: cancellationToken));
+            """
+            SELECT o.id, o.name, m.role, o.created_at AS CreatedAt FROM orgs o
+            LEFT JOIN org_members m ON m.org_id = o.id AND m.user_id = @userId
+            WHERE o.id = ANY(@orgIds) ORDER BY o.created_at, o.id
+            """, new { userId = caller.UserId, orgIds = orgIds.ToArray() }, cancellationToken: cancellationToken));
     }
 }

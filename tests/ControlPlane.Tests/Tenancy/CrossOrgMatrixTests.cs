@@ -1,9 +1,5 @@
 using System.Net;
-using System.Net.Http.Json;
-using System.Text;
 using HoneyHive.ServiceDefaults.Auth;
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Routing;
 using Xunit.Abstractions;
 
 namespace HoneyHive.ControlPlane.Tests.Tenancy;
@@ -15,9 +11,7 @@ namespace HoneyHive.ControlPlane.Tests.Tenancy;
 /// </summary>
 public sealed class CrossOrgMatrixTests(TenancyApp cp, ITestOutputHelper output) : IClassFixture<TenancyApp>
 {
-    private sealed record Ids(
-        SeededOrg A, SeededOrg B, Guid EmptyDataplane, Guid EmptyWorkspace, Guid SpareProject, Guid MemberA, Guid SpareMemberA, Guid InvitationA, Guid SpareInvitationA, Guid MemberB,
-        Guid KeyA, string LegacyProjectA, string LegacyProjectA2);
+    private sealed record Ids(SeededOrg A, SeededOrg B, OrgObjects OfA, Guid MemberB);
 
     /// <summary>One call: the route it exercises (method and pattern), the URL and the JSON body, all naming org A's objects.</summary>
     private sealed record Call(string Method, string Pattern, Func<Ids, string> Url, Func<Ids, object?> Body);
@@ -38,20 +32,20 @@ public sealed class CrossOrgMatrixTests(TenancyApp cp, ITestOutputHelper output)
         new("GET", "/v1/projects/{project_id}", i => $"/v1/projects/{i.A.ProjectId}", _ => null),
         new("PUT", "/v1/projects/{project_id}", i => $"/v1/projects/{i.A.ProjectId}", _ => new { name = "intruder" }),
         new("GET", "/v1/orgs/{org_id}/members", i => $"/v1/orgs/{i.A.OrgId}/members", _ => null),
-        new("PUT", "/v1/orgs/{org_id}/members/{user_id}", i => $"/v1/orgs/{i.A.OrgId}/members/{i.MemberA}", _ => new { role = "admin" }),
-        new("PUT", "/v1/orgs/{org_id}/members/{user_id}", i => $"/v1/orgs/{i.B.OrgId}/members/{i.MemberA}", _ => new { role = "admin" }),
-        new("PUT", "/v1/orgs/{org_id}/members/{user_id}/bindings", i => $"/v1/orgs/{i.A.OrgId}/members/{i.MemberA}/bindings",
+        new("PUT", "/v1/orgs/{org_id}/members/{user_id}", i => $"/v1/orgs/{i.A.OrgId}/members/{i.OfA.Member}", _ => new { role = "admin" }),
+        new("PUT", "/v1/orgs/{org_id}/members/{user_id}", i => $"/v1/orgs/{i.B.OrgId}/members/{i.OfA.Member}", _ => new { role = "admin" }),
+        new("PUT", "/v1/orgs/{org_id}/members/{user_id}/bindings", i => $"/v1/orgs/{i.A.OrgId}/members/{i.OfA.Member}/bindings",
             i => new { scope_type = "workspace", scope_id = i.A.WorkspaceId, role = "admin" }),
         new("PUT", "/v1/orgs/{org_id}/members/{user_id}/bindings", i => $"/v1/orgs/{i.B.OrgId}/members/{i.MemberB}/bindings",
             i => new { scope_type = "project", scope_id = i.A.ProjectId, role = "admin" }),
-        new("DELETE", "/v1/orgs/{org_id}/members/{user_id}/bindings", i => $"/v1/orgs/{i.A.OrgId}/members/{i.MemberA}/bindings?scope_type=workspace&scope_id={i.A.WorkspaceId}", _ => null),
-        new("DELETE", "/v1/orgs/{org_id}/members/{user_id}/bindings", i => $"/v1/orgs/{i.B.OrgId}/members/{i.MemberA}/bindings?scope_type=workspace&scope_id={i.A.WorkspaceId}", _ => null),
+        new("DELETE", "/v1/orgs/{org_id}/members/{user_id}/bindings", i => $"/v1/orgs/{i.A.OrgId}/members/{i.OfA.Member}/bindings?scope_type=workspace&scope_id={i.A.WorkspaceId}", _ => null),
+        new("DELETE", "/v1/orgs/{org_id}/members/{user_id}/bindings", i => $"/v1/orgs/{i.B.OrgId}/members/{i.OfA.Member}/bindings?scope_type=workspace&scope_id={i.A.WorkspaceId}", _ => null),
         new("POST", "/v1/orgs/{org_id}/invitations", i => $"/v1/orgs/{i.A.OrgId}/invitations", _ => new { email = "intruder@example.com", role = "owner" }),
         new("POST", "/v1/orgs/{org_id}/invitations", i => $"/v1/orgs/{i.B.OrgId}/invitations", i => new { email = "intruder@example.com", role = "admin", scope_type = "workspace", scope_id = i.A.WorkspaceId }),
         new("GET", "/v1/orgs/{org_id}/invitations", i => $"/v1/orgs/{i.A.OrgId}/invitations", _ => null),
         new("GET", "/v1/orgs/{org_id}/roles", i => $"/v1/orgs/{i.A.OrgId}/roles", _ => null),
         new("POST", "/v1/orgs/{org_id}/roles", i => $"/v1/orgs/{i.A.OrgId}/roles", _ => new { name = "intruder", permissions = new[] { "org:manage" } }),
-        new("PUT", "/v1/orgs/{org_id}/roles/{name}", i => $"/v1/orgs/{i.A.OrgId}/roles/ra", _ => new { permissions = new[] { "org:manage" } }),
+        new("PUT", "/v1/orgs/{org_id}/roles/{name}", i => $"/v1/orgs/{i.A.OrgId}/roles/{OrgObjects.Role}", _ => new { permissions = new[] { "org:manage" } }),
         new("GET", "/v1/orgs/{org_id}/audit", i => $"/v1/orgs/{i.A.OrgId}/audit", _ => null),
         new("GET", "/v1/projects/{project_id}/api_keys", i => $"/v1/projects/{i.A.ProjectId}/api_keys", _ => null),
         new("POST", "/v1/projects/{project_id}/api_keys", i => $"/v1/projects/{i.A.ProjectId}/api_keys", _ => new { name = "intruder", scopes = new[] { "read" } }),
@@ -61,21 +55,21 @@ public sealed class CrossOrgMatrixTests(TenancyApp cp, ITestOutputHelper output)
             i => new { name = "intruder", permissions = new[] { "keys:read" }, scope_type = "workspace", scope_id = i.A.WorkspaceId }),
         // The legacy project routes (the SDK's, forwarded by the DP) name A's workspace and project by query and body.
         new("POST", "/v1/projects/", i => $"/v1/projects?workspace_id={i.A.WorkspaceId}", _ => new { name = "intruder-v1" }),
-        new("PUT", "/v1/projects/", i => $"/v1/projects?workspace_id={i.A.WorkspaceId}", i => new { name = i.LegacyProjectA, description = "intruder" }),
+        new("PUT", "/v1/projects/", i => $"/v1/projects?workspace_id={i.A.WorkspaceId}", i => new { name = i.OfA.LegacyProject, description = "intruder" }),
         new("POST", "/projects/", i => $"/projects?workspace_id={i.A.WorkspaceId}", _ => new { name = "intruder-legacy" }),
-        new("PUT", "/projects/", i => $"/projects?workspace_id={i.A.WorkspaceId}", i => new { name = i.LegacyProjectA2, description = "intruder" }),
+        new("PUT", "/projects/", i => $"/projects?workspace_id={i.A.WorkspaceId}", i => new { name = i.OfA.LegacyProject2, description = "intruder" }),
         // Destructive calls last, each on an object of its own, so the owner's check below leaves the others in place.
-        new("DELETE", "/v1/orgs/{org_id}/invitations/{invitation_id}", i => $"/v1/orgs/{i.A.OrgId}/invitations/{i.SpareInvitationA}", _ => null),
-        new("DELETE", "/v1/orgs/{org_id}/invitations/{invitation_id}", i => $"/v1/orgs/{i.B.OrgId}/invitations/{i.InvitationA}", _ => null),
-        new("DELETE", "/v1/orgs/{org_id}/roles/{name}", i => $"/v1/orgs/{i.A.OrgId}/roles/rdel", _ => null),
-        new("DELETE", "/v1/orgs/{org_id}/members/{user_id}", i => $"/v1/orgs/{i.A.OrgId}/members/{i.SpareMemberA}", _ => null),
-        new("DELETE", "/v1/orgs/{org_id}/members/{user_id}", i => $"/v1/orgs/{i.B.OrgId}/members/{i.MemberA}", _ => null),
-        new("DELETE", "/v1/projects/{project_id}", i => $"/v1/projects/{i.SpareProject}", _ => null),
-        new("DELETE", "/v1/workspaces/{workspace_id}", i => $"/v1/workspaces/{i.EmptyWorkspace}", _ => null),
-        new("DELETE", "/v1/virtual_dataplanes/{virtual_dataplane_id}", i => $"/v1/virtual_dataplanes/{i.EmptyDataplane}", _ => null),
-        new("DELETE", "/v1/api_keys/{key_id}", i => $"/v1/api_keys/{i.KeyA}", _ => null),
-        new("DELETE", "/v1/projects/", i => $"/v1/projects?workspace_id={i.A.WorkspaceId}&name={i.LegacyProjectA}", _ => null),
-        new("DELETE", "/projects/", i => $"/projects?workspace_id={i.A.WorkspaceId}&name={i.LegacyProjectA2}", _ => null),
+        new("DELETE", "/v1/orgs/{org_id}/invitations/{invitation_id}", i => $"/v1/orgs/{i.A.OrgId}/invitations/{i.OfA.SpareInvitation}", _ => null),
+        new("DELETE", "/v1/orgs/{org_id}/invitations/{invitation_id}", i => $"/v1/orgs/{i.B.OrgId}/invitations/{i.OfA.Invitation}", _ => null),
+        new("DELETE", "/v1/orgs/{org_id}/roles/{name}", i => $"/v1/orgs/{i.A.OrgId}/roles/{OrgObjects.SpareRole}", _ => null),
+        new("DELETE", "/v1/orgs/{org_id}/members/{user_id}", i => $"/v1/orgs/{i.A.OrgId}/members/{i.OfA.SpareMember}", _ => null),
+        new("DELETE", "/v1/orgs/{org_id}/members/{user_id}", i => $"/v1/orgs/{i.B.OrgId}/members/{i.OfA.Member}", _ => null),
+        new("DELETE", "/v1/projects/{project_id}", i => $"/v1/projects/{i.OfA.SpareProject}", _ => null),
+        new("DELETE", "/v1/workspaces/{workspace_id}", i => $"/v1/workspaces/{i.OfA.EmptyWorkspace}", _ => null),
+        new("DELETE", "/v1/virtual_dataplanes/{virtual_dataplane_id}", i => $"/v1/virtual_dataplanes/{i.OfA.EmptyDataplane}", _ => null),
+        new("DELETE", "/v1/api_keys/{key_id}", i => $"/v1/api_keys/{i.OfA.ProjectKey}", _ => null),
+        new("DELETE", "/v1/projects/", i => $"/v1/projects?workspace_id={i.A.WorkspaceId}&name={i.OfA.LegacyProject}", _ => null),
+        new("DELETE", "/projects/", i => $"/projects?workspace_id={i.A.WorkspaceId}&name={i.OfA.LegacyProject2}", _ => null),
     ];
 
     /// <summary>Routes answered for the caller's own orgs only, so another org's ids never appear: checked apart.</summary>
@@ -84,10 +78,7 @@ public sealed class CrossOrgMatrixTests(TenancyApp cp, ITestOutputHelper output)
     [Fact]
     public void Every_authenticated_control_plane_route_is_in_the_cross_org_matrix()
     {
-        var served = ((IEndpointRouteBuilder)cp.App).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>()
-            .Where(e => e.Metadata.GetMetadata<IAuthorizeData>() is not null && e.Metadata.GetMetadata<IAllowAnonymous>() is null)
-            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? []).Select(m => $"{m} {e.RoutePattern.RawText}"))
-            .ToHashSet(StringComparer.Ordinal);
+        var served = cp.AuthenticatedRoutes();
         var covered = Matrix.Select(c => $"{c.Method} {c.Pattern}").Concat(CallerScoped).ToHashSet(StringComparer.Ordinal);
 
         Assert.True(served.Count >= 30, $"Only {served.Count} routes found: is the endpoint listing read right?");
@@ -104,7 +95,7 @@ public sealed class CrossOrgMatrixTests(TenancyApp cp, ITestOutputHelper output)
             ["org B owner"] = await cp.AsUserAsync(ids.B.OwnerId),
             ["org B key"] = await cp.AsKeyAsync(ids.B.OrgId, "org", ids.B.OrgId, [.. Permissions.All]),
         };
-        var before = await SnapshotAsync(ids.A.OrgId);
+        var before = await cp.SnapshotAsync(ids.A.OrgId);
 
         var failures = new List<string>();
         foreach (var (who, client) in attackers)
@@ -119,7 +110,7 @@ public sealed class CrossOrgMatrixTests(TenancyApp cp, ITestOutputHelper output)
             if (orgs.AsArray().Any(o => o!["id"]!.GetValue<string>() == ids.A.OrgId.ToString())) failures.Add($"{who}: GET /v1/orgs lists org A");
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures));
-        Assert.Equal(before, await SnapshotAsync(ids.A.OrgId));
+        Assert.Equal(before, await cp.SnapshotAsync(ids.A.OrgId));
 
         // The same calls by org A's owner are not 404: the 404s above come from the org boundary, not from wrong URLs.
         var owner = await cp.AsUserAsync(ids.A.OwnerId);
@@ -131,60 +122,12 @@ public sealed class CrossOrgMatrixTests(TenancyApp cp, ITestOutputHelper output)
         }
     }
 
-    private static Task<HttpResponseMessage> SendAsync(HttpClient client, Call call, Ids ids)
-    {
-        var body = call.Body(ids);
-        var request = new HttpRequestMessage(new HttpMethod(call.Method), call.Url(ids));
-        if (body is not null) request.Content = System.Net.Http.Json.JsonContent.Create(body);
-        return client.SendAsync(request);
-    }
+    private static Task<HttpResponseMessage> SendAsync(HttpClient client, Call call, Ids ids) => client.SendJsonAsync(call.Method, call.Url(ids), call.Body(ids));
 
     private async Task<Ids> SeedAsync()
     {
         var a = await cp.SeedOrgAsync();
         var b = await cp.SeedOrgAsync();
-        var owner = await cp.AsUserAsync(a.OwnerId);
-        Guid Id(System.Text.Json.Nodes.JsonNode node) => Guid.Parse(node["id"]!.GetValue<string>());
-        var emptyDataplane = Id(await (await owner.PostJsonAsync($"/v1/orgs/{a.OrgId}/virtual_dataplanes", new { name = "empty" })).DataAsync());
-        var emptyWorkspace = Id(await (await owner.PostJsonAsync($"/v1/virtual_dataplanes/{a.DataplaneId}/workspaces", new { name = "empty" })).DataAsync());
-        var spareProject = Id(await (await owner.PostJsonAsync($"/v1/workspaces/{a.WorkspaceId}/projects", new { name = "spare" })).DataAsync());
-        var memberA = await cp.AddUserAsync(a.OrgId, BuiltInRoles.Viewer, ("workspace", a.WorkspaceId, BuiltInRoles.Viewer));
-        var spareMember = await cp.AddUserAsync(a.OrgId, BuiltInRoles.Viewer);
-        var invitation = Id(await (await owner.PostJsonAsync($"/v1/orgs/{a.OrgId}/invitations", new { email = "a1@example.com", role = "viewer" })).DataAsync(HttpStatusCode.Created));
-        var spareInvitation = Id(await (await owner.PostJsonAsync($"/v1/orgs/{a.OrgId}/invitations", new { email = "a2@example.com", role = "viewer" })).DataAsync(HttpStatusCode.Created));
-        (await owner.PostJsonAsync($"/v1/orgs/{a.OrgId}/roles", new { name = "ra", permissions = new[] { "events:read" } })).EnsureSuccessStatusCode();
-        (await owner.PostJsonAsync($"/v1/orgs/{a.OrgId}/roles", new { name = "rdel", permissions = new[] { "events:read" } })).EnsureSuccessStatusCode();
-        var memberB = await cp.AddUserAsync(b.OrgId, BuiltInRoles.Viewer);
-        var keyA = Guid.Parse((await (await owner.PostJsonAsync($"/v1/projects/{a.ProjectId}/api_keys", new { name = "a-key", scopes = new[] { "read" } })).Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonNode>())!["id"]!.GetValue<string>());
-        // One project per legacy prefix: the owner's own pass below deletes each.
-        const string LegacyProject = "legacy-a", LegacyProject2 = "legacy-a2";
-        (await owner.PostJsonAsync($"/v1/workspaces/{a.WorkspaceId}/projects", new { name = LegacyProject })).EnsureSuccessStatusCode();
-        (await owner.PostJsonAsync($"/v1/workspaces/{a.WorkspaceId}/projects", new { name = LegacyProject2 })).EnsureSuccessStatusCode();
-        return new Ids(a, b, emptyDataplane, emptyWorkspace, spareProject, memberA, spareMember, invitation, spareInvitation, memberB, keyA, LegacyProject, LegacyProject2);
-    }
-
-    /// <summary>Everything of org A that a route could change, and its audit log, as one text.</summary>
-    private async Task<string> SnapshotAsync(Guid orgId)
-    {
-        var text = new StringBuilder();
-        foreach (var sql in new[]
-        {
-            "SELECT row_to_json(t)::text FROM orgs t WHERE id = @orgId",
-            "SELECT row_to_json(t)::text FROM virtual_dataplanes t WHERE org_id = @orgId ORDER BY id",
-            "SELECT row_to_json(t)::text FROM workspaces t WHERE org_id = @orgId ORDER BY id",
-            "SELECT row_to_json(t)::text FROM projects t WHERE workspace_id IN (SELECT id FROM workspaces WHERE org_id = @orgId) ORDER BY id",
-            "SELECT row_to_json(t)::text FROM org_members t WHERE org_id = @orgId ORDER BY user_id",
-            "SELECT row_to_json(t)::text FROM role_bindings t WHERE org_id = @orgId ORDER BY id",
-            "SELECT row_to_json(t)::text FROM invitations t WHERE org_id = @orgId ORDER BY id",
-            "SELECT row_to_json(t)::text FROM custom_roles t WHERE org_id = @orgId ORDER BY id",
-            "SELECT row_to_json(t)::text FROM audit_log t WHERE org_id = @orgId ORDER BY id",
-            // last_used_at moves when a key is used, by anyone: the columns a caller could change are the rest.
-            "SELECT row_to_json(t)::text FROM (SELECT id, kind, name, scopes, scope_type, scope_id, expires_at, revoked_at FROM api_keys WHERE org_id = @orgId ORDER BY id) t",
-        })
-        {
-            await using var connection = await cp.Cpdb.OpenConnectionAsync();
-            foreach (var row in await Dapper.SqlMapper.QueryAsync<string>(connection, sql, new { orgId })) text.AppendLine(row);
-        }
-        return text.ToString();
+        return new Ids(a, b, await cp.SeedObjectsAsync(a), await cp.AddUserAsync(b.OrgId, BuiltInRoles.Viewer));
     }
 }

@@ -5,6 +5,8 @@ using Dapper;
 using HoneyHive.ControlPlane.Api.Authorization;
 using HoneyHive.Platform.Security;
 using HoneyHive.ServiceDefaults.Auth;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -12,6 +14,20 @@ namespace HoneyHive.ControlPlane.Tests.Tenancy;
 
 /// <summary>A seeded org: its data plane, workspace and project, and its owner.</summary>
 public sealed record SeededOrg(Guid OrgId, Guid DataplaneId, Guid WorkspaceId, Guid ProjectId, Guid OwnerId);
+
+/// <summary>
+/// What the route matrices act on in one seeded org, made by its owner through the routes: an empty data plane and
+/// workspace and a spare project (each deletable), a viewer with a workspace binding and a spare viewer, two pending
+/// invitations, the custom roles <see cref="Role"/> and <see cref="SpareRole"/>, a project key, and two projects for
+/// the legacy routes (one per prefix).
+/// </summary>
+public sealed record OrgObjects(
+    Guid EmptyDataplane, Guid EmptyWorkspace, Guid SpareProject, Guid Member, Guid SpareMember, Guid Invitation, Guid SpareInvitation,
+    Guid ProjectKey, string LegacyProject, string LegacyProject2)
+{
+    public const string Role = "ra";
+    public const string SpareRole = "rdel";
+}
 
 /// <summary>The tenancy, member and role tests' control plane: <see cref="TokenSignedControlPlane"/> with an invitation page to link to.</summary>
 public sealed class TenancyApp : TokenSignedControlPlane
@@ -85,6 +101,74 @@ public sealed class TenancyApp : TokenSignedControlPlane
         }
     }
 
+    /// <summary>
+    /// A client signed in as a new member of <paramref name="orgId"/> whose org-wide role is a new custom role holding
+    /// exactly <paramref name="permissions"/> (written to cpdb directly: the routes would refuse a role its author lacks).
+    /// </summary>
+    public async Task<HttpClient> AsCustomRoleAsync(Guid orgId, IEnumerable<string> permissions)
+    {
+        var role = "r" + Guid.NewGuid().ToString("N")[..16];
+        await ExecuteAsync("INSERT INTO custom_roles (id, org_id, name, permissions) VALUES (@id, @orgId, @role, @permissions)",
+            new { id = Guid.NewGuid(), orgId, role, permissions = permissions.ToArray() });
+        return await AsUserAsync(await AddUserAsync(orgId, role));
+    }
+
+    /// <summary>The <see cref="OrgObjects"/> of <paramref name="org"/>, made by its owner.</summary>
+    public async Task<OrgObjects> SeedObjectsAsync(SeededOrg org)
+    {
+        var owner = await AsUserAsync(org.OwnerId);
+        static Guid Id(JsonNode node) => Guid.Parse(node["id"]!.GetValue<string>());
+        var emptyDataplane = Id(await (await owner.PostJsonAsync($"/v1/orgs/{org.OrgId}/virtual_dataplanes", new { name = "empty " + Unique() })).DataAsync());
+        var emptyWorkspace = Id(await (await owner.PostJsonAsync($"/v1/virtual_dataplanes/{org.DataplaneId}/workspaces", new { name = "empty " + Unique() })).DataAsync());
+        var spareProject = Id(await (await owner.PostJsonAsync($"/v1/workspaces/{org.WorkspaceId}/projects", new { name = "spare" })).DataAsync());
+        var member = await AddUserAsync(org.OrgId, BuiltInRoles.Viewer, ("workspace", org.WorkspaceId, BuiltInRoles.Viewer));
+        var spareMember = await AddUserAsync(org.OrgId, BuiltInRoles.Viewer);
+        var invitation = Id(await (await owner.PostJsonAsync($"/v1/orgs/{org.OrgId}/invitations", new { email = $"i-{Unique()}@example.com", role = "viewer" })).DataAsync(System.Net.HttpStatusCode.Created));
+        var spareInvitation = Id(await (await owner.PostJsonAsync($"/v1/orgs/{org.OrgId}/invitations", new { email = $"i-{Unique()}@example.com", role = "viewer" })).DataAsync(System.Net.HttpStatusCode.Created));
+        (await owner.PostJsonAsync($"/v1/orgs/{org.OrgId}/roles", new { name = OrgObjects.Role, permissions = new[] { "events:read" } })).EnsureSuccessStatusCode();
+        (await owner.PostJsonAsync($"/v1/orgs/{org.OrgId}/roles", new { name = OrgObjects.SpareRole, permissions = new[] { "events:read" } })).EnsureSuccessStatusCode();
+        var key = Guid.Parse((await (await owner.PostJsonAsync($"/v1/projects/{org.ProjectId}/api_keys", new { name = "a-key", scopes = new[] { "read" } })).Content.ReadFromJsonAsync<JsonNode>())!["id"]!.GetValue<string>());
+        const string LegacyProject = "legacy-a", LegacyProject2 = "legacy-a2";
+        (await owner.PostJsonAsync($"/v1/workspaces/{org.WorkspaceId}/projects", new { name = LegacyProject })).EnsureSuccessStatusCode();
+        (await owner.PostJsonAsync($"/v1/workspaces/{org.WorkspaceId}/projects", new { name = LegacyProject2 })).EnsureSuccessStatusCode();
+        return new OrgObjects(emptyDataplane, emptyWorkspace, spareProject, member, spareMember, invitation, spareInvitation, key, LegacyProject, LegacyProject2);
+    }
+
+    /// <summary>A short unique token for names (data plane and workspace slugs are unique across orgs).</summary>
+    public static string Unique() => Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>Every route that needs an authenticated caller, as "METHOD pattern", read from the app's endpoint data sources.</summary>
+    public IReadOnlySet<string> AuthenticatedRoutes() =>
+        ((IEndpointRouteBuilder)App).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<IAuthorizeData>() is not null && e.Metadata.GetMetadata<IAllowAnonymous>() is null)
+            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? []).Select(m => $"{m} {e.RoutePattern.RawText}"))
+            .ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>Everything of an org that a route could change, and its audit log, as one text.</summary>
+    public async Task<string> SnapshotAsync(Guid orgId)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var sql in new[]
+        {
+            "SELECT row_to_json(t)::text FROM orgs t WHERE id = @orgId",
+            "SELECT row_to_json(t)::text FROM virtual_dataplanes t WHERE org_id = @orgId ORDER BY id",
+            "SELECT row_to_json(t)::text FROM workspaces t WHERE org_id = @orgId ORDER BY id",
+            "SELECT row_to_json(t)::text FROM projects t WHERE workspace_id IN (SELECT id FROM workspaces WHERE org_id = @orgId) ORDER BY id",
+            "SELECT row_to_json(t)::text FROM org_members t WHERE org_id = @orgId ORDER BY user_id",
+            "SELECT row_to_json(t)::text FROM role_bindings t WHERE org_id = @orgId ORDER BY id",
+            "SELECT row_to_json(t)::text FROM invitations t WHERE org_id = @orgId ORDER BY id",
+            "SELECT row_to_json(t)::text FROM custom_roles t WHERE org_id = @orgId ORDER BY id",
+            "SELECT row_to_json(t)::text FROM audit_log t WHERE org_id = @orgId ORDER BY id",
+            // last_used_at moves when a key is used, by anyone: the columns a caller could change are the rest.
+            "SELECT row_to_json(t)::text FROM (SELECT id, kind, name, scopes, scope_type, scope_id, expires_at, revoked_at FROM api_keys WHERE org_id = @orgId ORDER BY id) t",
+        })
+        {
+            await using var connection = await Cpdb.OpenConnectionAsync();
+            foreach (var row in await connection.QueryAsync<string>(sql, new { orgId })) text.AppendLine(row);
+        }
+        return text.ToString();
+    }
+
     public static string EmailOf(Guid user) => $"user-{user:N}@example.com";
 
     public async Task<T?> ScalarAsync<T>(string sql, object? parameters = null)
@@ -128,6 +212,14 @@ public static class Answers
     public static Task<HttpResponseMessage> PutJsonAsync(this HttpClient client, string url, object body) => client.PutAsJsonAsync(url, body);
 
     public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string url, object body) => client.PostAsJsonAsync(url, body);
+
+    /// <summary>Sends <paramref name="method"/> to <paramref name="url"/> with <paramref name="body"/> as JSON (none when null).</summary>
+    public static Task<HttpResponseMessage> SendJsonAsync(this HttpClient client, string method, string url, object? body)
+    {
+        var request = new HttpRequestMessage(new HttpMethod(method), url);
+        if (body is not null) request.Content = JsonContent.Create(body);
+        return client.SendAsync(request);
+    }
 
     public static Task<HttpResponseMessage> SendRawAsync(this HttpClient client, HttpMethod method, string url, string? json) =>
         client.SendAsync(new HttpRequestMessage(method, url) { Content = json is null ? null : new StringContent(json, System.Text.Encoding.UTF8, "application/json") });

@@ -1,0 +1,187 @@
+using System.Net;
+using HoneyHive.ServiceDefaults.Auth;
+using Xunit.Abstractions;
+
+namespace HoneyHive.ControlPlane.Tests.Tenancy;
+
+/// <summary>
+/// Every authenticated control-plane route against the permission it needs, written here apart from the code (as the
+/// data plane's ScopeMatrixTests does for key scopes): a member whose org-wide role holds every permission but that one
+/// is refused with 403 naming it and changes nothing; a member whose custom role holds exactly that one succeeds. The
+/// routes are read from the endpoint data sources, so a new route fails until it is added here with its permission.
+/// </summary>
+public sealed class PermissionMatrixTests(TenancyApp cp, ITestOutputHelper output) : IClassFixture<TenancyApp>
+{
+    /// <summary>Needs no permission, only membership of the org named in the route (another org's caller gets 404).</summary>
+    private const string Member = "(member of the org)";
+
+    /// <summary>Needs no permission: answers for the signed-in caller themselves.</summary>
+    private const string SignedIn = "(signed in)";
+
+    private sealed record Org(SeededOrg Seed, OrgObjects Objects);
+
+    /// <param name="AnyOf">
+    /// The permissions any one of which lets the caller through (a list answers what either lets them read), or
+    /// <see cref="Member"/> or <see cref="SignedIn"/>.
+    /// </param>
+    /// <param name="Also">Permissions needed on top, checked in the handler (a project key's scope must be within its creator's).</param>
+    private sealed record Route(string Method, string Pattern, string[] AnyOf, Func<Org, string> Url, Func<Org, object?> Body, string[] Also)
+    {
+        public string Key => $"{Method} {Pattern}";
+    }
+
+    private static Route R(string method, string pattern, string need, Func<Org, string> url, Func<Org, object?>? body = null, params string[] also) =>
+        new(method, pattern, [need], url, body ?? (_ => null), also);
+
+    private static Route Either(string method, string pattern, string[] anyOf, Func<Org, string> url) => new(method, pattern, anyOf, url, _ => null, []);
+
+    // Bodies are ones the permission alone lets through: an invitation to viewer, a role or key holding only what its author holds.
+    private static readonly Route[] Routes =
+    [
+        R("GET", "/v1/orgs", SignedIn, _ => "/v1/orgs"),
+        R("GET", "/v1/auth/me", SignedIn, _ => "/v1/auth/me"),
+        R("POST", "/v1/auth/logout-all", SignedIn, _ => "/v1/auth/logout-all"),
+        R("POST", "/v1/auth/password", SignedIn, _ => "/v1/auth/password", _ => new { new_password = "not checked: current_password is missing" }),
+        R("GET", "/v1/orgs/{org_id}", Member, o => $"/v1/orgs/{o.Seed.OrgId}"),
+
+        R("POST", "/v1/orgs/{org_id}/virtual_dataplanes", Permissions.DataplanesManage, o => $"/v1/orgs/{o.Seed.OrgId}/virtual_dataplanes", _ => new { name = "dp " + TenancyApp.Unique() }),
+        R("GET", "/v1/orgs/{org_id}/virtual_dataplanes", Permissions.DataplanesRead, o => $"/v1/orgs/{o.Seed.OrgId}/virtual_dataplanes"),
+        R("GET", "/v1/virtual_dataplanes/{virtual_dataplane_id}", Permissions.DataplanesRead, o => $"/v1/virtual_dataplanes/{o.Seed.DataplaneId}"),
+        R("PUT", "/v1/virtual_dataplanes/{virtual_dataplane_id}", Permissions.DataplanesManage, o => $"/v1/virtual_dataplanes/{o.Seed.DataplaneId}", _ => new { name = "renamed" }),
+        R("DELETE", "/v1/virtual_dataplanes/{virtual_dataplane_id}", Permissions.DataplanesManage, o => $"/v1/virtual_dataplanes/{o.Objects.EmptyDataplane}"),
+        R("POST", "/v1/virtual_dataplanes/{virtual_dataplane_id}/workspaces", Permissions.WorkspacesManage,
+            o => $"/v1/virtual_dataplanes/{o.Seed.DataplaneId}/workspaces", _ => new { name = "ws " + TenancyApp.Unique() }),
+        Either("GET", "/v1/virtual_dataplanes/{virtual_dataplane_id}/workspaces", [Permissions.WorkspacesRead, Permissions.DataplanesRead],
+            o => $"/v1/virtual_dataplanes/{o.Seed.DataplaneId}/workspaces"),
+
+        R("GET", "/v1/workspaces/{workspace_id}", Permissions.WorkspacesRead, o => $"/v1/workspaces/{o.Seed.WorkspaceId}"),
+        R("PUT", "/v1/workspaces/{workspace_id}", Permissions.WorkspacesManage, o => $"/v1/workspaces/{o.Seed.WorkspaceId}", _ => new { description = "changed" }),
+        R("DELETE", "/v1/workspaces/{workspace_id}", Permissions.WorkspacesManage, o => $"/v1/workspaces/{o.Objects.EmptyWorkspace}"),
+        R("POST", "/v1/workspaces/{workspace_id}/projects", Permissions.ProjectsManage, o => $"/v1/workspaces/{o.Seed.WorkspaceId}/projects", _ => new { name = "new" }),
+        Either("GET", "/v1/workspaces/{workspace_id}/projects", [Permissions.ProjectsRead, Permissions.WorkspacesRead], o => $"/v1/workspaces/{o.Seed.WorkspaceId}/projects"),
+
+        R("GET", "/v1/projects/{project_id}", Permissions.ProjectsRead, o => $"/v1/projects/{o.Seed.ProjectId}"),
+        R("PUT", "/v1/projects/{project_id}", Permissions.ProjectsManage, o => $"/v1/projects/{o.Seed.ProjectId}", _ => new { description = "changed" }),
+        R("DELETE", "/v1/projects/{project_id}", Permissions.ProjectsManage, o => $"/v1/projects/{o.Objects.SpareProject}"),
+
+        R("GET", "/v1/orgs/{org_id}/members", Permissions.MembersRead, o => $"/v1/orgs/{o.Seed.OrgId}/members"),
+        R("PUT", "/v1/orgs/{org_id}/members/{user_id}", Permissions.MembersManage, o => $"/v1/orgs/{o.Seed.OrgId}/members/{o.Objects.Member}", _ => new { role = "member" }),
+        R("DELETE", "/v1/orgs/{org_id}/members/{user_id}", Permissions.MembersManage, o => $"/v1/orgs/{o.Seed.OrgId}/members/{o.Objects.SpareMember}"),
+        R("PUT", "/v1/orgs/{org_id}/members/{user_id}/bindings", Permissions.MembersManage, o => $"/v1/orgs/{o.Seed.OrgId}/members/{o.Objects.Member}/bindings",
+            o => new { scope_type = "project", scope_id = o.Seed.ProjectId, role = "member" }),
+        R("DELETE", "/v1/orgs/{org_id}/members/{user_id}/bindings", Permissions.MembersManage,
+            o => $"/v1/orgs/{o.Seed.OrgId}/members/{o.Objects.Member}/bindings?scope_type=workspace&scope_id={o.Seed.WorkspaceId}"),
+
+        R("POST", "/v1/orgs/{org_id}/invitations", Permissions.MembersManage, o => $"/v1/orgs/{o.Seed.OrgId}/invitations", _ => new { email = $"i-{TenancyApp.Unique()}@example.com", role = "viewer" }),
+        R("GET", "/v1/orgs/{org_id}/invitations", Permissions.MembersManage, o => $"/v1/orgs/{o.Seed.OrgId}/invitations"),
+        R("DELETE", "/v1/orgs/{org_id}/invitations/{invitation_id}", Permissions.MembersManage, o => $"/v1/orgs/{o.Seed.OrgId}/invitations/{o.Objects.Invitation}"),
+
+        R("GET", "/v1/orgs/{org_id}/roles", Permissions.RolesManage, o => $"/v1/orgs/{o.Seed.OrgId}/roles"),
+        R("POST", "/v1/orgs/{org_id}/roles", Permissions.RolesManage, o => $"/v1/orgs/{o.Seed.OrgId}/roles", _ => new { name = "new-role", permissions = new[] { Permissions.RolesManage } }),
+        R("PUT", "/v1/orgs/{org_id}/roles/{name}", Permissions.RolesManage, o => $"/v1/orgs/{o.Seed.OrgId}/roles/{OrgObjects.Role}", _ => new { description = "changed" }),
+        R("DELETE", "/v1/orgs/{org_id}/roles/{name}", Permissions.RolesManage, o => $"/v1/orgs/{o.Seed.OrgId}/roles/{OrgObjects.SpareRole}"),
+
+        R("GET", "/v1/orgs/{org_id}/audit", Permissions.AuditRead, o => $"/v1/orgs/{o.Seed.OrgId}/audit"),
+
+        R("GET", "/v1/projects/{project_id}/api_keys", Permissions.KeysRead, o => $"/v1/projects/{o.Seed.ProjectId}/api_keys"),
+        // An ingest key could do events:ingest in the project, so its creator must hold that too.
+        R("POST", "/v1/projects/{project_id}/api_keys", Permissions.KeysManage, o => $"/v1/projects/{o.Seed.ProjectId}/api_keys",
+            _ => new { name = "k", scopes = new[] { "ingest" } }, Permissions.EventsIngest),
+        R("GET", "/v1/orgs/{org_id}/api_keys", Permissions.KeysRead, o => $"/v1/orgs/{o.Seed.OrgId}/api_keys"),
+        R("POST", "/v1/orgs/{org_id}/api_keys", Permissions.KeysManage, o => $"/v1/orgs/{o.Seed.OrgId}/api_keys", _ => new { name = "k", permissions = new[] { Permissions.KeysManage } }),
+        R("DELETE", "/v1/api_keys/{key_id}", Permissions.KeysManage, o => $"/v1/api_keys/{o.Objects.ProjectKey}"),
+
+        // The legacy project routes (the SDK's, forwarded by the DP) act in the workspace ?workspace_id= names.
+        R("POST", "/v1/projects/", Permissions.ProjectsManage, o => $"/v1/projects?workspace_id={o.Seed.WorkspaceId}", _ => new { name = "legacy-new" }),
+        R("PUT", "/v1/projects/", Permissions.ProjectsManage, o => $"/v1/projects?workspace_id={o.Seed.WorkspaceId}", o => new { name = o.Objects.LegacyProject, description = "changed" }),
+        R("DELETE", "/v1/projects/", Permissions.ProjectsManage, o => $"/v1/projects?workspace_id={o.Seed.WorkspaceId}&name={o.Objects.LegacyProject}"),
+        R("POST", "/projects/", Permissions.ProjectsManage, o => $"/projects?workspace_id={o.Seed.WorkspaceId}", _ => new { name = "legacy-new" }),
+        R("PUT", "/projects/", Permissions.ProjectsManage, o => $"/projects?workspace_id={o.Seed.WorkspaceId}", o => new { name = o.Objects.LegacyProject2, description = "changed" }),
+        R("DELETE", "/projects/", Permissions.ProjectsManage, o => $"/projects?workspace_id={o.Seed.WorkspaceId}&name={o.Objects.LegacyProject2}"),
+    ];
+
+    private static string Cut(string body) => body.Length > 300 ? body[..300] + "…" : body;
+
+    private static bool NeedsPermission(Route route) => route.AnyOf is not [Member] and not [SignedIn];
+
+    [Fact]
+    public void Every_authenticated_control_plane_route_has_an_expected_permission_and_every_expected_route_is_served()
+    {
+        var served = cp.AuthenticatedRoutes();
+        var expected = Routes.Select(r => r.Key).ToList();
+
+        Assert.True(served.Count >= 30, $"Only {served.Count} routes found: is the endpoint listing read right?");
+        Assert.Equal(expected.Count, expected.Distinct(StringComparer.Ordinal).Count());
+        Assert.True(!served.Except(expected).Any(), "Routes with no expected permission in PermissionMatrixTests (add them with the permission they need):\n"
+            + string.Join("\n", served.Except(expected).Order(StringComparer.Ordinal)));
+        Assert.True(!expected.Except(served).Any(), "Expected routes the control plane does not serve:\n" + string.Join("\n", expected.Except(served).Order(StringComparer.Ordinal)));
+        Assert.All(Routes.Where(NeedsPermission).SelectMany(r => r.AnyOf.Concat(r.Also)), p => Assert.True(Permissions.IsKnown(p), p));
+    }
+
+    [Fact]
+    public async Task A_member_whose_role_lacks_the_routes_permission_is_refused_with_403_naming_it_and_nothing_changes()
+    {
+        var seed = await cp.SeedOrgAsync();
+        var org = new Org(seed, await cp.SeedObjectsAsync(seed));
+        var failures = new List<string>();
+
+        foreach (var route in Routes.Where(NeedsPermission))
+        {
+            // Without the permission (every alternative of it), and, for each permission needed on top, without that one.
+            var lacking = new List<(string[] Missing, string[] Held)> { (route.AnyOf, [.. Permissions.All.Except(route.AnyOf)]) };
+            lacking.AddRange(route.Also.Select(p => (new[] { p }, Permissions.All.Where(q => q != p).ToArray())));
+            foreach (var (missing, held) in lacking)
+            {
+                var client = await cp.AsCustomRoleAsync(seed.OrgId, held);
+                var before = await cp.SnapshotAsync(seed.OrgId);
+                using var response = await client.SendJsonAsync(route.Method, route.Url(org), route.Body(org));
+                var body = await response.Content.ReadAsStringAsync();
+                var what = $"{route.Key} without '{string.Join("', '", missing)}'";
+                if (response.StatusCode != HttpStatusCode.Forbidden)
+                    failures.Add($"{what}: expected 403, got {(int)response.StatusCode}: {Cut(body)}");
+                else if (!missing.Any(p => body.Contains($"'{p}'", StringComparison.Ordinal)))
+                    failures.Add($"{what}: the refusal does not name the permission: {Cut(body)}");
+                if (await cp.SnapshotAsync(seed.OrgId) != before) failures.Add($"{what}: the refused call changed the org");
+            }
+        }
+
+        // Membership is the check of an org's own page: a signed-in caller of another org is told it does not exist.
+        var outsider = await cp.AsUserAsync((await cp.SeedOrgAsync()).OwnerId);
+        foreach (var route in Routes.Where(r => r.AnyOf is [Member]))
+        {
+            using var response = await outsider.SendJsonAsync(route.Method, route.Url(org), route.Body(org));
+            if (response.StatusCode != HttpStatusCode.NotFound) failures.Add($"{route.Key} by a non-member: expected 404, got {(int)response.StatusCode}");
+        }
+
+        Assert.True(failures.Count == 0, $"{failures.Count} failures:\n" + string.Join("\n", failures));
+    }
+
+    [Fact]
+    public async Task A_member_whose_custom_role_holds_exactly_the_routes_permission_succeeds()
+    {
+        var failures = new List<string>();
+        foreach (var route in Routes)
+        {
+            foreach (var permission in route.AnyOf)
+            {
+                // Each call on an org of its own: an allowed call changes it (deletes the spare objects, renames).
+                var seed = await cp.SeedOrgAsync();
+                var org = new Org(seed, await cp.SeedObjectsAsync(seed));
+                var client = NeedsPermission(route)
+                    ? await cp.AsCustomRoleAsync(seed.OrgId, [permission, .. route.Also])
+                    : await cp.AsUserAsync(await cp.AddUserAsync(seed.OrgId, role: null)); // a member holding nothing at all
+                using var response = await client.SendJsonAsync(route.Method, route.Url(org), route.Body(org));
+                var body = await response.Content.ReadAsStringAsync();
+                output.WriteLine($"{route.Key} with only '{permission}': {(int)response.StatusCode}");
+
+                // The password change is refused for its missing current_password, after the caller was let through.
+                var passed = route.Key == "POST /v1/auth/password"
+                    ? response.StatusCode == HttpStatusCode.BadRequest && body.Contains("current_password", StringComparison.Ordinal)
+                    : response.IsSuccessStatusCode;
+                if (!passed) failures.Add($"{route.Key} with only '{string.Join("', '", [permission, .. route.Also])}': got {(int)response.StatusCode}: {Cut(body)}");
+            }
+        }
+
+        Assert.True(failures.Count == 0, $"{failures.Count} failures:\n" + string.Join("\n", failures));
+    }
+}
