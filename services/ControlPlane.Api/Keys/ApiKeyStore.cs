@@ -110,7 +110,7 @@ public sealed class ApiKeyStore([FromKeyedServices(ControlPlaneApiModule.Databas
             """, key, transaction, cancellationToken: cancellationToken));
         var row = await ReadAsync(connection, transaction, key.Id, cancellationToken);
         await AuditLog.AppendAsync(connection, transaction,
-            new AuditEntry(key.OrgId, caller, "api_key.create", "api_key", key.Id.ToString(), null, row.ToAudited(), ip), cancellationToken);
+            new AuditEntry(key.OrgId, caller, "api_key.created", "api_key", key.Id.ToString(), null, row.ToAudited(), ip), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return row;
     }
@@ -128,7 +128,7 @@ public sealed class ApiKeyStore([FromKeyedServices(ControlPlaneApiModule.Databas
         if (changed > 0)
         {
             await AuditLog.AppendAsync(connection, transaction,
-                new AuditEntry(before.OrgId, caller, "api_key.revoke", "api_key", before.Id.ToString(), before.ToAudited(), after.ToAudited(), ip), cancellationToken);
+                new AuditEntry(before.OrgId, caller, "api_key.revoked", "api_key", before.Id.ToString(), before.ToAudited(), after.ToAudited(), ip), cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
         return after;

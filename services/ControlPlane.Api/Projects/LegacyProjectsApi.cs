@@ -62,8 +62,9 @@ public static class LegacyProjectsApi
             new { id = Guid.CreateVersion7(), workspace = workspace.WorkspaceId, name, description }, transaction, cancellationToken: cancellationToken))
             ?? throw ApiRequestException.Conflict("name", $"A project named '{name}' already exists in this workspace.");
         var project = row.ToLegacy(workspace, type);
+        // The audit records what is stored; 'type' is only echoed back (nothing keeps it), so it shows the default.
         await AuditLog.AppendAsync(connection, transaction,
-            new AuditEntry(workspace.OrgId, caller, "project.create", "project", row.Id.ToString(), null, project, Ip(context)), cancellationToken);
+            new AuditEntry(workspace.OrgId, caller, "project.created", "project", row.Id.ToString(), null, row.ToLegacy(workspace, null), Ip(context)), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return TypedResults.Ok(project);
     }
@@ -95,7 +96,7 @@ public static class LegacyProjectsApi
             """, new { id = before.Id, newName, description }, transaction, cancellationToken: cancellationToken));
         var project = row.ToLegacy(workspace, type);
         await AuditLog.AppendAsync(connection, transaction,
-            new AuditEntry(workspace.OrgId, caller, "project.update", "project", row.Id.ToString(), before.ToLegacy(workspace, null), project, Ip(context)), cancellationToken);
+            new AuditEntry(workspace.OrgId, caller, "project.updated", "project", row.Id.ToString(), before.ToLegacy(workspace, null), row.ToLegacy(workspace, null), Ip(context)), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return TypedResults.Ok(project);
     }
@@ -114,7 +115,7 @@ public static class LegacyProjectsApi
         await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE projects SET deleted_at = now(), updated_at = now() WHERE id = @id", new { id = before.Id }, transaction, cancellationToken: cancellationToken));
         await AuditLog.AppendAsync(connection, transaction,
-            new AuditEntry(workspace.OrgId, caller, "project.delete", "project", before.Id.ToString(), before.ToLegacy(workspace, null), null, Ip(context)), cancellationToken);
+            new AuditEntry(workspace.OrgId, caller, "project.deleted", "project", before.Id.ToString(), before.ToLegacy(workspace, null), null, Ip(context)), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return TypedResults.Ok(new DeletedProject(before.Id.ToString(), before.Name, true));
     }

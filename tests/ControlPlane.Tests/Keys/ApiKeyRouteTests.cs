@@ -280,7 +280,7 @@ public sealed class ApiKeyRouteTests(KeysApp cp) : IClassFixture<KeysApp>
         var rows = (await connection.QueryAsync<(string Action, string ActorType, string ActorId, Guid OrgId, string? Before, string? After)>(
             "SELECT action, actor_type, actor_id, org_id, before::text, after::text FROM audit_log WHERE target_id = @id ORDER BY id", new { id })).ToList();
 
-        Assert.Equal(new[] { "api_key.create", "api_key.revoke" }, rows.Select(r => r.Action));
+        Assert.Equal(new[] { "api_key.created", "api_key.revoked" }, rows.Select(r => r.Action));
         Assert.All(rows, r => Assert.Equal(("user", cp.OwnerId.ToString(), cp.OrgId), (r.ActorType, r.ActorId, r.OrgId)));
         Assert.Null(rows[0].Before);
         Assert.Contains(key[..8], rows[0].After, StringComparison.Ordinal);

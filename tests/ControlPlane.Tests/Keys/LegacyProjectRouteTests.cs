@@ -41,7 +41,7 @@ public sealed class LegacyProjectRouteTests(KeysApp cp) : IClassFixture<KeysApp>
         await using var connection = await cp.Cpdb.OpenConnectionAsync();
         Assert.True(await connection.ExecuteScalarAsync<bool>("SELECT deleted_at IS NOT NULL FROM projects WHERE id = @id", new { id }));
         var actions = await connection.QueryAsync<string>("SELECT action FROM audit_log WHERE target_id = @id ORDER BY id", new { id = id.ToString() });
-        Assert.Equal(new[] { "project.create", "project.update", "project.delete" }, actions);
+        Assert.Equal(new[] { "project.created", "project.updated", "project.deleted" }, actions);
         // The name is free again once the project is deleted.
         Assert.Equal(HttpStatusCode.OK, (await KeysApp.SendAsync(client, Post, route, new { name = name + "-2" })).Status);
     }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Dapper;
 using HoneyHive.ServiceDefaults.Auth;
 using Npgsql;
@@ -45,6 +46,102 @@ public sealed class AuditTests(TenancyApp cp) : IClassFixture<TenancyApp>
         Assert.DoesNotContain(password, everything, StringComparison.Ordinal);
         Assert.DoesNotContain("argon2", everything, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Member_removal_and_binding_changes_are_audited_with_the_member_before_and_after()
+    {
+        var org = await cp.SeedOrgAsync();
+        var owner = await cp.AsUserAsync(org.OwnerId);
+        var member = await cp.AddUserAsync(org.OrgId, BuiltInRoles.Viewer);
+
+        (await owner.PutJsonAsync($"/v1/orgs/{org.OrgId}/members/{member}/bindings", new { scope_type = "workspace", scope_id = org.WorkspaceId, role = "member" })).EnsureSuccessStatusCode();
+        (await owner.DeleteAsync($"/v1/orgs/{org.OrgId}/members/{member}/bindings?scope_type=workspace&scope_id={org.WorkspaceId}")).EnsureSuccessStatusCode();
+        (await owner.DeleteAsync($"/v1/orgs/{org.OrgId}/members/{member}")).EnsureSuccessStatusCode();
+
+        var set = await OnlyEntryAsync(owner, org, "member.binding_set", org.OwnerId, "member", member);
+        Assert.Empty(set["before"]!["bindings"]!.AsArray());
+        Assert.Equal(("workspace", org.WorkspaceId.ToString(), "member"), Binding(Assert.Single(set["after"]!["bindings"]!.AsArray())!));
+
+        var unbound = await OnlyEntryAsync(owner, org, "member.binding_removed", org.OwnerId, "member", member);
+        Assert.Equal(("workspace", org.WorkspaceId.ToString(), "member"), Binding(Assert.Single(unbound["before"]!["bindings"]!.AsArray())!));
+        Assert.Empty(unbound["after"]!["bindings"]!.AsArray());
+
+        var removed = await OnlyEntryAsync(owner, org, "member.removed", org.OwnerId, "member", member);
+        Assert.Equal(("viewer", TenancyApp.EmailOf(member)), (removed["before"]!["role"]!.GetValue<string>(), removed["before"]!["email"]!.GetValue<string>()));
+        Assert.Null(removed["after"]);
+    }
+
+    [Fact]
+    public async Task Role_changes_and_invitation_revocations_are_audited_with_before_and_after()
+    {
+        var org = await cp.SeedOrgAsync();
+        var owner = await cp.AsUserAsync(org.OwnerId);
+        (await owner.PostJsonAsync($"/v1/orgs/{org.OrgId}/roles", new { name = "auditor", description = "reads", permissions = new[] { "events:read" } })).EnsureSuccessStatusCode();
+        (await owner.PutJsonAsync($"/v1/orgs/{org.OrgId}/roles/auditor", new { description = "reads more", permissions = new[] { "events:read", "audit:read" } })).EnsureSuccessStatusCode();
+        (await owner.DeleteAsync($"/v1/orgs/{org.OrgId}/roles/auditor")).EnsureSuccessStatusCode();
+        var invitation = (await (await owner.PostJsonAsync($"/v1/orgs/{org.OrgId}/invitations", new { email = $"r-{Guid.NewGuid():N}@example.com", role = "viewer" }))
+            .DataAsync(System.Net.HttpStatusCode.Created))["id"]!.GetValue<string>();
+        (await owner.DeleteAsync($"/v1/orgs/{org.OrgId}/invitations/{invitation}")).EnsureSuccessStatusCode();
+
+        var updated = await OnlyEntryAsync(owner, org, "role.updated", org.OwnerId, "role", "auditor");
+        Assert.Equal(("reads", "events:read"), RoleOf(updated["before"]!));
+        Assert.Equal(("reads more", "events:read,audit:read"), RoleOf(updated["after"]!));
+
+        var deleted = await OnlyEntryAsync(owner, org, "role.deleted", org.OwnerId, "role", "auditor");
+        Assert.Equal(("reads more", "events:read,audit:read"), RoleOf(deleted["before"]!));
+        Assert.Null(deleted["after"]);
+
+        var revoked = await OnlyEntryAsync(owner, org, "invitation.revoked", org.OwnerId, "invitation", invitation);
+        Assert.Equal(("pending", "revoked"), (revoked["before"]!["status"]!.GetValue<string>(), revoked["after"]!["status"]!.GetValue<string>()));
+        Assert.Null(revoked["after"]!["accept_token"]);
+    }
+
+    [Fact]
+    public async Task Workspace_and_virtual_data_plane_changes_are_audited_with_before_and_after()
+    {
+        var org = await cp.SeedOrgAsync();
+        var owner = await cp.AsUserAsync(org.OwnerId);
+        var (workspaceName, dataplaneName) = ("ws " + TenancyApp.Unique(), "dp " + TenancyApp.Unique());
+        var workspace = (await (await owner.PostJsonAsync($"/v1/virtual_dataplanes/{org.DataplaneId}/workspaces", new { name = workspaceName, description = "first" })).DataAsync())["id"]!.GetValue<string>();
+        (await owner.PutJsonAsync($"/v1/workspaces/{workspace}", new { name = workspaceName + " 2", description = "second" })).EnsureSuccessStatusCode();
+        (await owner.DeleteAsync($"/v1/workspaces/{workspace}")).EnsureSuccessStatusCode();
+        var dataplane = (await (await owner.PostJsonAsync($"/v1/orgs/{org.OrgId}/virtual_dataplanes", new { name = dataplaneName })).DataAsync())["id"]!.GetValue<string>();
+        (await owner.PutJsonAsync($"/v1/virtual_dataplanes/{dataplane}", new { name = dataplaneName + " 2" })).EnsureSuccessStatusCode();
+        (await owner.DeleteAsync($"/v1/virtual_dataplanes/{dataplane}")).EnsureSuccessStatusCode();
+
+        var created = await OnlyEntryAsync(owner, org, "workspace.created", org.OwnerId, "workspace", workspace);
+        Assert.Null(created["before"]);
+        Assert.Equal((workspaceName, "first"), (created["after"]!["name"]!.GetValue<string>(), created["after"]!["description"]!.GetValue<string>()));
+        var updated = await OnlyEntryAsync(owner, org, "workspace.updated", org.OwnerId, "workspace", workspace);
+        Assert.Equal((workspaceName, "first"), (updated["before"]!["name"]!.GetValue<string>(), updated["before"]!["description"]!.GetValue<string>()));
+        Assert.Equal((workspaceName + " 2", "second"), (updated["after"]!["name"]!.GetValue<string>(), updated["after"]!["description"]!.GetValue<string>()));
+        var deleted = await OnlyEntryAsync(owner, org, "workspace.deleted", org.OwnerId, "workspace", workspace);
+        Assert.Equal(workspaceName + " 2", deleted["before"]!["name"]!.GetValue<string>());
+        Assert.Null(deleted["after"]);
+
+        var renamed = await OnlyEntryAsync(owner, org, "virtual_dataplane.updated", org.OwnerId, "virtual_dataplane", dataplane);
+        Assert.Equal((dataplaneName, dataplaneName + " 2"), (renamed["before"]!["name"]!.GetValue<string>(), renamed["after"]!["name"]!.GetValue<string>()));
+        var gone = await OnlyEntryAsync(owner, org, "virtual_dataplane.deleted", org.OwnerId, "virtual_dataplane", dataplane);
+        Assert.Equal(dataplaneName + " 2", gone["before"]!["name"]!.GetValue<string>());
+        Assert.Null(gone["after"]);
+    }
+
+    /// <summary>The one entry of <paramref name="action"/> in the org's log, checked to name the user who acted and the target.</summary>
+    private static async Task<JsonNode> OnlyEntryAsync(HttpClient reader, SeededOrg org, string action, Guid actor, string targetType, object targetId)
+    {
+        var entries = (await (await reader.GetAsync($"/v1/orgs/{org.OrgId}/audit?action={action}")).JsonAsync())["data"]!.AsArray();
+        var entry = Assert.Single(entries)!;
+        Assert.Equal(action, entry["action"]!.GetValue<string>());
+        Assert.Equal(("user", actor.ToString()), (entry["actor_type"]!.GetValue<string>(), entry["actor_id"]!.GetValue<string>()));
+        Assert.Equal((targetType, targetId.ToString()), (entry["target_type"]!.GetValue<string>(), entry["target_id"]!.GetValue<string>()));
+        return entry;
+    }
+
+    private static (string, string, string) Binding(JsonNode binding) =>
+        (binding["scope_type"]!.GetValue<string>(), binding["scope_id"]!.GetValue<string>(), binding["role"]!.GetValue<string>());
+
+    private static (string, string) RoleOf(JsonNode role) =>
+        (role["description"]!.GetValue<string>(), string.Join(",", role["permissions"]!.AsArray().Select(p => p!.GetValue<string>())));
 
     [Fact]
     public async Task A_change_by_a_control_plane_key_is_audited_with_the_key_as_actor()

@@ -7,7 +7,8 @@ namespace HoneyHive.ControlPlane.Tests.Tenancy;
 /// <summary>
 /// Every authenticated control-plane route against the permission it needs, written here apart from the code (as the
 /// data plane's ScopeMatrixTests does for key scopes): a member whose org-wide role holds every permission but that one
-/// is refused with 403 naming it and changes nothing; a member whose custom role holds exactly that one succeeds. The
+/// is refused with 403 naming it and changes nothing; a member whose custom role holds exactly that one succeeds, and
+/// the change they make is audited with them as actor (an update with its before and after). The
 /// routes are read from the endpoint data sources, so a new route fails until it is added here with its permission.
 /// </summary>
 public sealed class PermissionMatrixTests(TenancyApp cp, ITestOutputHelper output) : IClassFixture<TenancyApp>
@@ -100,6 +101,22 @@ public sealed class PermissionMatrixTests(TenancyApp cp, ITestOutputHelper outpu
         R("DELETE", "/projects/", Permissions.ProjectsManage, o => $"/projects?workspace_id={o.Seed.WorkspaceId}&name={o.Objects.LegacyProject2}"),
     ];
 
+    /// <summary>
+    /// Why the change <paramref name="user"/> just made is not audited as it must be (every change to members, roles, keys,
+    /// projects and their settings), or null: an entry with the user as actor, and for a PUT a before and an after that differ.
+    /// </summary>
+    private async Task<string?> UnauditedAsync(Route route, Guid orgId, Guid user)
+    {
+        await using var connection = await cp.Cpdb.OpenConnectionAsync();
+        var entries = (await Dapper.SqlMapper.QueryAsync<(string Action, string? Before, string? After)>(connection,
+            "SELECT action, before::text, after::text FROM audit_log WHERE org_id = @orgId AND actor_type = 'user' AND actor_id = @user",
+            new { orgId, user = user.ToString() })).ToList();
+        if (entries.Count == 0) return "the change left no audit entry naming the caller";
+        if (route.Method == "PUT" && !entries.Any(e => e.Before is not null && e.After is not null && e.Before != e.After))
+            return $"the update's audit entries ({string.Join(", ", entries.Select(e => e.Action))}) do not hold a before and a different after";
+        return null;
+    }
+
     private static string Cut(string body) => body.Length > 300 ? body[..300] + "…" : body;
 
     private static bool NeedsPermission(Route route) => route.AnyOf is not [Member] and not [SignedIn];
@@ -132,7 +149,7 @@ public sealed class PermissionMatrixTests(TenancyApp cp, ITestOutputHelper outpu
             lacking.AddRange(route.Also.Select(p => (new[] { p }, Permissions.All.Where(q => q != p).ToArray())));
             foreach (var (missing, held) in lacking)
             {
-                var client = await cp.AsCustomRoleAsync(seed.OrgId, held);
+                var client = await cp.AsUserAsync(await cp.AddCustomRoleUserAsync(seed.OrgId, held));
                 var before = await cp.SnapshotAsync(seed.OrgId);
                 using var response = await client.SendJsonAsync(route.Method, route.Url(org), route.Body(org));
                 var body = await response.Content.ReadAsStringAsync();
@@ -157,7 +174,7 @@ public sealed class PermissionMatrixTests(TenancyApp cp, ITestOutputHelper outpu
     }
 
     [Fact]
-    public async Task A_member_whose_custom_role_holds_exactly_the_routes_permission_succeeds()
+    public async Task A_member_whose_custom_role_holds_exactly_the_routes_permission_succeeds_and_the_change_is_audited()
     {
         var failures = new List<string>();
         foreach (var route in Routes)
@@ -167,9 +184,10 @@ public sealed class PermissionMatrixTests(TenancyApp cp, ITestOutputHelper outpu
                 // Each call on an org of its own: an allowed call changes it (deletes the spare objects, renames).
                 var seed = await cp.SeedOrgAsync();
                 var org = new Org(seed, await cp.SeedObjectsAsync(seed));
-                var client = NeedsPermission(route)
-                    ? await cp.AsCustomRoleAsync(seed.OrgId, [permission, .. route.Also])
-                    : await cp.AsUserAsync(await cp.AddUserAsync(seed.OrgId, role: null)); // a member holding nothing at all
+                var user = NeedsPermission(route)
+                    ? await cp.AddCustomRoleUserAsync(seed.OrgId, [permission, .. route.Also])
+                    : await cp.AddUserAsync(seed.OrgId, role: null); // a member holding nothing at all
+                var client = await cp.AsUserAsync(user);
                 using var response = await client.SendJsonAsync(route.Method, route.Url(org), route.Body(org));
                 var body = await response.Content.ReadAsStringAsync();
                 output.WriteLine($"{route.Key} with only '{permission}': {(int)response.StatusCode}");
@@ -179,6 +197,7 @@ public sealed class PermissionMatrixTests(TenancyApp cp, ITestOutputHelper outpu
                     ? response.StatusCode == HttpStatusCode.BadRequest && body.Contains("current_password", StringComparison.Ordinal)
                     : response.IsSuccessStatusCode;
                 if (!passed) failures.Add($"{route.Key} with only '{string.Join("', '", [permission, .. route.Also])}': got {(int)response.StatusCode}: {Cut(body)}");
+                else if (NeedsPermission(route) && route.Method != "GET" && await UnauditedAsync(route, seed.OrgId, user) is { } gap) failures.Add($"{route.Key}: {gap}");
             }
         }
 

@@ -102,15 +102,15 @@ public sealed class TenancyApp : TokenSignedControlPlane
     }
 
     /// <summary>
-    /// A client signed in as a new member of <paramref name="orgId"/> whose org-wide role is a new custom role holding
-    /// exactly <paramref name="permissions"/> (written to cpdb directly: the routes would refuse a role its author lacks).
+    /// A new member of <paramref name="orgId"/> whose org-wide role is a new custom role holding exactly
+    /// <paramref name="permissions"/> (written to cpdb directly: the routes would refuse a role its author lacks).
     /// </summary>
-    public async Task<HttpClient> AsCustomRoleAsync(Guid orgId, IEnumerable<string> permissions)
+    public async Task<Guid> AddCustomRoleUserAsync(Guid orgId, IEnumerable<string> permissions)
     {
         var role = "r" + Guid.NewGuid().ToString("N")[..16];
         await ExecuteAsync("INSERT INTO custom_roles (id, org_id, name, permissions) VALUES (@id, @orgId, @role, @permissions)",
             new { id = Guid.NewGuid(), orgId, role, permissions = permissions.ToArray() });
-        return await AsUserAsync(await AddUserAsync(orgId, role));
+        return await AddUserAsync(orgId, role);
     }
 
     /// <summary>The <see cref="OrgObjects"/> of <paramref name="org"/>, made by its owner.</summary>
