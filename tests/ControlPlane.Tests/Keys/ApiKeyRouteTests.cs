@@ -296,6 +296,69 @@ public sealed class ApiKeyRouteTests(KeysApp cp) : IClassFixture<KeysApp>
     }
 
     [Fact]
+    public async Task Keys_created_through_the_routes_are_stored_only_as_their_hash_nowhere_in_clear_in_cpdb()
+    {
+        using var owner = cp.As(cp.OwnerId);
+        var (_, project, _) = await KeysApp.SendAsync(owner, Post, ProjectKeys, new { name = "stored", scopes = new[] { "read" } });
+        var (_, controlPlane, _) = await KeysApp.SendAsync(owner, Post, OrgKeys, new { name = "stored", permissions = new[] { Permissions.KeysRead } });
+
+        await using var connection = await cp.Cpdb.OpenConnectionAsync();
+        var tables = (await connection.QueryAsync<string>(
+            "SELECT quote_ident(table_name) FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'")).ToList();
+        Assert.Contains("api_keys", tables);
+        foreach (var created in new[] { project!, controlPlane! })
+        {
+            var key = created["key"]!.GetValue<string>();
+            var row = await connection.QuerySingleAsync<(byte[] Hash, string Prefix)>(
+                "SELECT key_hash, key_prefix FROM api_keys WHERE id = @id", new { id = Guid.Parse(created["id"]!.GetValue<string>()) });
+            Assert.Equal(ApiKeys.Hash(key), row.Hash);
+            // The prefix kept for display is the start of the key and leaves the rest of it secret: 32 base64url characters or more, 192 bits.
+            Assert.StartsWith(row.Prefix, key, StringComparison.Ordinal);
+            var secret = key[row.Prefix.Length..];
+            Assert.True(secret.Length >= 32, $"Only {secret.Length} characters of the key are not stored in clear.");
+
+            // Every row of every table as text (bytea as hex): neither the key's secret part nor its bytes appear anywhere.
+            var hex = Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(secret)).ToLowerInvariant();
+            foreach (var table in tables)
+            {
+                var found = await connection.ExecuteScalarAsync<long>(
+                    $"SELECT count(*) FROM {table} t WHERE strpos(row_to_json(t)::text, @secret) > 0 OR strpos(lower(row_to_json(t)::text), @hex) > 0", new { secret, hex });
+                Assert.True(found == 0, $"{table} holds the key {row.Prefix}… in clear in {found} row(s).");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_control_plane_keys_last_used_at_is_stamped_when_it_is_used_and_moved_at_most_once_a_minute()
+    {
+        using var owner = cp.As(cp.OwnerId);
+        var (_, created, _) = await KeysApp.SendAsync(owner, Post, OrgKeys, new { name = "used", permissions = new[] { Permissions.KeysRead } });
+        var id = Guid.Parse(created!["id"]!.GetValue<string>());
+        using var asKey = cp.Client(created["key"]!.GetValue<string>());
+        await using var connection = await cp.Cpdb.OpenConnectionAsync();
+        Task<DateTime?> LastUsedAsync() => connection.ExecuteScalarAsync<DateTime?>("SELECT last_used_at FROM api_keys WHERE id = @id", new { id });
+        Assert.Null(await LastUsedAsync());
+
+        var before = DateTime.UtcNow;
+        Assert.Equal(HttpStatusCode.OK, (await KeysApp.SendAsync(asKey, Get, OrgKeys)).Status);
+        var stamped = await LastUsedAsync() ?? throw new Xunit.Sdk.XunitException("The key's use left last_used_at empty.");
+        Assert.InRange(stamped, before.AddSeconds(-1), DateTime.UtcNow.AddSeconds(1));
+        var (_, list, _) = await KeysApp.SendAsync(owner, Get, OrgKeys);
+        var listed = list!.AsArray().Single(k => k!["id"]!.GetValue<string>() == id.ToString())!;
+        Assert.Equal(new DateTimeOffset(DateTime.SpecifyKind(stamped, DateTimeKind.Utc)), listed["last_used_at"]!.GetValue<DateTimeOffset>());
+
+        // A use within the minute after the stamp leaves it; one after the minute moves it (the stamp is moved back to stand for time passing).
+        var recent = DateTime.SpecifyKind(stamped.AddSeconds(-30), DateTimeKind.Utc);
+        await connection.ExecuteAsync("UPDATE api_keys SET last_used_at = @recent WHERE id = @id", new { id, recent });
+        await KeysApp.SendAsync(asKey, Get, OrgKeys);
+        Assert.Equal(recent, await LastUsedAsync());
+        var old = DateTime.SpecifyKind(stamped.AddMinutes(-5), DateTimeKind.Utc);
+        await connection.ExecuteAsync("UPDATE api_keys SET last_used_at = @old WHERE id = @id", new { id, old });
+        await KeysApp.SendAsync(asKey, Get, OrgKeys);
+        Assert.True(await LastUsedAsync() > old.AddMinutes(4), "A use more than a minute after the last stamp did not move last_used_at.");
+    }
+
+    [Fact]
     public async Task Every_key_route_refuses_a_caller_without_credentials_or_with_a_malformed_bearer()
     {
         using var anonymous = cp.Client(null);
