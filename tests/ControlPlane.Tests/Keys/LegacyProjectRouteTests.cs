@@ -97,6 +97,38 @@ public sealed class LegacyProjectRouteTests(KeysApp cp) : IClassFixture<KeysApp>
         Assert.Equal(field, problem!["field"]!.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData("/v1/projects", "id")]
+    [InlineData("/v1/projects", "org_id")]
+    [InlineData("/v1/projects", "workspace_id")]
+    [InlineData("/projects", "project_id")]
+    [InlineData("/projects", "org_id")]
+    [InlineData("/projects", "workspace_id")]
+    public async Task An_update_that_tries_to_change_the_projects_id_org_or_workspace_is_a_400_naming_the_field_and_changes_nothing(string route, string field)
+    {
+        var (_, key) = await cp.ProjectKeyAsync(cp.ProjectId, "admin");
+        using var client = cp.Client(key);
+        var name = "pinned-" + Guid.NewGuid().ToString("N")[..8];
+        var (_, project, _) = await KeysApp.SendAsync(client, Post, route, new { name });
+        var id = Guid.Parse(project!["id"]!.GetValue<string>());
+        // Destinations that exist: another org and its workspace, and another project's id.
+        var (otherOrg, otherWorkspace, otherProject) = await cp.TenantAsync();
+        var target = field switch { "org_id" => otherOrg, "workspace_id" => otherWorkspace, _ => otherProject };
+        await using var connection = await cp.Cpdb.OpenConnectionAsync();
+        const string Row = "SELECT row_to_json(p)::text FROM projects p WHERE id = @id";
+        var before = await connection.ExecuteScalarAsync<string>(Row, new { id });
+        var audited = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM audit_log");
+
+        var body = new Dictionary<string, string> { ["name"] = name, ["new_name"] = name + "-moved", [field] = target.ToString() };
+        var (status, problem, text) = await KeysApp.SendAsync(client, Put, route, body);
+
+        Assert.True(status == HttpStatusCode.BadRequest, text);
+        Assert.Equal(field, problem!["field"]!.GetValue<string>());
+        Assert.Equal(before, await connection.ExecuteScalarAsync<string>(Row, new { id }));
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM projects WHERE workspace_id = @otherWorkspace AND id <> @otherProject", new { otherWorkspace, otherProject }));
+        Assert.Equal(audited, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM audit_log"));
+    }
+
     [Fact]
     public async Task A_delete_without_a_name_is_a_400_naming_name()
     {

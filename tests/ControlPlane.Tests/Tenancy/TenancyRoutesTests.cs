@@ -145,6 +145,27 @@ public sealed class TenancyRoutesTests(TenancyApp cp) : IClassFixture<TenancyApp
     }
 
     [Theory]
+    [InlineData("org_id")]
+    [InlineData("virtual_dataplane_id")]
+    [InlineData("id")]
+    public async Task A_workspace_put_that_tries_to_move_it_is_400_naming_the_field_and_changes_nothing(string field)
+    {
+        var org = await cp.SeedOrgAsync();
+        var other = await cp.SeedOrgAsync();
+        var owner = await cp.AsUserAsync(org.OwnerId);
+        // Real destinations the caller could name: another org (whose owner they are not), another data plane of their own org.
+        var secondDataplane = (await (await owner.PostJsonAsync($"/v1/orgs/{org.OrgId}/virtual_dataplanes", new { name = "dp " + TenancyApp.Unique() })).DataAsync())["id"]!.GetValue<string>();
+        var target = field switch { "org_id" => other.OrgId.ToString(), "virtual_dataplane_id" => secondDataplane, _ => Guid.NewGuid().ToString() };
+        var (before, otherBefore) = (await cp.SnapshotAsync(org.OrgId), await cp.SnapshotAsync(other.OrgId));
+
+        var body = new Dictionary<string, string> { ["name"] = "moved", [field] = target };
+        await (await owner.PutJsonAsync($"/v1/workspaces/{org.WorkspaceId}", body)).ProblemAsync(400, field);
+
+        Assert.Equal(before, await cp.SnapshotAsync(org.OrgId));
+        Assert.Equal(otherBefore, await cp.SnapshotAsync(other.OrgId));
+    }
+
+    [Theory]
     [InlineData("/v1/orgs/{org}/virtual_dataplanes", "{\"name\":\"a\",\"cluster\":\"x\"}", "cluster")]
     [InlineData("/v1/orgs/{org}/virtual_dataplanes", "{\"name\":\" leading\"}", "name")]
     [InlineData("/v1/orgs/{org}/virtual_dataplanes", "{\"name\":\"a\",\"slug\":\"bad slug\"}", "slug")]
