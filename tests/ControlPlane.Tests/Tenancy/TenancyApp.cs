@@ -138,10 +138,15 @@ public sealed class TenancyApp : TokenSignedControlPlane
     public static string Unique() => Guid.NewGuid().ToString("N")[..12];
 
     /// <summary>Every route that needs an authenticated caller, as "METHOD pattern", read from the app's endpoint data sources.</summary>
-    public IReadOnlySet<string> AuthenticatedRoutes() =>
+    public IReadOnlySet<string> AuthenticatedRoutes() => Routes(authenticated: true);
+
+    /// <summary>Every route open to anyone (no authorization, or AllowAnonymous), as "METHOD pattern".</summary>
+    public IReadOnlySet<string> AnonymousRoutes() => Routes(authenticated: false);
+
+    private HashSet<string> Routes(bool authenticated) =>
         ((IEndpointRouteBuilder)App).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>()
-            .Where(e => e.Metadata.GetMetadata<IAuthorizeData>() is not null && e.Metadata.GetMetadata<IAllowAnonymous>() is null)
-            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? []).Select(m => $"{m} {e.RoutePattern.RawText}"))
+            .Where(e => (e.Metadata.GetMetadata<IAuthorizeData>() is not null && e.Metadata.GetMetadata<IAllowAnonymous>() is null) == authenticated)
+            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["*"]).Select(m => $"{m} {e.RoutePattern.RawText}"))
             .ToHashSet(StringComparer.Ordinal);
 
     /// <summary>Everything of an org that a route could change, and its audit log, as one text.</summary>
