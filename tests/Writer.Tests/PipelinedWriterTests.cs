@@ -16,7 +16,7 @@ public sealed class PipelinedWriterTests(ChdbFixture chdb)
 {
     private const double T0 = 1_767_225_600_000;
 
-    private static readonly Dictionary<string, string?> OneMessagePerBatch = new() { ["Writer:MaxBatchSize"] = "1" };
+    private static readonly Dictionary<string, string?> OneMessagePerBatch = new() { ["Writer:MaxBatchSize"] = "1", ["Writer:MaxBatchBytes"] = "0" };
 
     [Fact]
     public async Task An_update_in_the_batch_after_its_event_merges_into_the_stored_event_without_waiting()
