@@ -70,4 +70,16 @@ public sealed class PipelinedWriterTests(ChdbFixture chdb)
                 : writer.Event(session, "tool", T0 + i, T0 + i + 5))
             .ToArray();
     }
+
+    [Theory]
+    [InlineData("1048576")]
+    [InlineData("-1")]
+    public async Task A_byte_bound_a_whole_message_might_not_fit_stops_the_start(string bytes)
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => WriterHarness.StartAsync(chdb, new Dictionary<string, string?>
+        {
+            ["Writer:MaxBatchBytes"] = bytes,
+        }, start: false));
+        Assert.Contains("Writer:MaxBatchBytes", error.Message, StringComparison.Ordinal);
+    }
 }
