@@ -19,6 +19,9 @@ public static class WriterModule
     /// <summary>DI key of the retry pipeline around analytics-store writes.</summary>
     public const string RetryPipelineKey = "writer-retry";
 
+    /// <summary>Smallest Writer:MaxBatchBytes: NATS's 1 MiB max_payload plus headers, with room.</summary>
+    public const int MinBatchBytes = 2 * 1024 * 1024;
+
     /// <summary>
     /// The Writer's services and its batch subscription (keys under <c>Writer:</c>, see <see cref="WriterOptions"/>;
     /// prices under <c>Writer:Prices:&lt;project&gt;:&lt;model&gt;</c>).
@@ -34,6 +37,7 @@ public static class WriterModule
         builder.AddBatchSubscription<WriterBatchHandler>(options.ConsumerName, options.Topic, s => s with
         {
             MaxBatchSize = options.MaxBatchSize,
+            MaxBatchBytes = options.MaxBatchBytes == 0 ? null : options.MaxBatchBytes,
             MaxWait = options.MaxWait,
             AckWait = options.AckWait,
             StartWithNewMessages = options.StartWithNewMessages,
@@ -53,6 +57,8 @@ public static class WriterModule
             throw new InvalidOperationException("Writer:PreviewChars must be at least 16 and Writer:LargePayloadBytes at least twice Writer:PreviewChars.");
         if (options.UpdateRetryDelay <= TimeSpan.Zero || options.UpdateMaxRetryDelay < options.UpdateRetryDelay || options.UpdateWaitLimit < TimeSpan.Zero)
             throw new InvalidOperationException("Writer:UpdateRetryDelay must be positive, Writer:UpdateMaxRetryDelay at least as long and Writer:UpdateWaitLimit not negative.");
+        if (options.MaxBatchBytes is not 0 and < MinBatchBytes)
+            throw new InvalidOperationException($"Writer:MaxBatchBytes must be 0 (no byte bound) or at least {MinBatchBytes} (2 MiB), above NATS's 1 MiB message limit, so that any message fits in a batch.");
         var services = builder.Services;
         services.TryAddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);

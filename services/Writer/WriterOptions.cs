@@ -37,6 +37,16 @@ public sealed class WriterOptions
     /// </summary>
     public int MaxBatchSize { get; set; } = 200;
 
+    /// <summary>
+    /// Bytes of messages per batch, at most. The Writer holds a batch several times over while it writes it (the
+    /// messages, the parsed events, their rows, the insert's JSON), and two batches at once since batch N+1 is
+    /// prepared while N is written. With 200 messages of ~100 KB each, `./hh bench e2e` ran the Host out of its
+    /// 384 MiB managed heap (OutOfMemoryException in the insert and in the NATS read loop, batches retried one
+    /// message at a time, 500 stored spans/s instead of 2-3,000). At least 2 MiB, so that a whole message always
+    /// fits; 0 for batches bounded by <see cref="MaxBatchSize"/> alone.
+    /// </summary>
+    public int MaxBatchBytes { get; set; } = 8 * 1024 * 1024;
+
     /// <summary>Longest wait to fill a batch.</summary>
     public TimeSpan MaxWait { get; set; } = TimeSpan.FromSeconds(1);
 

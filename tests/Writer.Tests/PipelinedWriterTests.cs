@@ -16,7 +16,7 @@ public sealed class PipelinedWriterTests(ChdbFixture chdb)
 {
     private const double T0 = 1_767_225_600_000;
 
-    private static readonly Dictionary<string, string?> OneMessagePerBatch = new() { ["Writer:MaxBatchSize"] = "1" };
+    private static readonly Dictionary<string, string?> OneMessagePerBatch = new() { ["Writer:MaxBatchSize"] = "1", ["Writer:MaxBatchBytes"] = "0" };
 
     [Fact]
     public async Task An_update_in_the_batch_after_its_event_merges_into_the_stored_event_without_waiting()
@@ -69,5 +69,17 @@ public sealed class PipelinedWriterTests(ChdbFixture chdb)
                 ? writer.Event(session, "session", T0, T0 + 1)
                 : writer.Event(session, "tool", T0 + i, T0 + i + 5))
             .ToArray();
+    }
+
+    [Theory]
+    [InlineData("1048576")]
+    [InlineData("-1")]
+    public async Task A_byte_bound_a_whole_message_might_not_fit_stops_the_start(string bytes)
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => WriterHarness.StartAsync(chdb, new Dictionary<string, string?>
+        {
+            ["Writer:MaxBatchBytes"] = bytes,
+        }, start: false));
+        Assert.Contains("Writer:MaxBatchBytes", error.Message, StringComparison.Ordinal);
     }
 }

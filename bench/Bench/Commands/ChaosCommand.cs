@@ -50,6 +50,7 @@ public static class ChaosCommand
         var settings = new Dictionary<string, string>
         {
             ["Faults__Enabled"] = "true",
+            [StoreCheck.ExactCounts.Key] = StoreCheck.ExactCounts.Value,
             ["Ingestion__Backpressure__MaxBacklogMessages"] = options.MaxBacklog.ToString(CultureInfo.InvariantCulture),
         };
         if (options.HeapLimitMb > 0)

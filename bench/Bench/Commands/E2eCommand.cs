@@ -42,7 +42,7 @@ public static class E2eCommand
         long accepted, stored, markersLost;
         double sustained;
         LatencyRecorder lag;
-        await using (var host = await HostLauncher.StartAsync(null, ct))
+        await using (var host = await HostLauncher.StartAsync(new Dictionary<string, string>([StoreCheck.ExactCounts]), ct))
         {
             using var api = new HttpClient { BaseAddress = host.DataPlaneApi, Timeout = TimeSpan.FromSeconds(60) };
             api.DefaultRequestHeaders.Authorization = new("Bearer", host.ApiKey);

@@ -59,6 +59,7 @@ public static class LoadCommand
             // Only for GET /internal/faults/store-audit (rows as stored, for the duplicate check); no fault is
             // switched on, and the analytics decorator it adds is a flag check per call.
             ["Faults__Enabled"] = "true",
+            [StoreCheck.ExactCounts.Key] = StoreCheck.ExactCounts.Value,
         };
 
         double sustained, peakRss, drainRate;

@@ -173,7 +173,12 @@ public sealed class HostLauncher : IAsyncDisposable
         return process.TotalProcessorTime;
     }
 
-    public async ValueTask DisposeAsync() => await StopProcessAsync();
+    /// <summary>Stops the Host and keeps what it printed in <c>host.log</c> of its working folder, for reading a run afterwards.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopProcessAsync();
+        await File.WriteAllTextAsync(Path.Combine(WorkingDirectory, "host.log"), Output);
+    }
 
     private async Task StopProcessAsync()
     {

@@ -35,12 +35,22 @@ public static class StoreCheck
             new { field = "event_type", @operator = "is not", value = "session", type = "string" },
         ];
 
-    /// <summary>Current (deduplicated) span events of the run (all runs when null), from the API's own count.</summary>
+    /// <summary>
+    /// The Host setting under which the API counts exactly whatever the rows in scope (<see cref="ExactCounts"/>):
+    /// above <c>Queries:ExactCountMaxRows</c> it estimates without FINAL, counting copies not merged yet, and a
+    /// bench would see everything stored before it was.
+    /// </summary>
+    public static KeyValuePair<string, string> ExactCounts { get; } = new("Queries__ExactCountMaxRows", "1000000000000");
+
+    /// <summary>Current (deduplicated) span events of the run (all runs when null), from the API's own exact count.</summary>
+    /// <exception cref="InvalidOperationException">The API answered an estimate: the Host was started without <see cref="ExactCounts"/>.</exception>
     public static async Task<long> CountAsync(HttpClient api, string? runId, CancellationToken ct)
     {
         using var response = await api.PostAsJsonAsync(new Uri("/v1/events/search", UriKind.Relative), new { filters = RunFilter(runId), limit = 1 }, ct);
         response.EnsureSuccessStatusCode();
         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync(ct))!;
+        if (body["total_is_estimate"]?.GetValue<bool>() == true)
+            throw new InvalidOperationException($"The store count is an estimate; start the Host with {ExactCounts.Key}={ExactCounts.Value} to count exactly.");
         return body["count"]!.GetValue<long>();
     }
 

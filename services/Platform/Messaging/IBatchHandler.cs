@@ -30,6 +30,14 @@ public sealed record BatchSubscription(string Name, string Topic, Type HandlerTy
     /// <summary>Largest batch handed to the handler.</summary>
     public int MaxBatchSize { get; init; } = 1000;
 
+    /// <summary>
+    /// When set, a batch also holds at most this many bytes of messages (always at least one message), and
+    /// <see cref="MaxBatchSize"/> only bounds how many stay unacked. For handlers whose memory follows the bytes
+    /// they hold rather than the message count. JetStream fetches by bytes; it must exceed the largest message
+    /// (NATS's <c>max_payload</c>), or that message could never be fetched.
+    /// </summary>
+    public int? MaxBatchBytes { get; init; }
+
     /// <summary>Longest wait to fill a batch.</summary>
     public TimeSpan MaxWait { get; init; } = TimeSpan.FromSeconds(1);
 

@@ -36,6 +36,33 @@ public sealed class JetStreamMessagingTests
     }
 
     [Fact]
+    public async Task A_subscription_bounded_by_bytes_gets_batches_within_the_bound_and_every_message_once()
+    {
+        const int Bound = 100 * 1024;
+        using var allPublished = new ManualResetEventSlim();
+        // The first batch is held until every message is stored, so the next fetch could take all the rest at once.
+        var handler = new RecordingHandler { FailWhen = _ => !allPublished.Wait(Eventually.DefaultLimit) };
+        await using var harness = await JetStreamHarness.StartAsync(handler, s => s with { MaxBatchSize = 50, MaxBatchBytes = Bound });
+        var padding = new string('x', 40 * 1024);
+        var messages = Enumerable.Range(0, 10)
+            .Select(i => JetStreamHarness.Message(harness.Topic, $"{harness.Topic}-{i}", $"{i} {padding}"))
+            .ToList();
+
+        await harness.Publisher.PublishBatchAsync(messages.GetRange(0, 1), CancellationToken.None);
+        await Eventually.TrueAsync(() => !handler.Calls.IsEmpty, "the first batch handed over");
+        await harness.Publisher.PublishBatchAsync(messages.GetRange(1, messages.Count - 1), CancellationToken.None);
+        allPublished.Set();
+
+        await Eventually.TrueAsync(() => handler.Handled.Count >= messages.Count, "every message handled");
+        await Eventually.ValueAsync(harness.ConsumerInfoAsync, i => i.NumAckPending == 0 && i.NumPending == 0, "nothing pending");
+        Assert.Equal(messages.Select(m => m.Id).Order(), handler.Handled.Select(m => m.Id).Order());
+        var batches = handler.Calls.ToList();
+        // The message count alone (50) would have taken the nine waiting messages (~370 KB) in one batch.
+        Assert.All(batches, b => Assert.True(b.Sum(m => m.Data.Length) <= Bound, $"a batch of {b.Count} messages holds {b.Sum(m => m.Data.Length)} bytes"));
+        Assert.Contains(batches, b => b.Count > 1);
+    }
+
+    [Fact]
     public async Task A_failed_message_is_redelivered_and_then_handled()
     {
         var failedOnce = 0;

@@ -79,12 +79,12 @@ public sealed class BatchSubscriptionWorker(
 
     private async Task ConsumeAsync(INatsJSConsumer consumer, CancellationToken stoppingToken)
     {
-        var fetch = new NatsJSFetchOpts
-        {
-            MaxMsgs = subscription.MaxBatchSize,
-            // The server rejects pull requests that expire in under a second.
-            Expires = subscription.MaxWait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : subscription.MaxWait,
-        };
+        // The server rejects pull requests that expire in under a second.
+        var expires = subscription.MaxWait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : subscription.MaxWait;
+        // The client takes a message or a byte bound, not both; by bytes, MaxAckPending bounds the count.
+        var fetch = subscription.MaxBatchBytes is { } bytes
+            ? new NatsJSFetchOpts { MaxBytes = bytes, Expires = expires }
+            : new NatsJSFetchOpts { MaxMsgs = subscription.MaxBatchSize, Expires = expires };
 
         if (!Pipelined)
         {
@@ -99,7 +99,8 @@ public sealed class BatchSubscriptionWorker(
 
         // A preparing handler: batch N+1 is fetched and prepared while batch N is handled. Still one batch
         // handled at a time and in order; N+1 is neither handled nor acked before N's verdict is sent. At most
-        // two batches are unacked, which MaxAckPending (twice the batch size) allows.
+        // two batches are unacked, which MaxAckPending (twice the batch size) allows, and two are in memory at
+        // once: a handler that holds a batch's bytes several times over sets MaxBatchBytes to half its budget.
         var next = FetchAndPrepareAsync(consumer, fetch, stoppingToken);
         try
         {
