@@ -31,8 +31,15 @@ public sealed class FairScheduler(OnlineEvaluationOptions options) : IDisposable
                     if (queues[i].Count == 0 || runningOf[i] >= perProject) continue;
                     if (!global.Wait(0, CancellationToken.None)) break;
                     var item = queues[i].Dequeue();
-                    runningOf[i]++;
-                    running.Add(RunOneAsync(item, run, cancellationToken), i);
+                    var task = RunOneAsync(item, run, cancellationToken);
+                    // A run that completed at once returns the runtime's one cached completed task: a second such
+                    // task would be the same key. It holds no slot anyway.
+                    if (!task.IsCompleted)
+                    {
+                        runningOf[i]++;
+                        running.Add(task, i);
+                    }
+
                     next = (i + 1) % queues.Count;
                     started = true;
                     break;

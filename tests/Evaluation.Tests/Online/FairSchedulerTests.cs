@@ -45,4 +45,25 @@ public sealed class FairSchedulerTests
         // First come first served would start the other project's two tasks 13th and 14th.
         Assert.Equal(["flood", "other", "flood", "other", .. Enumerable.Repeat("flood", 10)], starts);
     }
+
+    [Fact]
+    public async Task Tasks_that_complete_at_once_all_run_and_hold_no_slot()
+    {
+        // A run that completes synchronously yields the runtime's one cached completed task, once per item.
+        using var scheduler = new FairScheduler(new OnlineEvaluationOptions { PerProjectConcurrency = 1, GlobalConcurrency = 1 });
+        var items = Enumerable.Range(0, 6).Select(i => (Project: i % 2 == 0 ? "p1" : "p2", Index: i)).ToList();
+        var ran = new List<int>();
+
+        await scheduler.RunAsync(items, item => item.Project, (item, _) =>
+        {
+            ran.Add(item.Index);
+            return Task.CompletedTask;
+        }, CancellationToken.None);
+
+        Assert.Equal(items.Select(i => i.Index).Order(), ran.Order());
+        // Every slot came back: a later delivery runs as well.
+        var after = false;
+        await scheduler.RunAsync([("p1", 99)], item => item.Item1, async (_, _) => { await Task.Yield(); after = true; }, CancellationToken.None);
+        Assert.True(after);
+    }
 }
