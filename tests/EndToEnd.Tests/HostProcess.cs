@@ -47,11 +47,24 @@ public class HostProcess : IAsyncLifetime
         Directory.CreateDirectory(WorkingDirectory);
         CpdbConnectionString = await CreateDatabaseAsync("hh_e2e_cp_" + id);
         DpdbConnectionString = await CreateDatabaseAsync("hh_e2e_dp_" + id);
-        DataPlaneApi = new Uri($"http://127.0.0.1:{FreePort()}");
-        ControlPlaneApi = new Uri($"http://127.0.0.1:{FreePort()}");
-        OtlpHttp = new Uri($"http://127.0.0.1:{FreePort()}");
-        OtlpGrpc = new Uri($"http://127.0.0.1:{FreePort()}");
-        await StartAsync();
+        for (var attempt = 1; ; attempt++)
+        {
+            DataPlaneApi = new Uri($"http://127.0.0.1:{FreePort()}");
+            ControlPlaneApi = new Uri($"http://127.0.0.1:{FreePort()}");
+            OtlpHttp = new Uri($"http://127.0.0.1:{FreePort()}");
+            OtlpGrpc = new Uri($"http://127.0.0.1:{FreePort()}");
+            try
+            {
+                await StartAsync();
+                return;
+            }
+            catch (InvalidOperationException) when (attempt < 3 && process is { HasExited: true } && Output.Contains("address already in use", StringComparison.Ordinal))
+            {
+                // A free port is free only when it is probed: any process's outgoing connection may take it from the
+                // same ephemeral range before the Host binds it. Not the Host's fault; start again on other ports.
+                lock (output) output.AppendLine($"--- a port was taken before the Host bound it; starting again (attempt {attempt + 1}) ---");
+            }
+        }
     }
 
     public async Task StartAsync()
