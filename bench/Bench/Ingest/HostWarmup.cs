@@ -1,11 +1,12 @@
 using System.Globalization;
 using HoneyHive.Bench.Load;
+using HoneyHive.Bench.Platform;
 
 namespace HoneyHive.Bench.Ingest;
 
 /// <summary>
 /// Load on a fresh Host until its JIT has finished tiering up the path a protocol uses. Measured
-/// (2026-12-06): a fresh Host spent ~100 µs of CPU per span for its first 20-40 s of OTLP load and
+/// (2026-12-06): a fresh Host spent ~100 µs of CPU per span for its first 20-60 s of OTLP load and
 /// ~25 µs afterwards, whatever the protocol, while its tiered-compilation thread was busy; with a fixed
 /// 3 s warm-up on HTTP only, the protocol measured first paid that, which read as "HTTP/1.1 at half the
 /// gRPC rate". A fixed longer warm-up would be a guess that a slower or busier machine outlasts, so
@@ -13,6 +14,8 @@ namespace HoneyHive.Bench.Ingest;
 /// </summary>
 public static class HostWarmup
 {
+    // The runtime's ".NET Tiered Compilation Worker" thread as the kernel names it (15 characters).
+    private const string TieredCompilationThread = ".NET Tiered Com";
     private static readonly TimeSpan Window = TimeSpan.FromSeconds(2);
     private const int MaxWindows = 45;
 
@@ -32,12 +35,12 @@ public static class HostWarmup
         while (samples.Count < MaxWindows && !Settled(samples))
         {
             var pid = hostPid();
-            var (hostBefore, jitBefore) = (ThreadCpu.Process(pid), ThreadCpu.TieredCompilation(pid));
+            var (hostBefore, jitBefore) = (ProcessSampler.CpuTime(pid), ProcessSampler.ThreadCpuTime(pid, TieredCompilationThread));
             var run = await LoadRun.RunAsync(sender, concurrency, spansPerRequest, Window, null, ct);
             var spans = Math.Max(1, run.AcceptedSpans);
             samples.Add(new WindowSample(
-                (ThreadCpu.Process(pid) - hostBefore).TotalMicroseconds / spans,
-                (ThreadCpu.TieredCompilation(pid) - jitBefore).TotalMicroseconds / spans));
+                (ProcessSampler.CpuTime(pid) - hostBefore).TotalMicroseconds / spans,
+                (ProcessSampler.ThreadCpuTime(pid, TieredCompilationThread) - jitBefore).TotalMicroseconds / spans));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"#   warm-up {sender.Protocol} {samples.Count}: {run.SpansPerSecond:0} spans/s, host {samples[^1].HostCpuPerSpan:0.0} µs/span, of which JIT {samples[^1].JitCpuPerSpan:0.0}"));
         }
@@ -60,47 +63,5 @@ public static class HostWarmup
             if (Math.Abs(current.HostCpuPerSpan - previous.HostCpuPerSpan) > 0.10 * previous.HostCpuPerSpan) return false;
         }
         return true;
-    }
-}
-
-/// <summary>CPU time of a process and of its runtime's tiered-compilation thread, from /proc (Linux; zero elsewhere).</summary>
-public static class ThreadCpu
-{
-    // The thread's comm: ".NET Tiered Compilation Worker" cut to the kernel's 15 characters.
-    private const string TieredCompilationThread = ".NET Tiered Com";
-
-    public static TimeSpan Process(int pid) => Ticks($"/proc/{pid}/stat");
-
-    public static TimeSpan TieredCompilation(int pid)
-    {
-        var total = TimeSpan.Zero;
-        try
-        {
-            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
-            {
-                if (ReadOrEmpty(Path.Combine(task, "comm")).TrimEnd('\n') == TieredCompilationThread) total += Ticks(Path.Combine(task, "stat"));
-            }
-        }
-        catch (IOException)
-        {
-            // The process ended: nothing more to count.
-        }
-        return total;
-    }
-
-    private static TimeSpan Ticks(string statPath)
-    {
-        var stat = ReadOrEmpty(statPath);
-        if (stat.Length == 0) return TimeSpan.Zero;
-        // Fields after the parenthesized command name; utime and stime are the 14th and 15th overall, in clock ticks (100/s).
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-        return TimeSpan.FromSeconds(ticks / 100.0);
-    }
-
-    private static string ReadOrEmpty(string path)
-    {
-        try { return File.ReadAllText(path); }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return ""; }
     }
 }
