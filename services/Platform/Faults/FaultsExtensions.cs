@@ -23,8 +23,8 @@ public sealed record FaultRequest(double Seconds, bool? Reads);
 /// <item><c>POST /internal/faults/lost-acks</c> <c>{"seconds": 10}</c>: batches handled meanwhile are
 /// written but their first ack is replaced by a nak, so JetStream redelivers batches already written
 /// (<see cref="LostAckBatchHandler"/>).</item>
-/// <item><c>Faults:CrashAfterBatch</c> (configuration): SIGKILL after a handler returned, before the ack
-/// (<see cref="CrashingBatchHandler"/>).</item>
+/// <item><c>Faults:CrashAfterBatch</c> (configuration, a subscription's name): SIGKILL after its handler returned,
+/// before the ack (<see cref="CrashingBatchHandler"/>).</item>
 /// <item><c>GET /internal/faults</c>: what is active, and how many acks were dropped.</item>
 /// <item><c>GET /internal/faults/store-audit?run=ID</c>: rows as stored, for the harness's duplicate check (<see cref="StoreAuditRoutes"/>).</item>
 /// </list>

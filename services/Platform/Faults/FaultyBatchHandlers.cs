@@ -15,26 +15,28 @@ namespace HoneyHive.Platform.Faults;
 public static class FaultyBatchHandlers
 {
     /// <summary>
-    /// Kill the process (SIGKILL, no cleanup) right after a handler returned, before the batch is acked:
-    /// the crash window between the Writer's insert and its ack, which must neither lose nor double events.
+    /// The name of one subscription whose handler kills the process (SIGKILL, no cleanup) right after it returned,
+    /// before the batch is acked: e.g. the crash window between the Writer's insert and its ack, which must neither
+    /// lose nor double events. One subscription only: a crash after another handler (the evaluation dispatcher's)
+    /// would kill the Writer anywhere in its batch instead, e.g. between its events and their field counts.
     /// </summary>
     public const string CrashAfterBatchKey = "Faults:CrashAfterBatch";
 
-    /// <summary>Wraps every registered batch handler with the lost-ack fault, and with the crash when configured.</summary>
+    /// <summary>Wraps every registered batch handler with the lost-ack fault, and the named subscription's with the crash.</summary>
     public static IHostApplicationBuilder AddFaultyBatchHandlers(this IHostApplicationBuilder builder)
     {
-        var crash = builder.Configuration.GetValue(CrashAfterBatchKey, false);
-        builder.Services.DecorateBatchHandlers((sp, inner) =>
+        var crashing = builder.Configuration[CrashAfterBatchKey];
+        builder.Services.DecorateBatchHandlers((sp, subscription, inner) =>
         {
             var logs = sp.GetRequiredService<ILoggerFactory>();
             IBatchHandler handler = new LostAckBatchHandler(inner, sp.GetRequiredService<FaultSwitch>(), logs.CreateLogger<LostAckBatchHandler>());
-            return crash ? new CrashingBatchHandler(handler, logs.CreateLogger<CrashingBatchHandler>()) : handler;
+            return subscription == crashing ? new CrashingBatchHandler(handler, logs.CreateLogger<CrashingBatchHandler>()) : handler;
         });
         return builder;
     }
 
-    /// <summary>Replaces each subscription's keyed <see cref="IBatchHandler"/> with <paramref name="decorate"/> around it.</summary>
-    public static IServiceCollection DecorateBatchHandlers(this IServiceCollection services, Func<IServiceProvider, IBatchHandler, IBatchHandler> decorate)
+    /// <summary>Replaces each subscription's keyed <see cref="IBatchHandler"/> with <paramref name="decorate"/> (given the subscription's name) around it.</summary>
+    public static IServiceCollection DecorateBatchHandlers(this IServiceCollection services, Func<IServiceProvider, string?, IBatchHandler, IBatchHandler> decorate)
     {
         var handlers = services.Where(d => d.ServiceType == typeof(IBatchHandler) && d.IsKeyedService && d.KeyedImplementationFactory is not null).ToList();
         foreach (var original in handlers)
@@ -42,7 +44,7 @@ public static class FaultyBatchHandlers
             var inner = original.KeyedImplementationFactory!;
             services.Remove(original);
             services.Add(new ServiceDescriptor(typeof(IBatchHandler), original.ServiceKey,
-                (sp, key) => decorate(sp, (IBatchHandler)inner(sp, key)), original.Lifetime));
+                (sp, key) => decorate(sp, key as string, (IBatchHandler)inner(sp, key)), original.Lifetime));
         }
 
         return services;

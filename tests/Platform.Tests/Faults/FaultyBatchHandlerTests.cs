@@ -18,6 +18,7 @@ namespace HoneyHive.Platform.Tests.Faults;
 public sealed class FaultyBatchHandlerTests
 {
     private const string Name = "writer";
+    private const string OtherName = "evaluation-dispatcher";
 
     [Fact]
     public void Without_the_setting_deliveries_get_the_handler_itself()
@@ -72,23 +73,24 @@ public sealed class FaultyBatchHandlerTests
     }
 
     [Fact]
-    public void Enabled_with_CrashAfterBatch_the_handler_is_wrapped_by_the_crash()
+    public void Enabled_with_CrashAfterBatch_naming_a_subscription_only_its_handler_is_wrapped_by_the_crash()
     {
         using var services = Build(new Dictionary<string, string?>
         {
             [FaultsExtensions.EnabledKey] = "true",
-            [FaultyBatchHandlers.CrashAfterBatchKey] = "true",
+            [FaultyBatchHandlers.CrashAfterBatchKey] = Name,
         });
 
         using var scope = services.CreateScope();
         // Not called: it would kill the test process.
         Assert.IsType<CrashingBatchHandler>(scope.ServiceProvider.GetRequiredKeyedService<IBatchHandler>(Name));
+        Assert.IsType<LostAckBatchHandler>(scope.ServiceProvider.GetRequiredKeyedService<IBatchHandler>(OtherName));
     }
 
     [Fact]
     public void CrashAfterBatch_without_Faults_Enabled_wraps_nothing()
     {
-        using var services = Build(new Dictionary<string, string?> { [FaultyBatchHandlers.CrashAfterBatchKey] = "true" });
+        using var services = Build(new Dictionary<string, string?> { [FaultyBatchHandlers.CrashAfterBatchKey] = Name });
 
         using var scope = services.CreateScope();
         Assert.IsType<RecordingHandler>(scope.ServiceProvider.GetRequiredKeyedService<IBatchHandler>(Name));
@@ -102,6 +104,7 @@ public sealed class FaultyBatchHandlerTests
         builder.Services.AddSingleton<RecordingHandler>();
         // Dapr mode: the subscription without a JetStream worker, which would need a NATS server.
         builder.Services.AddBatchSubscription(new BatchSubscription(Name, Topics.EventsIngested, typeof(RecordingHandler)), HostingMode.Dapr);
+        builder.Services.AddBatchSubscription(new BatchSubscription(OtherName, Topics.EventsIngested, typeof(RecordingHandler)), HostingMode.Dapr);
         builder.AddTestFaults();
         return builder.Services.BuildServiceProvider();
     }
