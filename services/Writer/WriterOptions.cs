@@ -42,10 +42,12 @@ public sealed class WriterOptions
     /// messages, the parsed events, their rows, the insert's JSON), and two batches at once since batch N+1 is
     /// prepared while N is written. With 200 messages of ~100 KB each, `./hh bench e2e` ran the Host out of its
     /// 384 MiB managed heap (OutOfMemoryException in the insert and in the NATS read loop, batches retried one
-    /// message at a time, 500 stored spans/s instead of 2-3,000). At least 2 MiB, so that a whole message always
-    /// fits; 0 for batches bounded by <see cref="MaxBatchSize"/> alone.
+    /// message at a time, 500 stored spans/s instead of 2-3,000). 4 MiB against 8 MiB, `./hh bench load` on the shared
+    /// machine (2026-12-06): peak RSS 866 against 1,062 MB at the same sustained 6,000 spans/s; `./hh bench e2e`
+    /// 4,363 against 4,931 spans/s, within the spread of single runs. At least 2 MiB, so that a whole message
+    /// always fits; 0 for batches bounded by <see cref="MaxBatchSize"/> alone.
     /// </summary>
-    public int MaxBatchBytes { get; set; } = 8 * 1024 * 1024;
+    public int MaxBatchBytes { get; set; } = 4 * 1024 * 1024;
 
     /// <summary>Longest wait to fill a batch.</summary>
     public TimeSpan MaxWait { get; set; } = TimeSpan.FromSeconds(1);
