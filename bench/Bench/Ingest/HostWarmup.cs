@@ -23,7 +23,7 @@ public static class HostWarmup
     public readonly record struct WindowSample(double HostCpuPerSpan, double JitCpuPerSpan);
 
     /// <summary>How a protocol's warm-up went, for the table's note.</summary>
-    public sealed record Outcome(string Protocol, int Windows, bool Settled, double FirstCpuPerSpan, double LastCpuPerSpan, long AcceptedSpans)
+    public sealed record Outcome(string Protocol, int Windows, bool Settled, double FirstCpuPerSpan, double LastCpuPerSpan)
     {
         public string Note => string.Create(CultureInfo.InvariantCulture,
             $"{Windows} × {Window.TotalSeconds:0} s, host {FirstCpuPerSpan:0.0} -> {LastCpuPerSpan:0.0} µs/span{(Settled ? "" : ", NOT settled")}");
@@ -32,13 +32,11 @@ public static class HostWarmup
     public static async Task<Outcome> RunAsync(IOtlpSender sender, Func<int> hostPid, int concurrency, int spansPerRequest, CancellationToken ct)
     {
         var samples = new List<WindowSample>();
-        long accepted = 0;
         while (samples.Count < MaxWindows && !Settled(samples))
         {
             var pid = hostPid();
             var (hostBefore, jitBefore) = (ProcessSampler.CpuTime(pid), ProcessSampler.ThreadCpuTime(pid, TieredCompilationThread));
             var run = await LoadRun.RunAsync(sender, concurrency, spansPerRequest, Window, null, ct);
-            accepted += run.AcceptedSpans;
             var spans = Math.Max(1, run.AcceptedSpans);
             samples.Add(new WindowSample(
                 (ProcessSampler.CpuTime(pid) - hostBefore).TotalMicroseconds / spans,
@@ -46,7 +44,7 @@ public static class HostWarmup
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"#   warm-up {sender.Protocol} {samples.Count}: {run.SpansPerSecond:0} spans/s, host {samples[^1].HostCpuPerSpan:0.0} µs/span, of which JIT {samples[^1].JitCpuPerSpan:0.0}"));
         }
-        return new Outcome(sender.Protocol, samples.Count, Settled(samples), samples[0].HostCpuPerSpan, samples[^1].HostCpuPerSpan, accepted);
+        return new Outcome(sender.Protocol, samples.Count, Settled(samples), samples[0].HostCpuPerSpan, samples[^1].HostCpuPerSpan);
     }
 
     /// <summary>
