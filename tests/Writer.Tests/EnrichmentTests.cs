@@ -157,6 +157,27 @@ public sealed class EnrichmentTests(ChdbFixture chdb)
         Assert.Equal("\"final\"", rows.Single(x => x.EventId == original.EventId).Outputs["result"]);
     }
 
+    [Fact]
+    public async Task A_child_from_the_month_before_moves_the_session_start_only_to_the_first_of_its_month()
+    {
+        await using var writer = await WriterHarness.StartAsync(chdb);
+        var session = Guid.NewGuid().ToString();
+        await writer.PublishAsync(writer.Event(session, "session", T0 + 100, T0 + 200));
+        await writer.WaitForAsync(r => SessionRow(r, session) is not null, "the session");
+        // A trace across midnight of the 1st: the root span started on the last day of the month before.
+        var root = writer.Event(session, "chain", T0 - 2_000, T0 + 900);
+        await writer.PublishAsync(root);
+
+        var rows = await writer.WaitForAsync(r => SessionRow(r, session)?.Metadata.GetValueOrDefault("num_events") == "1", "the session rolled up");
+        var s = SessionRow(rows, session)!;
+        Assert.Equal(T0, s.StartMs, 3);
+        Assert.Equal(T0 + 900, s.EndMs, 3);
+        Assert.Equal(900, s.Duration, 3);
+        Assert.True(await writer.RawCountAsync(session) >= 2, "the roll-up is a second revision of the session row");
+        Assert.Equal(1, await writer.PartitionsAsync(session));
+        Assert.Equal(T0 - 2_000, rows.Single(r => r.EventId == root.EventId).StartMs, 3);
+    }
+
     internal static EventRow? SessionRow(List<EventRow> rows, string session) =>
         rows.SingleOrDefault(r => r.IsSession && r.SessionId == session);
 

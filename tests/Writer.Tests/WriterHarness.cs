@@ -158,6 +158,16 @@ public sealed class WriterHarness : IAsyncDisposable
         return n.ValueKind == JsonValueKind.String ? long.Parse(n.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : n.GetInt64();
     }
 
+    /// <summary>The month partitions holding revisions of one event (the store merges revisions only inside one).</summary>
+    public async Task<long> PartitionsAsync(string eventId)
+    {
+        var rows = await reader.QueryAsync(
+            "SELECT toString(uniqExact(_partition_id)) AS n FROM events WHERE project_id = {project:String} AND event_id = {id:String}",
+            new Dictionary<string, object?> { ["project"] = ProjectId, ["id"] = eventId },
+            CancellationToken.None);
+        return long.Parse(rows[0].GetProperty("n").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Wait until the project's rows satisfy <paramref name="done"/>.</summary>
     public Task<List<EventRow>> WaitForAsync(Func<List<EventRow>, bool> done, string what) =>
         Eventually.ValueAsync(ReadAsync, done, what);

@@ -76,10 +76,11 @@ public static class SessionRollup
         metadata["cost"] = Json(children?.Cost ?? 0);
         if (children is null) return row;
 
-        var start = session.StartMs > 0 ? Math.Min(session.StartMs, children.StartMs) : children.StartMs;
+        var start = session.StartMs > 0 ? Math.Max(Math.Min(session.StartMs, children.StartMs), MonthStartMs(session.StartMs)) : children.StartMs;
         var end = Math.Max(session.EndMs, children.EndMs);
-        // start_time is in the partition key (month): it may only move earlier within the month, or
-        // the revisions land in different partitions. Reads take the latest version anyway.
+        // start_time is in the partition key (month): a child from the month before (a trace across midnight of
+        // the 1st) moves the start only to the month's first instant, since revisions in two partitions never
+        // merge into one row and a time-ranged read would meet the older revision alone.
         row.StartMs = start;
         row.EndMs = end;
         row.Duration = Math.Max(0, end - start);
@@ -87,6 +88,12 @@ public static class SessionRollup
         if (string.IsNullOrEmpty(row.Error) && children.LastError is not null) row.Error = children.LastError;
         row.ChildrenIds = row.ChildrenIds.Union(children.TopLevelChildren.Order(StringComparer.Ordinal), StringComparer.Ordinal).ToList();
         return row;
+    }
+
+    private static double MonthStartMs(double ms)
+    {
+        var moment = DateTimeOffset.FromUnixTimeMilliseconds((long)ms);
+        return new DateTimeOffset(moment.Year, moment.Month, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
     }
 
     private static string Json(double value) => JsonSerializer.Serialize(value);
