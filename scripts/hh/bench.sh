@@ -6,6 +6,8 @@ cmd_bench() {
   [ -d "$ROOT/bench/Bench" ] || die "bench/Bench does not exist yet, so there is no benchmark to run."
   start_scratch_instance bench
   mkdir -p "$ROOT/bench/results"
+  # The scratch instance wipes .data/bench on every start, so data a bench keeps (bench query --keep) goes beside it.
+  export HH_BENCH_KEPT="$ROOT/.data/bench-kept"
   dotnet run -c Release --project "$ROOT/bench/Bench" -- "$@"
 }
 

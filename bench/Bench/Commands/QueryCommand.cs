@@ -104,8 +104,20 @@ public static class QueryCommand
                     return 0;
                 }
 
-                var classes = new DataPlaneScenarios(chdb, loaded.Project, loaded.LargeSessionId, loaded.LoadedAt);
-                await TimeAsync("query.class", classes.All(), options, results, host is null ? p99 : null, ct);
+                // The classes' statements are timed, to split each call into the store's time and ours; each floor is the
+                // least the store reads for that answer (StoreFloors), so floor / call is the fraction of the store's
+                // ceiling the route reaches on this machine.
+                var timed = new TimedStore(chdb);
+                var classes = new DataPlaneScenarios(timed, loaded.Project, loaded.LargeSessionId, loaded.LoadedAt);
+                var classMedians = await TimeAsync("query.class", classes.All(), options, results, host is null ? p99 : null, ct, timed);
+                var floorMedians = await TimeAsync("query.floor", new StoreFloors(chdb, loaded.Project, loaded.LargeSessionId, loaded.LoadedAt).All(), options, results, null, ct);
+                foreach (var (name, floor) in floorMedians)
+                {
+                    if (!classMedians.TryGetValue(name, out var call)) continue;
+                    results.Add(new Measurement($"query.floor.{name}.fraction", "ratio", floor / call,
+                        string.Create(CultureInfo.InvariantCulture, $"floor p50 {floor:0.0} ms / the class's p50 {call:0.0} ms: 1 is the store's ceiling on this machine")));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# query.floor.{name}.fraction: {floor / call:0.00}"));
+                }
             }
 
             if (host is not null)
@@ -123,7 +135,7 @@ public static class QueryCommand
             if (host is not null) await host.DisposeAsync();
             var folder = host?.WorkingDirectory ?? dataPath;
             if (!options.Keep && options.Reuse is null && Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-            else Console.WriteLine($"# data kept in {dataPath} (bench query --reuse {dataPath})");
+            else Console.WriteLine($"# data kept in {Keep(dataPath, options)} (bench query --reuse DIR)");
         }
 
         results.Add(new Measurement("machine.load_average", "1 min", double.Parse(ResultFile.LoadAverage()?.Split(' ')[0] ?? "NaN", CultureInfo.InvariantCulture), ResultFile.LoadAverage()));
@@ -132,12 +144,28 @@ public static class QueryCommand
         return stored == events ? 0 : 1;
     }
 
-    /// <summary>Times each scenario; its p99 goes to <paramref name="p99"/> when given (the figures of the summary line).</summary>
-    private static async Task TimeAsync(string prefix, IEnumerable<Scenario> scenarios, Options options, List<Measurement> results, Dictionary<string, double>? p99, CancellationToken ct)
+    /// <summary>
+    /// Times each scenario and answers each one's p50; its p99 goes to <paramref name="p99"/> when given (the figures of
+    /// the summary line). With <paramref name="timed"/> (the store the scenarios call), also the time per call spent in
+    /// the store's statements.
+    /// </summary>
+    private static async Task<Dictionary<string, double>> TimeAsync(string prefix, IEnumerable<Scenario> scenarios, Options options, List<Measurement> results,
+        Dictionary<string, double>? p99, CancellationToken ct, TimedStore? timed = null)
     {
+        var medians = new Dictionary<string, double>();
         foreach (var scenario in scenarios.Where(s => options.Only is null || options.Only.Contains(s.Name)))
         {
-            var (latencies, answer) = await LatencyProbe.MeasureAsync(scenario, scenario.Warmups ?? options.Warmups, scenario.Repetitions ?? options.Repetitions, ct);
+            var (latencies, answer) = await LatencyProbe.MeasureAsync(scenario, scenario.Warmups ?? options.Warmups, scenario.Repetitions ?? options.Repetitions, ct,
+                onTimedStart: timed is null ? null : timed.Reset);
+            medians[scenario.Name] = latencies.Percentile(50);
+            if (timed is not null)
+            {
+                var storeMs = timed.Elapsed.TotalMilliseconds / latencies.Count;
+                results.Add(new Measurement($"{prefix}.{scenario.Name}.store_ms", "ms", storeMs, string.Create(CultureInfo.InvariantCulture,
+                    $"mean per call inside the store (chDB and parsing its answer), {timed.Statements / (double)latencies.Count:0.#} statements per call; the rest is our code")));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"# {prefix}.{scenario.Name}.store_ms: {storeMs:0.0} ms per call in {timed.Statements / (double)latencies.Count:0.#} statements"));
+            }
             var high = latencies.Percentile(99);
             if (p99 is not null) p99[scenario.Name] = high;
             results.Add(new Measurement($"{prefix}.{scenario.Name}.p50", "ms", latencies.Percentile(50), scenario.Description));
@@ -147,6 +175,21 @@ public static class QueryCommand
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"# {prefix}.{scenario.Name}: p50 {latencies.Percentile(50):0.0} ms, p99 {high:0.0} ms ({answer})"));
         }
+        return medians;
+    }
+
+    /// <summary>
+    /// A fresh load kept with --keep moves out of HH_TEST_DATA to HH_BENCH_KEPT (set by ./hh bench), since the next
+    /// ./hh bench wipes the scratch folder it lives in; the folder it is now in.
+    /// </summary>
+    private static string Keep(string dataPath, Options options)
+    {
+        var kept = Environment.GetEnvironmentVariable("HH_BENCH_KEPT");
+        if (options.Reuse is not null || string.IsNullOrEmpty(kept) || !Directory.Exists(dataPath)) return dataPath;
+        Directory.CreateDirectory(kept);
+        var target = Path.Combine(kept, "query-" + DateTimeOffset.UtcNow.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture));
+        Directory.Move(dataPath, target);
+        return target;
     }
 
     private static async Task<long> StoredEventsAsync(IAnalyticsStore store, CancellationToken ct) =>
