@@ -92,6 +92,27 @@ public static class CurrentEvents
     }
 
     /// <summary>
+    /// The current revision of each event of a scope that names sessions or events, in one pass over the rows the
+    /// primary key finds: every revision, newest first per event, the first one kept, and only then tombstones
+    /// dropped (so neither a deleted event nor a stale revision comes back). The semi-join of <see cref="Select"/>
+    /// reads that key range twice; for the trace tree of a 1,000-span session at 10M events (`bench query --sql`)
+    /// this took 39 ms against its 67. No user filter: a filter must apply after the newest revision is picked.
+    /// </summary>
+    public static string Newest(string select, EventScope scope, QueryParameters parameters)
+    {
+        if (!NarrowedByKey(scope)) throw new ArgumentException("Newest reads the rows of named sessions or events only.", nameof(scope));
+        return $"""
+            SELECT * EXCEPT (version, is_deleted) FROM (
+                SELECT {select}, version, is_deleted
+                FROM events
+                WHERE project_id = {QueryParameters.Project}{Scope(scope, parameters)}
+                ORDER BY event_id, version DESC
+                LIMIT 1 BY event_id)
+            WHERE is_deleted = 0
+            """;
+    }
+
+    /// <summary>
     /// What a query listing rows of <see cref="Select"/> appends so each event comes once: <c>LIMIT 1 BY event_id</c>
     /// after the semi-join, nothing after FINAL (which already keeps one row per key; LIMIT BY there cost a search
     /// page 1.4 s instead of 0.5 s, as it stops ClickHouse from reading the wide columns of the top rows only).

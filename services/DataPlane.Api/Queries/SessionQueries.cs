@@ -10,27 +10,31 @@ public sealed class SessionQueries(IAnalyticsStore store, QueryOptions options, 
 {
     private static readonly string[] TokenAndCostKeys = ["cost", "total_tokens", "prompt_tokens", "completion_tokens"];
 
-    /// <summary>What <see cref="Aggregates"/> reads of each current event (the page's rows carry the wide columns).</summary>
-    private const string AggregatedColumns = "event_id, session_id, event_type, error, feedback, metadata";
+    /// <summary>
+    /// What <see cref="Aggregates"/> reads of each current event: the typed columns (0006_events_typed_columns.sql, the
+    /// metadata values as numbers) rather than the metadata map, whose compressed blocks of every granule holding one
+    /// of the page's sessions were most of the list's time (the page's rows carry the wide columns).
+    /// </summary>
+    private const string AggregatedColumns = "event_id, session_id, event_type, has_error, feedback, cost, total_tokens, prompt_tokens, completion_tokens";
 
     private const string Aggregates = """
         session_id,
         countIf(event_type != 'session') AS num_events,
         countIf(event_type = 'model') AS num_model_events,
-        countIf(event_type != 'session' AND ifNull(error, '') != '') AS num_errors,
-        max(length(mapKeys(feedback)) > 0) AS has_feedback,
-        sumIf(JSONExtractFloat(metadata['cost']), event_type != 'session') AS cost,
-        sumIf(JSONExtractFloat(metadata['total_tokens']), event_type != 'session') AS total_tokens,
-        sumIf(JSONExtractFloat(metadata['prompt_tokens']), event_type != 'session') AS prompt_tokens,
-        sumIf(JSONExtractFloat(metadata['completion_tokens']), event_type != 'session') AS completion_tokens
+        countIf(event_type != 'session' AND has_error = 1) AS num_errors,
+        max(length(feedback) > 0) AS has_feedback,
+        sumIf(ifNull(cost, 0), event_type != 'session') AS cost,
+        sumIf(ifNull(total_tokens, 0), event_type != 'session') AS total_tokens,
+        sumIf(ifNull(prompt_tokens, 0), event_type != 'session') AS prompt_tokens,
+        sumIf(ifNull(completion_tokens, 0), event_type != 'session') AS completion_tokens
         """;
 
     /// <summary>The session's current events as a tree (see <see cref="SessionTree"/>), or null when the project has none.</summary>
     public async Task<SessionTree?> TreeAsync(Guid project, string sessionId, CancellationToken cancellationToken)
     {
         var parameters = new QueryParameters(project);
-        var sql = CurrentEvents.Select(CurrentEvents.Columns, new EventScope { SessionId = sessionId }, "1", parameters)
-                  + string.Create(CultureInfo.InvariantCulture, $"\nORDER BY start_ms, event_id\nLIMIT 1 BY event_id\nLIMIT {options.MaxTreeEvents}");
+        var sql = CurrentEvents.Newest(CurrentEvents.Columns, new EventScope { SessionId = sessionId }, parameters)
+                  + string.Create(CultureInfo.InvariantCulture, $"\nORDER BY start_ms, event_id\nLIMIT {options.MaxTreeEvents}");
         var rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
         if (rows.Count == 0) return null;
         return new SessionTree(sessionId, rows, await payloads.LoadAsync(rows, project, cancellationToken));
