@@ -13,28 +13,29 @@ namespace HoneyHive.Ingestion.Normalization;
 /// </summary>
 public sealed class EventObject : IEnumerable<KeyValuePair<string, object?>>
 {
-    private List<KeyValuePair<string, object?>>? entries;
-    private JsonElement parsed;
+    // The entries once built or changed; until then, for an object made by Over, the parsed object (boxed,
+    // so an EventObject stays as small as before for the OTLP path, which makes many of them per span).
+    private object store;
 
-    public EventObject() => entries = [];
+    public EventObject() => store = new List<KeyValuePair<string, object?>>();
 
-    public EventObject(int capacity) => entries = new List<KeyValuePair<string, object?>>(capacity);
+    public EventObject(int capacity) => store = new List<KeyValuePair<string, object?>>(capacity);
 
-    private EventObject(JsonElement parsed) => this.parsed = parsed;
+    private EventObject(JsonElement parsed) => store = parsed;
 
     /// <summary>A parsed client object, copied into entries only when it is first changed or enumerated.</summary>
     public static EventObject Over(JsonElement obj) =>
         obj.ValueKind == JsonValueKind.Object ? new EventObject(obj) : throw new ArgumentException("not a JSON object", nameof(obj));
 
-    public int Count => entries?.Count ?? parsed.GetPropertyCount();
+    public int Count => store is JsonElement parsed ? parsed.GetPropertyCount() : Entries.Count;
 
     /// <summary>The value under the key, or null when it is absent (as for a JSON null).</summary>
     public object? this[string key]
     {
         get
         {
-            if (entries is null) return parsed.TryGetProperty(key, out var child) ? EventJson.Leaf(child) : null;
-            return IndexOf(key) is var i and >= 0 ? entries[i].Value : null;
+            if (store is JsonElement parsed) return parsed.TryGetProperty(key, out var child) ? EventJson.Leaf(child) : null;
+            return IndexOf(key) is var i and >= 0 ? Entries[i].Value : null;
         }
         set
         {
@@ -47,11 +48,16 @@ public sealed class EventObject : IEnumerable<KeyValuePair<string, object?>>
     /// <summary>The client's object while nothing has changed it (written out as it was parsed).</summary>
     public bool TryGetParsed(out JsonElement element)
     {
-        element = parsed;
-        return entries is null;
+        if (store is JsonElement parsed)
+        {
+            element = parsed;
+            return true;
+        }
+        element = default;
+        return false;
     }
 
-    public bool ContainsKey(string key) => entries is null ? parsed.TryGetProperty(key, out _) : IndexOf(key) >= 0;
+    public bool ContainsKey(string key) => store is JsonElement parsed ? parsed.TryGetProperty(key, out _) : IndexOf(key) >= 0;
 
     public bool Remove(string key)
     {
@@ -77,12 +83,14 @@ public sealed class EventObject : IEnumerable<KeyValuePair<string, object?>>
 
     IEnumerator IEnumerable.GetEnumerator() => Entries.GetEnumerator();
 
-    private List<KeyValuePair<string, object?>> Entries => entries ?? Thaw();
+    private List<KeyValuePair<string, object?>> Entries => store as List<KeyValuePair<string, object?>> ?? Thaw();
 
     // A repeated key keeps its first place and its last value, as setting it again would.
     private List<KeyValuePair<string, object?>> Thaw()
     {
-        entries = new List<KeyValuePair<string, object?>>(parsed.GetPropertyCount());
+        var parsed = (JsonElement)store;
+        var entries = new List<KeyValuePair<string, object?>>(parsed.GetPropertyCount());
+        store = entries;
         foreach (var property in parsed.EnumerateObject()) this[property.Name] = EventJson.Leaf(property.Value);
         return entries;
     }
