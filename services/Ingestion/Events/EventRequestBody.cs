@@ -78,7 +78,8 @@ public static class EventRequestBody
 
     /// <summary>
     /// Parses JSON text that must be an object into a pooled document (the caller disposes it), with the
-    /// same reading and refusals as <see cref="ParseObject"/>: one value is read, so text after it is ignored.
+    /// same reading and refusals as <see cref="ParseObject"/> (one value is read, so text after it is
+    /// ignored), and one more: a property repeated in one object.
     /// </summary>
     public static JsonDocument ParseDocument(ReadOnlySpan<byte> utf8, string what)
     {
