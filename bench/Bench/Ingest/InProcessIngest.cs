@@ -46,11 +46,9 @@ public static class InProcessIngest
         var events = EventBatchBody(EventsPerRequest);
         yield return Run("inprocess.event_api", () =>
         {
-            var body = EventRequestBody.ParseObject(events, "The request body");
-            var outcome = EventRequests.CreateEventBatch(body, Tenant, normalizer, limits);
-            using var batch = new EventJsonBatch();
-            foreach (var record in outcome.Events) batch.Add(record);
-            return batch.Count;
+            using var body = EventRequestBody.ParseDocument(events, "The request body");
+            using var outcome = EventRequests.CreateEventBatch(body.RootElement, Tenant, normalizer, limits);
+            return outcome.Events.Count;
         });
     }
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using HoneyHive.Contracts.Events;
 using HoneyHive.Ingestion.Backpressure;
 using HoneyHive.Ingestion.Normalization;
@@ -30,27 +30,39 @@ public sealed class EventIngestService(
 
     public IngestLimits Limits => limits;
 
-    /// <summary>What a route produced: the events to publish, the session to register first (if any), and the answer.</summary>
-    public sealed record Outcome(IReadOnlyList<EventRecord> Events, EventRecord? Session, Func<EventRecord?, IReadOnlyList<EventRecord>, IResult> Respond);
+    /// <summary>
+    /// What a route produced: its events as the JSON they are published as, the session to register
+    /// first (if any), and the answer (given the session as registered).
+    /// </summary>
+    public sealed record Outcome(EventJsonBatch Events, EventRecord? Session, Func<EventRecord?, IResult> Respond) : IDisposable
+    {
+        public void Dispose() => Events.Dispose();
+    }
 
-    public async Task<IResult> RunAsync(HttpContext context, Func<JsonObject, Tenant, Outcome> route)
+    public async Task<IResult> RunAsync(HttpContext context, Func<JsonElement, Tenant, Outcome> route)
     {
         var state = backpressure.Current;
         if (!state.Accepting) return RetryLater(context, state.LogUnavailable, state.RetryAfter, state.Reason!);
         try
         {
             var tenant = TenantOf(context.User);
-            var body = await EventRequestBody.ReadObjectAsync(context, limits);
-            var outcome = route(body, tenant);
-            var events = outcome.Events;
+            using var body = await EventRequestBody.ReadDocumentAsync(context, limits);
+            using var outcome = route(body.RootElement, tenant);
             EventRecord? session = null;
             if (outcome.Session is { } incoming)
             {
                 (session, _) = await sessions.StartAsync(incoming, context.RequestAborted);
-                events = [session, .. events];
+                // The session goes first, in the same message as its events.
+                using var events = new EventJsonBatch();
+                events.Add(session);
+                for (var i = 0; i < outcome.Events.Count; i++) events.Add(outcome.Events[i]);
+                await publisher.PublishAsync(tenant.ProjectId, events, context.RequestAborted);
             }
-            await publisher.PublishAsync(tenant.ProjectId, events, context.RequestAborted);
-            return outcome.Respond(session, outcome.Events);
+            else
+            {
+                await publisher.PublishAsync(tenant.ProjectId, outcome.Events, context.RequestAborted);
+            }
+            return outcome.Respond(session);
         }
         catch (MessageLogUnavailableException ex)
         {

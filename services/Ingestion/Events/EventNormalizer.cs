@@ -1,7 +1,10 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CommunityToolkit.HighPerformance.Buffers;
 using HoneyHive.Contracts.Events;
 using HoneyHive.Ingestion.Normalization;
+using HoneyHive.Ingestion.Publishing;
 using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.Ingestion.Events;
@@ -14,44 +17,53 @@ namespace HoneyHive.Ingestion.Events;
 public readonly record struct EventReadOptions(bool RejectUnknownFields);
 
 /// <summary>
-/// Turns one client event object (HoneyHive's API shape) into the wide <see cref="EventRecord"/>,
-/// applying HoneyHive's defaults (docs: HONEYHIVE-DATA-MODEL.md) and refusing what it refuses.
+/// Turns one client event object (HoneyHive's API shape, as parsed: a <see cref="JsonElement"/>) into the
+/// wide event, applying HoneyHive's defaults (docs: HONEYHIVE-DATA-MODEL.md) and refusing what it refuses.
 /// Every refusal names the field (with <c>path</c>, e.g. <c>events[2].inputs</c>) and what to send.
+/// An event is a <see cref="SpanEvent"/>, as an OTLP span's, whose buckets stay the client's parsed objects
+/// unless a rule changes them, written once into the published batch: no JSON tree per event.
 /// </summary>
 public sealed class EventNormalizer(IngestLimits limits, TimeProvider clock)
 {
     public static readonly string[] EventTypes = ["session", "model", "tool", "chain"];
 
-    private static readonly HashSet<string> ObjectBuckets = new(StringComparer.Ordinal)
-        { "config", "inputs", "outputs", "metadata", "metrics", "feedback", "user_properties" };
-
     /// <summary>Fields of the event schema; anything else is unknown.</summary>
-    private static readonly HashSet<string> KnownFields = new(StringComparer.Ordinal)
-    {
+    private static readonly string[] KnownFields =
+    [
         "project", "project_id", "source", "event_name", "event_type", "event_id", "session_id", "parent_id",
         "children_ids", "config", "inputs", "outputs", "error", "start_time", "end_time", "duration",
         "metadata", "feedback", "metrics", "user_properties",
-    };
+    ];
 
     /// <summary>Fields of the session schema beyond the event's.</summary>
-    private static readonly HashSet<string> SessionOnlyFields = new(StringComparer.Ordinal) { "session_name" };
+    private static readonly string[] SessionOnlyFields = ["session_name"];
 
     /// <summary>The closed /v1/sessions schema (StartSessionRequest).</summary>
-    private static readonly HashSet<string> V1SessionFields = new(StringComparer.Ordinal)
-    {
+    private static readonly string[] V1SessionFields =
+    [
         "session_id", "session_name", "event_name", "source", "start_time", "end_time", "duration",
         "config", "inputs", "outputs", "metadata", "user_properties", "children_ids",
-    };
+    ];
 
-    /// <summary>An event for POST /events, /v1/events and the batch routes: event_type and inputs are required.</summary>
-    public EventRecord Event(JsonObject body, Tenant tenant, EventReadOptions options, string path)
+    // The same names in UTF-8, to match parsed property names without making strings of them.
+    private static readonly byte[][] KnownFieldsUtf8 = Utf8(KnownFields);
+    private static readonly byte[][] SessionOnlyFieldsUtf8 = Utf8(SessionOnlyFields);
+    private static readonly byte[][] V1SessionFieldsUtf8 = Utf8(V1SessionFields);
+    private static readonly byte[][] EventTypesUtf8 = Utf8(EventTypes);
+
+    /// <summary>
+    /// An event for POST /events, /v1/events and the batch routes: event_type and inputs are required.
+    /// <paramref name="sessionId"/> (a batch's session, already normalized) replaces the event's own session_id.
+    /// The caller writes the event and disposes it.
+    /// </summary>
+    public SpanEvent Event(JsonElement body, Tenant tenant, EventReadOptions options, string path, string? sessionId = null)
     {
         CheckFields(body, options, path, session: false);
         var eventType = RequiredEventType(body, path);
         var inputs = OptionalObject(body, "inputs", path)
             ?? throw ApiRequestException.BadRequest(Field(path, "inputs"), $"'{Field(path, "inputs")}' is required: send an object with the event's inputs (it may be empty: {{}}).");
         var record = Common(body, tenant, path, eventType, inputs);
-        record.SessionId = OptionalId(body, "session_id", path, tenant) ?? Guid.NewGuid().ToString();
+        record.SessionId = sessionId ?? OptionalId(body, "session_id", path, tenant) ?? Guid.NewGuid().ToString();
         if (eventType == "session")
         {
             // A session event is the session: its event id is the session id and it has no parent.
@@ -72,16 +84,21 @@ public sealed class EventNormalizer(IngestLimits limits, TimeProvider clock)
     /// the same client id sent again (or used later as the session_id of events) lands in the same
     /// session instead of a fresh random UUID each time.
     /// </summary>
-    public EventRecord Session(JsonObject body, Tenant tenant, EventReadOptions options, string path)
+    /// <remarks>
+    /// Normalized by the same rules as an event, then read back as an <see cref="EventRecord"/>: the
+    /// <see cref="SessionRegistry"/> merges a repeated start into the stored session in the state store.
+    /// There is one session per trace, so this copy stays off the per-event path.
+    /// </remarks>
+    public EventRecord Session(JsonElement body, Tenant tenant, EventReadOptions options, string path)
     {
         CheckFields(body, options, path, session: true);
-        if (body["event_type"] is not null)
+        if (TryGet(body, "event_type", out _))
         {
             var type = RequiredEventType(body, path);
             if (type != "session")
                 throw ApiRequestException.BadRequest(Field(path, "event_type"), $"'{Field(path, "event_type")}' must be \"session\" (or absent) when starting a session, not \"{type}\".");
         }
-        var inputs = OptionalObject(body, "inputs", path) ?? [];
+        var inputs = OptionalObject(body, "inputs", path) ?? new EventObject();
         var record = Common(body, tenant, path, "session", inputs);
         record.SessionId = OptionalId(body, "session_id", path, tenant) ?? Guid.NewGuid().ToString();
         record.EventId = record.SessionId;
@@ -89,7 +106,10 @@ public sealed class EventNormalizer(IngestLimits limits, TimeProvider clock)
         // event_name falls back to session_name, then "unknown" (StartSessionRequest).
         var sessionName = OptionalString(body, "session_name", path);
         if (OptionalString(body, "event_name", path) is null && sessionName is not null) record.EventName = sessionName;
-        return Finish(record, body);
+        using var session = Finish(record, body);
+        using var json = new ArrayPoolBufferWriter<byte>(4096);
+        using (var writer = new Utf8JsonWriter(json, EventJson.WriterOptions)) session.WriteTo(writer);
+        return JsonSerializer.Deserialize(json.WrittenSpan, EventRecordJsonContext.Default.EventRecord)!;
     }
 
     /// <summary>
@@ -147,110 +167,7 @@ public sealed class EventNormalizer(IngestLimits limits, TimeProvider clock)
         var other => throw ApiRequestException.BadRequest(name, $"'{name}' must be a number, not {Kind(other)}."),
     };
 
-    private EventRecord Common(JsonObject body, Tenant tenant, string path, string eventType, JsonObject inputs)
-    {
-        var record = new EventRecord
-        {
-            EventId = "",
-            SessionId = "",
-            ProjectId = tenant.ProjectId,
-            WorkspaceId = tenant.WorkspaceId,
-            OrgId = tenant.OrgId,
-            EventType = eventType,
-            EventName = OptionalString(body, "event_name", path) ?? "unknown",
-            Source = OptionalString(body, "source", path) ?? "unknown",
-            Error = OptionalString(body, "error", path),
-            Inputs = inputs,
-            Outputs = OptionalObject(body, "outputs", path) ?? [],
-            Config = OptionalObject(body, "config", path) ?? [],
-            Metadata = OptionalObject(body, "metadata", path) ?? [],
-            Metrics = OptionalObject(body, "metrics", path) ?? [],
-            Feedback = OptionalObject(body, "feedback", path) ?? [],
-            UserProperties = OptionalObject(body, "user_properties", path) ?? [],
-            ChildrenIds = OptionalIds(body, "children_ids", path, tenant),
-        };
-        SetTimes(record, body);
-
-        // The project is always the key's; a payload's project name is kept for reference only.
-        if (body["project"] is JsonValue project && project.TryGetValue<string>(out var projectName) && !record.Metadata.ContainsKey("project_name"))
-            record.Metadata["project_name"] = projectName;
-        return record;
-    }
-
-    /// <summary>
-    /// Times are Unix ms. A non-numeric (or missing) time becomes now, as HoneyHive's getInt64() does;
-    /// a missing end is start + duration, a missing duration is end - start.
-    /// </summary>
-    private void SetTimes(EventRecord record, JsonObject body)
-    {
-        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        var start = Number(body["start_time"]);
-        var end = Number(body["end_time"]);
-        var duration = Number(body["duration"]);
-        record.StartTime = start ?? (end is { } e && duration is { } d ? e - d : now);
-        record.EndTime = end ?? record.StartTime + (duration ?? 0);
-        record.Duration = duration ?? Math.Max(0, record.EndTime - record.StartTime);
-    }
-
-    private EventRecord Finish(EventRecord record, JsonObject body)
-    {
-        var truncation = new Truncation();
-        record.Inputs = JsonSanitizer.CleanObject(record.Inputs, limits, truncation, "inputs");
-        record.Outputs = JsonSanitizer.CleanObject(record.Outputs, limits, truncation, "outputs");
-        record.Config = JsonSanitizer.CleanObject(record.Config, limits, truncation, "config");
-        record.Metrics = JsonSanitizer.CleanObject(record.Metrics, limits, truncation, "metrics");
-        record.Feedback = JsonSanitizer.CleanObject(record.Feedback, limits, truncation, "feedback");
-        record.UserProperties = JsonSanitizer.CleanObject(record.UserProperties, limits, truncation, "user_properties");
-        var metadata = record.Metadata;
-        // Unknown top-level fields of the open legacy schemas are kept, in metadata.
-        foreach (var (key, value) in body)
-        {
-            if (!KnownFields.Contains(key) && !SessionOnlyFields.Contains(key) && !metadata.ContainsKey(key))
-                metadata[key] = value?.DeepClone();
-        }
-        record.Metadata = JsonSanitizer.CleanObject(metadata, limits, truncation, "metadata");
-        if (record.Error is { } error && error.Length > limits.MaxValueLength)
-        {
-            truncation.ValueTruncated("error");
-            record.Error = AnyValueConverter.Clip(error, limits.MaxValueLength);
-        }
-        record.EventName = Clip(record.EventName, truncation, "event_name");
-        record.Source = Clip(record.Source, truncation, "source");
-        truncation.WriteTo(record.Metadata);
-        return record;
-    }
-
-    private string Clip(string value, Truncation truncation, string key)
-    {
-        if (value.Length <= limits.MaxKeyLength * 4) return value;
-        truncation.ValueTruncated(key);
-        return AnyValueConverter.Clip(value, limits.MaxKeyLength * 4);
-    }
-
-    private static void CheckFields(JsonObject body, EventReadOptions options, string path, bool session)
-    {
-        if (!options.RejectUnknownFields) return;
-        foreach (var (key, _) in body)
-        {
-            // The v1 event schema has project_id but no longer the legacy per-event project.
-            var known = session ? V1SessionFields.Contains(key) : KnownFields.Contains(key) && key != "project";
-            if (!known)
-                throw ApiRequestException.BadRequest(Field(path, key), $"'{Field(path, key)}' is not a field of this route's {(session ? "session" : "event")} schema; remove it (free-form values belong in metadata).");
-        }
-    }
-
-    private static string RequiredEventType(JsonObject body, string path)
-    {
-        var node = body["event_type"];
-        if (node is null)
-            throw ApiRequestException.BadRequest(Field(path, "event_type"), $"'{Field(path, "event_type")}' is required: one of {string.Join(", ", EventTypes)}.");
-        if (node is not JsonValue value || !value.TryGetValue<string>(out var type))
-            throw ApiRequestException.BadRequest(Field(path, "event_type"), $"'{Field(path, "event_type")}' must be a string: one of {string.Join(", ", EventTypes)}.");
-        if (!EventTypes.Contains(type, StringComparer.Ordinal))
-            throw ApiRequestException.BadRequest(Field(path, "event_type"), $"'{Field(path, "event_type")}' is \"{Short(type)}\"; it must be one of {string.Join(", ", EventTypes)}.");
-        return type;
-    }
-
+    // The update's fields, read from a JSON tree (an update is one small request, published as EventUpdate).
     private static JsonObject? OptionalObject(JsonObject body, string name, string path) => body[name] switch
     {
         null => null,
@@ -264,12 +181,6 @@ public sealed class EventNormalizer(IngestLimits limits, TimeProvider clock)
         JsonValue v when v.TryGetValue<string>(out var s) => s,
         var other => throw ApiRequestException.BadRequest(Field(path, name), $"'{Field(path, name)}' must be a string, not {Kind(other)}."),
     };
-
-    private static string? OptionalId(JsonObject body, string name, string path, Tenant tenant)
-    {
-        var value = OptionalString(body, name, path);
-        return string.IsNullOrWhiteSpace(value) ? null : EventIds.Normalize(value.Trim(), tenant.ProjectId);
-    }
 
     private static List<string>? OptionalIds(JsonObject body, string name, string path, Tenant tenant)
     {
@@ -291,11 +202,172 @@ public sealed class EventNormalizer(IngestLimits limits, TimeProvider clock)
         }
     }
 
+    private SpanEvent Common(JsonElement body, Tenant tenant, string path, string eventType, EventObject inputs)
+    {
+        var record = new SpanEvent
+        {
+            EventId = "",
+            SessionId = "",
+            ProjectId = tenant.ProjectId,
+            WorkspaceId = tenant.WorkspaceId,
+            OrgId = tenant.OrgId,
+            EventType = eventType,
+            EventName = OptionalString(body, "event_name", path) ?? "unknown",
+            Source = OptionalString(body, "source", path) ?? "unknown",
+            Error = OptionalString(body, "error", path),
+            Inputs = inputs,
+            Outputs = OptionalObject(body, "outputs", path),
+            Config = OptionalObject(body, "config", path),
+            Metadata = OptionalObject(body, "metadata", path),
+            Metrics = OptionalObject(body, "metrics", path),
+            Feedback = OptionalObject(body, "feedback", path),
+            UserProperties = OptionalObject(body, "user_properties", path),
+            ChildrenIds = OptionalIds(body, "children_ids", path, tenant),
+        };
+        SetTimes(record, body);
+
+        // The project is always the key's; a payload's project name is kept for reference only.
+        // (Metadata is never null: a bucket is made when first read.)
+        if (TryGet(body, "project", out var project) && project.ValueKind == JsonValueKind.String && !record.Metadata!.ContainsKey("project_name"))
+            record.Metadata["project_name"] = project.GetString();
+        return record;
+    }
+
+    /// <summary>
+    /// Times are Unix ms. A non-numeric (or missing) time becomes now, as HoneyHive's getInt64() does;
+    /// a missing end is start + duration, a missing duration is end - start.
+    /// </summary>
+    private void SetTimes(SpanEvent record, JsonElement body)
+    {
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var start = Number(body, "start_time");
+        var end = Number(body, "end_time");
+        var duration = Number(body, "duration");
+        record.StartTime = start ?? (end is { } e && duration is { } d ? e - d : now);
+        record.EndTime = end ?? record.StartTime + (duration ?? 0);
+        record.Duration = duration ?? Math.Max(0, record.EndTime - record.StartTime);
+    }
+
+    private SpanEvent Finish(SpanEvent record, JsonElement body)
+    {
+        var truncation = new Truncation();
+        record.Inputs = JsonSanitizer.CleanBucket(record.Inputs, limits, truncation, "inputs");
+        record.Outputs = JsonSanitizer.CleanBucket(record.Outputs, limits, truncation, "outputs");
+        record.Config = JsonSanitizer.CleanBucket(record.Config, limits, truncation, "config");
+        record.Metrics = JsonSanitizer.CleanBucket(record.Metrics, limits, truncation, "metrics");
+        record.Feedback = JsonSanitizer.CleanBucket(record.Feedback, limits, truncation, "feedback");
+        record.UserProperties = JsonSanitizer.CleanBucket(record.UserProperties, limits, truncation, "user_properties");
+        var metadata = record.Metadata;
+        // Unknown top-level fields of the open legacy schemas are kept, in metadata.
+        foreach (var property in body.EnumerateObject())
+        {
+            if (IsOneOf(property, KnownFieldsUtf8) || IsOneOf(property, SessionOnlyFieldsUtf8)) continue;
+            var key = property.Name;
+            if (!metadata.ContainsKey(key)) metadata[key] = EventJson.Leaf(property.Value);
+        }
+        record.Metadata = JsonSanitizer.CleanBucket(metadata, limits, truncation, "metadata");
+        if (record.Error is { } error && error.Length > limits.MaxValueLength)
+        {
+            truncation.ValueTruncated("error");
+            record.Error = AnyValueConverter.Clip(error, limits.MaxValueLength);
+        }
+        record.EventName = Clip(record.EventName, truncation, "event_name");
+        record.Source = Clip(record.Source, truncation, "source");
+        truncation.WriteTo(record.Metadata);
+        return record;
+    }
+
+    private string Clip(string value, Truncation truncation, string key)
+    {
+        if (value.Length <= limits.MaxKeyLength * 4) return value;
+        truncation.ValueTruncated(key);
+        return AnyValueConverter.Clip(value, limits.MaxKeyLength * 4);
+    }
+
+    private static void CheckFields(JsonElement body, EventReadOptions options, string path, bool session)
+    {
+        if (!options.RejectUnknownFields) return;
+        foreach (var property in body.EnumerateObject())
+        {
+            // The v1 event schema has project_id but no longer the legacy per-event project.
+            var known = session ? IsOneOf(property, V1SessionFieldsUtf8) : IsOneOf(property, KnownFieldsUtf8) && !property.NameEquals("project"u8);
+            if (known) continue;
+            var key = property.Name;
+            throw ApiRequestException.BadRequest(Field(path, key), $"'{Field(path, key)}' is not a field of this route's {(session ? "session" : "event")} schema; remove it (free-form values belong in metadata).");
+        }
+    }
+
+    private static string RequiredEventType(JsonElement body, string path)
+    {
+        if (!TryGet(body, "event_type", out var value))
+            throw ApiRequestException.BadRequest(Field(path, "event_type"), $"'{Field(path, "event_type")}' is required: one of {string.Join(", ", EventTypes)}.");
+        if (value.ValueKind != JsonValueKind.String)
+            throw ApiRequestException.BadRequest(Field(path, "event_type"), $"'{Field(path, "event_type")}' must be a string: one of {string.Join(", ", EventTypes)}.");
+        for (var i = 0; i < EventTypes.Length; i++)
+        {
+            if (value.ValueEquals(EventTypesUtf8[i])) return EventTypes[i];
+        }
+        throw ApiRequestException.BadRequest(Field(path, "event_type"), $"'{Field(path, "event_type")}' is \"{Short(value.GetString()!)}\"; it must be one of {string.Join(", ", EventTypes)}.");
+    }
+
+    /// <summary>A field's value; a JSON null counts as absent, as it does for every rule here.</summary>
+    private static bool TryGet(JsonElement body, string name, out JsonElement value) =>
+        body.TryGetProperty(name, out value) && value.ValueKind != JsonValueKind.Null;
+
+    private static EventObject? OptionalObject(JsonElement body, string name, string path)
+    {
+        if (!TryGet(body, name, out var value)) return null;
+        return value.ValueKind == JsonValueKind.Object
+            ? EventObject.Over(value)
+            : throw ApiRequestException.BadRequest(Field(path, name), $"'{Field(path, name)}' must be a JSON object, not {Kind(value)}.");
+    }
+
+    private static string? OptionalString(JsonElement body, string name, string path)
+    {
+        if (!TryGet(body, name, out var value)) return null;
+        return value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : throw ApiRequestException.BadRequest(Field(path, name), $"'{Field(path, name)}' must be a string, not {Kind(value)}.");
+    }
+
+    private static string? OptionalId(JsonElement body, string name, string path, Tenant tenant)
+    {
+        var value = OptionalString(body, name, path);
+        return string.IsNullOrWhiteSpace(value) ? null : EventIds.Normalize(value.Trim(), tenant.ProjectId);
+    }
+
+    private static List<string>? OptionalIds(JsonElement body, string name, string path, Tenant tenant)
+    {
+        if (!TryGet(body, name, out var value)) return null;
+        if (value.ValueKind != JsonValueKind.Array)
+            throw ApiRequestException.BadRequest(Field(path, name), $"'{Field(path, name)}' must be an array of event id strings, not {Kind(value)}.");
+        var ids = new List<string>(value.GetArrayLength());
+        var i = 0;
+        foreach (var item in value.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String)
+                throw ApiRequestException.BadRequest(Field(path, $"{name}[{i}]"), $"'{Field(path, $"{name}[{i}]")}' must be a string event id.");
+            ids.Add(EventIds.Normalize(item.GetString()!, tenant.ProjectId));
+            i++;
+        }
+        return ids;
+    }
+
+    private static double? Number(JsonElement body, string name) => TryGet(body, name, out var value) ? Number(value) : null;
+
+    /// <summary>A JSON number, or null for anything else (which the time rules treat as "now").</summary>
+    public static double? Number(JsonElement value) =>
+        value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var d) && double.IsFinite(d) ? d : null;
+
     /// <summary>A JSON number, or null for anything else (which the time rules treat as "now").</summary>
     public static double? Number(JsonNode? node) =>
         node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<double>(out var d) && double.IsFinite(d) ? d : null;
 
-    public static string Kind(JsonNode? node) => node?.GetValueKind() switch
+    public static string Kind(JsonElement value) => Kind(value.ValueKind);
+
+    public static string Kind(JsonNode? node) => Kind(node?.GetValueKind() ?? JsonValueKind.Null);
+
+    private static string Kind(JsonValueKind kind) => kind switch
     {
         JsonValueKind.Object => "an object",
         JsonValueKind.Array => "an array",
@@ -308,4 +380,15 @@ public sealed class EventNormalizer(IngestLimits limits, TimeProvider clock)
     public static string Field(string path, string name) => path.Length == 0 ? name : path + "." + name;
 
     private static string Short(string value) => value.Length <= 40 ? value : value[..40] + "…";
+
+    private static bool IsOneOf(JsonProperty property, byte[][] names)
+    {
+        foreach (var name in names)
+        {
+            if (property.NameEquals(name)) return true;
+        }
+        return false;
+    }
+
+    private static byte[][] Utf8(string[] names) => names.Select(name => Encoding.UTF8.GetBytes(name)).ToArray();
 }

@@ -1,3 +1,7 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+
 namespace HoneyHive.Ingestion.Normalization;
 
 /// <summary>
@@ -12,6 +16,8 @@ public static class SafeKeys
         "__proto__", "constructor", "prototype", HoneyHive.Contracts.Events.PayloadReference.MarkerKey,
     };
 
+    private static readonly byte[][] PrototypeKeysUtf8 = PrototypeKeys.Select(key => Encoding.UTF8.GetBytes(key)).ToArray();
+
     public static string Clean(string key, IngestLimits limits, Truncation truncation)
     {
         if (key.Length > limits.MaxKeyLength)
@@ -20,5 +26,20 @@ public static class SafeKeys
             key = AnyValueConverter.Clip(key, limits.MaxKeyLength);
         }
         return PrototypeKeys.Contains(key) ? "_" + key : key;
+    }
+
+    /// <summary>Whether <see cref="Clean"/> would change the key.</summary>
+    public static bool NeedsCleaning(string key, IngestLimits limits) => key.Length > limits.MaxKeyLength || PrototypeKeys.Contains(key);
+
+    /// <summary>Whether <see cref="Clean"/> would change a parsed property's name, read without making it a string.</summary>
+    public static bool NeedsCleaning(JsonProperty property, IngestLimits limits)
+    {
+        // The raw (escaped UTF-8) name is never shorter than the name in UTF-16 units: decode only when it is long.
+        if (JsonMarshal.GetRawUtf8PropertyName(property).Length > limits.MaxKeyLength && property.Name.Length > limits.MaxKeyLength) return true;
+        foreach (var key in PrototypeKeysUtf8)
+        {
+            if (property.NameEquals(key)) return true;
+        }
+        return false;
     }
 }

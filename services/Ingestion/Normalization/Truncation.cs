@@ -8,18 +8,19 @@ namespace HoneyHive.Ingestion.Normalization;
 /// </summary>
 public sealed class Truncation
 {
-    private readonly List<string> truncatedKeys = [];
+    private List<string>? truncatedKeys;
 
     public int DroppedAttributes { get; set; }
 
     public void ValueTruncated(string key)
     {
+        truncatedKeys ??= [];
         if (truncatedKeys.Count < 100) truncatedKeys.Add(key);
     }
 
     public void WriteTo(JsonObject metadata)
     {
-        if (truncatedKeys.Count > 0)
+        if (truncatedKeys is { Count: > 0 })
         {
             metadata["truncated"] = true;
             metadata["truncated_attributes"] = new JsonArray(truncatedKeys.Select(k => (JsonNode?)JsonValue.Create(k)).ToArray());
@@ -33,7 +34,7 @@ public sealed class Truncation
 
     public void WriteTo(EventObject metadata)
     {
-        if (truncatedKeys.Count > 0)
+        if (truncatedKeys is { Count: > 0 })
         {
             metadata["truncated"] = EventJson.Box(true);
             metadata["truncated_attributes"] = new EventArray(truncatedKeys);

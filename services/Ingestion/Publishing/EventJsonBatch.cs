@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using CommunityToolkit.HighPerformance.Buffers;
 using HoneyHive.Contracts.Events;
@@ -26,6 +27,14 @@ public sealed class EventJsonBatch : IDisposable
     public void Add(SpanEvent record) => Append(record, static (w, r) => r.WriteTo(w));
 
     public void Add(EventRecord record) => Append(record, static (w, r) => JsonSerializer.Serialize(w, r, EventRecordJsonContext.Default.EventRecord));
+
+    /// <summary>An event already written (another batch's), copied as it is.</summary>
+    public void Add(ReadOnlySpan<byte> json)
+    {
+        var start = buffer.WrittenCount;
+        buffer.Write(json);
+        events.Add((start, json.Length));
+    }
 
     public void Dispose()
     {

@@ -1,7 +1,8 @@
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using HoneyHive.Contracts.Events;
 using HoneyHive.Ingestion.Events;
 using HoneyHive.Ingestion.Normalization;
+using HoneyHive.Ingestion.Publishing;
 using HoneyHive.ServiceDefaults;
 
 namespace HoneyHive.Ingestion.Tests.Events;
@@ -15,8 +16,28 @@ public sealed class EventNormalizerTests
     internal static EventNormalizer Normalizer(IngestLimits? limits = null) =>
         new(limits ?? new IngestLimits(), new FixedClock(Now));
 
-    private static EventRecord Event(string json, bool v1 = false) =>
-        Normalizer().Event(JsonNode.Parse(json)!.AsObject(), TestTenant, new EventReadOptions(v1), "");
+    internal static JsonElement Json(string json) => JsonElement.Parse(json);
+
+    /// <summary>The event as published (its JSON in the batch), read back the way the Writer's contract types it.</summary>
+    private static EventRecord Event(string json, bool v1 = false, IngestLimits? limits = null)
+    {
+        using var record = Normalizer(limits).Event(Json(json), TestTenant, new EventReadOptions(v1), "");
+        return Published(record);
+    }
+
+    internal static EventRecord Published(SpanEvent record)
+    {
+        using var batch = new EventJsonBatch();
+        batch.Add(record);
+        return Assert.Single(Published(batch));
+    }
+
+    internal static List<EventRecord> Published(EventJsonBatch batch)
+    {
+        var events = new List<EventRecord>(batch.Count);
+        for (var i = 0; i < batch.Count; i++) events.Add(JsonSerializer.Deserialize<EventRecord>(batch[i])!);
+        return events;
+    }
 
     private static ApiRequestException Refused(Action action) => Assert.Throws<ApiRequestException>(action);
 
@@ -110,9 +131,7 @@ public sealed class EventNormalizerTests
     [Fact]
     public void Over_long_values_are_clipped_and_flagged()
     {
-        var limits = new IngestLimits { MaxValueLength = 10 };
-        var record = Normalizer(limits).Event(
-            JsonNode.Parse("""{"event_type":"tool","inputs":{"long":"0123456789abcdef"}}""")!.AsObject(), TestTenant, new EventReadOptions(false), "");
+        var record = Event("""{"event_type":"tool","inputs":{"long":"0123456789abcdef"}}""", limits: new IngestLimits { MaxValueLength = 10 });
 
         Assert.Equal("0123456789", record.Inputs["long"]!.GetValue<string>());
         Assert.True(record.Metadata["truncated"]!.GetValue<bool>());
@@ -148,7 +167,7 @@ public sealed class EventNormalizerTests
     [Fact]
     public void A_session_is_its_own_event_named_after_session_name_without_a_parent()
     {
-        var session = Normalizer().Session(JsonNode.Parse("""{"session_name":"chat","session_id":"not-a-uuid","source":"prod","metadata":{"k":"v"}}""")!.AsObject(),
+        var session = Normalizer().Session(Json("""{"session_name":"chat","session_id":"not-a-uuid","source":"prod","metadata":{"k":"v"}}"""),
             TestTenant, new EventReadOptions(true), "");
 
         Assert.Equal("session", session.EventType);
@@ -164,7 +183,7 @@ public sealed class EventNormalizerTests
     [Fact]
     public void A_session_with_another_event_type_is_refused()
     {
-        var refused = Refused(() => Normalizer().Session(JsonNode.Parse("""{"event_type":"model"}""")!.AsObject(), TestTenant, new EventReadOptions(false), "session"));
+        var refused = Refused(() => Normalizer().Session(Json("""{"event_type":"model"}"""), TestTenant, new EventReadOptions(false), "session"));
 
         Assert.Contains("'session.event_type' must be \"session\"", refused.Message, StringComparison.Ordinal);
     }

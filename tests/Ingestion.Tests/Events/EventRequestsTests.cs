@@ -1,5 +1,6 @@
+using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using HoneyHive.Contracts.Events;
 using HoneyHive.Ingestion.Events;
 using HoneyHive.Ingestion.Normalization;
 using Microsoft.AspNetCore.Http;
@@ -12,10 +13,13 @@ namespace HoneyHive.Ingestion.Tests.Events;
 [Trait("Servers", "None")]
 public sealed class EventRequestsTests
 {
-    private static JsonObject Body(string json) => JsonNode.Parse(json)!.AsObject();
+    private static JsonElement Body(string json) => Json(json);
+
+    /// <summary>The route's events as published (the batch's JSON), read back as the Writer's contract types them.</summary>
+    private static List<EventRecord> Events(EventIngestService.Outcome outcome) => Published(outcome.Events);
 
     private static JsonElement Response(EventIngestService.Outcome outcome) =>
-        Response(outcome.Respond(outcome.Session, outcome.Events));
+        Response(outcome.Respond(outcome.Session));
 
     private static JsonElement Response(IResult result)
     {
@@ -29,11 +33,11 @@ public sealed class EventRequestsTests
         var fromString = EventRequests.CreateEventLegacy(Body("""{"event":"{\"event_type\":\"tool\",\"inputs\":{\"a\":1}}"}"""), TestTenant, Normalizer());
         var fromObject = EventRequests.CreateEventLegacy(Body("""{"event":{"event_type":"tool","inputs":{"a":1}}}"""), TestTenant, Normalizer());
 
-        Assert.Equal(1, Assert.Single(fromString.Events).Inputs["a"]!.GetValue<int>());
-        Assert.Equal(1, Assert.Single(fromObject.Events).Inputs["a"]!.GetValue<int>());
+        Assert.Equal(1, Assert.Single(Events(fromString)).Inputs["a"]!.GetValue<int>());
+        Assert.Equal(1, Assert.Single(Events(fromObject)).Inputs["a"]!.GetValue<int>());
         var response = Response(fromString);
         Assert.True(response.GetProperty("success").GetBoolean());
-        Assert.Equal(fromString.Events[0].EventId, response.GetProperty("event_id").GetString());
+        Assert.Equal(Events(fromString)[0].EventId, response.GetProperty("event_id").GetString());
     }
 
     [Theory]
@@ -49,12 +53,24 @@ public sealed class EventRequestsTests
         Assert.Contains(detail, refused.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{"event_type":"tool","inputs":{"a":1,"a":2}}""", "has the property 'a' twice in one object")]
+    [InlineData("""{"events":[{"inputs":{"b":[{"k":1,"\u006b":2}]}}],"x":1}""", "has the property 'k' twice in one object")]
+    [InlineData("""{"events":[],"events":[]}""", "has the property 'events' twice in one object")]
+    public void A_body_with_a_property_twice_in_one_object_is_refused(string json, string detail)
+    {
+        var refused = Assert.Throws<ApiRequestException>(() => EventRequestBody.ParseDocument(Encoding.UTF8.GetBytes(json), "The request body"));
+
+        Assert.Equal(400, refused.Status);
+        Assert.Contains(detail, refused.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Session_start_accepts_both_shapes_and_answers_the_full_session_object()
     {
         var outcome = EventRequests.StartSessionLegacy(Body("""{"session":"{\"session_name\":\"s\",\"project\":\"p\"}"}"""), TestTenant, Normalizer());
 
-        Assert.Empty(outcome.Events);
+        Assert.Empty(Events(outcome));
         var session = outcome.Session!;
         Assert.Equal("s", session.EventName);
         var response = Response(outcome);
@@ -77,13 +93,14 @@ public sealed class EventRequestsTests
             """), TestTenant, Normalizer(), new IngestLimits());
 
         var session = outcome.Session!;
+        var events = Events(outcome);
         Assert.Equal("batch", session.EventName);
-        Assert.All(outcome.Events, e => Assert.Equal(session.SessionId, e.SessionId));
-        Assert.Equal(session.SessionId, outcome.Events[0].ParentId);
-        Assert.Equal(EventIds.Normalize("p1", TestTenant.ProjectId), outcome.Events[1].ParentId);
+        Assert.All(events, e => Assert.Equal(session.SessionId, e.SessionId));
+        Assert.Equal(session.SessionId, events[0].ParentId);
+        Assert.Equal(EventIds.Normalize("p1", TestTenant.ProjectId), events[1].ParentId);
         var response = Response(outcome);
         Assert.Equal(session.SessionId, response.GetProperty("session_id").GetString());
-        Assert.Equal(outcome.Events.Select(e => e.EventId), response.GetProperty("event_ids").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(events.Select(e => e.EventId), response.GetProperty("event_ids").EnumerateArray().Select(e => e.GetString()));
         Assert.True(response.GetProperty("success").GetBoolean());
     }
 
@@ -95,7 +112,7 @@ public sealed class EventRequestsTests
             """), TestTenant, Normalizer(), new IngestLimits());
 
         Assert.Equal("legacy", outcome.Session!.EventName);
-        Assert.Equal(outcome.Session.SessionId, outcome.Events[0].SessionId);
+        Assert.Equal(outcome.Session.SessionId, Events(outcome)[0].SessionId);
     }
 
     [Fact]
@@ -126,7 +143,7 @@ public sealed class EventRequestsTests
             TestTenant, Normalizer(), new IngestLimits(), "caf77ace-3417-4da4-944d-f4a0688f3c23");
 
         Assert.Null(outcome.Session);
-        Assert.Equal("caf77ace-3417-4da4-944d-f4a0688f3c23", outcome.Events[0].SessionId);
+        Assert.Equal("caf77ace-3417-4da4-944d-f4a0688f3c23", Events(outcome)[0].SessionId);
         Assert.Equal("""{"success":true}""", Response(outcome).GetRawText());
     }
 
@@ -139,8 +156,8 @@ public sealed class EventRequestsTests
             TestTenant, Normalizer(), new IngestLimits(), "caf77ace-3417-4da4-944d-f4a0688f3c23");
 
         Assert.Null(outcome.Session);
-        Assert.Equal(2, outcome.Events.Count);
-        Assert.All(outcome.Events, e => Assert.Equal("caf77ace-3417-4da4-944d-f4a0688f3c23", e.SessionId));
+        Assert.Equal(2, Events(outcome).Count);
+        Assert.All(Events(outcome), e => Assert.Equal("caf77ace-3417-4da4-944d-f4a0688f3c23", e.SessionId));
         Assert.Equal("""{"success":true}""", Response(outcome).GetRawText());
     }
 
@@ -173,11 +190,11 @@ public sealed class EventRequestsTests
             {"model_events":[{"model":"gpt-4o","provider":"openai","messages":[{"role":"user","content":"hi"}],"response":{"role":"assistant","content":"hello"},"usage":{"prompt_tokens":3,"completion_tokens":2},"duration":12}]}
             """), TestTenant, Normalizer(), new IngestLimits());
 
-        var model = Assert.Single(outcome.Events);
+        var model = Assert.Single(Events(outcome));
         Assert.Equal("model", model.EventType);
         Assert.Equal("gpt-4o", model.Config["model"]!.GetValue<string>());
         Assert.Equal(5, model.Metadata["total_tokens"]!.GetValue<double>());
         Assert.Equal(12, model.Duration);
-        Assert.IsType<Ok<PostEventBatchResponse>>(outcome.Respond(null, outcome.Events));
+        Assert.IsType<Ok<PostEventBatchResponse>>(outcome.Respond(null));
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using HoneyHive.Ingestion.Events;
+using HoneyHive.Ingestion.Normalization;
 using static HoneyHive.Ingestion.Tests.Events.EventNormalizerTests;
 using HoneyHive.ServiceDefaults;
 
@@ -11,7 +12,7 @@ public sealed class ModelEventMapperTests
     [Fact]
     public void Every_model_field_lands_in_its_bucket()
     {
-        var mapped = ModelEventMapper.ToEvent(JsonNode.Parse("""
+        using var mapped = ModelEventMapper.ToEventDocument(Json("""
             {
               "project": "p", "model": "gpt-4o", "model_version": "2024-08-06", "provider": "openai",
               "messages": [{"role": "system", "content": "Be {{tone}}"}, {"role": "user", "content": "hi"}],
@@ -22,8 +23,9 @@ public sealed class ModelEventMapperTests
               "tool_choice": "auto", "response_format": {"type": "json_object"}, "duration": 850, "error": "rate limited",
               "event_name": "chat", "source": "sdk", "metadata": {"cost": 1}
             }
-            """)!.AsObject(), "model_event");
-        var record = Normalizer().Event(mapped, TestTenant, new EventReadOptions(false), "model_event");
+            """), "model_event");
+        using var normalized = Normalizer().Event(mapped.RootElement, TestTenant, new EventReadOptions(false), "model_event");
+        var record = Published(normalized);
 
         Assert.Equal("model", record.EventType);
         Assert.Equal("chat", record.EventName);
@@ -54,7 +56,8 @@ public sealed class ModelEventMapperTests
     [Fact]
     public void Total_tokens_are_summed_and_a_text_response_becomes_assistant_content()
     {
-        var mapped = ModelEventMapper.ToEvent(JsonNode.Parse("""{"usage":{"input_tokens":4,"output_tokens":6},"response":"plain","cost":0.5}""")!.AsObject(), "");
+        // The rewritten event as JSON, the form the normalizer reads.
+        var mapped = JsonNode.Parse(EventJson.ToJsonString(ModelEventMapper.ToEvent(Json("""{"usage":{"input_tokens":4,"output_tokens":6},"response":"plain","cost":0.5}"""), "")))!;
 
         Assert.Equal(10, mapped["metadata"]!["total_tokens"]!.GetValue<double>());
         Assert.Equal(0.5, mapped["metadata"]!["cost"]!.GetValue<double>());
@@ -66,7 +69,7 @@ public sealed class ModelEventMapperTests
     [Fact]
     public void A_usage_that_is_not_an_object_is_refused()
     {
-        var refused = Assert.Throws<ApiRequestException>(() => ModelEventMapper.ToEvent(JsonNode.Parse("""{"usage":12}""")!.AsObject(), "model_event"));
+        var refused = Assert.Throws<ApiRequestException>(() => ModelEventMapper.ToEvent(Json("""{"usage":12}"""), "model_event"));
 
         Assert.Contains("'model_event.usage' must be an object", refused.Message, StringComparison.Ordinal);
     }

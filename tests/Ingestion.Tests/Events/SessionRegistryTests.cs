@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using HoneyHive.Ingestion.Events;
 using static HoneyHive.Ingestion.Tests.Events.EventNormalizerTests;
 
@@ -11,8 +10,8 @@ public sealed class SessionRegistryTests
     public void A_repeat_merges_metadata_and_user_properties_into_the_stored_session_one_revision_later()
     {
         var normalizer = Normalizer();
-        var stored = normalizer.Session(JsonNode.Parse("""{"session_id":"s","session_name":"first","metadata":{"a":1,"b":1},"user_properties":{"u":"x"},"inputs":{"q":1}}""")!.AsObject(), TestTenant, new EventReadOptions(true), "");
-        var repeat = normalizer.Session(JsonNode.Parse("""{"session_id":"s","session_name":"second","metadata":{"b":2,"c":3},"user_properties":{"v":"y"}}""")!.AsObject(), TestTenant, new EventReadOptions(true), "");
+        var stored = normalizer.Session(Json("""{"session_id":"s","session_name":"first","metadata":{"a":1,"b":1},"user_properties":{"u":"x"},"inputs":{"q":1}}"""), TestTenant, new EventReadOptions(true), "");
+        var repeat = normalizer.Session(Json("""{"session_id":"s","session_name":"second","metadata":{"b":2,"c":3},"user_properties":{"v":"y"}}"""), TestTenant, new EventReadOptions(true), "");
 
         var merged = SessionRegistry.Merge(stored, repeat);
 

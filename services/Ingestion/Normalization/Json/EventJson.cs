@@ -169,6 +169,11 @@ public static class EventJson
 
     public static void WriteObject(Utf8JsonWriter writer, EventObject obj)
     {
+        if (obj.TryGetParsed(out var parsed))
+        {
+            parsed.WriteTo(writer);
+            return;
+        }
         writer.WriteStartObject();
         foreach (var (key, item) in obj)
         {

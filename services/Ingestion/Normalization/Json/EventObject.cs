@@ -1,42 +1,69 @@
 using System.Collections;
+using System.Text.Json;
 
 namespace HoneyHive.Ingestion.Normalization;
 
 /// <summary>
 /// A JSON object being assembled for one event, keys in insertion order (a key set again keeps its
 /// place). Values are what <see cref="EventJson"/> can write: null, string, long, double, bool, a
-/// <see cref="System.Text.Json.JsonElement"/> of a parsed client value, or another object or array.
+/// <see cref="JsonElement"/> of a parsed client value, or another object or array.
 /// Leaves point at what the client sent instead of copying it; only containers are ever mutated.
+/// An object made by <see cref="Over"/> stays the client's parsed object (read and written as it is)
+/// until something changes it: most event API buckets are published exactly as they arrived.
 /// </summary>
 public sealed class EventObject : IEnumerable<KeyValuePair<string, object?>>
 {
-    private readonly List<KeyValuePair<string, object?>> entries;
+    // The entries once built or changed; until then, for an object made by Over, the parsed object (boxed,
+    // so an EventObject stays as small as before for the OTLP path, which makes many of them per span).
+    private object store;
 
-    public EventObject() => entries = [];
+    public EventObject() => store = new List<KeyValuePair<string, object?>>();
 
-    public EventObject(int capacity) => entries = new List<KeyValuePair<string, object?>>(capacity);
+    public EventObject(int capacity) => store = new List<KeyValuePair<string, object?>>(capacity);
 
-    public int Count => entries.Count;
+    private EventObject(JsonElement parsed) => store = parsed;
+
+    /// <summary>A parsed client object, copied into entries only when it is first changed or enumerated.</summary>
+    public static EventObject Over(JsonElement obj) =>
+        obj.ValueKind == JsonValueKind.Object ? new EventObject(obj) : throw new ArgumentException("not a JSON object", nameof(obj));
+
+    public int Count => store is JsonElement parsed ? parsed.GetPropertyCount() : Entries.Count;
 
     /// <summary>The value under the key, or null when it is absent (as for a JSON null).</summary>
     public object? this[string key]
     {
-        get => IndexOf(key) is var i and >= 0 ? entries[i].Value : null;
+        get
+        {
+            if (store is JsonElement parsed) return parsed.TryGetProperty(key, out var child) ? EventJson.Leaf(child) : null;
+            return IndexOf(key) is var i and >= 0 ? Entries[i].Value : null;
+        }
         set
         {
             var i = IndexOf(key);
-            if (i >= 0) entries[i] = new(key, value);
-            else entries.Add(new(key, value));
+            if (i >= 0) Entries[i] = new(key, value);
+            else Entries.Add(new(key, value));
         }
     }
 
-    public bool ContainsKey(string key) => IndexOf(key) >= 0;
+    /// <summary>The client's object while nothing has changed it (written out as it was parsed).</summary>
+    public bool TryGetParsed(out JsonElement element)
+    {
+        if (store is JsonElement parsed)
+        {
+            element = parsed;
+            return true;
+        }
+        element = default;
+        return false;
+    }
+
+    public bool ContainsKey(string key) => store is JsonElement parsed ? parsed.TryGetProperty(key, out _) : IndexOf(key) >= 0;
 
     public bool Remove(string key)
     {
         var i = IndexOf(key);
         if (i < 0) return false;
-        entries.RemoveAt(i);
+        Entries.RemoveAt(i);
         return true;
     }
 
@@ -46,20 +73,32 @@ public sealed class EventObject : IEnumerable<KeyValuePair<string, object?>>
         if (this[key] is null) this[key] = value;
     }
 
-    public void Clear() => entries.Clear();
+    public void Clear() => Entries.Clear();
 
-    public KeyValuePair<string, object?> At(int index) => entries[index];
+    public KeyValuePair<string, object?> At(int index) => Entries[index];
 
-    public List<KeyValuePair<string, object?>>.Enumerator GetEnumerator() => entries.GetEnumerator();
+    public List<KeyValuePair<string, object?>>.Enumerator GetEnumerator() => Entries.GetEnumerator();
 
-    IEnumerator<KeyValuePair<string, object?>> IEnumerable<KeyValuePair<string, object?>>.GetEnumerator() => entries.GetEnumerator();
+    IEnumerator<KeyValuePair<string, object?>> IEnumerable<KeyValuePair<string, object?>>.GetEnumerator() => Entries.GetEnumerator();
 
-    IEnumerator IEnumerable.GetEnumerator() => entries.GetEnumerator();
+    IEnumerator IEnumerable.GetEnumerator() => Entries.GetEnumerator();
+
+    private List<KeyValuePair<string, object?>> Entries => store as List<KeyValuePair<string, object?>> ?? Thaw();
+
+    // A repeated key keeps its first place and its last value, as setting it again would.
+    private List<KeyValuePair<string, object?>> Thaw()
+    {
+        var parsed = (JsonElement)store;
+        var entries = new List<KeyValuePair<string, object?>>(parsed.GetPropertyCount());
+        store = entries;
+        foreach (var property in parsed.EnumerateObject()) this[property.Name] = EventJson.Leaf(property.Value);
+        return entries;
+    }
 
     // Buckets hold a handful of keys; a linear scan beats hashing every key of every span.
     private int IndexOf(string key)
     {
-        var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(entries);
+        var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(Entries);
         for (var i = 0; i < span.Length; i++)
         {
             if (string.Equals(span[i].Key, key, StringComparison.Ordinal)) return i;

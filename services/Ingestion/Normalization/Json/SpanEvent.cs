@@ -1,11 +1,14 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 
 namespace HoneyHive.Ingestion.Normalization;
 
 /// <summary>
-/// One span's event while the conventions fill it in, then written once as the event JSON the Writer
-/// reads (the shape of <see cref="HoneyHive.Contracts.Events.EventRecord"/>, same names and order).
-/// Client JSON parsed on the way stays in pooled documents until the event is written.
+/// One event while it is filled in, then written once as the event JSON the Writer reads (the shape of
+/// <see cref="HoneyHive.Contracts.Events.EventRecord"/>, same names and order): a span's, as the OTLP
+/// conventions map it, or an event API event's (<c>EventNormalizer</c>), whose buckets stay the client's
+/// parsed objects unless normalization changes them. Client JSON parsed on the way stays in pooled
+/// documents until the event is written.
 /// </summary>
 public sealed class SpanEvent : IDisposable
 {
@@ -13,27 +16,32 @@ public sealed class SpanEvent : IDisposable
 
     private List<JsonDocument>? documents;
 
-    public required string EventId { get; init; }
+    private EventObject? inputs, outputs, config, metadata, metrics, feedback, userProperties;
+
+    public required string EventId { get; set; }
     public required string ProjectId { get; init; }
     public required string OrgId { get; init; }
     public required string WorkspaceId { get; init; }
-    public required string SessionId { get; init; }
+    public required string SessionId { get; set; }
     public string? ParentId { get; set; }
+    public List<string>? ChildrenIds { get; init; }
     public required string EventType { get; init; }
     public string EventName { get; set; } = "unknown";
-    public required string Source { get; init; }
-    public double StartTime { get; init; }
-    public double EndTime { get; init; }
+    public required string Source { get; set; }
+    public double StartTime { get; set; }
+    public double EndTime { get; set; }
     public double Duration { get; set; }
     public string? Error { get; set; }
     public bool SessionAutoCreate { get; init; }
-    public EventObject Inputs { get; } = new();
-    public EventObject Outputs { get; } = new();
-    public EventObject Config { get; } = new();
-    public EventObject Metadata { get; } = new(16);
-    public EventObject Metrics { get; } = new();
-    public EventObject Feedback { get; } = new();
-    public EventObject UserProperties { get; } = new();
+
+    // Buckets are made when first used (null is written as {}): an event API event sets them to the client's objects.
+    [AllowNull] public EventObject Inputs { get => inputs ??= new(); set => inputs = value; }
+    [AllowNull] public EventObject Outputs { get => outputs ??= new(); set => outputs = value; }
+    [AllowNull] public EventObject Config { get => config ??= new(); set => config = value; }
+    [AllowNull] public EventObject Metadata { get => metadata ??= new(16); set => metadata = value; }
+    [AllowNull] public EventObject Metrics { get => metrics ??= new(); set => metrics = value; }
+    [AllowNull] public EventObject Feedback { get => feedback ??= new(); set => feedback = value; }
+    [AllowNull] public EventObject UserProperties { get => userProperties ??= new(); set => userProperties = value; }
 
     /// <summary>Parses client JSON text (depth at most 64) whose elements stay valid until this event is disposed.</summary>
     public bool TryParse(string text, out JsonElement root)
@@ -62,7 +70,13 @@ public sealed class SpanEvent : IDisposable
         writer.WriteString("session_id", SessionId);
         if (ParentId is null) writer.WriteNull("parent_id");
         else writer.WriteString("parent_id", ParentId);
-        writer.WriteNull("children_ids");
+        if (ChildrenIds is null) writer.WriteNull("children_ids");
+        else
+        {
+            writer.WriteStartArray("children_ids");
+            foreach (var id in ChildrenIds) writer.WriteStringValue(id);
+            writer.WriteEndArray();
+        }
         writer.WriteString("event_type", EventType);
         writer.WriteString("event_name", EventName);
         writer.WriteString("source", Source);
@@ -71,13 +85,13 @@ public sealed class SpanEvent : IDisposable
         writer.WriteNumber("duration", Duration);
         if (Error is null) writer.WriteNull("error");
         else writer.WriteString("error", Error);
-        WriteBucket(writer, "inputs", Inputs);
-        WriteBucket(writer, "outputs", Outputs);
-        WriteBucket(writer, "config", Config);
-        WriteBucket(writer, "metadata", Metadata);
-        WriteBucket(writer, "metrics", Metrics);
-        WriteBucket(writer, "feedback", Feedback);
-        WriteBucket(writer, "user_properties", UserProperties);
+        WriteBucket(writer, "inputs", inputs);
+        WriteBucket(writer, "outputs", outputs);
+        WriteBucket(writer, "config", config);
+        WriteBucket(writer, "metadata", metadata);
+        WriteBucket(writer, "metrics", metrics);
+        WriteBucket(writer, "feedback", feedback);
+        WriteBucket(writer, "user_properties", userProperties);
         writer.WriteBoolean("session_auto_create", SessionAutoCreate);
         writer.WriteNumber("revision", 0);
         writer.WriteEndObject();
@@ -90,8 +104,14 @@ public sealed class SpanEvent : IDisposable
         documents = null;
     }
 
-    private static void WriteBucket(Utf8JsonWriter writer, string name, EventObject bucket)
+    private static void WriteBucket(Utf8JsonWriter writer, string name, EventObject? bucket)
     {
+        if (bucket is null)
+        {
+            writer.WriteStartObject(name);
+            writer.WriteEndObject();
+            return;
+        }
         writer.WritePropertyName(name);
         EventJson.WriteObject(writer, bucket);
     }
