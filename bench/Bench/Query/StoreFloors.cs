@@ -55,9 +55,12 @@ public sealed class StoreFloors(IAnalyticsStore store, Guid project, string larg
         "SELECT toStartOfDay(start_time) AS day, avg(duration) AS value, count() AS n FROM events_by_time WHERE project_id = {project:String} GROUP BY day ORDER BY day",
         rows => rows >= 30);
 
-    /// <summary>100,000 wide rows of the project in the export's order (newest first).</summary>
-    public Scenario Export() => Floor("export", $"{HttpScenarios.ExportRows:N0} wide rows of the project, newest first",
-        $"SELECT * FROM events WHERE project_id = {{project:String}} ORDER BY start_time DESC LIMIT {HttpScenarios.ExportRows}",
+    /// <summary>
+    /// 100,000 wide rows of the project as stored, in no order: sorting that many wide rows in one statement exceeds the
+    /// store's per-statement memory budget (1 GiB, measured at 10M events), which is why the export reads in chunks.
+    /// </summary>
+    public Scenario Export() => Floor("export", $"{HttpScenarios.ExportRows:N0} wide rows of the project in storage order (sorted, one statement exceeds the store's memory budget)",
+        $"SELECT * FROM events WHERE project_id = {{project:String}} LIMIT {HttpScenarios.ExportRows}",
         rows => rows == HttpScenarios.ExportRows, repetitions: 3, warmups: 1);
 
     private Scenario Floor(string name, string description, string sql, Func<int, bool> check, int? repetitions = null, int? warmups = null) =>

@@ -42,6 +42,8 @@ public sealed class EventQueries(IAnalyticsStore store, PayloadResolver payloads
         IReadOnlyList<JsonElement>? rows = null;
         if (!CurrentEvents.NarrowedByKey(scope))
             rows = await CandidatePage.ReadAsync(store, project, scope, Condition, search.Sort, select, offset, limit + 1, cancellationToken);
+        if (rows is null && CurrentEvents.NarrowedByKey(scope))
+            rows = await KeyedPageAsync(project, scope, Condition, search.Sort, select, limit + 1, offset, cancellationToken);
         if (rows is null)
         {
             var parameters = new QueryParameters(project);
@@ -54,6 +56,40 @@ public sealed class EventQueries(IAnalyticsStore store, PayloadResolver payloads
         var page = rows.Count <= limit ? rows : rows.Take(limit).ToList();
         var loaded = await payloads.LoadAsync(page, project, cancellationToken);
         return new EventPage(page, rows.Count <= limit ? null : search.Sort.CursorOf(page[^1]), loaded);
+    }
+
+    /// <summary>
+    /// A page of a scope that names sessions or events, in two reads: the page's keys from the current revisions
+    /// that match, reading only key, sort and filter columns; then the wide columns of exactly those events. One read
+    /// of both decompressed the wide columns of every granule holding an event of the named sessions: the session
+    /// list's window (about 200 sessions, 101 session rows wanted) took 1.7-2.2 s in that statement at 10M events.
+    /// </summary>
+    private async Task<IReadOnlyList<JsonElement>> KeyedPageAsync(Guid project, EventScope scope, Func<QueryParameters, string> condition,
+        EventSort sort, string select, int count, int offset, CancellationToken cancellationToken)
+    {
+        var parameters = new QueryParameters(project);
+        var keysSql = CurrentEvents.Select("event_id, session_id, " + sort.ValueColumn, scope, condition(parameters), parameters)
+                      + string.Create(CultureInfo.InvariantCulture, $"\nORDER BY {sort.OrderBy}{CurrentEvents.OnePerEvent(scope)}\nLIMIT {count} OFFSET {offset}");
+        var keys = await store.QueryAsync(keysSql, parameters.Values, cancellationToken);
+        if (keys.Count == 0) return keys;
+
+        var exact = new EventScope
+        {
+            EventIds = keys.Select(k => k.GetProperty("event_id").GetString()!).ToList(),
+            SessionIds = keys.Select(k => k.GetProperty("session_id").GetString()!).Distinct(StringComparer.Ordinal).ToList(),
+        };
+        var rowsParameters = new QueryParameters(project);
+        var rowsSql = CurrentEvents.Newest(select, exact, rowsParameters);
+        var rows = await store.QueryAsync(rowsSql, rowsParameters.Values, cancellationToken);
+        // In the keys' order. An event deleted between the two reads drops out; one revised between them comes in its newest revision.
+        var byId = new Dictionary<string, JsonElement>(rows.Count, StringComparer.Ordinal);
+        foreach (var row in rows) byId[row.GetProperty("event_id").GetString()!] = row;
+        var page = new List<JsonElement>(keys.Count);
+        foreach (var key in keys)
+        {
+            if (byId.TryGetValue(key.GetProperty("event_id").GetString()!, out var row)) page.Add(row);
+        }
+        return page;
     }
 
     /// <summary>How many current events match, ignoring pagination; exact (FINAL over the scope, of events_by_time when it can evaluate the filters).</summary>
