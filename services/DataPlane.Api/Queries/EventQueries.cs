@@ -79,7 +79,7 @@ public sealed class EventQueries(IAnalyticsStore store, PayloadResolver payloads
             SessionIds = keys.Select(k => k.GetProperty("session_id").GetString()!).Distinct(StringComparer.Ordinal).ToList(),
         };
         var rowsParameters = new QueryParameters(project);
-        var rowsSql = CurrentEvents.Newest(select, exact, rowsParameters);
+        var rowsSql = CurrentEvents.Select(select, exact, "1", rowsParameters) + CurrentEvents.OnePerEvent(exact);
         var rows = await store.QueryAsync(rowsSql, rowsParameters.Values, cancellationToken);
         // In the keys' order. An event deleted between the two reads drops out; one revised between them comes in its newest revision.
         var byId = new Dictionary<string, JsonElement>(rows.Count, StringComparer.Ordinal);
