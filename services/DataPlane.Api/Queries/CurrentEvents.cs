@@ -50,8 +50,8 @@ public sealed record EventScope
 /// non-key columns after the merge (optimize_move_to_prewhere_if_final is off), so a stale revision
 /// matching a filter still cannot come back. A search's total is exact this way only while the scope is
 /// small; above QueryOptions.ExactCountMaxRows rows it is estimated without FINAL and says so
-/// (EventQueries.TotalAsync). The tree stays on the semi-join: for one session it was faster (35 ms
-/// against 150 ms). The dedup key is (project_id, session_id, event_id) here, event_id within the
+/// (EventQueries.TotalAsync). The tree reads one session by key (<see cref="Newest"/>): for one session the
+/// key's rows beat FINAL (35 ms against 150 ms). The dedup key is (project_id, session_id, event_id) here, event_id within the
 /// project there: the same thing, since revisions keep their session_id (0001_events.sql).
 /// </para>
 /// </summary>
