@@ -173,7 +173,7 @@ public sealed class EnrichmentTests(ChdbFixture chdb)
         Assert.Equal(T0, s.StartMs, 3);
         Assert.Equal(T0 + 900, s.EndMs, 3);
         Assert.Equal(900, s.Duration, 3);
-        Assert.True(await writer.RawCountAsync(session) >= 2, "the roll-up is a second revision of the session row");
+        // Revisions in one partition (merged or not yet); before the fix the rolled-up one sat in the month before.
         Assert.Equal(1, await writer.PartitionsAsync(session));
         Assert.Equal(T0 - 2_000, rows.Single(r => r.EventId == root.EventId).StartMs, 3);
     }
