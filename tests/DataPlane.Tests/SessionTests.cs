@@ -173,6 +173,30 @@ public sealed class SessionTests(ApiFixture fixture)
         Assert.Equal(JsonValueKind.Null, root.GetProperty("error").ValueKind);
     }
 
+    [Fact]
+    public async Task A_session_with_more_stored_rows_than_the_tree_reads_as_they_lie_gets_the_same_current_events_from_sql()
+    {
+        // Session1 holds a stale revision of Model1 and a tombstoned tool: 8 stored rows for 5 current events. With
+        // MaxTreeEvents 3 the tree reads at most 3 rows as they lie, so it picks the newest revisions in SQL instead.
+        var project = Guid.Parse("11111111-1111-4111-8111-111111111111");
+        var payloads = new PayloadResolver(new ServiceCollection().BuildServiceProvider(), NullLogger<PayloadResolver>.Instance);
+        async Task<string> TreeAsync(int max)
+        {
+            var tree = await new SessionQueries(fixture.Store, new QueryOptions { MaxTreeEvents = max }, payloads)
+                .TreeAsync(project, Session1, CancellationToken.None);
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            using (var writer = new Utf8JsonWriter(buffer)) tree!.Write(writer);
+            return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+        }
+
+        var picked = JsonDocument.Parse(await TreeAsync(100)).RootElement;
+        Assert.Equal($"{Session1}({Chain}({Model1},{Tool1}),{Model2})", Shape(picked));
+        // The first 3 current events in start order, both ways; the stale Model1 and the deleted tool never.
+        var bySql = JsonDocument.Parse(await TreeAsync(3)).RootElement;
+        Assert.Equal($"{Session1}({Chain}({Model1}))", Shape(bySql));
+        Assert.Equal("gpt-4o", bySql.GetProperty("children")[0].GetProperty("children")[0].GetProperty("metadata").GetProperty("model").GetString());
+    }
+
     private const string SinceSeed = "2026-01-01T00:00:00Z";
 
     /// <summary>id(child,child(...)) in the order the tree lists them.</summary>

@@ -30,14 +30,61 @@ public sealed class SessionQueries(IAnalyticsStore store, QueryOptions options, 
         """;
 
     /// <summary>The session's current events as a tree (see <see cref="SessionTree"/>), or null when the project has none.</summary>
+    /// <remarks>
+    /// The session's stored rows are read as they lie (revisions and tombstones too) and the newest revision of each
+    /// event is picked here: ordering the wide rows in SQL to pick it there made the statement about 2.5 times the
+    /// plain read of the same rows (the 1,000-span session at 10M events: ~60 ms against 24). A session with more
+    /// stored rows than <see cref="TreeRowsReadAsIs"/> is picked in SQL instead, so memory stays bounded.
+    /// </remarks>
     public async Task<SessionTree?> TreeAsync(Guid project, string sessionId, CancellationToken cancellationToken)
     {
         var parameters = new QueryParameters(project);
-        var sql = CurrentEvents.Newest(CurrentEvents.Columns, new EventScope { SessionId = sessionId }, parameters)
-                  + string.Create(CultureInfo.InvariantCulture, $"\nORDER BY start_ms, event_id\nLIMIT {options.MaxTreeEvents}");
-        var rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
+        var scope = new EventScope { SessionId = sessionId };
+        var bound = TreeRowsReadAsIs;
+        var stored = await store.QueryAsync(
+            CurrentEvents.StoredRows(CurrentEvents.Columns + ", toString(version) AS version_text, is_deleted", scope, parameters)
+            + string.Create(CultureInfo.InvariantCulture, $"\nLIMIT {bound + 1}"),
+            parameters.Values, cancellationToken);
+        IReadOnlyList<JsonElement> rows;
+        if (stored.Count <= bound)
+        {
+            rows = NewestLiving(stored, options.MaxTreeEvents);
+        }
+        else
+        {
+            parameters = new QueryParameters(project);
+            var sql = CurrentEvents.Newest(CurrentEvents.Columns, scope, parameters)
+                      + string.Create(CultureInfo.InvariantCulture, $"\nORDER BY start_ms, event_id\nLIMIT {options.MaxTreeEvents}");
+            rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
+        }
         if (rows.Count == 0) return null;
         return new SessionTree(sessionId, rows, await payloads.LoadAsync(rows, project, cancellationToken));
+    }
+
+    /// <summary>Most stored rows of one session the tree reads as they lie and deduplicates here.</summary>
+    private int TreeRowsReadAsIs => options.MaxTreeEvents + options.MaxTreeEvents / 4;
+
+    /// <summary>
+    /// The newest revision of each event among <paramref name="stored"/>, tombstones then dropped (so a deleted event
+    /// never comes back in an older revision), in start time, event id order, at most <paramref name="max"/>.
+    /// </summary>
+    internal static List<JsonElement> NewestLiving(IReadOnlyList<JsonElement> stored, int max)
+    {
+        var newest = new Dictionary<string, (JsonElement Row, ulong Version)>(stored.Count, StringComparer.Ordinal);
+        foreach (var row in stored)
+        {
+            var id = row.GetProperty("event_id").GetString()!;
+            var version = ulong.Parse(row.GetProperty("version_text").GetString()!, CultureInfo.InvariantCulture);
+            if (!newest.TryGetValue(id, out var kept) || version > kept.Version) newest[id] = (row, version);
+        }
+
+        return newest.Values
+            .Where(n => EventRowJson.ReadInt64(n.Row.GetProperty("is_deleted")) == 0)
+            .Select(n => n.Row)
+            .OrderBy(r => EventRowJson.ReadInt64(r.GetProperty("start_ms")))
+            .ThenBy(r => r.GetProperty("event_id").GetString(), StringComparer.Ordinal)
+            .Take(max)
+            .ToList();
     }
 
     /// <summary>Tombstones every current event of the session (is_deleted = 1 revisions); false when the project has no such session.</summary>
