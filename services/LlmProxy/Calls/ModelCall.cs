@@ -38,10 +38,18 @@ public sealed record ModelCall(CallScope Scope, ModelOperation Operation, string
     public bool Cancelled { get; set; }
 }
 
-/// <summary>Turns finished calls into model events in the caller's project. Must not block the call.</summary>
+/// <summary>Turns finished calls into model events in the caller's project.</summary>
 public interface IModelCallTracer
 {
+    /// <summary>Queues the call's trace; never blocks the call (the proxy's own routes).</summary>
     void Trace(ModelCall call);
+
+    /// <summary>
+    /// Publishes the call's trace and returns once the message log holds it: for callers inside durable work (an
+    /// evaluator or experiment activity), whose completion must imply the trace. A queued trace dies with a killed
+    /// process, and a completed activity is not run again.
+    /// </summary>
+    Task TraceDurablyAsync(ModelCall call, CancellationToken cancellationToken);
 }
 
 /// <summary>Per-project rate limit and concurrency cap (Redis, shared by every proxy replica).</summary>

@@ -57,10 +57,29 @@ public sealed class InProcessModelCompletions(
         {
             if (lease is not null) await lease.DisposeAsync();
             if (call.EndedAt == 0) call.EndedAt = Now();
-            // Traced like a client's call, errors included: the project sees what its evaluators spent.
-            tracer?.Trace(call);
+            // Traced like a client's call, errors included: the project sees what its evaluators spent. The callers
+            // are durable activities, so the trace is in the message log before the answer is returned (a queued one
+            // would die with a killed Host while the completed activity never runs again).
+            if (tracer is not null) await TraceDurablyAsync(tracer, call);
         }
     }
+
+    /// <summary>Publishes the trace within <see cref="DurableTraceTimeout"/>; past it (the message log down) the trace is queued instead.</summary>
+    private async Task TraceDurablyAsync(IModelCallTracer tracer, ModelCall call)
+    {
+        using var timeout = new CancellationTokenSource(DurableTraceTimeout);
+        try
+        {
+            await tracer.TraceDurablyAsync(call, timeout.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            tracer.Trace(call);
+        }
+    }
+
+    /// <summary>How long an answer waits for its trace to be published before queuing it like the proxy's routes do.</summary>
+    public static readonly TimeSpan DurableTraceTimeout = TimeSpan.FromSeconds(10);
 
     private static ModelCompletionException ToCompletionError(OpenAiErrorException error) =>
         new(error.Status, error.Code ?? error.Type, error.Message, error.RetryAfter);

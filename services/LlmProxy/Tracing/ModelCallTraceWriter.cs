@@ -73,6 +73,12 @@ public sealed class ModelCallTraceWriter : IModelCallTracer, IHostedService, IAs
             call.Scope.ProjectId, options.Capacity, Dropped);
     }
 
+    public async Task TraceDurablyAsync(ModelCall call, CancellationToken cancellationToken)
+    {
+        await PublishAsync([call], cancellationToken);
+        Interlocked.Increment(ref published);
+    }
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         loop = Task.Run(() => RunAsync(abandon.Token), CancellationToken.None);

@@ -56,6 +56,21 @@ public sealed class TraceWriterTests
         Assert.Equal(1, writer.Dropped); // a trace after shutdown is counted and logged, not lost silently
     }
 
+    [Fact]
+    public async Task A_durable_trace_is_in_the_message_log_when_the_call_returns_without_the_queue_loop_running()
+    {
+        // The host is never started: the queue loop does not run, so only TraceDurablyAsync itself can publish.
+        using var host = BuildHost(TestServers.NatsUrl);
+        var writer = host.Services.GetRequiredService<ModelCallTraceWriter>();
+        var marker = "writer-durable-" + Guid.NewGuid();
+
+        await writer.TraceDurablyAsync(Call(marker), CancellationToken.None);
+
+        Assert.Equal(1, writer.Published);
+        var published = await PublishedModelEvents.ReadAsync(TestServers.NatsUrl, e => PublishedModelEvents.HasMarker(e, marker));
+        Assert.Single(published);
+    }
+
     private static IHost BuildHost(string natsUrl)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Production" });
