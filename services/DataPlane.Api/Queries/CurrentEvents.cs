@@ -50,8 +50,8 @@ public sealed record EventScope
 /// non-key columns after the merge (optimize_move_to_prewhere_if_final is off), so a stale revision
 /// matching a filter still cannot come back. A search's total is exact this way only while the scope is
 /// small; above QueryOptions.ExactCountMaxRows rows it is estimated without FINAL and says so
-/// (EventQueries.TotalAsync). The tree reads one session by key (<see cref="Newest"/>): for one session the
-/// key's rows beat FINAL (35 ms against 150 ms). The dedup key is (project_id, session_id, event_id) here, event_id within the
+/// (EventQueries.TotalAsync). The tree reads one session's rows by key and picks the newest revisions in code
+/// (SessionQueries.TreeAsync): for one session the key's rows beat FINAL (35 ms against 150 ms). The dedup key is (project_id, session_id, event_id) here, event_id within the
 /// project there: the same thing, since revisions keep their session_id (0001_events.sql).
 /// </para>
 /// </summary>
@@ -95,8 +95,9 @@ public static class CurrentEvents
     /// The current revision of each event of a scope that names sessions or events, in one pass over the rows the
     /// primary key finds: every revision, newest first per event, the first one kept, and only then tombstones
     /// dropped (so neither a deleted event nor a stale revision comes back). The semi-join of <see cref="Select"/>
-    /// reads that key range twice; for the trace tree of a 1,000-span session at 10M events (`bench query --sql`)
-    /// this took 39 ms against its 67. No user filter: a filter must apply after the newest revision is picked.
+    /// reads that key range twice: for a 1,000-span session at 10M events (`bench query --sql`) this took 39 ms against
+    /// its 67. The tree uses it only for a session too large to pick in code (SessionQueries.TreeAsync). No user
+    /// filter: a filter must apply after the newest revision is picked.
     /// </summary>
     public static string Newest(string select, EventScope scope, QueryParameters parameters)
     {
