@@ -1,0 +1,130 @@
+"use client";
+// The signed-in user. The access token (10 minutes) lives in memory only; the refresh token is an httpOnly
+// cookie the CP rotates. On load the provider tries the cookie, so a reload keeps the user signed in; a
+// refresh that fails after the user was signed in means the session expired (shown at /expired).
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import { useRouter } from "next/navigation";
+import { ApiError, setTokenSource, toError } from "./api";
+
+export type MeOrg = { id: string; name: string; role: string };
+export type Me = { id: string; email: string; name: string | null; orgs: MeOrg[] };
+export type AuthState = "loading" | "signed-in" | "signed-out";
+
+type TokenResponse = { access_token: string; expires_in: number };
+
+type AuthContextValue = {
+  state: AuthState;
+  me: Me | null;
+  signIn: (email: string, password: string) => Promise<void>;
+  signOut: () => Promise<void>;
+};
+
+const AuthContext = createContext<AuthContextValue | null>(null);
+
+export function AuthProvider({ children }: { children: ReactNode }) {
+  const router = useRouter();
+  const token = useRef<string | null>(null);
+  const refreshing = useRef<Promise<string | null> | null>(null);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const [state, setState] = useState<AuthState>("loading");
+  const [me, setMe] = useState<Me | null>(null);
+
+  const accept = useCallback((answer: TokenResponse) => {
+    token.current = answer.access_token;
+    if (timer.current) clearTimeout(timer.current);
+    // Refresh a minute before the token ends so a user reading a trace is never interrupted.
+    const renewIn = Math.max(30, answer.expires_in - 60) * 1000;
+    timer.current = setTimeout(() => void refresh(), renewIn);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  const refresh = useCallback(async (): Promise<string | null> => {
+    refreshing.current ??= (async () => {
+      try {
+        const response = await fetch("/api/cp/v1/auth/refresh", { method: "POST", credentials: "same-origin" });
+        if (!response.ok) return null;
+        accept((await response.json()) as TokenResponse);
+        return token.current;
+      } catch {
+        return null;
+      } finally {
+        setTimeout(() => (refreshing.current = null), 0);
+      }
+    })();
+    return refreshing.current;
+  }, [accept]);
+
+  const loadMe = useCallback(async () => {
+    const response = await fetch("/api/cp/v1/auth/me", { headers: { authorization: `Bearer ${token.current}` } });
+    if (!response.ok) throw await toError(response);
+    setMe((await response.json()) as Me);
+    setState("signed-in");
+  }, []);
+
+  const expired = useCallback(() => {
+    token.current = null;
+    setMe(null);
+    setState("signed-out");
+    router.push(`/expired?next=${encodeURIComponent(window.location.pathname + window.location.search)}`);
+  }, [router]);
+
+  useEffect(() => {
+    setTokenSource({ token: () => token.current, refresh, expired });
+  }, [refresh, expired]);
+
+  useEffect(() => {
+    void (async () => {
+      if (await refresh()) {
+        try {
+          await loadMe();
+          return;
+        } catch {
+          /* fall through: treated as signed out */
+        }
+      }
+      setState("signed-out");
+    })();
+    return () => {
+      if (timer.current) clearTimeout(timer.current);
+    };
+  }, [refresh, loadMe]);
+
+  const signIn = useCallback(async (email: string, password: string) => {
+    const response = await fetch("/api/cp/v1/auth/login", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email, password }),
+      credentials: "same-origin",
+    });
+    if (!response.ok) throw await toError(response);
+    accept((await response.json()) as TokenResponse);
+    await loadMe();
+  }, [accept, loadMe]);
+
+  const signOut = useCallback(async () => {
+    try {
+      await fetch("/api/cp/v1/auth/logout", {
+        method: "POST",
+        headers: token.current ? { authorization: `Bearer ${token.current}` } : {},
+        credentials: "same-origin",
+      });
+    } finally {
+      token.current = null;
+      if (timer.current) clearTimeout(timer.current);
+      setMe(null);
+      setState("signed-out");
+      router.push("/login");
+    }
+  }, [router]);
+
+  const value = useMemo(() => ({ state, me, signIn, signOut }), [state, me, signIn, signOut]);
+  return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
+}
+
+export function useAuth() {
+  const value = useContext(AuthContext);
+  if (!value) throw new Error("useAuth outside AuthProvider");
+  return value;
+}
+
+export { ApiError };
