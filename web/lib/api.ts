@@ -47,6 +47,8 @@ export type RequestOptions = {
   /** Returns the raw Response (streams, downloads) instead of parsed JSON. */
   raw?: boolean;
   project?: string | null;
+  /** Extra request headers the proxy forwards (e.g. x-hh-session-id, to trace a model call into a known session). */
+  headers?: Record<string, string>;
 };
 
 function url(plane: "cp" | "dp", path: string, query?: Query) {
@@ -59,7 +61,7 @@ function url(plane: "cp" | "dp", path: string, query?: Query) {
 }
 
 async function send(plane: "cp" | "dp", path: string, options: RequestOptions, token: string | null) {
-  const headers: Record<string, string> = { accept: "application/json" };
+  const headers: Record<string, string> = { accept: "application/json", ...options.headers };
   if (token) headers.authorization = `Bearer ${token}`;
   const project = options.project === undefined ? currentProject : options.project;
   if (plane === "dp" && project) headers["x-hh-project-id"] = project;
@@ -80,14 +82,14 @@ async function send(plane: "cp" | "dp", path: string, options: RequestOptions, t
 
 export async function request<T = unknown>(plane: "cp" | "dp", path: string, options: RequestOptions = {}): Promise<T> {
   let response = await send(plane, path, options, tokens.token());
-  if (response.status === 401) {
+  if (isAuthChallenge(response)) {
     const fresh = await tokens.refresh();
     if (!fresh) {
       tokens.expired();
       throw await toError(response);
     }
     response = await send(plane, path, options, fresh);
-    if (response.status === 401) {
+    if (isAuthChallenge(response)) {
       tokens.expired();
       throw await toError(response);
     }
@@ -97,6 +99,15 @@ export async function request<T = unknown>(plane: "cp" | "dp", path: string, opt
   if (response.status === 204) return undefined as T;
   const text = await response.text();
   return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/**
+ * The platform refuses a missing or stale token with 401 and a Bearer challenge (WWW-Authenticate). A 401 without
+ * one is someone else's: an LLM provider refusing the workspace's key, passed through by the proxy. That must be
+ * shown as an error, not sign the user out (nor be sent twice).
+ */
+function isAuthChallenge(response: Response) {
+  return response.status === 401 && response.headers.has("www-authenticate");
 }
 
 export const dp = <T = unknown>(path: string, options?: RequestOptions) => request<T>("dp", path, options);

@@ -11,7 +11,7 @@ const upstreams: Record<string, string> = {
   dp: process.env.HH_DP_URL ?? "http://127.0.0.1:8080",
 };
 
-const forwardedRequestHeaders = ["authorization", "content-type", "accept", "cookie", "x-hh-project-id", "last-event-id"];
+const forwardedRequestHeaders = ["authorization", "content-type", "accept", "cookie", "x-hh-project-id", "last-event-id", "x-hh-session-id"];
 const droppedResponseHeaders = new Set(["content-encoding", "content-length", "transfer-encoding", "connection", "keep-alive", "set-cookie"]);
 
 type Context = { params: Promise<{ plane: string; path: string[] }> };
