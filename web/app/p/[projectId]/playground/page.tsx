@@ -589,7 +589,7 @@ function RunStats({ run, projectId }: { run: Run; projectId: string }) {
   const filters = encodeFilters([{ field: "session_id", operator: "is", value: run.sessionId, type: "string" }]);
   return (
     <div className="stack" style={{ gap: 6 }}>
-      <dl className="stats" data-testid="run-stats">
+      {(run.result || total !== undefined || cost !== undefined) && <dl className="stats" data-testid="run-stats">
         {run.result?.firstTokenMs != null && <div><dt>First token</dt><dd>{formatDuration(run.result.firstTokenMs)}</dd></div>}
         {run.result && <div><dt>Total time</dt><dd data-testid="stat-latency">{formatDuration(run.result.totalMs)}</dd></div>}
         {total !== undefined && <div><dt>Tokens</dt><dd data-testid="stat-tokens">{formatNumber(total)}{prompt !== undefined && completion !== undefined ? ` (${formatNumber(prompt)} in, ${formatNumber(completion)} out)` : ""}</dd></div>}
@@ -597,10 +597,10 @@ function RunStats({ run, projectId }: { run: Run; projectId: string }) {
         {run.result?.model && <div><dt>Model</dt><dd>{run.result.model}</dd></div>}
         {run.result?.finishReason && <div><dt>Finish</dt><dd>{run.result.finishReason}</dd></div>}
         {run.result?.configurationVersion != null && <div><dt>Version run</dt><dd>v{run.result.configurationVersion}</dd></div>}
-      </dl>
+      </dl>}
       <div className="muted small">
         {run.traceState === "waiting" && "Reading the trace for tokens and cost…"}
-        {run.traceState === "found" && <>Traced: <Link href={`/p/${projectId}/events?filters=${encodeURIComponent(filters)}`} data-testid="trace-link">open the model event</Link>{cost === undefined && " (no price known for this model, so no cost)"}.</>}
+        {run.traceState === "found" && <>Traced: <Link href={`/p/${projectId}/events?filters=${encodeURIComponent(filters)}`} data-testid="trace-link">open the model event</Link>{cost === undefined && run.status === "done" && " (no price known for this model, so no cost)"}.</>}
         {run.traceState === "missing" && (run.status === "failed" && run.error && !(run.error.status === 200 || run.error.status >= 429) ? "Nothing was sent to the provider." : "The trace has not arrived yet; it will show under Events.")}
       </div>
     </div>

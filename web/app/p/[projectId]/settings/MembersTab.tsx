@@ -20,16 +20,39 @@ export function MembersTab({ projectId }: { projectId: string }) {
   const { can, project } = usePermissions(projectId);
   if (!project) return <Loading label="Loading the project's organization…" />;
   const orgId = project.orgId;
+  if (!orgId) {
+    return (
+      <EmptyState title="Members are managed by the organization">
+        <p>Your account reaches this project through a project or workspace role only, so it cannot see the organization&apos;s members.
+          Ask an org owner or admin to invite people or change roles.</p>
+      </EmptyState>
+    );
+  }
   return (
     <div className="stack" data-testid="members">
       <p className="muted" style={{ margin: 0 }}>
         Members belong to the organization <strong>{project.orgName}</strong>. Their org role applies to every workspace and project;
         a role in this project adds to it here.
       </p>
-      <InviteForm orgId={orgId} projectId={projectId} workspaceId={project.workspaceId} mayInvite={can("members:manage")} />
-      <MembersTable orgId={orgId} projectId={projectId} workspaceId={project.workspaceId} mayManage={can("members:manage", "org")} mayBind={can("members:manage")} />
-      <Invitations orgId={orgId} projectId={projectId} workspaceId={project.workspaceId} names={{ org: project.orgName, workspace: project.workspaceName, project: project.name }} />
-      <Roles orgId={orgId} />
+      {can("members:manage") === false
+        ? <div className="notice small" data-testid="cannot-invite">Inviting people here needs the <code>members:manage</code> permission on this project, its workspace or the organization.</div>
+        : <InviteForm orgId={orgId} projectId={projectId} workspaceId={project.workspaceId} mayInvite={can("members:manage")} />}
+      {can("members:read", "org") === false ? (
+        <EmptyState title="The member list is the organization's">
+          <p>Seeing who is in <strong>{project.orgName}</strong> and their roles needs the <code>members:read</code> permission on the organization
+            (the org roles owner, admin, member and viewer have it). Ask an org admin.</p>
+        </EmptyState>
+      ) : (
+        <>
+          <MembersTable orgId={orgId} projectId={projectId} workspaceId={project.workspaceId} mayManage={can("members:manage", "org")} mayBind={can("members:manage")} />
+          {can("members:manage", "org") === false
+            ? <p className="muted small" style={{ margin: 0 }}>Pending invitations are listed to those with <code>members:manage</code> on the organization.</p>
+            : <Invitations orgId={orgId} projectId={projectId} workspaceId={project.workspaceId} names={{ org: project.orgName, workspace: project.workspaceName, project: project.name }} />}
+        </>
+      )}
+      {can("roles:manage", "org") === false
+        ? <p className="muted small" style={{ margin: 0 }}>The roles and their permissions are listed to those with <code>roles:manage</code> on the organization. Built-in roles: owner, admin, member, viewer.</p>
+        : <Roles orgId={orgId} />}
     </div>
   );
 }
@@ -201,7 +224,7 @@ function InviteForm({ orgId, projectId, workspaceId, mayInvite }: { orgId: strin
         <label>Where
           <select value={scope} onChange={(e) => setScope(e.target.value as typeof scope)} disabled={mayInvite === false} aria-label="Invitation scope">
             <option value="project">This project</option>
-            <option value="workspace">This workspace</option>
+            {workspaceId && <option value="workspace">This workspace</option>}
             <option value="org">The whole organization</option>
           </select>
         </label>

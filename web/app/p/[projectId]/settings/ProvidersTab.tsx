@@ -2,13 +2,13 @@
 // The workspace's LLM provider keys (the playground, LLM evaluators and the proxy use them). Write-only: a key is
 // typed into a password field, sent once, and from then on only the masked form the server keeps (a vendor prefix
 // and at most the last 4 characters) is shown. Replacing a key sends a new one; nothing ever reads a key back.
-import { useState, type FormEvent } from "react";
+import { useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { deleteSecret, listSecrets, providerKinds, providerPattern, putSecret, rewrapSecrets, type ProviderSecret } from "@/lib/settings";
 import { usePermissions } from "@/lib/permissions";
 import { formatTime } from "@/lib/format";
 import { EmptyState, Loading } from "@/components/Feedback";
-import { NeedsPermission, ProblemNotice } from "@/components/ProblemNotice";
+import { ProblemNotice } from "@/components/ProblemNotice";
 import { ConfirmDialog, Dialog } from "@/components/Dialog";
 
 export function ProvidersTab({ projectId }: { projectId: string }) {
@@ -38,30 +38,28 @@ export function ProvidersTab({ projectId }: { projectId: string }) {
   return (
     <div className="stack" data-testid="provider-keys">
       <p className="muted" style={{ margin: 0 }}>
-        Provider keys belong to the workspace{project ? <> <strong>{project.workspaceName}</strong></> : null}: every project in it uses them for the playground,
+        Provider keys belong to the workspace{project?.workspaceName ? <> <strong>{project.workspaceName}</strong></> : null}: every project in it uses them for the playground,
         LLM evaluators and the OpenAI-compatible proxy (<code>/v1/chat/completions</code>). They are encrypted at rest and never shown again once saved.
       </p>
-      {mayManage === false && <NeedsPermission permission="secrets:manage" />}
-      <SecretForm
+      {mayManage !== false && <SecretForm
         key="new"
-        disabled={mayManage === false}
         onSaved={async (secret) => {
           setMessage(`The ${secret.provider} key was saved (${secret.masked_value}).`);
           await refresh();
         }}
-      />
+      />}
       {message && <div className="notice" role="status" data-testid="provider-message">{message}</div>}
       <div className="row">
         <h2 style={{ margin: 0 }}>Keys of this workspace</h2>
         <div style={{ flex: 1 }} />
-        <button
+        {mayManage !== false && <button
           type="button"
-          disabled={mayManage === false || rewrap.isPending || !secrets.data?.length}
+          disabled={rewrap.isPending || !secrets.data?.length}
           onClick={() => rewrap.mutate()}
           title="After an operator rotates Secrets:MasterKey, re-encrypts every key of the workspace under the new master key."
         >
           {rewrap.isPending ? "Re-encrypting…" : "Rotate encryption"}
-        </button>
+        </button>}
       </div>
       {rewrap.error && <ProblemNotice error={rewrap.error} what="re-encrypt the keys" />}
       {secrets.isLoading && <Loading label="Loading provider keys…" />}
@@ -129,12 +127,15 @@ export function ProvidersTab({ projectId }: { projectId: string }) {
 }
 
 /** Adds a key, or replaces one (existing: provider fixed, kind and base URL kept unless changed; the key must be typed again). */
-function SecretForm({ existing, disabled, onSaved, onCancel }: { existing?: ProviderSecret; disabled?: boolean; onSaved: (secret: ProviderSecret) => void; onCancel?: () => void }) {
+function SecretForm({ existing, onSaved, onCancel }: { existing?: ProviderSecret; onSaved: (secret: ProviderSecret) => void; onCancel?: () => void }) {
   const [provider, setProvider] = useState(existing?.provider ?? "");
   const [kind, setKind] = useState(existing?.kind ?? "");
   const [baseUrl, setBaseUrl] = useState(existing?.base_url ?? "");
   const [settings, setSettings] = useState<Record<string, string>>(existing?.settings ?? {});
-  const [value, setValue] = useState("");
+  // Uncontrolled: React would mirror a controlled input's value into its DOM attribute; the key stays in the field only.
+  const keyInput = useRef<HTMLInputElement>(null);
+  const [hasValue, setHasValue] = useState(false);
+  const disabled = false;
   const name = provider.trim().toLowerCase();
   const implied = providerKinds.find((k) => k.kind === name) ?? (name === "azure-openai" ? providerKinds.find((k) => k.kind === "azure") : undefined);
   const effective = providerKinds.find((k) => k.kind === (kind || implied?.kind));
@@ -144,7 +145,7 @@ function SecretForm({ existing, disabled, onSaved, onCancel }: { existing?: Prov
     mutationFn: () => {
       const filled = Object.fromEntries(Object.entries(settings).filter(([key, v]) => v.trim() && effective?.settings.includes(key)));
       return putSecret(name, {
-        value,
+        value: keyInput.current?.value ?? "",
         ...(kind ? { kind } : {}),
         ...(baseUrl.trim() ? { base_url: baseUrl.trim() } : {}),
         ...(Object.keys(filled).length ? { settings: filled } : {}),
@@ -152,7 +153,8 @@ function SecretForm({ existing, disabled, onSaved, onCancel }: { existing?: Prov
     },
     onSuccess: (secret) => {
       // The key leaves the page's memory as soon as the server has it.
-      setValue("");
+      if (keyInput.current) keyInput.current.value = "";
+      setHasValue(false);
       if (!existing) {
         setProvider("");
         setKind("");
@@ -166,7 +168,7 @@ function SecretForm({ existing, disabled, onSaved, onCancel }: { existing?: Prov
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    if (nameValid && value) save.mutate();
+    if (nameValid && hasValue) save.mutate();
   }
 
   return (
@@ -194,8 +196,9 @@ function SecretForm({ existing, disabled, onSaved, onCancel }: { existing?: Prov
         <label style={{ minWidth: 280, flex: 1 }}>API key
           <input
             type="password"
-            value={value}
-            onChange={(e) => setValue(e.target.value)}
+            ref={keyInput}
+            defaultValue=""
+            onChange={(e) => setHasValue(e.target.value.length > 0)}
             placeholder={existing ? "the new key" : "sk-…"}
             autoComplete="new-password"
             spellCheck={false}
@@ -223,7 +226,7 @@ function SecretForm({ existing, disabled, onSaved, onCancel }: { existing?: Prov
       {name && !implied && !kind && <div className="warn small">“{name}” implies no provider kind: choose one so the proxy knows how to call it.</div>}
       {save.error && <ProblemNotice error={save.error} what="save the key" />}
       <div className="row">
-        <button type="submit" className="primary" disabled={disabled || save.isPending || !nameValid || !value}>
+        <button type="submit" className="primary" disabled={disabled || save.isPending || !nameValid || !hasValue}>
           {save.isPending ? "Saving…" : existing ? "Replace key" : "Save key"}
         </button>
         {onCancel && <button type="button" onClick={onCancel}>Cancel</button>}
