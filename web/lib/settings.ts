@@ -141,16 +141,6 @@ export const getProject = async (projectId: string) => (await cp<Envelope<Projec
 export const updateProject = async (projectId: string, body: { name?: string; description?: string }) =>
   (await cp<Envelope<ProjectInfo>>(`/v1/projects/${projectId}`, { method: "PUT", body })).data;
 
-// ---- Where SDKs send data (the UI server knows the platform's addresses) ----
-
-export type PlatformUrls = { dp_url: string; otlp_traces_url: string; cp_url: string };
-
-export async function getPlatformUrls(): Promise<PlatformUrls> {
-  const response = await fetch("/api/platform", { cache: "no-store" });
-  if (!response.ok) throw new Error(`The UI server did not say where the platform listens (${response.status}).`);
-  return (await response.json()) as PlatformUrls;
-}
-
 /** The permission a 403 names, from either plane (DP: required_permission; CP: in the text). */
 export function requiredPermission(error: unknown): string | null {
   if (!(error instanceof ApiError) || error.status !== 403) return null;

@@ -4,7 +4,8 @@
 import { useEffect, useState, type FormEvent } from "react";
 import Link from "next/link";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { getPlatformUrls, getProject, updateProject } from "@/lib/settings";
+import { getProject, updateProject } from "@/lib/settings";
+import { usePlatformInfo } from "@/lib/info";
 import { usePermissions } from "@/lib/permissions";
 import { formatTime } from "@/lib/format";
 import { ErrorNotice, Loading } from "@/components/Feedback";
@@ -15,7 +16,7 @@ export function ProjectTab({ projectId }: { projectId: string }) {
   const queryClient = useQueryClient();
   const { can } = usePermissions(projectId);
   const project = useQuery({ queryKey: ["project", projectId], queryFn: () => getProject(projectId) });
-  const urls = useQuery({ queryKey: ["platform-urls"], queryFn: getPlatformUrls, staleTime: Infinity });
+  const urls = usePlatformInfo();
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
   const [saved, setSaved] = useState(false);
@@ -79,17 +80,17 @@ export function ProjectTab({ projectId }: { projectId: string }) {
           <dt>Data plane API</dt>
           <dd className="copy-row">{urls.data ? <><code data-testid="dp-url">{urls.data.dp_url}</code> <CopyButton value={urls.data.dp_url} /></> : <span className="muted">…</span>}</dd>
           <dt>OTLP traces (HTTP)</dt>
-          <dd className="copy-row">{urls.data ? <><code data-testid="otlp-url">{urls.data.otlp_traces_url}</code> <CopyButton value={urls.data.otlp_traces_url} /></> : <span className="muted">…</span>}</dd>
+          <dd className="copy-row">{urls.data ? <><code data-testid="otlp-url">{urls.data.otlp_http_url}</code> <CopyButton value={urls.data.otlp_http_url} /></> : <span className="muted">…</span>}</dd>
           <dt>API key</dt>
           <dd>A project key with the <code>ingest</code> scope: <Link href={`/p/${projectId}/settings?tab=keys`}>create one under API keys</Link>. The key decides the project; no project header is needed.</dd>
         </dl>
-        {urls.data && <FirstTrace otlp={urls.data.otlp_traces_url} dp={urls.data.dp_url} />}
+        {urls.data && <FirstTraceSnippets otlp={urls.data.otlp_http_url} dp={urls.data.dp_url} />}
       </section>
     </div>
   );
 }
 
-function FirstTrace({ otlp, dp }: { otlp: string; dp: string }) {
+function FirstTraceSnippets({ otlp, dp }: { otlp: string; dp: string }) {
   const [tab, setTab] = useState<"otel" | "curl" | "openai">("otel");
   const otel = `export OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=${otlp}
 export OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/protobuf
