@@ -9,9 +9,10 @@ namespace HoneyHive.Web.Tests;
 /// <summary>
 /// The platform as `./hh up` runs it: the Host (a real process on the servers `./hh test` started), the
 /// production build of web/ served by Node in front of it, and headless Chromium (Debian's, through Playwright)
-/// to drive it. One per test class; each test opens its own browser context (own cookies) at 1280×800.
+/// to drive it. One per test class; each test opens its own browser context (own cookies) at 1280×800. A derived
+/// fixture may add settings for its Host (ExtraEnvironment) before calling InitializeAsync, e.g. a fake LLM provider.
 /// </summary>
-public sealed class WebUi : EndToEnd.Tests.HostProcess
+public class WebUi : EndToEnd.Tests.HostProcess
 {
     private readonly StringBuilder uiOutput = new();
     private Process? ui;

@@ -519,7 +519,7 @@ function RunPanel({ projectId, draft, inputs, variables, loaded, version, onSave
       return;
     }
     // The proxy traces every call that reached it, failed ones included: read its tokens, cost and duration.
-    for (let attempt = 0; attempt < 12 && generation.current === mine; attempt++) {
+    for (let attempt = 0; attempt < 25 && generation.current === mine; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, attempt === 0 ? 500 : 1000));
       try {
         const trace = await findTrace(sessionId);
