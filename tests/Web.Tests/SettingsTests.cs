@@ -187,7 +187,7 @@ public sealed class SettingsTests(PlaygroundUi web)
         Assert.Equal("Support bot, production traffic.", stored.GetProperty("data").GetProperty("description").GetString());
         await page.ReloadAsync();
         await Assertions.Expect(page.GetByTestId("project-name")).ToHaveValueAsync(newName);
-        await Assertions.Expect(page.GetByLabel("Project", new() { Exact = true })).ToContainTextAsync(newName);
+        await Assertions.Expect(page.GetByRole(AriaRole.Combobox, new() { Name = "Project", Exact = true })).ToContainTextAsync(newName);
     }
 
     [Fact]

@@ -67,12 +67,12 @@ export default function ProjectLayout({ children, params }: { children: ReactNod
             >
               {!current && <option value={projectId}>{projects.isLoading ? "Loading projects…" : projectId}</option>}
               {projects.data?.map((p) => (
-                <option key={p.id} value={p.id}>{`${p.orgName} / ${p.workspaceName} / ${p.name}`}</option>
+                <option key={p.id} value={p.id}>{[p.orgName, p.workspaceName, p.name].filter(Boolean).join(" / ")}</option>
               ))}
             </select>
           </label>
           <div className="grow" />
-          {current && <span className="muted small">org {current.orgName} · workspace {current.workspaceName}</span>}
+          {current && <span className="muted small">{[current.orgName && `org ${current.orgName}`, current.workspaceName && `workspace ${current.workspaceName}`].filter(Boolean).join(" · ")}</span>}
         </header>
         <main className="content">
           {projects.error && <ErrorNotice error={projects.error} what="list your projects" />}

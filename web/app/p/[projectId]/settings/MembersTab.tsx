@@ -10,6 +10,7 @@ import {
 } from "@/lib/settings";
 import { useAuth } from "@/lib/auth";
 import { usePermissions } from "@/lib/permissions";
+import { useProjects } from "@/lib/tenancy";
 import { formatTime } from "@/lib/format";
 import { EmptyState, Loading } from "@/components/Feedback";
 import { NeedsPermission, ProblemNotice } from "@/components/ProblemNotice";
@@ -67,6 +68,9 @@ function MembersTable({ orgId, projectId, workspaceId, mayManage, mayBind }: { o
   const queryClient = useQueryClient();
   const { me } = useAuth();
   const members = useQuery({ queryKey: ["members", orgId], queryFn: () => listMembers(orgId) });
+  const projects = useProjects();
+  const scopeName = (type: string, id: string) =>
+    (type === "project" ? projects.data?.find((p) => p.id === id)?.name : projects.data?.find((p) => p.workspaceId === id)?.workspaceName) ?? `${id.slice(0, 8)}…`;
   const { names } = useRoleNames(orgId);
   const [removing, setRemoving] = useState<Member | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
@@ -144,7 +148,7 @@ function MembersTable({ orgId, projectId, workspaceId, mayManage, mayBind }: { o
                     <td className="small">
                       {others.length === 0 ? <span className="muted">—</span> : others.map((b) => (
                         <div key={`${b.scope_type}:${b.scope_id}`}>
-                          {b.role} on {b.scope_type === "workspace" && b.scope_id === workspaceId ? "this workspace" : `${b.scope_type} ${b.scope_id.slice(0, 8)}…`}
+                          {b.role} on {b.scope_type === "workspace" && b.scope_id === workspaceId ? "this workspace" : `${b.scope_type} ${scopeName(b.scope_type, b.scope_id)}`}
                         </div>
                       ))}
                     </td>

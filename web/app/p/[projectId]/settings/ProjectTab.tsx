@@ -82,7 +82,7 @@ export function ProjectTab({ projectId }: { projectId: string }) {
           <dt>OTLP traces (HTTP)</dt>
           <dd className="copy-row">{urls.data ? <><code data-testid="otlp-url">{urls.data.otlp_http_url}</code> <CopyButton value={urls.data.otlp_http_url} /></> : <span className="muted">…</span>}</dd>
           <dt>API key</dt>
-          <dd>A project key with the <code>ingest</code> scope: <Link href={`/p/${projectId}/settings?tab=keys`}>create one under API keys</Link>. The key decides the project; no project header is needed.</dd>
+          <dd style={{ wordBreak: "normal" }}>A project key with the <code>ingest</code> scope: <Link href={`/p/${projectId}/settings?tab=keys`}>create one under API keys</Link>. The key decides the project; no project header is needed.</dd>
         </dl>
         {urls.data && <FirstTraceSnippets otlp={urls.data.otlp_http_url} dp={urls.data.dp_url} />}
       </section>
