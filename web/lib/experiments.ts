@@ -152,3 +152,25 @@ export function numericMetrics(event: HhEvent | undefined): Record<string, numbe
   }
   return result;
 }
+
+/**
+ * A one-line reading of inputs or outputs for a table cell: the text itself when the object holds one string
+ * (or a `content`, or a chat whose last message has content), else its JSON.
+ */
+export function textPreview(value: unknown, max = 200): string {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "string") return value.length > max ? value.slice(0, max) + "…" : value;
+  if (typeof value !== "object") return String(value);
+  const record = value as Record<string, unknown>;
+  if (typeof record.content === "string") return textPreview(record.content, max);
+  const chat = record.chat_history ?? record.messages;
+  if (Array.isArray(chat) && chat.length > 0) {
+    const last = chat[chat.length - 1] as Record<string, unknown> | null;
+    if (last && typeof last.content === "string") return textPreview(last.content, max);
+  }
+  const entries = Object.entries(record);
+  if (entries.length === 1 && typeof entries[0][1] === "string") return textPreview(entries[0][1], max);
+  if (entries.length === 0) return "";
+  const text = JSON.stringify(value);
+  return text.length > max ? text.slice(0, max) + "…" : text;
+}

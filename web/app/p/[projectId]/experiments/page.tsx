@@ -98,8 +98,8 @@ function Experiments({ projectId }: { projectId: string }) {
       width: "minmax(120px, 1fr)",
       cell: (run) => <span className="small">{run.evaluators.map((e) => (typeof e === "string" ? e : JSON.stringify(e))).join(", ") || "—"}</span>,
     },
-    { id: "created", header: "Created", width: "180px", sortField: "created_at", cell: (run) => formatTime(run.created_at) },
-    { id: "id", header: "Id", width: "110px", cell: (run) => <CopyButton value={run.id} label={run.id.slice(0, 8)} /> },
+    { id: "created", header: "Created", width: "190px", sortField: "created_at", cell: (run) => formatTime(run.created_at) },
+    { id: "id", header: "Id", width: "96px", cell: (run) => <CopyButton value={run.id} label="Copy id" /> },
   ];
 
   const data = runs.data;

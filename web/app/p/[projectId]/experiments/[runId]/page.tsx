@@ -7,10 +7,10 @@ import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import {
-  aggregateFunctions, getRun, listRuns, metricKey, runLabel, runSessions, runSummary,
+  aggregateFunctions, getRun, listRuns, metricKey, runLabel, runSessions, runSummary, textPreview,
   type DatapointResult, type MetricDetail, type Run,
 } from "@/lib/experiments";
-import { brief, formatNumber, formatTime } from "@/lib/format";
+import { formatNumber, formatTime } from "@/lib/format";
 import { EmptyState, ErrorNotice, Loading } from "@/components/Feedback";
 import { VirtualTable, type Column } from "@/components/VirtualTable";
 import { JsonView } from "@/components/JsonView";
@@ -70,7 +70,7 @@ function RunPage({ projectId, runId }: { projectId: string; runId: string }) {
         values.set(key, [...(values.get(key) ?? []), { value: m.value, passed: m.passed }]);
       }
       const session = sessions.data?.get(d.session_id);
-      return { ...d, key: `${d.datapoint_id ?? ""}/${d.session_id}`, values, input: brief(session?.inputs, 200), output: brief(session?.outputs, 200) };
+      return { ...d, key: `${d.datapoint_id ?? ""}/${d.session_id}`, values, input: textPreview(session?.inputs), output: textPreview(session?.outputs) };
     });
   }, [summary.data, sessions.data]);
 
@@ -155,6 +155,7 @@ function RunPage({ projectId, runId }: { projectId: string; runId: string }) {
           value=""
           onChange={(e) => e.target.value && router.push(`/p/${projectId}/experiments/compare?a=${encodeURIComponent(r.id)}&b=${encodeURIComponent(e.target.value)}`)}
           disabled={candidates.length === 0}
+          style={{ maxWidth: 280 }}
         >
           <option value="">{candidates.length ? "Compare with…" : "No other run to compare"}</option>
           {candidates.map((o) => <option key={o.id} value={o.id}>{runLabel(o)} · {formatTime(o.created_at)}</option>)}

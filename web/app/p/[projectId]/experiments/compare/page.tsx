@@ -8,10 +8,10 @@ import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import {
-  aggregateFunctions, compareEvents, compareRuns, listRuns, numericMetrics, runLabel, verdict,
+  aggregateFunctions, compareEvents, compareRuns, listRuns, numericMetrics, runLabel, textPreview, verdict,
   type EventPair, type MetricComparison, type Verdict,
 } from "@/lib/experiments";
-import { brief, formatNumber, formatTime } from "@/lib/format";
+import { formatTime } from "@/lib/format";
 import { EmptyState, ErrorNotice, Loading } from "@/components/Feedback";
 import { VirtualTable, type Column } from "@/components/VirtualTable";
 import { Change, MetricNumber, RunStatus } from "@/components/RunBits";
@@ -152,9 +152,9 @@ function Compare({ projectId }: { projectId: string }) {
     },
     { id: "datapoint", header: "Datapoint", width: "minmax(110px, 1fr)", cell: (row) => <span className="mono small" title={row.datapoint_id}>{row.datapoint_id}</span> },
     { id: "event", header: "Event", width: "minmax(110px, 1fr)", cell: (row) => <span><span className={`badge ${row.event_1.event_type}`}>{row.event_1.event_type}</span> {row.event_1.event_name}</span> },
-    { id: "input", header: "Input", width: "minmax(140px, 1.5fr)", cell: (row) => <span title={brief(row.event_1.inputs, 400)}>{brief(row.event_1.inputs, 160)}</span> },
-    { id: "old-out", header: "Output B (baseline)", width: "minmax(140px, 1.5fr)", cell: (row) => <span title={brief(row.event_2.outputs, 400)}>{brief(row.event_2.outputs, 160)}</span> },
-    { id: "new-out", header: "Output A (new)", width: "minmax(140px, 1.5fr)", cell: (row) => <span title={brief(row.event_1.outputs, 400)}>{brief(row.event_1.outputs, 160)}</span> },
+    { id: "input", header: "Input", width: "minmax(140px, 1.5fr)", cell: (row) => <span title={textPreview(row.event_1.inputs, 400)}>{textPreview(row.event_1.inputs, 160)}</span> },
+    { id: "old-out", header: "Output B (baseline)", width: "minmax(140px, 1.5fr)", cell: (row) => <span title={textPreview(row.event_2.outputs, 400)}>{textPreview(row.event_2.outputs, 160)}</span> },
+    { id: "new-out", header: "Output A (new)", width: "minmax(140px, 1.5fr)", cell: (row) => <span title={textPreview(row.event_1.outputs, 400)}>{textPreview(row.event_1.outputs, 160)}</span> },
     ...metricNames.map((name): Column<PairRow> => ({
       id: `m:${name}`,
       header: name,
