@@ -11,6 +11,7 @@ import { EmptyState, ErrorNotice, Loading } from "@/components/Feedback";
 import { VirtualTable, type Column, type Sort } from "@/components/VirtualTable";
 import { RunStatus } from "@/components/RunBits";
 import { CopyButton } from "@/components/CopyButton";
+import { usePlatformInfo } from "@/lib/info";
 
 const pageSize = 50;
 
@@ -24,6 +25,8 @@ function Experiments({ projectId }: { projectId: string }) {
   const sort: Sort = { field: params.get("sort") ?? "created_at", order: params.get("order") === "asc" ? "asc" : "desc" };
   const [search, setSearch] = useState(name);
   const [selected, setSelected] = useState<string[]>([]);
+  const info = usePlatformInfo();
+  const api = info.data?.dp_url ?? "http://127.0.0.1:8080";
 
   function navigate(changes: Record<string, string | number | null>) {
     const next = new URLSearchParams(params.toString());
@@ -152,17 +155,16 @@ function Experiments({ projectId }: { projectId: string }) {
             an experiment from the SDK (<code>evaluate()</code> in the Python or TypeScript SDK), or with the data-plane API:
           </p>
           <pre>{`# a run over a dataset, with a configuration and evaluators, as a workflow
-curl -X POST $HH_API_URL/v1/experiments -H "authorization: Bearer $HH_API_KEY" \\
+curl -X POST ${api}/v1/experiments -H "authorization: Bearer $HH_API_KEY" \\
   -H 'content-type: application/json' \\
   -d '{"name":"baseline","dataset_id":"…","configuration_id":"…","metrics":["accuracy"]}'
 
 # or your own harness: create the run, then tag each session with it
-curl -X POST $HH_API_URL/v1/runs -H "authorization: Bearer $HH_API_KEY" \\
+curl -X POST ${api}/v1/runs -H "authorization: Bearer $HH_API_KEY" \\
   -H 'content-type: application/json' -d '{"name":"baseline"}'
 #   → send events with metadata.run_id, metadata.datapoint_id and metrics`}</pre>
           <p className="small">
-            <code>$HH_API_URL</code> is the data-plane API (http://127.0.0.1:8080 under <code>./hh up</code>); the key is a project
-            API key from <Link href={`/p/${projectId}/settings`}>Settings</Link>.
+            <code>$HH_API_KEY</code> is a project API key from <Link href={`/p/${projectId}/settings`}>Settings → API keys</Link>.
           </p>
         </EmptyState>
       )}
