@@ -279,6 +279,8 @@ export default function QueuePage({ params }: { params: Promise<{ projectId: str
                 onChange={(e) => {
                   setMetricName(e.target.value);
                   remember(metricKey, e.target.value);
+                  // Back to scoring: the digits go to the score, not to this list.
+                  e.currentTarget.blur();
                 }}
                 data-testid="score-metric"
               >
