@@ -86,6 +86,7 @@ public sealed class EvaluatorsTests(WebUi web)
         var page = await web.SignedInPageAsync();
 
         await page.GotoAsync($"/p/{project}/evaluators");
+        await Assertions.Expect(page.Locator("select[aria-label=Project]")).ToContainTextAsync("/ empty ");
 
         var empty = page.GetByTestId("empty-state");
         await Assertions.Expect(empty.GetByRole(AriaRole.Heading)).ToHaveTextAsync("No evaluators yet");

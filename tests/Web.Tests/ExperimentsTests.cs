@@ -122,6 +122,7 @@ public sealed class ExperimentsTests(WebUi web)
         var page = await web.SignedInPageAsync();
 
         await page.GotoAsync($"/p/{project}/experiments");
+        await Assertions.Expect(page.Locator("select[aria-label=Project]")).ToContainTextAsync("/ empty ");
 
         var empty = page.GetByTestId("empty-state");
         await Assertions.Expect(empty.GetByRole(AriaRole.Heading)).ToHaveTextAsync("No experiment runs yet");

@@ -71,6 +71,7 @@ public sealed class QueuesTests(WebUi web)
         var page = await web.SignedInPageAsync();
 
         await page.GotoAsync($"/p/{project}/queues");
+        await Assertions.Expect(page.Locator("select[aria-label=Project]")).ToContainTextAsync("/ empty ");
 
         var empty = page.GetByTestId("empty-state");
         await Assertions.Expect(empty.GetByRole(AriaRole.Heading)).ToHaveTextAsync("No annotation queues yet");

@@ -77,7 +77,8 @@ export function EvaluatorEditor({ metric, initial, others, onSaved, onDeleted, o
   const [fieldErrors, setFieldErrors] = useState<Record<string, string[]>>({});
   const [saveError, setSaveError] = useState<unknown>(null);
   const [checkError, setCheckError] = useState<unknown>(null);
-  const [codeError, setCodeError] = useState<RunFailure | null>(null);
+  // The error the code's line is marked for: from the check before saving, or from trying it on an event.
+  const [codeError, setCodeError] = useState<(RunFailure & { from: "save" | "try" }) | null>(null);
   const [phase, setPhase] = useState<"idle" | "checking" | "saving" | "saved">("idle");
   const [categoryText, setCategoryText] = useState(categoriesText(initial));
   const editorBox = useRef<HTMLDivElement>(null);
@@ -110,7 +111,7 @@ export function EvaluatorEditor({ metric, initial, others, onSaved, onDeleted, o
       try {
         const failure = await checkPython(body);
         if (failure) {
-          setCodeError(failure);
+          setCodeError({ ...failure, from: "save" });
           setPhase("idle");
           return;
         }
@@ -298,9 +299,15 @@ export function EvaluatorEditor({ metric, initial, others, onSaved, onDeleted, o
                       line {codeError.line}
                     </button>
                   )}
-                  <span className="muted small">Not saved: fix the code, then save again.</span>
-                  <div style={{ flex: 1 }} />
-                  <button type="button" className="link small" onClick={() => void save(false)}>Save anyway</button>
+                  {codeError.from === "save" ? (
+                    <>
+                      <span className="muted small">Not saved: fix the code, then save again.</span>
+                      <div style={{ flex: 1 }} />
+                      <button type="button" className="link small" onClick={() => void save(false)}>Save anyway</button>
+                    </>
+                  ) : (
+                    <span className="muted small">When run on the event tried below.</span>
+                  )}
                 </div>
                 <pre className="mono">{codeError.message}</pre>
               </div>
@@ -334,7 +341,7 @@ export function EvaluatorEditor({ metric, initial, others, onSaved, onDeleted, o
         </details>
 
       </form>
-      <TryMetric definition={forSave(def)} onFailure={(failure) => failure && failure.line !== null && def.type === "PYTHON" && setCodeError(failure)} />
+      <TryMetric definition={forSave(def)} onFailure={(failure) => failure && failure.line !== null && def.type === "PYTHON" && setCodeError({ ...failure, from: "try" })} />
       {metric && <Versions metric={metric} />}
     </div>
   );

@@ -96,7 +96,11 @@ export function errorLine(message: string | undefined | null): number | null {
 export async function checkPython(definition: MetricDefinition): Promise<RunFailure | null> {
   const probe: MetricDefinition = { ...definition, needs_ground_truth: false, name: definition.name.trim() || "metric" };
   const answer = await runMetric(probe, { inputs: {}, outputs: {}, feedback: {}, metadata: {}, config: {}, metrics: {}, user_properties: {} });
-  return isFailure(answer) && answer.code === "compilation_error" ? answer : null;
+  if (!isFailure(answer)) return null;
+  if (answer.code === "compilation_error") return answer;
+  // The engine itself failed or is busy: nothing is known about the code, which the caller must hear.
+  if (answer.status >= 500 || answer.status === 429) throw new Error(`${answer.message} (HTTP ${answer.status})`);
+  return null;
 }
 
 export const pythonTemplate = `def my_metric(event):

@@ -151,7 +151,7 @@ function Compare({ projectId }: { projectId: string }) {
       cell: (row) => <span className={`change ${row.verdict === "mixed" ? "mixed" : row.verdict}`} data-testid="row-verdict">{row.verdict}</span>,
     },
     { id: "datapoint", header: "Datapoint", width: "minmax(110px, 1fr)", cell: (row) => <span className="mono small" title={row.datapoint_id}>{row.datapoint_id}</span> },
-    { id: "event", header: "Event", width: "minmax(110px, 1fr)", cell: (row) => <span><span className={`badge ${row.event_1.event_type}`}>{row.event_1.event_type}</span> {row.event_1.event_name}</span> },
+    { id: "event", header: "Event", width: "minmax(140px, 1fr)", cell: (row) => <span><span className={`badge ${row.event_1.event_type}`}>{row.event_1.event_type}</span> {row.event_1.event_name}</span> },
     { id: "input", header: "Input", width: "minmax(140px, 1.5fr)", cell: (row) => <span title={textPreview(row.event_1.inputs, 400)}>{textPreview(row.event_1.inputs, 160)}</span> },
     { id: "old-out", header: "Output B (baseline)", width: "minmax(140px, 1.5fr)", cell: (row) => <span title={textPreview(row.event_2.outputs, 400)}>{textPreview(row.event_2.outputs, 160)}</span> },
     { id: "new-out", header: "Output A (new)", width: "minmax(140px, 1.5fr)", cell: (row) => <span title={textPreview(row.event_1.outputs, 400)}>{textPreview(row.event_1.outputs, 160)}</span> },
