@@ -6,7 +6,7 @@ import { useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from "r
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError } from "@/lib/api";
 import {
-  checkPython, compositeAggregates, createMetric, deleteMetric, deployVersion, listVersions, metricTypes, providers, returnTypes,
+  blankDefinition, checkPython, compositeAggregates, createMetric, deleteMetric, deployVersion, listVersions, metricTypes, providers, returnTypes,
   typeLabel, updateMetric, type Metric, type MetricDefinition, type MetricType, type ReturnType, type RunFailure,
 } from "@/lib/evaluators";
 import type { Filter, FieldType } from "@/lib/filters";
@@ -93,6 +93,14 @@ export function EvaluatorEditor({ metric, initial, others, onSaved, onDeleted, o
     setDirty(true);
     if (phase === "saved") setPhase("idle");
     for (const key of Object.keys(patch)) if (fieldErrors[key]) setFieldErrors((e) => ({ ...e, [key]: [] }));
+  }
+
+  /** A new evaluator changing type starts from that type's template, keeping its name and description. */
+  function changeType(type: MetricType) {
+    const fresh = blankDefinition(type);
+    change({ ...fresh, name: def.name || fresh.name, description: def.description });
+    setCategoryText(categoriesText(fresh));
+    setCodeError(null);
   }
 
   function changeCode(criteria: string) {
@@ -222,7 +230,7 @@ export function EvaluatorEditor({ metric, initial, others, onSaved, onDeleted, o
           {!metric ? (
             <label>
               Type
-              <select value={def.type} onChange={(e) => change({ type: e.target.value as MetricType })} data-testid="evaluator-type">
+              <select value={def.type} onChange={(e) => changeType(e.target.value as MetricType)} data-testid="evaluator-type">
                 {metricTypes.map((t) => <option key={t.type} value={t.type}>{t.label}</option>)}
               </select>
             </label>
