@@ -144,6 +144,17 @@ public sealed class WebUi : EndToEnd.Tests.HostProcess
         return body.GetProperty("access_token").GetString()!;
     }
 
+    /// <summary>A new project in the bootstrap workspace, created through the control-plane API; its id.</summary>
+    public async Task<string> CreateProjectAsync(string name)
+    {
+        using var client = Client(ControlPlaneApi, await AdminTokenAsync());
+        var workspace = ReadBootstrap().GetProperty("workspace_id").GetString();
+        using var response = await client.PostAsJsonAsync(new Uri($"/v1/workspaces/{workspace}/projects", UriKind.Relative), new { name });
+        Assert.True(response.IsSuccessStatusCode, $"Creating project {name} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        var body = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        return (body.TryGetProperty("data", out var data) ? data : body).GetProperty("id").GetString()!;
+    }
+
     public override async Task DisposeAsync()
     {
         if (Browser is not null) await Browser.CloseAsync();
