@@ -112,11 +112,8 @@ public static class EvaluationData
     /// <summary>A new, empty project in the bootstrap workspace, once the data plane knows it.</summary>
     public static async Task<string> EmptyProjectAsync(WebUi web)
     {
+        var project = await web.CreateProjectAsync($"empty {Marker()}");
         var token = await web.AdminTokenAsync();
-        var workspace = web.ReadBootstrap().GetProperty("workspace_id").GetString();
-        using var cp = web.Client(web.ControlPlaneApi, token);
-        var created = await SendAsync(cp, HttpMethod.Post, $"/v1/workspaces/{workspace}/projects", new { name = $"empty {Marker()}" });
-        var project = created["data"]!["id"]!.GetValue<string>();
         using var dp = web.Client(web.DataPlaneApi, token);
         dp.DefaultRequestHeaders.Add("x-hh-project-id", project);
         await Eventually.ValueAsync(
