@@ -29,12 +29,10 @@ public static class PlatformSetup
         return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
     }
 
-    /// <summary>A new project in the bootstrap workspace; returns its id once the data plane knows it.</summary>
-    public static async Task<string> CreateProjectAsync(this WebUi web, string name)
+    /// <summary>A new project (the fixture's <see cref="WebUi.CreateProjectAsync"/>), returned once the data plane answers for it.</summary>
+    public static async Task<string> CreateSyncedProjectAsync(this WebUi web, string name)
     {
-        var workspace = web.ReadBootstrap().GetProperty("workspace_id").GetString();
-        var created = await web.CpAsync(HttpMethod.Post, $"/v1/workspaces/{workspace}/projects", new { name });
-        var id = created.GetProperty("data").GetProperty("id").GetString()!;
+        var id = await web.CreateProjectAsync(name);
         // The controller syncs new projects to the data plane; pages of the project call it at once.
         var token = await web.AdminTokenAsync();
         await Eventually.ValueAsync(async () =>

@@ -121,7 +121,7 @@ public sealed class PlaygroundTests(PlaygroundUi web)
     [Fact]
     public async Task A_new_project_starts_from_a_blank_prompt_which_runs_and_is_saved_as_its_first_configuration()
     {
-        var projectId = await web.CreateProjectAsync("playground-" + Guid.NewGuid().ToString("N")[..6]);
+        var projectId = await web.CreateSyncedProjectAsync("playground-" + Guid.NewGuid().ToString("N")[..6]);
         var model = "gpt-blank-" + Guid.NewGuid().ToString("N")[..6];
         var page = await web.SignedInPageAsync();
         await page.GotoAsync($"/p/{projectId}/playground");

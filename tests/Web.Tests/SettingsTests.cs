@@ -64,7 +64,7 @@ public sealed class SettingsTests(PlaygroundUi web)
     [Fact]
     public async Task A_project_without_keys_says_how_to_create_the_first_one()
     {
-        var projectId = await web.CreateProjectAsync("keyless-" + Guid.NewGuid().ToString("N")[..6]);
+        var projectId = await web.CreateSyncedProjectAsync("keyless-" + Guid.NewGuid().ToString("N")[..6]);
         var page = await web.SignedInPageAsync();
         await page.GotoAsync($"/p/{projectId}/settings?tab=keys");
 
@@ -166,7 +166,7 @@ public sealed class SettingsTests(PlaygroundUi web)
     [Fact]
     public async Task The_project_name_and_description_are_edited_and_the_addresses_to_send_data_are_shown()
     {
-        var projectId = await web.CreateProjectAsync("editable-" + Guid.NewGuid().ToString("N")[..6]);
+        var projectId = await web.CreateSyncedProjectAsync("editable-" + Guid.NewGuid().ToString("N")[..6]);
         var page = await web.SignedInPageAsync();
         await page.GotoAsync($"/p/{projectId}/settings?tab=project");
 
