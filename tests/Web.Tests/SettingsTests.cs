@@ -29,8 +29,9 @@ public sealed class SettingsTests(PlaygroundUi web)
         await Assertions.Expect(dialog.GetByRole(AriaRole.Button, new() { Name = "Copy key" })).ToBeVisibleAsync();
         await WebUi.ScreenshotAsync(page, "settings-api-key-shown-once");
 
-        // The key works against the data plane.
-        Assert.Equal(HttpStatusCode.OK, await DataPlaneStatusAsync(key));
+        // The key works against the data plane (which learns of new keys within seconds).
+        await Eventually.ValueAsync(() => DataPlaneStatusAsync(key), status => status == HttpStatusCode.OK,
+            "the data plane to accept the new key", TimeSpan.FromSeconds(30));
 
         // Escape does not close the dialog that holds the key: only its button does, and then the key is gone from the page.
         await page.Keyboard.PressAsync("Escape");
