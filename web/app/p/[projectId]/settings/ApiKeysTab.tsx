@@ -223,7 +223,8 @@ function NewKeyDialog({ created, onClose }: { created: CreatedKey; onClose: () =
         </div>
       </label>
       <p className="muted small" style={{ margin: 0 }}>
-        Send it as <code>Authorization: Bearer &lt;key&gt;</code>{created.expires_at ? `; it expires ${new Date(created.expires_at).toLocaleDateString()}` : ""}.
+        Send it as <code>Authorization: Bearer &lt;key&gt;</code>; the data planes accept it within a few seconds
+        {created.expires_at ? `, until ${new Date(created.expires_at).toLocaleDateString()}` : ""}.
       </p>
       <div className="row" style={{ justifyContent: "flex-end" }}>
         <button type="button" className="primary" onClick={onClose}>I have stored the key</button>
