@@ -70,10 +70,14 @@ export const maxSeries = 8;
  * Points → one row per bucket with a column per group (recharts' shape). Groups are ranked by their events; the
  * missing-group value ('') reads "(none)". `fill` is what an empty bucket holds (0 for counts and sums).
  */
-export function pivot(points: ChartPoint[], starts: number[] | null, fill: number | null, grouped: boolean, ungroupedLabel: string): Pivot {
+export function pivot(
+  points: ChartPoint[], starts: number[] | null, fill: number | null, grouped: boolean, ungroupedLabel: string, order?: string[],
+): Pivot {
   const weight = new Map<string, number>();
   for (const p of points) weight.set(p.group, (weight.get(p.group) ?? 0) + p.count);
-  const ranked = [...weight.entries()].sort((a, b) => b[1] - a[1]).map(([g]) => g);
+  // One order for every chart (the requests chart's), so a group keeps its colour from chart to chart.
+  const rank = (g: string) => (order && order.includes(g) ? order.indexOf(g) : Number.MAX_SAFE_INTEGER);
+  const ranked = [...weight.entries()].sort((a, b) => rank(a[0]) - rank(b[0]) || b[1] - a[1]).map(([g]) => g);
   const kept = ranked.slice(0, maxSeries);
   const series: Series[] = (kept.length ? kept : [""]).map((g, i) => ({
     key: `s${i}`,
@@ -97,6 +101,13 @@ export function pivot(points: ChartPoint[], starts: number[] | null, fill: numbe
   }
   const rows = [...byTime.values()].sort((a, b) => (a.t as number) - (b.t as number));
   return { rows, series, hiddenGroups: Math.max(0, ranked.length - kept.length) };
+}
+
+/** Groups by how many events they hold, most first. */
+export function groupOrder(points: ChartPoint[]): string[] {
+  const weight = new Map<string, number>();
+  for (const p of points) weight.set(p.group, (weight.get(p.group) ?? 0) + p.count);
+  return [...weight.entries()].sort((a, b) => b[1] - a[1]).map(([g]) => g);
 }
 
 /** Errors ÷ requests per bucket and group, as a percentage; a bucket without requests has no rate. */

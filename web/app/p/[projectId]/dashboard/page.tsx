@@ -6,9 +6,9 @@ import { Suspense, use, useMemo, useState, type ReactNode } from "react";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useQuery } from "@tanstack/react-query";
 import {
-  CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis,
+  Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis,
 } from "recharts";
-import { bucketFor, bucketStarts, errorRate, fetchChart, pivot, type Aggregation, type Bucket, type ChartAnswer, type Pivot } from "@/lib/charts";
+import { bucketFor, bucketStarts, errorRate, fetchChart, groupOrder, pivot, type Aggregation, type Bucket, type ChartAnswer, type Pivot } from "@/lib/charts";
 import { decodeFilters, encodeFilters, resolveRange, useFilterFields, type Filter } from "@/lib/filters";
 import { formatCost, formatDuration, formatNumber } from "@/lib/format";
 import { TimeRangePicker } from "@/components/TimeRangePicker";
@@ -78,6 +78,7 @@ function Dashboard({ projectId }: { projectId: string }) {
   }, [fields.data, groupBy]);
 
   const grouped = groupBy !== "";
+  const order = useMemo(() => (requests.data ? groupOrder(requests.data.events) : undefined), [requests.data]);
   const total = requests.data?.totalEvents ?? 0;
   const totalErrors = errors.data?.totalEvents ?? 0;
   const sum = (answer?: ChartAnswer) => answer?.events.reduce((s, p) => s + (p.value ?? 0), 0) ?? 0;
@@ -95,7 +96,7 @@ function Dashboard({ projectId }: { projectId: string }) {
         </label>
         <label className="inline">
           Group by
-          <select aria-label="Group by" value={groupBy} onChange={(e) => update({ groupBy: e.target.value || null })} data-testid="group-by">
+          <select aria-label="Group by" style={{ maxWidth: 220 }} value={groupBy} onChange={(e) => update({ groupBy: e.target.value || null })} data-testid="group-by">
             <option value="">None</option>
             {groupChoices.map((g) => <option key={g} value={g}>{g}</option>)}
           </select>
@@ -135,20 +136,20 @@ function Dashboard({ projectId }: { projectId: string }) {
             <Stat label="Cost" value={cost.data ? formatCost(sum(cost.data)) : "…"} />
           </div>
           <div className="chart-grid">
-            <ChartCard title="Requests" subtitle={`events per ${bucket}`} testId="chart-requests" error={requests.error} loading={false}
-              pivot={requests.data ? pivot(requests.data.events, starts, 0, grouped, "requests") : null} bucket={bucket} format={(v) => formatNumber(v)} />
+            <ChartCard stacked title="Requests" subtitle={`events per ${bucket}`} testId="chart-requests" error={requests.error} loading={false}
+              pivot={requests.data ? pivot(requests.data.events, starts, 0, grouped, "requests", order) : null} bucket={bucket} format={(v) => formatNumber(v)} />
             <LatencyCard
               answers={{ p50: p50.data, p95: p95.data, p99: p99.data }}
               error={p50.error ?? p95.error ?? p99.error}
               loading={p50.isLoading || p95.isLoading || p99.isLoading}
-              grouped={grouped} percentile={percentile} onPercentile={setPercentile} starts={starts} bucket={bucket}
+              grouped={grouped} percentile={percentile} onPercentile={setPercentile} starts={starts} bucket={bucket} order={order}
             />
-            <ChartCard title="Tokens" subtitle={`sum of metadata.total_tokens per ${bucket}`} testId="chart-tokens" error={tokens.error} loading={tokens.isLoading}
-              pivot={tokens.data ? pivot(tokens.data.events, starts, 0, grouped, "tokens") : null} bucket={bucket} format={(v) => formatNumber(v)} />
-            <ChartCard title="Cost" subtitle={`sum of metadata.cost (USD) per ${bucket}`} testId="chart-cost" error={cost.error} loading={cost.isLoading}
-              pivot={cost.data ? pivot(cost.data.events, starts, 0, grouped, "cost") : null} bucket={bucket} format={(v) => formatCost(v)} />
+            <ChartCard stacked title="Tokens" subtitle={`sum of metadata.total_tokens per ${bucket}`} testId="chart-tokens" error={tokens.error} loading={tokens.isLoading}
+              pivot={tokens.data ? pivot(tokens.data.events, starts, 0, grouped, "tokens", order) : null} bucket={bucket} format={(v) => formatNumber(v)} />
+            <ChartCard stacked title="Cost" subtitle={`sum of metadata.cost (USD) per ${bucket}`} testId="chart-cost" error={cost.error} loading={cost.isLoading}
+              pivot={cost.data ? pivot(cost.data.events, starts, 0, grouped, "cost", order) : null} bucket={bucket} format={(v) => formatCost(v)} />
             <ChartCard title="Error rate" subtitle="events with an error ÷ events, %" testId="chart-errors" error={errors.error} loading={errors.isLoading}
-              pivot={requests.data && errors.data ? pivot(errorRate(requests.data.events, errors.data.events), starts, null, grouped, "error rate") : null}
+              pivot={requests.data && errors.data ? pivot(errorRate(requests.data.events, errors.data.events), starts, null, grouped, "error rate", order) : null}
               bucket={bucket} format={(v) => `${formatNumber(v, 1)}%`} />
           </div>
         </>
@@ -167,8 +168,9 @@ function Stat({ label, value, testId }: { label: string; value: string; testId?:
 }
 
 function LatencyCard({
-  answers, error, loading, grouped, percentile, onPercentile, starts, bucket,
+  answers, error, loading, grouped, percentile, onPercentile, starts, bucket, order,
 }: {
+  order?: string[];
   answers: Record<"p50" | "p95" | "p99", ChartAnswer | undefined>;
   error: unknown;
   loading: boolean;
@@ -181,7 +183,7 @@ function LatencyCard({
   let data: Pivot | null = null;
   if (grouped) {
     const answer = answers[percentile];
-    data = answer ? pivot(answer.events, starts, null, true, percentile) : null;
+    data = answer ? pivot(answer.events, starts, null, true, percentile, order) : null;
   } else if (answers.p50 && answers.p95 && answers.p99) {
     // Three ungrouped answers side by side: one row per bucket with p50, p95 and p99.
     const parts = (["p50", "p95", "p99"] as const).map((p) => pivot(answers[p]!.events, starts, null, false, p));
@@ -214,8 +216,10 @@ function LatencyCard({
 }
 
 function ChartCard({
-  title, subtitle, testId, error, loading, pivot: data, bucket, format, action,
+  title, subtitle, testId, error, loading, pivot: data, bucket, format, action, stacked = false,
 }: {
+  /** Additive values (counts, sums) draw as stacked bars; the rest as lines. */
+  stacked?: boolean;
   title: string;
   subtitle: string;
   testId: string;
@@ -236,6 +240,16 @@ function ChartCard({
     new Date(t).toLocaleString(undefined, bucket === "minute" || bucket === "hour"
       ? { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }
       : { year: "numeric", month: "short", day: "numeric" });
+  // Shared by both chart kinds (recharts reads its children, so these are elements, not a component).
+  const axes = [
+    <CartesianGrid key="grid" stroke="currentColor" strokeOpacity={0.15} vertical={false} />,
+    <XAxis key="x" dataKey="t" type="number" scale="time" domain={stacked ? ["dataMin - " + half(bucket), "dataMax + " + half(bucket)] : ["dataMin", "dataMax"]}
+      tickFormatter={tick} stroke="currentColor" fontSize={11} minTickGap={24} />,
+    <YAxis key="y" stroke="currentColor" fontSize={11} width={64} tickFormatter={(v: number) => format(v)} />,
+    <Tooltip key="tip" labelFormatter={(t) => label(Number(t))} formatter={(value) => (value === null || value === undefined ? "—" : format(Number(value)))}
+      cursor={{ fill: "currentColor", fillOpacity: 0.08 }} />,
+    data && data.series.length > 1 ? <Legend key="legend" wrapperStyle={{ fontSize: 12 }} /> : null,
+  ];
   return (
     <section className="chart-card" data-testid={testId} aria-label={title}>
       <div className="row">
@@ -252,20 +266,22 @@ function ChartCard({
         <>
           <div style={{ width: "100%", height: 220 }}>
             <ResponsiveContainer width="100%" height="100%">
-              <LineChart data={data.rows} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
-                <CartesianGrid stroke="currentColor" strokeOpacity={0.15} vertical={false} />
-                <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={tick} stroke="currentColor" fontSize={11} minTickGap={24} />
-                <YAxis stroke="currentColor" fontSize={11} width={64} tickFormatter={(v: number) => format(v)} />
-                <Tooltip
-                  labelFormatter={(t) => label(Number(t))}
-                  formatter={(value) => (value === null || value === undefined ? "—" : format(Number(value)))}
-                />
-                {data.series.length > 1 && <Legend wrapperStyle={{ fontSize: 12 }} />}
-                {data.series.map((s, i) => (
-                  <Line key={s.key} dataKey={s.key} name={s.label} stroke={palette[i % palette.length]} strokeWidth={2}
-                    dot={data.rows.length <= 2 ? { r: 3 } : false} isAnimationActive={false} connectNulls={false} />
-                ))}
-              </LineChart>
+              {stacked ? (
+                <BarChart data={data.rows} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
+                  {axes}
+                  {data.series.map((s, i) => (
+                    <Bar key={s.key} dataKey={s.key} name={s.label} stackId="a" fill={palette[i % palette.length]} isAnimationActive={false} />
+                  ))}
+                </BarChart>
+              ) : (
+                <LineChart data={data.rows} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
+                  {axes}
+                  {data.series.map((s, i) => (
+                    <Line key={s.key} dataKey={s.key} name={s.label} stroke={palette[i % palette.length]} strokeWidth={2}
+                      dot={sparse(data.rows, s.key) ? { r: 3, fill: palette[i % palette.length] } : false} isAnimationActive={false} connectNulls={false} />
+                  ))}
+                </LineChart>
+              )}
             </ResponsiveContainer>
           </div>
           {data.hiddenGroups > 0 && <div className="small">{data.hiddenGroups} smaller groups not drawn.</div>}
@@ -273,6 +289,23 @@ function ChartCard({
       )}
     </section>
   );
+}
+
+/** A line whose points rarely touch draws nothing between gaps: such a series gets dots. */
+function sparse(rows: Record<string, number | null>[], key: string): boolean {
+  let isolated = false;
+  for (let i = 0; i < rows.length && !isolated; i++) {
+    if (rows[i][key] === null || rows[i][key] === undefined) continue;
+    const before = i > 0 ? rows[i - 1][key] : null;
+    const after = i < rows.length - 1 ? rows[i + 1][key] : null;
+    isolated = (before === null || before === undefined) && (after === null || after === undefined);
+  }
+  return isolated || rows.length <= 2;
+}
+
+/** Half a bucket, in ms, so the first and last bars are not cut in half by the axis. */
+function half(bucket: Bucket): number {
+  return { minute: 30_000, hour: 1_800_000, day: 43_200_000, week: 302_400_000, month: 1_296_000_000 }[bucket];
 }
 
 export default function Page({ params }: { params: Promise<{ projectId: string }> }) {

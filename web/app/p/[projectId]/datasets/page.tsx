@@ -30,7 +30,7 @@ export default function DatasetsPage({ params }: { params: Promise<{ projectId: 
     { id: "name", header: "Name", width: "minmax(160px, 1fr)", cell: (d) => <strong data-testid="dataset-name">{d.name}</strong> },
     { id: "description", header: "Description", width: "minmax(200px, 2fr)", cell: (d) => <span className="muted" title={d.description}>{d.description || "—"}</span> },
     { id: "count", header: "Datapoints", width: "110px", cell: (d) => <span data-testid="dataset-count">{formatNumber(d.num_points)}</span> },
-    { id: "created", header: "Created", width: "180px", cell: (d) => formatTime(d.created_at) },
+    { id: "created", header: "Created", width: "210px", cell: (d) => formatTime(d.created_at) },
     {
       id: "actions",
       header: "",

@@ -5,6 +5,7 @@
 import { Suspense, use, useEffect, useMemo, useState, type ReactNode } from "react";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useInfiniteQuery, useMutation } from "@tanstack/react-query";
+import { ApiError } from "@/lib/api";
 import type { HhEvent } from "@/lib/events";
 import { decodeFilters, encodeFilters, resolveRange, type Filter } from "@/lib/filters";
 import {
@@ -179,7 +180,15 @@ function EventsPage({ projectId }: { projectId: string }) {
       {search.isLoading ? (
         <Loading label="Searching events…" />
       ) : search.error && rows.length === 0 ? (
-        <ErrorNotice error={search.error} what="search the events" />
+        <div className="stack">
+          <ErrorNotice error={search.error} what="search the events" />
+          {filters.length > 0 && search.error instanceof ApiError && search.error.status === 400 && (
+            <div className="row small">
+              <span>A filter may name a field or value the server does not accept: change it, or</span>
+              <button type="button" onClick={() => update({ filters: null })}>Clear filters</button>
+            </div>
+          )}
+        </div>
       ) : rows.length === 0 ? (
         filters.length > 0 ? (
           <EmptyState title="No events match these filters">
