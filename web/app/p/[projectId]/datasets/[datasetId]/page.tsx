@@ -132,7 +132,7 @@ export default function DatasetPage({ params }: { params: Promise<{ projectId: s
 function JsonBrief({ value, testId }: { value: unknown; testId?: string }) {
   if (value === null || value === undefined || (typeof value === "object" && Object.keys(value).length === 0)) return <span className="muted">—</span>;
   const text = JSON.stringify(value);
-  return <span className="cell-json" title={text.length > 2000 ? text.slice(0, 2000) + "…" : text} data-testid={testId}>{brief(value, 160)}</span>;
+  return <span className="cell-json" title={text.length > 2000 ? text.slice(0, 2000) + "…" : text} data-testid={testId}>{brief(value, 400)}</span>;
 }
 
 const pretty = (value: unknown) => JSON.stringify(value, null, 2);
