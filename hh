@@ -35,6 +35,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$ROOT/scripts/hh/postgres.sh"
 # shellcheck source=scripts/hh/host.sh
 . "$ROOT/scripts/hh/host.sh"
+# shellcheck source=scripts/hh/web.sh
+. "$ROOT/scripts/hh/web.sh"
 # shellcheck source=scripts/hh/platform.sh
 . "$ROOT/scripts/hh/platform.sh"
 # shellcheck source=scripts/hh/test.sh

@@ -99,7 +99,7 @@ HoneyHive is up (data in $DATA):
   OTLP gRPC                    127.0.0.1:$OTLP_GRPC_PORT
   OTLP HTTP                    http://127.0.0.1:$OTLP_HTTP_PORT/v1/traces
   CP API                       http://127.0.0.1:$CP_PORT
-  Web UI                       http://127.0.0.1:3000 (not built yet)
+  Web UI                       http://127.0.0.1:$WEB_PORT
   NATS / Redis / PostgreSQL    127.0.0.1:$NATS_PORT / 127.0.0.1:$REDIS_PORT / 127.0.0.1:$PG_PORT
 Bootstrap credentials (admin login, project API key): $DATA/bootstrap.json$([ -f "$DATA/bootstrap.json" ] || echo " (not written yet)")
 Sign in: POST http://127.0.0.1:$CP_PORT/v1/auth/login as $(bootstrap_admin_email) (password: admin_password in $DATA/bootstrap.json)

@@ -139,5 +139,7 @@ install_test_peers() { # log folder
 # linter before the tests).
 cmd_install() {
   ensure_tools
-  say "Installed: nats-server ($NATS_BIN), libchdb.so ($CHDB_LIB), libpython ($PYTHON_LIB), RestrictedPython ($RESTRICTEDPYTHON_PATH), PostgreSQL $PG_MAJOR, Redis, shellcheck."
+  ensure_node
+  ensure_chromium
+  say "Installed: nats-server ($NATS_BIN), libchdb.so ($CHDB_LIB), libpython ($PYTHON_LIB), RestrictedPython ($RESTRICTEDPYTHON_PATH), PostgreSQL $PG_MAJOR, Redis, shellcheck, Node.js $(node --version), chromium ($CHROMIUM_BIN)."
 }

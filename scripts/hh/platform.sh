@@ -18,6 +18,7 @@ cmd_up() {
   ensure_database cp cpdb "$HH_CP_DB_PASSWORD"
   ensure_database dp dpdb "$HH_DP_DB_PASSWORD"
   start_host
+  start_web
   print_urls
   [ "$detach" -eq 1 ] && { echo "Stop with ./hh down; logs with ./hh logs [service]."; return; }
   echo "Following the Host's log; Ctrl-C stops everything."
@@ -55,6 +56,8 @@ cmd_status() {
   component_line postgres "$pid" "127.0.0.1:$PG_PORT"
   pid=$(running_pid host) || pid=""
   component_line host "$pid" "DP :$DP_PORT  CP :$CP_PORT  OTLP :$OTLP_GRPC_PORT/:$OTLP_HTTP_PORT"
+  pid=$(running_pid web) || pid=""
+  component_line web "$pid" "http://127.0.0.1:$WEB_PORT"
   if [ -n "$pid" ]; then
     for port in "$DP_PORT" "$CP_PORT"; do
       health=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health" || true)

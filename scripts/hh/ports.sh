@@ -19,7 +19,8 @@ set_ports() { # instance
       port OTLP_GRPC_PORT HH_OTLP_GRPC_PORT "$(host_default_port OtlpGrpc)" "OTLP gRPC"
       port OTLP_HTTP_PORT HH_OTLP_HTTP_PORT "$(host_default_port OtlpHttp)" "OTLP HTTP"
       port CONTROLLER_PORT HH_CONTROLLER_PORT "$(host_default_port ControllerGrpc)" "CP controller gRPC"
-      port WORKFLOW_PORT HH_WORKFLOW_GRPC_PORT "$(host_default_port WorkflowGrpc)" "workflow backend gRPC" ;;
+      port WORKFLOW_PORT HH_WORKFLOW_GRPC_PORT "$(host_default_port WorkflowGrpc)" "workflow backend gRPC"
+      port WEB_PORT HH_WEB_PORT 3000 "web UI" ;;
     test|bench)
       # The Hosts that tests and benchmarks start pick free ports of their own.
       port NATS_PORT HH_TEST_NATS_PORT 24222 NATS
@@ -62,6 +63,7 @@ component_ports() { # component: the variables of its ports
   case $1 in
     nats) echo NATS_PORT NATS_MON_PORT ;; redis) echo REDIS_PORT ;; postgres) echo PG_PORT ;;
     host) echo DP_PORT CP_PORT OTLP_GRPC_PORT OTLP_HTTP_PORT CONTROLLER_PORT WORKFLOW_PORT ;;
+    web) echo WEB_PORT ;;
   esac
 }
 
@@ -78,6 +80,7 @@ preflight_ports() {
   done
   [ "$INSTANCE" = up ] || return 0
   running_pid host >/dev/null || require_ports_of host
+  running_pid web >/dev/null || require_ports_of web
 }
 
 # While an instance runs, the ports it was started with win over a later command's environment.

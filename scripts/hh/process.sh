@@ -6,6 +6,8 @@ program_of() {
   case $1 in
     nats) echo nats-server ;; redis) echo redis-server ;; postgres) echo postgres ;;
     host) echo HoneyHive.Host ;;
+    # Next's server renames its process; the name is cut to the kernel's 15 characters.
+    web) echo next-server ;;
   esac
 }
 
@@ -14,13 +16,13 @@ running_pid() {
   [ -f "$file" ] || return 1
   pid=$(head -n 1 "$file")
   [[ $pid =~ ^[0-9]+$ ]] || return 1
-  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$(program_of "$1")" ] || return 1
+  case "$(cat "/proc/$pid/comm" 2>/dev/null)" in "$(program_of "$1")"*) ;; *) return 1 ;; esac
   echo "$pid"
 }
 
 any_running() {
   local name
-  for name in host "${COMPONENTS[@]}"; do running_pid "$name" >/dev/null && return 0; done
+  for name in web host "${COMPONENTS[@]}"; do running_pid "$name" >/dev/null && return 0; done
   return 1
 }
 
@@ -82,6 +84,7 @@ stop_component() {
 
 stop_all() {
   [ -d "$RUN" ] || return 0
+  stop_component web
   stop_component host
   stop_component nats
   stop_component redis

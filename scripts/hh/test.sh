@@ -29,6 +29,13 @@ start_scratch_instance() {
   say "Test servers: HH_TEST_NATS_URL=$HH_TEST_NATS_URL HH_TEST_REDIS=$HH_TEST_REDIS HH_TEST_PG='$HH_TEST_PG' HH_CHDB_LIB=$HH_CHDB_LIB HH_PYTHON_LIB=$HH_PYTHON_LIB HH_RESTRICTEDPYTHON=$HH_RESTRICTEDPYTHON HH_TEST_DATA=$HH_TEST_DATA"
 }
 
+# The UI tests (tests/Web.Tests) run the production build of web/ with Debian's chromium.
+prepare_web_tests() {
+  build_web
+  ensure_chromium
+  export HH_WEB_SERVER="$WEB_SERVER" HH_CHROMIUM="$CHROMIUM_BIN"
+}
+
 # Sums the counters of every TRX file (one per test project) into TOTALS, the plain closing line;
 # TOTAL_RUN is how many tests ran at all.
 count_totals() {
@@ -86,6 +93,7 @@ cmd_test() {
   if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then target=$1; shift; fi
   start_scratch_instance test
   install_test_peers "$LOGS"
+  prepare_web_tests
   local results="$DATA/results" rc=0
   say "dotnet test ${target#"$ROOT"/} $*"
   dotnet test "$target" --logger "console;verbosity=normal" --logger trx \

@@ -216,14 +216,14 @@ public class HostProcess : IAsyncLifetime
         return File.Exists(dll) ? dll : throw new InvalidOperationException($"{dll} is missing; build the solution first.");
     }
 
-    private static int FreePort()
+    protected static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static string Require(string name) =>
+    protected static string Require(string name) =>
         Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
             ? value
             : throw new InvalidOperationException($"{name} is not set: run the tests with ./hh test, which starts the servers they need.");

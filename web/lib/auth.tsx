@@ -8,7 +8,8 @@ import { ApiError, setTokenSource, toError } from "./api";
 
 export type MeOrg = { id: string; name: string; role: string };
 export type Me = { id: string; email: string; name: string | null; orgs: MeOrg[] };
-export type AuthState = "loading" | "signed-in" | "signed-out";
+/** "expired": the session ended without the user signing out (the /expired page explains). */
+export type AuthState = "loading" | "signed-in" | "signed-out" | "expired";
 
 type TokenResponse = { access_token: string; expires_in: number };
 
@@ -28,13 +29,18 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const [state, setState] = useState<AuthState>("loading");
   const [me, setMe] = useState<Me | null>(null);
+  const onExpired = useRef<() => void>(() => {});
+  const signedOut = useRef(false);
 
   const accept = useCallback((answer: TokenResponse) => {
     token.current = answer.access_token;
     if (timer.current) clearTimeout(timer.current);
     // Refresh a minute before the token ends so a user reading a trace is never interrupted.
     const renewIn = Math.max(30, answer.expires_in - 60) * 1000;
-    timer.current = setTimeout(() => void refresh(), renewIn);
+    timer.current = setTimeout(async () => {
+      // A renewal refused (signed out elsewhere, session revoked) ends this session now, not at the next click.
+      if (!(await refresh())) onExpired.current();
+    }, renewIn);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
@@ -62,14 +68,17 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const expired = useCallback(() => {
+    // A call refused after the user signed out is no expiry; neither is one while the session is already over.
+    if (signedOut.current || token.current === null) return;
     token.current = null;
     setMe(null);
-    setState("signed-out");
+    setState("expired");
     router.push(`/expired?next=${encodeURIComponent(window.location.pathname + window.location.search)}`);
   }, [router]);
 
   useEffect(() => {
     setTokenSource({ token: () => token.current, refresh, expired });
+    onExpired.current = expired;
   }, [refresh, expired]);
 
   useEffect(() => {
@@ -97,11 +106,13 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       credentials: "same-origin",
     });
     if (!response.ok) throw await toError(response);
+    signedOut.current = false;
     accept((await response.json()) as TokenResponse);
     await loadMe();
   }, [accept, loadMe]);
 
   const signOut = useCallback(async () => {
+    signedOut.current = true;
     try {
       await fetch("/api/cp/v1/auth/logout", {
         method: "POST",

@@ -36,13 +36,14 @@ export default function ProjectLayout({ children, params }: { children: ReactNod
   }, [state, router, pathname]);
   useEffect(() => rememberProject(projectId), [projectId]);
 
+  if (state === "expired") return <Loading label="Your session has expired…" />;
   if (state !== "signed-in") return <Loading label="Checking your sign-in…" />;
   const current = projects.data?.find((p) => p.id === projectId);
   const section = pathname.split("/")[3] ?? "sessions";
 
   return (
     <div className="shell">
-      <nav className="sidebar" aria-label="Project">
+      <nav className="sidebar" aria-label="Sections">
         <div className="brand">HoneyHive-CS</div>
         {nav.map(([href, label]) => (
           <Link key={href} href={`/p/${projectId}/${href}`} className={section === href ? "active" : ""} aria-current={section === href ? "page" : undefined}>
