@@ -3,7 +3,7 @@
 // grouped by a field. The seven chart queries go out together (each its own query), so the page takes as long as
 // its slowest chart rather than their sum. The time range picks the bucket: minutes for an hour, days for a month.
 import { Suspense, use, useMemo, useState, type ReactNode } from "react";
-import { useRouter, useSearchParams } from "next/navigation";
+import { useUrlState } from "@/lib/useUrlState";
 import { useQuery } from "@tanstack/react-query";
 import {
   Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis,
@@ -29,8 +29,7 @@ const baseGroups = ["config.model", "event_name", "event_type", "source"];
 const errorFilter: Filter = { field: "error", operator: "exists", type: "string" };
 
 function Dashboard({ projectId }: { projectId: string }) {
-  const router = useRouter();
-  const params = useSearchParams();
+  const { params, set: update } = useUrlState();
   const rangeKey = params.get("range") ?? "24h";
   const custom = useMemo(
     () => ({ from: params.get("from") ? Number(params.get("from")) : null, to: params.get("to") ? Number(params.get("to")) : null }),
@@ -41,14 +40,6 @@ function Dashboard({ projectId }: { projectId: string }) {
   const userFilters = useMemo(() => decodeFilters(params.get("filters")), [params]);
   const [percentile, setPercentile] = useState<"p50" | "p95" | "p99">("p95");
 
-  function update(change: Record<string, string | null>) {
-    const next = new URLSearchParams(params.toString());
-    for (const [key, value] of Object.entries(change)) {
-      if (value === null || value === "") next.delete(key);
-      else next.set(key, value);
-    }
-    router.replace(`?${next.toString()}`, { scroll: false });
-  }
 
   const [tick, setTick] = useState(0);
   const range = useMemo(() => resolveRange(rangeKey, custom), [rangeKey, custom, tick]); // eslint-disable-line react-hooks/exhaustive-deps

@@ -3,7 +3,8 @@
 // columns the user picks (remembered per project), pages by cursor, export of the whole filter to CSV or JSONL,
 // and selected rows added to a dataset. A row opens its session's trace at that span.
 import { Suspense, use, useEffect, useMemo, useState, type ReactNode } from "react";
-import { useRouter, useSearchParams } from "next/navigation";
+import { useRouter } from "next/navigation";
+import { useUrlState } from "@/lib/useUrlState";
 import { useInfiniteQuery, useMutation } from "@tanstack/react-query";
 import { ApiError } from "@/lib/api";
 import type { HhEvent } from "@/lib/events";
@@ -25,7 +26,7 @@ const defaultSort: EventSortOrder = { field: "start_time", order: "desc" };
 
 function EventsPage({ projectId }: { projectId: string }) {
   const router = useRouter();
-  const params = useSearchParams();
+  const { params, set: update } = useUrlState();
 
   // The filter, range and sort live in the URL, so a filtered table is a link; columns are the user's own.
   const filters = useMemo(() => decodeFilters(params.get("filters")), [params]);
@@ -39,14 +40,6 @@ function EventsPage({ projectId }: { projectId: string }) {
     return field && (sortableFields as readonly string[]).includes(field) ? { field, order: params.get("order") === "asc" ? "asc" : "desc" } : defaultSort;
   }, [params]);
 
-  function update(change: Record<string, string | null>) {
-    const next = new URLSearchParams(params.toString());
-    for (const [key, value] of Object.entries(change)) {
-      if (value === null || value === "") next.delete(key);
-      else next.set(key, value);
-    }
-    router.replace(`?${next.toString()}`, { scroll: false });
-  }
 
   const [columns, setColumns] = useState<string[]>(defaultColumns);
   useEffect(() => setColumns(loadColumns(projectId)), [projectId]);
