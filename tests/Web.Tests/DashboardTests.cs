@@ -36,6 +36,8 @@ public sealed class DashboardTests(WebUi web) : IClassFixture<WebUi>
         await Expect(page.GetByTestId("chart-requests").Locator(".recharts-legend-wrapper")).ToContainTextAsync($"fast-{tag}");
         await Expect(page.GetByTestId("chart-requests").Locator(".recharts-legend-wrapper")).ToContainTextAsync($"slow-{tag}");
         await Expect(page.GetByTestId("chart-errors").Locator(".recharts-legend-wrapper")).ToContainTextAsync($"slow-{tag}");
+        await Expect(page.GetByTestId("chart-latency").Locator(".recharts-legend-wrapper")).ToContainTextAsync($"slow-{tag}");
+        await Expect(page.GetByTestId("chart-tokens").Locator(".recharts-legend-wrapper")).ToContainTextAsync($"fast-{tag}");
         Assert.Contains("groupBy=config.model", page.Url, StringComparison.Ordinal);
         await WebUi.ScreenshotAsync(page, "dashboard-grouped");
     }

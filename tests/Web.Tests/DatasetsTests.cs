@@ -123,7 +123,8 @@ public sealed class DatasetsTests(WebUi web) : IClassFixture<WebUi>
         }));
         await page.GotoAsync($"/p/{web.ProjectId}/datasets");
         var listAlert = page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "Could not list the datasets." });
-        await Expect(listAlert).ToContainTextAsync("Data plane unreachable");
+        // A 5xx is retried twice (app/providers.tsx) before the page gives up and says so.
+        await Expect(listAlert).ToContainTextAsync("Data plane unreachable", new() { Timeout = 20_000 });
         await Expect(listAlert).ToContainTextAsync("Start the platform with ./hh up");
         await WebUi.ScreenshotAsync(page, "datasets-error");
     }

@@ -157,7 +157,8 @@ public sealed class EventsTableTests(WebUi web) : IClassFixture<WebUi>
             Status = 502, ContentType = "application/problem+json", Body = EventsData.DataPlaneUnreachable,
         }));
         await page.ReloadAsync();
-        await Expect(alert).ToContainTextAsync("Data plane unreachable");
+        // A 5xx is retried twice (app/providers.tsx) before the page gives up and says so.
+        await Expect(alert).ToContainTextAsync("Data plane unreachable", new() { Timeout = 20_000 });
         await Expect(alert).ToContainTextAsync("Start the platform with ./hh up");
         await WebUi.ScreenshotAsync(page, "events-error-unreachable");
     }

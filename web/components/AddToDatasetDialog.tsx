@@ -16,10 +16,10 @@ import { ErrorNotice, Loading } from "./Feedback";
 import { JsonView } from "./JsonView";
 
 const targets: { key: keyof FieldMapping; label: string; hint: string }[] = [
-  { key: "inputs", label: "Inputs", hint: "what the application is given (a whole bucket like inputs merges its keys)" },
-  { key: "ground_truth", label: "Ground truth (expected output)", hint: "what a good answer is, e.g. outputs or feedback.ground_truth" },
-  { key: "history", label: "History", hint: "chat messages: a field holding an array of {role, content}" },
-  { key: "metadata", label: "Metadata", hint: "anything to keep beside, e.g. config.model or metadata.cost" },
+  { key: "inputs", label: "Inputs", hint: "what the application was given" },
+  { key: "ground_truth", label: "Ground truth", hint: "the expected output" },
+  { key: "history", label: "History", hint: "chat messages: an array of {role, content}" },
+  { key: "metadata", label: "Metadata", hint: "anything to keep beside" },
 ];
 
 export function AddToDatasetDialog({ events, onClose }: { events: HhEvent[]; onClose: () => void }) {
@@ -144,7 +144,7 @@ export function AddToDatasetDialog({ events, onClose }: { events: HhEvent[]; onC
         )}
 
         {add.error && <ErrorNotice error={add.error} what="add the events to the dataset" />}
-        <div className="row">
+        <div className="row modal-actions">
           <div className="grow" />
           <button type="button" onClick={onClose}>Cancel</button>
           <button type="submit" className="primary" disabled={!ready} data-testid="add-to-dataset-submit">

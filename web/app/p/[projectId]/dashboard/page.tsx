@@ -4,7 +4,7 @@
 // its slowest chart rather than their sum. The time range picks the bucket: minutes for an hour, days for a month.
 import { Suspense, use, useMemo, useState, type ReactNode } from "react";
 import { useUrlState } from "@/lib/useUrlState";
-import { useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import {
   Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis,
 } from "recharts";
@@ -50,6 +50,8 @@ function Dashboard({ projectId }: { projectId: string }) {
   const chart = (name: string, metric: string, aggregation: Aggregation, extra: Filter[] = []) => ({
     queryKey: ["chart", projectId, name, metric, aggregation, bucket, groupBy, filters, extra, range],
     queryFn: ({ signal }: { signal: AbortSignal }) => fetchChart({ metric, aggregation, bucket, groupBy, filters: [...filters, ...extra], range }, signal),
+    // A new range or grouping redraws over the old chart instead of blanking the page while it loads.
+    placeholderData: keepPreviousData,
   });
   // Seven independent queries: react-query starts them all in the same render.
   const requests = useQuery(chart("requests", "duration", "count"));

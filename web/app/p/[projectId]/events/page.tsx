@@ -82,7 +82,8 @@ function EventsPage({ projectId }: { projectId: string }) {
 
   const exporter = useMutation({
     mutationFn: async (format: "csv" | "jsonl") => {
-      const limit = Math.max(1, Math.min(exportMaxRows, total || exportMaxRows));
+      // An estimated total may be short of the real count, so it asks for the most the UI exports.
+      const limit = first?.total_is_estimate ? exportMaxRows : Math.max(1, Math.min(exportMaxRows, total || exportMaxRows));
       const answer = await exportEvents(query, limit, format === "csv" ? columns : undefined);
       const filename = exportFilename(format);
       if (format === "csv") download(toCsv(answer.events, columns), filename, "text/csv;charset=utf-8");

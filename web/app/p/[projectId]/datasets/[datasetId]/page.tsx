@@ -205,7 +205,7 @@ function DatapointEditor({
         {save.error && <ErrorNotice error={save.error} what="save the datapoint" />}
         {remove.error && <ErrorNotice error={remove.error} what="delete the datapoint" />}
         {detach.error && <ErrorNotice error={detach.error} what="remove the datapoint from the dataset" />}
-        <div className="row">
+        <div className="row modal-actions">
           {point && !confirming && (
             <button type="button" className="danger" onClick={() => setConfirming(true)} data-testid="delete-datapoint">Delete…</button>
           )}
