@@ -74,7 +74,9 @@ function Dashboard({ projectId }: { projectId: string }) {
   const order = useMemo(() => (requests.data ? groupOrder(requests.data.events) : undefined), [requests.data]);
   const total = requests.data?.totalEvents ?? 0;
   const totalErrors = errors.data?.totalEvents ?? 0;
-  const sum = (answer?: ChartAnswer) => answer?.events.reduce((s, p) => s + (p.value ?? 0), 0) ?? 0;
+  // null when no event in range carries the metric (no tokens or cost recorded), which reads "—", not 0.
+  const sum = (answer?: ChartAnswer) =>
+    answer?.events.some((p) => p.value !== null) ? answer.events.reduce((s, p) => s + (p.value ?? 0), 0) : null;
 
   return (
     <div className="stack" data-testid="dashboard-page">
@@ -126,7 +128,7 @@ function Dashboard({ projectId }: { projectId: string }) {
             <Stat label="Requests" value={formatNumber(total)} testId="stat-requests" />
             <Stat label="Errors" value={`${formatNumber(totalErrors)} (${formatNumber((100 * totalErrors) / total, 1)}%)`} />
             <Stat label="Tokens" value={tokens.data ? formatNumber(sum(tokens.data)) : "…"} />
-            <Stat label="Cost" value={cost.data ? formatCost(sum(cost.data)) : "…"} />
+            <Stat label="Cost" value={cost.data ? formatCost(sum(cost.data)) : "…"} testId="stat-cost" />
           </div>
           <div className="chart-grid">
             <ChartCard stacked title="Requests" subtitle={`events per ${bucket}`} testId="chart-requests" error={requests.error} loading={false}
