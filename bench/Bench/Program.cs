@@ -15,6 +15,7 @@ var commands = new Dictionary<string, Func<string[], CancellationToken, Task<int
     ["python"] = PythonCommand.RunAsync,
     ["proxy"] = ProxyCommand.RunAsync,
     ["eval"] = EvalCommand.RunAsync,
+    ["ui"] = UiCommand.RunAsync,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var command))

@@ -8,6 +8,11 @@ cmd_bench() {
   mkdir -p "$ROOT/bench/results"
   # The scratch instance wipes .data/bench on every start, so data a bench keeps (bench query --keep) goes beside it.
   export HH_BENCH_KEPT="$ROOT/.data/bench-kept"
+  if [ "$1" = ui ]; then
+    build_web
+    ensure_chromium
+    export HH_WEB_SERVER="$WEB_SERVER" HH_CHROMIUM="$CHROMIUM_BIN"
+  fi
   dotnet run -c Release --project "$ROOT/bench/Bench" -- "$@"
 }
 

@@ -29,6 +29,8 @@ public sealed class DashboardTests(WebUi web) : IClassFixture<WebUi>
         foreach (var chart in new[] { "chart-requests", "chart-latency", "chart-tokens", "chart-cost", "chart-errors" })
             await Expect(page.GetByTestId(chart).Locator("svg.recharts-surface").First).ToBeVisibleAsync();
         await Expect(page.GetByTestId("chart-requests").Locator(".recharts-bar-rectangle").First).ToBeVisibleAsync();
+        // What `bench ui` waits for: every chart drawn from a settled answer.
+        await Expect(page.GetByTestId("dashboard-ready")).ToBeAttachedAsync();
         await Expect(page.GetByTestId("chart-latency").Locator(".recharts-legend-wrapper")).ToContainTextAsync("p95");
         await WebUi.ScreenshotAsync(page, "dashboard");
 
@@ -51,6 +53,7 @@ public sealed class DashboardTests(WebUi web) : IClassFixture<WebUi>
         await Expect(empty).ToContainTextAsync("No model calls in this time range");
         await Expect(empty).ToContainTextAsync("/v1/traces");
         await Expect(page.GetByTestId("chart-requests")).ToHaveCountAsync(0);
+        await Expect(page.GetByTestId("dashboard-ready")).ToBeAttachedAsync();
         await WebUi.ScreenshotAsync(page, "dashboard-empty");
     }
 

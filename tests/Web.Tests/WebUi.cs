@@ -31,6 +31,8 @@ public sealed class WebUi : EndToEnd.Tests.HostProcess
         await base.InitializeAsync();
         await StartUiAsync();
         playwright = await Playwright.CreateAsync();
+        // What a user would wait for on a busy machine: the suite shares two cores with the Host it drives.
+        Assertions.SetDefaultExpectTimeout(15_000);
         var chromium = Environment.GetEnvironmentVariable("HH_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
         if (!File.Exists(chromium)) throw new InvalidOperationException($"{chromium} is missing: ./hh test installs Debian's chromium package.");
         Browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ["--no-sandbox", "--disable-dev-shm-usage"] });
@@ -142,6 +144,17 @@ public sealed class WebUi : EndToEnd.Tests.HostProcess
         response.EnsureSuccessStatusCode();
         var body = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
         return body.GetProperty("access_token").GetString()!;
+    }
+
+    /// <summary>A new project in the bootstrap workspace, created through the control-plane API; its id.</summary>
+    public async Task<string> CreateProjectAsync(string name)
+    {
+        using var client = Client(ControlPlaneApi, await AdminTokenAsync());
+        var workspace = ReadBootstrap().GetProperty("workspace_id").GetString();
+        using var response = await client.PostAsJsonAsync(new Uri($"/v1/workspaces/{workspace}/projects", UriKind.Relative), new { name });
+        Assert.True(response.IsSuccessStatusCode, $"Creating project {name} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        var body = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        return (body.TryGetProperty("data", out var data) ? data : body).GetProperty("id").GetString()!;
     }
 
     public override async Task DisposeAsync()

@@ -97,6 +97,23 @@ public sealed class EnrichmentTests(ChdbFixture chdb)
     }
 
     [Fact]
+    public async Task An_auto_created_session_takes_its_name_and_user_from_the_span_that_announced_it()
+    {
+        await using var writer = await WriterHarness.StartAsync(chdb);
+        var session = Guid.NewGuid().ToString();
+        await writer.PublishAsync(writer.Event(session, "chain", T0, T0 + 10, e =>
+        {
+            e.SessionAutoCreate = true;
+            e.Metadata["session_name"] = "support-bot";
+            e.UserProperties["user_id"] = "u-42";
+        }));
+        var rows = await writer.WaitForAsync(r => SessionRow(r, session) is not null, "the auto-created session");
+        var s = SessionRow(rows, session)!;
+        Assert.Equal("support-bot", s.EventName);
+        Assert.Equal("\"u-42\"", s.UserProperties["user_id"]);
+    }
+
+    [Fact]
     public async Task Auto_create_makes_the_session_and_a_project_price_overrides_the_table()
     {
         await using var writer = await WriterHarness.StartAsync(chdb, new Dictionary<string, string?>

@@ -43,7 +43,11 @@ public static class SessionRollup
     public static bool HasInheritable(EventRow session) =>
         session.Source is not ("" or "unknown") || InheritedKeys.Any(session.Metadata.ContainsKey);
 
-    /// <summary>A session row for a session that only its children announced (session_auto_create).</summary>
+    /// <summary>
+    /// A session row for a session that only its children announced (session_auto_create), named by the child's
+    /// session_name (honeyhive.session_name) and carrying its user properties, so the session list tells sessions
+    /// apart by name and user as it does for sessions started through the API.
+    /// </summary>
     public static EventRow AutoCreated(EventRow child) => new()
     {
         EventId = child.SessionId,
@@ -52,13 +56,28 @@ public static class SessionRollup
         WorkspaceId = child.WorkspaceId,
         SessionId = child.SessionId,
         EventType = "session",
-        EventName = AutoCreatedName,
+        EventName = SessionName(child) ?? AutoCreatedName,
         Source = child.Source,
+        UserProperties = new(child.UserProperties),
         StartMs = child.StartMs,
         EndMs = child.EndMs,
         Metadata = InheritedKeys.Where(child.Metadata.ContainsKey).ToDictionary(k => k, k => child.Metadata[k]),
         Version = 0,
     };
+
+    /// <summary>The child's metadata.session_name when it is a non-empty JSON string (metadata values are JSON text).</summary>
+    private static string? SessionName(EventRow child)
+    {
+        if (!child.Metadata.TryGetValue("session_name", out var json) || json.Length < 3 || json[0] != '"') return null;
+        try
+        {
+            return JsonSerializer.Deserialize<string>(json) is { Length: > 0 } name ? name : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>The session row <paramref name="session"/> with the roll-ups of its children applied.</summary>
     public static EventRow Apply(EventRow session, SessionAggregate? children, ulong version)

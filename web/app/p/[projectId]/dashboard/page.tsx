@@ -70,6 +70,9 @@ function Dashboard({ projectId }: { projectId: string }) {
     return [...names];
   }, [fields.data, groupBy]);
 
+  // Everything on screen is drawn from settled answers: what `bench ui` waits for (data-testid="dashboard-ready").
+  const queries = [requests, errors, p50, p95, p99, tokens, cost];
+  const ready = !requests.isFetching && (requests.isError || requests.data?.totalEvents === 0 || queries.every((q) => !q.isFetching));
   const grouped = groupBy !== "";
   const order = useMemo(() => (requests.data ? groupOrder(requests.data.events) : undefined), [requests.data]);
   const total = requests.data?.totalEvents ?? 0;
@@ -105,6 +108,7 @@ function Dashboard({ projectId }: { projectId: string }) {
         <button type="button" onClick={() => setTick((t) => t + 1)} title="Read the range again up to now">Refresh</button>
       </div>
       <FilterBuilder filters={userFilters} onChange={(next) => update({ filters: encodeFilters(next) })} />
+      {ready && <span hidden data-testid="dashboard-ready" />}
       <div className="muted small">By {bucket} · {scopes[scope].label.toLowerCase()}{grouped ? ` · grouped by ${groupBy}` : ""}</div>
 
       {requests.isLoading ? (
