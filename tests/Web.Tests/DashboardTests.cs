@@ -45,13 +45,14 @@ public sealed class DashboardTests(WebUi web) : IClassFixture<WebUi>
     }
 
     [Fact]
-    public async Task A_range_without_events_shows_the_empty_state_with_how_to_send_traces()
+    public async Task A_project_without_data_shows_the_empty_state_with_where_to_send_traces()
     {
+        var projectId = await web.CreateProjectAsync("dash-empty-" + EventsData.Tag());
         var page = await web.SignedInPageAsync();
-        await page.GotoAsync($"/p/{web.ProjectId}/dashboard?{EventsData.EmptyRange}");
+        await page.GotoAsync($"/p/{projectId}/dashboard");
         var empty = page.GetByTestId("empty-state");
         await Expect(empty).ToContainTextAsync("No model calls in this time range");
-        await Expect(empty).ToContainTextAsync("/v1/traces");
+        await Expect(empty).ToContainTextAsync(web.OtlpHttp.ToString().TrimEnd('/') + "/v1/traces");
         await Expect(page.GetByTestId("chart-requests")).ToHaveCountAsync(0);
         await Expect(page.GetByTestId("dashboard-ready")).ToBeAttachedAsync();
         await WebUi.ScreenshotAsync(page, "dashboard-empty");

@@ -6,8 +6,7 @@ namespace HoneyHive.Web.Tests;
 
 /// <summary>
 /// Datasets: the list (empty, create, delete), a dataset's datapoints added by hand, edited as JSON (with the
-/// editor's validation) and deleted, and the error states. Every test leaves no dataset behind, so the list's
-/// empty state holds whichever test runs first.
+/// editor's validation) and deleted, and the error states.
 /// </summary>
 public sealed class DatasetsTests(WebUi web) : IClassFixture<WebUi>
 {
@@ -16,8 +15,10 @@ public sealed class DatasetsTests(WebUi web) : IClassFixture<WebUi>
     [Fact]
     public async Task A_dataset_is_created_from_the_empty_list_shown_with_its_count_and_deleted()
     {
+        // A project of its own, so the empty list is this test's whatever the others left.
+        var projectId = await web.CreateProjectAsync("datasets-" + EventsData.Tag());
         var page = await web.SignedInPageAsync();
-        await page.GotoAsync($"/p/{web.ProjectId}/datasets");
+        await page.GotoAsync($"/p/{projectId}/datasets");
         await Expect(page.GetByTestId("empty-state")).ToContainTextAsync("No datasets yet");
         await WebUi.ScreenshotAsync(page, "datasets-empty");
 

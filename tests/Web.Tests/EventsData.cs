@@ -45,7 +45,4 @@ public static class EventsData
     /// <summary>What the UI's proxy answers when the data plane does not (app/api/[plane]/[...path]/route.ts).</summary>
     public const string DataPlaneUnreachable =
         """{"type":"about:blank","title":"Data plane unreachable","status":502,"detail":"The data plane at http://127.0.0.1:1 did not answer. Is the platform running (./hh status)?"}""";
-
-    /// <summary>A day long before any test ran: a range with no events in it.</summary>
-    public const string EmptyRange = "range=custom&from=978307200000&to=978393600000";
 }

@@ -123,14 +123,16 @@ public sealed class EventsTableTests(WebUi web) : IClassFixture<WebUi>
     }
 
     [Fact]
-    public async Task A_range_without_events_and_a_filter_matching_none_each_say_what_to_do_next()
+    public async Task A_project_without_events_and_a_filter_matching_none_each_say_what_to_do_next()
     {
+        var projectId = await web.CreateProjectAsync("events-empty-" + EventsData.Tag());
         var page = await web.SignedInPageAsync();
 
-        await page.GotoAsync($"/p/{web.ProjectId}/events?{EventsData.EmptyRange}");
+        await page.GotoAsync($"/p/{projectId}/events");
         var empty = page.GetByTestId("empty-state");
         await Expect(empty).ToContainTextAsync("No events in this time range");
-        await Expect(empty).ToContainTextAsync("/v1/traces");
+        await Expect(empty).ToContainTextAsync(web.OtlpHttp.ToString().TrimEnd('/') + "/v1/traces");
+        await Expect(page.GetByTestId("export-csv")).ToBeDisabledAsync();
         await WebUi.ScreenshotAsync(page, "events-empty");
 
         await page.GotoAsync($"/p/{web.ProjectId}/events?range=all&filters={EventsData.Query(EventsData.Is("session_id", Guid.NewGuid().ToString()))}");
