@@ -47,8 +47,8 @@ public sealed class DashboardTests(WebUi web) : IClassFixture<WebUi>
     [Fact]
     public async Task A_project_without_data_shows_the_empty_state_with_where_to_send_traces()
     {
-        var projectId = await web.CreateProjectAsync("dash-empty-" + EventsData.Tag());
         var page = await web.SignedInPageAsync();
+        var projectId = await web.CreateProjectAsync("empty-dashboard-" + EventsData.Tag());
         await page.GotoAsync($"/p/{projectId}/dashboard");
         var empty = page.GetByTestId("empty-state");
         await Expect(empty).ToContainTextAsync("No model calls in this time range");

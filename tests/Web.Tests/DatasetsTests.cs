@@ -15,9 +15,10 @@ public sealed class DatasetsTests(WebUi web) : IClassFixture<WebUi>
     [Fact]
     public async Task A_dataset_is_created_from_the_empty_list_shown_with_its_count_and_deleted()
     {
-        // A project of its own, so the empty list is this test's whatever the others left.
-        var projectId = await web.CreateProjectAsync("datasets-" + EventsData.Tag());
+        // A project of its own, so the list is empty whatever the other tests left (named after "default", which
+        // SignedInPageAsync expects to land on, as the first project by name).
         var page = await web.SignedInPageAsync();
+        var projectId = await web.CreateProjectAsync("empty-datasets-" + EventsData.Tag());
         await page.GotoAsync($"/p/{projectId}/datasets");
         await Expect(page.GetByTestId("empty-state")).ToContainTextAsync("No datasets yet");
         await WebUi.ScreenshotAsync(page, "datasets-empty");

@@ -125,8 +125,8 @@ public sealed class EventsTableTests(WebUi web) : IClassFixture<WebUi>
     [Fact]
     public async Task A_project_without_events_and_a_filter_matching_none_each_say_what_to_do_next()
     {
-        var projectId = await web.CreateProjectAsync("events-empty-" + EventsData.Tag());
         var page = await web.SignedInPageAsync();
+        var projectId = await web.CreateProjectAsync("empty-events-" + EventsData.Tag());
 
         await page.GotoAsync($"/p/{projectId}/events");
         var empty = page.GetByTestId("empty-state");
