@@ -48,7 +48,7 @@ public sealed class DashboardTests(WebUi web) : IClassFixture<WebUi>
     public async Task A_project_without_data_shows_the_empty_state_with_where_to_send_traces()
     {
         var page = await web.SignedInPageAsync();
-        var projectId = await web.CreateProjectAsync("empty-dashboard-" + EventsData.Tag());
+        var projectId = await EventsData.NewProjectAsync(web, "empty-dashboard-" + EventsData.Tag());
         await page.GotoAsync($"/p/{projectId}/dashboard");
         var empty = page.GetByTestId("empty-state");
         await Expect(empty).ToContainTextAsync("No model calls in this time range");

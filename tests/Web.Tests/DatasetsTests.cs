@@ -18,7 +18,7 @@ public sealed class DatasetsTests(WebUi web) : IClassFixture<WebUi>
         // A project of its own, so the list is empty whatever the other tests left (named after "default", which
         // SignedInPageAsync expects to land on, as the first project by name).
         var page = await web.SignedInPageAsync();
-        var projectId = await web.CreateProjectAsync("empty-datasets-" + EventsData.Tag());
+        var projectId = await EventsData.NewProjectAsync(web, "empty-datasets-" + EventsData.Tag());
         await page.GotoAsync($"/p/{projectId}/datasets");
         await Expect(page.GetByTestId("empty-state")).ToContainTextAsync("No datasets yet");
         await WebUi.ScreenshotAsync(page, "datasets-empty");

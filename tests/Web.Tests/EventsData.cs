@@ -31,6 +31,27 @@ public static class EventsData
         throw new TimeoutException($"Session {sessionId} has {seen} of {events} events searchable after 60 s.");
     }
 
+    /// <summary>
+    /// A project made through the control plane for this test, once the data plane answers for it (the control plane
+    /// tells the data plane of a new project asynchronously; until then its routes answer 404 "Project not found").
+    /// </summary>
+    public static async Task<string> NewProjectAsync(WebUi web, string name)
+    {
+        var projectId = await web.CreateProjectAsync(name);
+        using var client = web.Client(web.DataPlaneApi, await web.AdminTokenAsync());
+        client.DefaultRequestHeaders.Add("x-hh-project-id", projectId);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var last = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            using var response = await client.GetAsync(new Uri("/v1/events/schema", UriKind.Relative));
+            if (response.IsSuccessStatusCode) return projectId;
+            last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"The data plane did not answer for project {projectId} within 60 s (last: {last}).");
+    }
+
     public static object Is(string field, string value) => new Dictionary<string, object> { ["field"] = field, ["operator"] = "is", ["value"] = value, ["type"] = "string" };
 
     public static object Contains(string field, string value) =>

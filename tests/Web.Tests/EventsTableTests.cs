@@ -126,7 +126,7 @@ public sealed class EventsTableTests(WebUi web) : IClassFixture<WebUi>
     public async Task A_project_without_events_and_a_filter_matching_none_each_say_what_to_do_next()
     {
         var page = await web.SignedInPageAsync();
-        var projectId = await web.CreateProjectAsync("empty-events-" + EventsData.Tag());
+        var projectId = await EventsData.NewProjectAsync(web, "empty-events-" + EventsData.Tag());
 
         await page.GotoAsync($"/p/{projectId}/events");
         var empty = page.GetByTestId("empty-state");
