@@ -153,6 +153,7 @@ function EventsPage({ projectId }: { projectId: string }) {
         </div>
       )}
 
+      {rows.length > 0 && (
       <div className="row">
         <label className="inline">
           <input
@@ -170,6 +171,7 @@ function EventsPage({ projectId }: { projectId: string }) {
         </button>
         {selected.size > 0 && <button type="button" className="link" onClick={() => setSelected(new Set())}>Clear selection</button>}
       </div>
+      )}
 
       {search.isLoading ? (
         <Loading label="Searching events…" />
