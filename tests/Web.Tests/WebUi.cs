@@ -28,6 +28,10 @@ public sealed class WebUi : EndToEnd.Tests.HostProcess
 
     public override async Task InitializeAsync()
     {
+        // As ./hh up configures it: the Python metric pool on the interpreter and RestrictedPython ./hh test found,
+        // so evaluators' code compiles and runs (the evaluators page checks and tries it).
+        ExtraEnvironment["PythonMetric__PythonLibrary"] = TestServers.PythonLibrary;
+        ExtraEnvironment["PythonMetric__RestrictedPythonPath"] = TestServers.RestrictedPythonPath;
         await base.InitializeAsync();
         await StartUiAsync();
         playwright = await Playwright.CreateAsync();

@@ -128,7 +128,7 @@ function Dashboard({ projectId }: { projectId: string }) {
         )
       ) : (
         <>
-          <div className="stats" data-testid="dashboard-stats">
+          <div className="dash-stats" data-testid="dashboard-stats">
             <Stat label="Requests" value={formatNumber(total)} testId="stat-requests" />
             <Stat label="Errors" value={`${formatNumber(totalErrors)} (${formatNumber((100 * totalErrors) / total, 1)}%)`} />
             <Stat label="Tokens" value={tokens.data ? formatNumber(sum(tokens.data)) : "…"} />
@@ -159,7 +159,7 @@ function Dashboard({ projectId }: { projectId: string }) {
 
 function Stat({ label, value, testId }: { label: string; value: string; testId?: string }) {
   return (
-    <div className="stat" data-testid={testId}>
+    <div className="dash-stat" data-testid={testId}>
       <div className="label">{label}</div>
       <div className="value">{value}</div>
     </div>
