@@ -110,6 +110,42 @@ public sealed class DatasetsTests(WebUi web) : IClassFixture<WebUi>
     }
 
     [Fact]
+    public async Task A_span_is_added_to_an_existing_dataset_from_its_trace()
+    {
+        var name = $"from-trace-{EventsData.Tag()}";
+        var datasetId = await CreateDatasetAsync(name);
+        try
+        {
+            var trace = new AgentTrace("to-dataset", Question: "Which river runs through Paris?", Answer: "The Seine.");
+            await web.SendOtlpAsync(trace.ToOtlpJson());
+            await EventsData.WaitForSessionAsync(web, trace.SessionId, 4);
+            var page = await web.SignedInPageAsync();
+
+            await page.GotoAsync($"/p/{web.ProjectId}/sessions/{trace.SessionId}");
+            await page.GetByTestId("span-row").Filter(new() { HasText = "chat gpt-4o" }).ClickAsync();
+            await page.GetByTestId("span-panel").GetByRole(AriaRole.Button, new() { Name = "Add to dataset" }).ClickAsync();
+            var dialog = page.GetByTestId("add-to-dataset-dialog");
+            await dialog.GetByTestId("dataset-select").SelectOptionAsync(new SelectOptionValue { Value = datasetId });
+            await Expect(dialog.GetByTestId("mapping-preview")).ToContainTextAsync("Which river runs through Paris?");
+            await dialog.GetByTestId("add-to-dataset-submit").ClickAsync();
+            await Expect(dialog.GetByTestId("add-to-dataset-done")).ToHaveTextAsync($"Added 1 datapoint to {name}.");
+            await WebUi.ScreenshotAsync(page, "trace-added-to-dataset");
+
+            // The datapoint keeps the span it came from.
+            using var client = web.Client(web.DataPlaneApi, web.ApiKey);
+            var stored = await client.GetFromJsonAsync<JsonElement>($"/v1/datapoints?dataset_id={datasetId}");
+            var point = Assert.Single(stored.GetProperty("datapoints").EnumerateArray());
+            var spanId = new Uri(page.Url).Query.Split("span=")[1];
+            Assert.Equal(spanId, point.GetProperty("linked_event").GetString());
+            Assert.Contains("Which river runs through Paris?", point.GetProperty("inputs").GetRawText(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await DeleteDatasetAsync(datasetId);
+        }
+    }
+
+    [Fact]
     public async Task A_missing_dataset_and_an_unreachable_data_plane_each_say_what_went_wrong()
     {
         var page = await web.SignedInPageAsync();
