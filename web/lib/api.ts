@@ -10,7 +10,8 @@ export class ApiError extends Error {
     readonly detail: string | undefined,
     readonly body: unknown,
   ) {
-    super(detail ? `${title}: ${detail}` : title);
+    // "The request is not valid." + ": " + detail reads as a stray period; the title's own full stop goes.
+    super(detail ? `${title.replace(/\.$/, "")}: ${detail}` : title);
   }
 }
 

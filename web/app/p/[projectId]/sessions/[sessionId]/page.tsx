@@ -14,6 +14,7 @@ import { CopyButton } from "@/components/CopyButton";
 import { ancestors, flatten, index, window as timeWindow } from "@/components/trace/flatten";
 import { TraceTree } from "@/components/trace/TraceTree";
 import { SpanPanel } from "@/components/trace/SpanPanel";
+import { AddToDatasetDialog } from "@/components/AddToDatasetDialog";
 
 const youngForMs = 120_000;
 
@@ -21,6 +22,7 @@ function Trace({ projectId, sessionId }: { projectId: string; sessionId: string 
   const { params, set } = useUrlState();
   const spanParam = params.get("span");
   const [collapsed, setCollapsed] = useState<Set<string>>(new Set());
+  const [adding, setAdding] = useState<HhEvent | null>(null);
 
   const tree = useQuery({
     queryKey: ["session", sessionId],
@@ -86,9 +88,11 @@ function Trace({ projectId, sessionId }: { projectId: string; sessionId: string 
           }
         />
         <div className="panel">
-          {event ? <SpanPanel key={event.event_id} event={event} sessionId={sessionId} deepLink={deepLink(event.event_id)} /> : <div className="muted">Select a span.</div>}
+          {event ? <SpanPanel key={event.event_id} event={event} sessionId={sessionId} deepLink={deepLink(event.event_id)}
+            onAddToDataset={() => setAdding({ ...event, children: undefined })} /> : <div className="muted">Select a span.</div>}
         </div>
       </div>
+      {adding && <AddToDatasetDialog events={[adding]} onClose={() => setAdding(null)} />}
     </div>
   );
 }
