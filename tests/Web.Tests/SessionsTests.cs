@@ -86,6 +86,8 @@ public sealed class SessionsTests(WebUi web) : IClassFixture<WebUi>
         await Assertions.Expect(model).ToHaveCountAsync(1, new() { Timeout = 30_000 });
         await model.ClickAsync();
         var eventId = await model.GetAttributeAsync("data-event-id");
+        // The panel is rebuilt for the clicked span; filling the form before that would fill the old one.
+        await Assertions.Expect(page.GetByTestId("span-title")).ToHaveTextAsync("chat gpt-4o");
 
         await page.GetByLabel("Rating").SelectOptionAsync("2");
         await page.GetByLabel("Comment").FillAsync("answer was too short");
