@@ -123,6 +123,8 @@ public sealed class DatasetsTests(WebUi web) : IClassFixture<WebUi>
 
             await page.GotoAsync($"/p/{web.ProjectId}/sessions/{trace.SessionId}");
             await page.GetByTestId("span-row").Filter(new() { HasText = "chat gpt-4o" }).ClickAsync();
+            // The panel is rebuilt for the clicked span; the dialog takes the span the panel shows when it opens.
+            await Expect(page.GetByTestId("span-title")).ToHaveTextAsync("chat gpt-4o");
             await page.GetByTestId("span-panel").GetByRole(AriaRole.Button, new() { Name = "Add to dataset" }).ClickAsync();
             var dialog = page.GetByTestId("add-to-dataset-dialog");
             await dialog.GetByTestId("dataset-select").SelectOptionAsync(new SelectOptionValue { Value = datasetId });
