@@ -41,6 +41,11 @@ public static class Permissions
     public const string KeysManage = "keys:manage";
     public const string AuditRead = "audit:read";
 
+    // Control plane: alerts of a project, and where notifications go (channels hold webhook secrets: admins only).
+    public const string AlertsRead = "alerts:read";
+    public const string AlertsManage = "alerts:manage";
+    public const string NotificationsManage = "notifications:manage";
+
     /// <summary>Granting or revoking the owner role, deleting the org: owners only.</summary>
     public const string OrgManage = "org:manage";
 
@@ -50,7 +55,7 @@ public static class Permissions
         EventsIngest, EventsRead, EventsWrite, DatasetsRead, DatasetsWrite, ExperimentsRead, ExperimentsWrite,
         MetricsRead, MetricsWrite, ConfigurationsRead, ConfigurationsWrite, SecretsManage, LlmInvoke,
         ProjectsRead, ProjectsManage, WorkspacesRead, WorkspacesManage, DataplanesRead, DataplanesManage,
-        MembersRead, MembersManage, RolesManage, KeysRead, KeysManage, AuditRead, OrgManage,
+        MembersRead, MembersManage, RolesManage, KeysRead, KeysManage, AuditRead, AlertsRead, AlertsManage, NotificationsManage, OrgManage,
     ];
 
     private static readonly HashSet<string> Known = new(All, StringComparer.Ordinal);
@@ -101,7 +106,7 @@ public static class BuiltInRoles
     [
         Permissions.EventsRead, Permissions.DatasetsRead, Permissions.ExperimentsRead, Permissions.MetricsRead,
         Permissions.ConfigurationsRead, Permissions.ProjectsRead, Permissions.WorkspacesRead, Permissions.DataplanesRead,
-        Permissions.MembersRead,
+        Permissions.MembersRead, Permissions.AlertsRead,
     ];
 
     // A member does the work of a project (traces, datasets, experiments) but changes neither people nor structure.
@@ -109,6 +114,7 @@ public static class BuiltInRoles
     [
         .. ViewerPermissions, Permissions.EventsIngest, Permissions.EventsWrite, Permissions.DatasetsWrite,
         Permissions.ExperimentsWrite, Permissions.MetricsWrite, Permissions.ConfigurationsWrite, Permissions.LlmInvoke, Permissions.KeysRead,
+        Permissions.AlertsManage,
     ];
 
     // An admin manages everything but ownership: only an owner makes or unmakes owners.
