@@ -1,5 +1,6 @@
 using HoneyHive.Contracts;
 using HoneyHive.ControlPlane.Api.Accounts;
+using HoneyHive.ControlPlane.Api.Alerts;
 using HoneyHive.ControlPlane.Api.Authentication;
 using HoneyHive.ControlPlane.Api.Authorization;
 using HoneyHive.ControlPlane.Api.Bootstrap;
@@ -8,10 +9,12 @@ using HoneyHive.ControlPlane.Api.Projects;
 using HoneyHive.ControlPlane.Api.Tenancy;
 using HoneyHive.ControlPlane.Api.Tokens;
 using HoneyHive.Platform.Postgres;
+using HoneyHive.Platform.Security.Outbound;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace HoneyHive.ControlPlane.Api;
@@ -47,6 +50,9 @@ public static class ControlPlaneApiModule
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ControlPlaneAuthenticationHandler>(ControlPlaneAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorization();
         builder.AddTenancy();
+        // Alert webhook and Slack URLs are checked against the SSRF policy when they are saved.
+        builder.Services.AddOutboundGuard();
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.AddApiDocument(ApiDocuments.ControlPlane);
         return builder;
     }
@@ -63,6 +69,7 @@ public static class ControlPlaneApiModule
         api.MapApiKeysApi();
         api.MapLegacyProjectsApi();
         api.MapTenancyApi(group);
+        api.MapAlertsApi();
         return group;
     }
 }

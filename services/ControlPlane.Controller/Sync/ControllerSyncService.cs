@@ -39,7 +39,7 @@ public sealed class ControllerSyncService(
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
                 (var delta, next) = await source.ReadAsync(next, cancellationToken);
-                if (delta.Projects.Count > 0 || delta.ApiKeys.Count > 0)
+                if (delta.Projects.Count > 0 || delta.ApiKeys.Count > 0 || delta.Alerts.Count > 0)
                 {
                     await responseStream.WriteAsync(new ControlPlaneMessage { Sync = delta }, cancellationToken);
                 }

@@ -53,6 +53,11 @@ public sealed class CrossOrgMatrixTests(TenancyApp cp, ITestOutputHelper output)
         new("POST", "/v1/orgs/{org_id}/api_keys", i => $"/v1/orgs/{i.A.OrgId}/api_keys", _ => new { name = "intruder", permissions = new[] { "keys:read" } }),
         new("POST", "/v1/orgs/{org_id}/api_keys", i => $"/v1/orgs/{i.B.OrgId}/api_keys",
             i => new { name = "intruder", permissions = new[] { "keys:read" }, scope_type = "workspace", scope_id = i.A.WorkspaceId }),
+        new("GET", "/v1/projects/{project_id}/alerts", i => $"/v1/projects/{i.A.ProjectId}/alerts", _ => null),
+        new("POST", "/v1/projects/{project_id}/alerts", i => $"/v1/projects/{i.A.ProjectId}/alerts", _ => OrgObjects.AlertBody("intruder")),
+        new("GET", "/v1/projects/{project_id}/alerts/{alert_id}", i => $"/v1/projects/{i.A.ProjectId}/alerts/{i.OfA.Alert}", _ => null),
+        new("PUT", "/v1/projects/{project_id}/alerts/{alert_id}", i => $"/v1/projects/{i.A.ProjectId}/alerts/{i.OfA.Alert}", _ => new { status = "PAUSED" }),
+        new("GET", "/v1/projects/{project_id}/alerts/{alert_id}/triggers", i => $"/v1/projects/{i.A.ProjectId}/alerts/{i.OfA.Alert}/triggers", _ => null),
         // The legacy project routes (the SDK's, forwarded by the DP) name A's workspace and project by query and body.
         new("POST", "/v1/projects/", i => $"/v1/projects?workspace_id={i.A.WorkspaceId}", _ => new { name = "intruder-v1" }),
         new("PUT", "/v1/projects/", i => $"/v1/projects?workspace_id={i.A.WorkspaceId}", i => new { name = i.OfA.LegacyProject, description = "intruder" }),
@@ -68,6 +73,7 @@ public sealed class CrossOrgMatrixTests(TenancyApp cp, ITestOutputHelper output)
         new("DELETE", "/v1/workspaces/{workspace_id}", i => $"/v1/workspaces/{i.OfA.EmptyWorkspace}", _ => null),
         new("DELETE", "/v1/virtual_dataplanes/{virtual_dataplane_id}", i => $"/v1/virtual_dataplanes/{i.OfA.EmptyDataplane}", _ => null),
         new("DELETE", "/v1/api_keys/{key_id}", i => $"/v1/api_keys/{i.OfA.ProjectKey}", _ => null),
+        new("DELETE", "/v1/projects/{project_id}/alerts/{alert_id}", i => $"/v1/projects/{i.A.ProjectId}/alerts/{i.OfA.SpareAlert}", _ => null),
         new("DELETE", "/v1/projects/", i => $"/v1/projects?workspace_id={i.A.WorkspaceId}&name={i.OfA.LegacyProject}", _ => null),
         new("DELETE", "/projects/", i => $"/projects?workspace_id={i.A.WorkspaceId}&name={i.OfA.LegacyProject2}", _ => null),
     ];

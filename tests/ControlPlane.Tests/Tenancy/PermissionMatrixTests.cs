@@ -92,6 +92,14 @@ public sealed class PermissionMatrixTests(TenancyApp cp, ITestOutputHelper outpu
         R("POST", "/v1/orgs/{org_id}/api_keys", Permissions.KeysManage, o => $"/v1/orgs/{o.Seed.OrgId}/api_keys", _ => new { name = "k", permissions = new[] { Permissions.KeysManage } }),
         R("DELETE", "/v1/api_keys/{key_id}", Permissions.KeysManage, o => $"/v1/api_keys/{o.Objects.ProjectKey}"),
 
+        R("GET", "/v1/projects/{project_id}/alerts", Permissions.AlertsRead, o => $"/v1/projects/{o.Seed.ProjectId}/alerts"),
+        R("POST", "/v1/projects/{project_id}/alerts", Permissions.AlertsManage, o => $"/v1/projects/{o.Seed.ProjectId}/alerts", _ => OrgObjects.AlertBody("new")),
+        R("GET", "/v1/projects/{project_id}/alerts/{alert_id}", Permissions.AlertsRead, o => $"/v1/projects/{o.Seed.ProjectId}/alerts/{o.Objects.Alert}"),
+        R("PUT", "/v1/projects/{project_id}/alerts/{alert_id}", Permissions.AlertsManage, o => $"/v1/projects/{o.Seed.ProjectId}/alerts/{o.Objects.Alert}",
+            _ => new { description = "changed " + TenancyApp.Unique() }),
+        R("DELETE", "/v1/projects/{project_id}/alerts/{alert_id}", Permissions.AlertsManage, o => $"/v1/projects/{o.Seed.ProjectId}/alerts/{o.Objects.SpareAlert}"),
+        R("GET", "/v1/projects/{project_id}/alerts/{alert_id}/triggers", Permissions.AlertsRead, o => $"/v1/projects/{o.Seed.ProjectId}/alerts/{o.Objects.Alert}/triggers"),
+
         // The legacy project routes (the SDK's, forwarded by the DP) act in the workspace ?workspace_id= names.
         R("POST", "/v1/projects/", Permissions.ProjectsManage, o => $"/v1/projects?workspace_id={o.Seed.WorkspaceId}", _ => new { name = "legacy-new" }),
         R("PUT", "/v1/projects/", Permissions.ProjectsManage, o => $"/v1/projects?workspace_id={o.Seed.WorkspaceId}", o => new { name = o.Objects.LegacyProject, description = "changed" }),

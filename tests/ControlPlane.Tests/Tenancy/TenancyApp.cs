@@ -23,8 +23,25 @@ public sealed record SeededOrg(Guid OrgId, Guid DataplaneId, Guid WorkspaceId, G
 /// </summary>
 public sealed record OrgObjects(
     Guid EmptyDataplane, Guid EmptyWorkspace, Guid SpareProject, Guid Member, Guid SpareMember, Guid Invitation, Guid SpareInvitation,
-    Guid ProjectKey, string LegacyProject, string LegacyProject2)
+    Guid ProjectKey, string LegacyProject, string LegacyProject2, Guid Alert, Guid SpareAlert)
 {
+    /// <summary>A valid alert body (an email to the project's members: no URL to allow).</summary>
+    public static object AlertBody(string name) => new
+    {
+        name,
+        frequency = "HOURLY",
+        alert_type = "AGGREGATE",
+        aggregation = "P95",
+        thresholds = new { critical = new { @operator = "greater_than", value = 1000 }, resolved = new { @operator = "less_than", value = 800 } },
+        filters = new[] { new { field = "event_type", @operator = "is", value = "model", type = "string" } },
+        projections = new[] { "duration" },
+        notification_details = new
+        {
+            critical = new { channel = "EMAIL", scope = "ALL_PROJECT_MEMBERS", metadata = new { } },
+            resolved = new { channel = "EMAIL", scope = "ALL_PROJECT_MEMBERS", metadata = new { } },
+        },
+    };
+
     public const string Role = "ra";
     public const string SpareRole = "rdel";
 }
@@ -32,8 +49,12 @@ public sealed record OrgObjects(
 /// <summary>The tenancy, member and role tests' control plane: <see cref="TokenSignedControlPlane"/> with an invitation page to link to.</summary>
 public sealed class TenancyApp : TokenSignedControlPlane
 {
-    protected override void Configure(Microsoft.Extensions.Configuration.ConfigurationManager configuration) =>
+    protected override void Configure(Microsoft.Extensions.Configuration.ConfigurationManager configuration)
+    {
         configuration["Invitations:AcceptUrl"] = "https://hh.example/accept";
+        // The alert tests' webhook receivers listen on loopback, which the SSRF guard refuses unless the operator allows it.
+        configuration["HH_ALLOWED_PRIVATE_HOSTS"] = "127.0.0.1";
+    }
 
     public HttpClient Anonymous() => App.GetTestClient();
 
@@ -131,7 +152,10 @@ public sealed class TenancyApp : TokenSignedControlPlane
         const string LegacyProject = "legacy-a", LegacyProject2 = "legacy-a2";
         (await owner.PostJsonAsync($"/v1/workspaces/{org.WorkspaceId}/projects", new { name = LegacyProject })).EnsureSuccessStatusCode();
         (await owner.PostJsonAsync($"/v1/workspaces/{org.WorkspaceId}/projects", new { name = LegacyProject2 })).EnsureSuccessStatusCode();
-        return new OrgObjects(emptyDataplane, emptyWorkspace, spareProject, member, spareMember, invitation, spareInvitation, key, LegacyProject, LegacyProject2);
+        var alert = Id(await (await owner.PostJsonAsync($"/v1/projects/{org.ProjectId}/alerts", OrgObjects.AlertBody("latency"))).DataAsync());
+        var spareAlert = Id(await (await owner.PostJsonAsync($"/v1/projects/{org.ProjectId}/alerts", OrgObjects.AlertBody("spare"))).DataAsync());
+        return new OrgObjects(emptyDataplane, emptyWorkspace, spareProject, member, spareMember, invitation, spareInvitation, key, LegacyProject, LegacyProject2,
+            alert, spareAlert);
     }
 
     /// <summary>A short unique token for names (data plane and workspace slugs are unique across orgs).</summary>
@@ -164,6 +188,7 @@ public sealed class TenancyApp : TokenSignedControlPlane
             "SELECT row_to_json(t)::text FROM invitations t WHERE org_id = @orgId ORDER BY id",
             "SELECT row_to_json(t)::text FROM custom_roles t WHERE org_id = @orgId ORDER BY id",
             "SELECT row_to_json(t)::text FROM audit_log t WHERE org_id = @orgId ORDER BY id",
+            "SELECT row_to_json(t)::text FROM alerts t WHERE project_id IN (SELECT p.id FROM projects p JOIN workspaces w ON w.id = p.workspace_id WHERE w.org_id = @orgId) ORDER BY id",
             // last_used_at moves when a key is used, by anyone: the columns a caller could change are the rest.
             "SELECT row_to_json(t)::text FROM (SELECT id, kind, name, scopes, scope_type, scope_id, expires_at, revoked_at FROM api_keys WHERE org_id = @orgId ORDER BY id) t",
         })
