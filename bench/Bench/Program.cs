@@ -16,6 +16,7 @@ var commands = new Dictionary<string, Func<string[], CancellationToken, Task<int
     ["proxy"] = ProxyCommand.RunAsync,
     ["eval"] = EvalCommand.RunAsync,
     ["ui"] = UiCommand.RunAsync,
+    ["alerts"] = AlertsCommand.RunAsync,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var command))
