@@ -1,0 +1,116 @@
+using System.Text.Json;
+using HoneyHive.Notification.Delivery;
+using HoneyHive.Notification.Routing;
+using HoneyHive.Platform.Messaging;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace HoneyHive.Notification;
+
+/// <summary>
+/// Consumes <c>notifications.alert</c> and <c>notifications.email</c>. Each message is routed to its deliveries, and each
+/// delivery is sent unless the ledger says it went out (or died) already. A message some of whose deliveries failed comes
+/// back after the service's backoff (<see cref="RetryLaterException"/>: the rest of the batch is acknowledged and the sent
+/// deliveries are not repeated); after <see cref="NotificationOptions.MaxAttempts"/> tries its undelivered destinations
+/// are dead in the ledger and the message goes to <c>deadletter.notifications.*</c> (<see cref="DeadLetterException"/>),
+/// from where a replay sends only what never went out.
+/// </summary>
+public sealed partial class NotificationHandler(
+    NotificationRouter router,
+    DeliveryLedger ledger,
+    IEnumerable<INotificationSender> senders,
+    IOptions<NotificationOptions> options,
+    ILogger<NotificationHandler> logger) : IBatchHandler
+{
+    public async Task HandleAsync(IReadOnlyList<IncomingMessage> batch, CancellationToken cancellationToken)
+    {
+        var deferred = new List<DeferredMessage>();
+        var rejected = new List<RejectedMessage>();
+        foreach (var message in batch)
+        {
+            var outcome = await HandleOneAsync(message, cancellationToken);
+            if (outcome.Retry) deferred.Add(new DeferredMessage(message, options.Value.BackoffAfter(message.DeliveryCount)));
+            else if (outcome.Error is { } error) rejected.Add(new RejectedMessage(message, error));
+        }
+        if (rejected.Count > 0) throw new DeadLetterException(rejected, deferred);
+        if (deferred.Count > 0) throw new RetryLaterException(deferred, "a receiver did not take its notification yet");
+    }
+
+    private async Task<(bool Retry, string? Error)> HandleOneAsync(IncomingMessage message, CancellationToken cancellationToken)
+    {
+        DeliveryPlan plan;
+        try
+        {
+            using var envelope = JsonDocument.Parse(message.Data);
+            var root = envelope.RootElement;
+            var id = root.TryGetProperty("id", out var idElement) && idElement.GetString() is { Length: > 0 } value ? value : message.Id;
+            var type = root.TryGetProperty("type", out var typeElement) ? typeElement.GetString() ?? "" : "";
+            if (!root.TryGetProperty("data", out var data)) throw new UnroutableMessageException("The CloudEvent has no data.");
+            plan = await router.PlanAsync(id, type, data, cancellationToken);
+        }
+        catch (Exception e) when (e is JsonException or UnroutableMessageException or InvalidOperationException)
+        {
+            LogUnroutable(message.Id, message.Topic, e.Message);
+            return (false, $"unroutable: {e.Message}");
+        }
+
+        var last = message.DeliveryCount >= options.Value.MaxAttempts;
+        var retry = false;
+        string? dead = null;
+        foreach (var delivery in plan.Deliveries)
+        {
+            var status = await ledger.ClaimAsync(delivery, plan.OrgId, cancellationToken);
+            if (status == DeliveryLedger.Sent) continue;
+            if (status == DeliveryLedger.Dead)
+            {
+                dead ??= $"delivery {delivery.Id} is dead";
+                continue;
+            }
+            var sender = senders.FirstOrDefault(s => s.Kind == delivery.Kind);
+            try
+            {
+                if (sender is null) throw new DeliveryRejectedException($"No sender for {delivery.Kind}.");
+                await sender.SendAsync(delivery, cancellationToken);
+                await ledger.SentAsync(delivery, cancellationToken);
+                LogSent(delivery.Id, delivery.Kind, message.DeliveryCount);
+            }
+            catch (DeliveryRejectedException e)
+            {
+                await ledger.DeadAsync(delivery, e.Message, cancellationToken);
+                LogDead(delivery.Id, delivery.Kind, message.DeliveryCount, e.Message);
+                dead ??= $"delivery {delivery.Id}: {e.Message}";
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Only the exception's own message: the senders keep URLs, secrets and links out of it.
+                var error = $"{e.GetType().Name}: {e.Message}";
+                if (last)
+                {
+                    await ledger.DeadAsync(delivery, error, cancellationToken);
+                    LogDead(delivery.Id, delivery.Kind, message.DeliveryCount, error);
+                    dead ??= $"delivery {delivery.Id} gave up after {message.DeliveryCount} tries: {error}";
+                }
+                else
+                {
+                    await ledger.FailedAsync(delivery, error, cancellationToken);
+                    LogRetry(delivery.Id, delivery.Kind, message.DeliveryCount, error);
+                    retry = true;
+                }
+            }
+        }
+        // A dead delivery does not stop the others from being retried; the message is dead-lettered once nothing is left to try.
+        return retry ? (true, null) : (false, dead);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Delivered {DeliveryId} ({Kind}) on try {Attempt}")]
+    private partial void LogSent(string deliveryId, string kind, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId} ({Kind}) failed on try {Attempt}; retrying later: {Error}")]
+    private partial void LogRetry(string deliveryId, string kind, int attempt, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Delivery {DeliveryId} ({Kind}) is dead after try {Attempt}: {Error}")]
+    private partial void LogDead(string deliveryId, string kind, int attempt, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Message {MessageId} on {Topic} cannot be routed: {Error}")]
+    private partial void LogUnroutable(string messageId, string topic, string error);
+}
