@@ -4,10 +4,12 @@ using HoneyHive.ControlPlane.Api.Authentication;
 using HoneyHive.ControlPlane.Api.Authorization;
 using HoneyHive.ControlPlane.Api.Bootstrap;
 using HoneyHive.ControlPlane.Api.Keys;
+using HoneyHive.ControlPlane.Api.Notifications;
 using HoneyHive.ControlPlane.Api.Projects;
 using HoneyHive.ControlPlane.Api.Tenancy;
 using HoneyHive.ControlPlane.Api.Tokens;
 using HoneyHive.Platform.Postgres;
+using HoneyHive.Platform.Security.Outbound;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
@@ -47,6 +49,9 @@ public static class ControlPlaneApiModule
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ControlPlaneAuthenticationHandler>(ControlPlaneAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorization();
         builder.AddTenancy();
+        // Notification channels' URLs are checked by the SSRF guard when saved.
+        builder.Services.AddOutboundGuard();
+        builder.Services.AddSingleton<ChannelDeps>();
         builder.AddApiDocument(ApiDocuments.ControlPlane);
         return builder;
     }
@@ -63,6 +68,7 @@ public static class ControlPlaneApiModule
         api.MapApiKeysApi();
         api.MapLegacyProjectsApi();
         api.MapTenancyApi(group);
+        api.MapNotificationChannelsApi();
         return group;
     }
 }

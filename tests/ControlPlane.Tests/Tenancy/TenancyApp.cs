@@ -23,7 +23,7 @@ public sealed record SeededOrg(Guid OrgId, Guid DataplaneId, Guid WorkspaceId, G
 /// </summary>
 public sealed record OrgObjects(
     Guid EmptyDataplane, Guid EmptyWorkspace, Guid SpareProject, Guid Member, Guid SpareMember, Guid Invitation, Guid SpareInvitation,
-    Guid ProjectKey, string LegacyProject, string LegacyProject2)
+    Guid ProjectKey, string LegacyProject, string LegacyProject2, Guid OrgChannel, Guid WorkspaceChannel, Guid ProjectChannel)
 {
     public const string Role = "ra";
     public const string SpareRole = "rdel";
@@ -131,7 +131,13 @@ public sealed class TenancyApp : TokenSignedControlPlane
         const string LegacyProject = "legacy-a", LegacyProject2 = "legacy-a2";
         (await owner.PostJsonAsync($"/v1/workspaces/{org.WorkspaceId}/projects", new { name = LegacyProject })).EnsureSuccessStatusCode();
         (await owner.PostJsonAsync($"/v1/workspaces/{org.WorkspaceId}/projects", new { name = LegacyProject2 })).EnsureSuccessStatusCode();
-        return new OrgObjects(emptyDataplane, emptyWorkspace, spareProject, member, spareMember, invitation, spareInvitation, key, LegacyProject, LegacyProject2);
+        async Task<Guid> ChannelAsync(string scope, Guid scopeId) => Guid.Parse((await (await owner.PostJsonAsync($"/v1/{scope}/{scopeId}/notification_channels",
+            new { name = "team mail", kind = "EMAIL", emails = new[] { "team@example.com" } })).DataAsync(System.Net.HttpStatusCode.Created))["channel"]!["id"]!.GetValue<string>());
+        var orgChannel = await ChannelAsync("orgs", org.OrgId);
+        var workspaceChannel = await ChannelAsync("workspaces", org.WorkspaceId);
+        var projectChannel = await ChannelAsync("projects", org.ProjectId);
+        return new OrgObjects(emptyDataplane, emptyWorkspace, spareProject, member, spareMember, invitation, spareInvitation, key, LegacyProject, LegacyProject2,
+            orgChannel, workspaceChannel, projectChannel);
     }
 
     /// <summary>A short unique token for names (data plane and workspace slugs are unique across orgs).</summary>
@@ -164,6 +170,7 @@ public sealed class TenancyApp : TokenSignedControlPlane
             "SELECT row_to_json(t)::text FROM invitations t WHERE org_id = @orgId ORDER BY id",
             "SELECT row_to_json(t)::text FROM custom_roles t WHERE org_id = @orgId ORDER BY id",
             "SELECT row_to_json(t)::text FROM audit_log t WHERE org_id = @orgId ORDER BY id",
+            "SELECT row_to_json(t)::text FROM notification_channels t WHERE org_id = @orgId ORDER BY id",
             // last_used_at moves when a key is used, by anyone: the columns a caller could change are the rest.
             "SELECT row_to_json(t)::text FROM (SELECT id, kind, name, scopes, scope_type, scope_id, expires_at, revoked_at FROM api_keys WHERE org_id = @orgId ORDER BY id) t",
         })
