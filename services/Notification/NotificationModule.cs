@@ -53,7 +53,9 @@ public static class NotificationModule
 
         builder.Services.AddHttpClient(HttpClientName, client => client.Timeout = options.SendTimeout)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), AllowAutoRedirect = false })
-            .AddOutboundGuard();
+            .AddOutboundGuard()
+            // The factory's default loggers write every request URI, and a Slack hook's or webhook's path is its credential.
+            .RemoveAllLoggers();
         builder.Services.TryAddSingleton<GuardedPoster>();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<INotificationSender, SmtpSender>());
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<INotificationSender, SlackSender>());
