@@ -13,7 +13,8 @@ namespace HoneyHive.Notification;
 /// back after the service's backoff (<see cref="RetryLaterException"/>: the rest of the batch is acknowledged and the sent
 /// deliveries are not repeated); after <see cref="NotificationOptions.MaxAttempts"/> tries its undelivered destinations
 /// are dead in the ledger and the message goes to <c>deadletter.notifications.*</c> (<see cref="DeadLetterException"/>),
-/// from where a replay sends only what never went out.
+/// from where a replay sends only what never went out. Under Dapr the sidecar's resiliency policy paces the retries (it
+/// ignores the delay asked for) and the ledger's count of tries decides the last one.
 /// </summary>
 public sealed partial class NotificationHandler(
     NotificationRouter router,
@@ -54,12 +55,15 @@ public sealed partial class NotificationHandler(
             return (false, $"unroutable: {e.Message}");
         }
 
-        var last = message.DeliveryCount >= options.Value.MaxAttempts;
         var retry = false;
         string? dead = null;
         foreach (var delivery in plan.Deliveries)
         {
-            var status = await ledger.ClaimAsync(delivery, plan.OrgId, cancellationToken);
+            var (status, attempts) = await ledger.ClaimAsync(delivery, plan.OrgId, cancellationToken);
+            // The ledger counts tries too: under Dapr every delivery reads as the first (the sidecar does not say), and a
+            // delivery added to a message later (a new channel) has its own count.
+            var attempt = Math.Max(message.DeliveryCount, attempts + 1);
+            var last = attempt >= options.Value.MaxAttempts;
             if (status == DeliveryLedger.Sent) continue;
             if (status == DeliveryLedger.Dead)
             {
@@ -72,12 +76,12 @@ public sealed partial class NotificationHandler(
                 if (sender is null) throw new DeliveryRejectedException($"No sender for {delivery.Kind}.");
                 await sender.SendAsync(delivery, cancellationToken);
                 await ledger.SentAsync(delivery, cancellationToken);
-                LogSent(delivery.Id, delivery.Kind, message.DeliveryCount);
+                LogSent(delivery.Id, delivery.Kind, attempt);
             }
             catch (DeliveryRejectedException e)
             {
                 await ledger.DeadAsync(delivery, e.Message, cancellationToken);
-                LogDead(delivery.Id, delivery.Kind, message.DeliveryCount, e.Message);
+                LogDead(delivery.Id, delivery.Kind, attempt, e.Message);
                 dead ??= $"delivery {delivery.Id}: {e.Message}";
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
@@ -87,13 +91,13 @@ public sealed partial class NotificationHandler(
                 if (last)
                 {
                     await ledger.DeadAsync(delivery, error, cancellationToken);
-                    LogDead(delivery.Id, delivery.Kind, message.DeliveryCount, error);
-                    dead ??= $"delivery {delivery.Id} gave up after {message.DeliveryCount} tries: {error}";
+                    LogDead(delivery.Id, delivery.Kind, attempt, error);
+                    dead ??= $"delivery {delivery.Id} gave up after {attempt} tries: {error}";
                 }
                 else
                 {
                     await ledger.FailedAsync(delivery, error, cancellationToken);
-                    LogRetry(delivery.Id, delivery.Kind, message.DeliveryCount, error);
+                    LogRetry(delivery.Id, delivery.Kind, attempt, error);
                     retry = true;
                 }
             }

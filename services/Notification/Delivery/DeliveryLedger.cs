@@ -17,22 +17,22 @@ public sealed class DeliveryLedger([FromKeyedServices(NotificationModule.Databas
     public const string Sent = "sent";
     public const string Dead = "dead";
 
-    /// <summary>The delivery's row, created pending when it is new; returns its status.</summary>
-    public async Task<string> ClaimAsync(Delivery delivery, Guid? orgId, CancellationToken cancellationToken)
+    /// <summary>The delivery's row, created pending when it is new: its status and the tries it had.</summary>
+    public async Task<(string Status, int Attempts)> ClaimAsync(Delivery delivery, Guid? orgId, CancellationToken cancellationToken)
     {
         await using var connection = await cpdb.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteScalarAsync<string>(new CommandDefinition(
+        return await connection.QuerySingleAsync<(string, int)>(new CommandDefinition(
             """
             WITH inserted AS (
                 INSERT INTO notification_deliveries (delivery_id, message_id, org_id, channel, destination, status)
                 VALUES (@Id, @MessageId, @orgId, @Kind, @Display, 'pending')
                 ON CONFLICT (delivery_id) DO NOTHING
-                RETURNING status)
-            SELECT status FROM inserted
+                RETURNING status, attempts)
+            SELECT status, attempts FROM inserted
             UNION ALL
-            SELECT status FROM notification_deliveries WHERE delivery_id = @Id
+            SELECT status, attempts FROM notification_deliveries WHERE delivery_id = @Id
             LIMIT 1
-            """, new { delivery.Id, delivery.MessageId, orgId, delivery.Kind, delivery.Display }, cancellationToken: cancellationToken)) ?? Pending;
+            """, new { delivery.Id, delivery.MessageId, orgId, delivery.Kind, delivery.Display }, cancellationToken: cancellationToken));
     }
 
     public Task SentAsync(Delivery delivery, CancellationToken cancellationToken) =>
