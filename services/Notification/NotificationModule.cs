@@ -72,6 +72,7 @@ public static class NotificationModule
             MaxDeliver = 5,
             MaxDeferrals = options.MaxAttempts,
             AckWait = TimeSpan.FromSeconds(Math.Max(30, options.SendTimeout.TotalSeconds * 4)),
+            StartWithNewMessages = options.StartWithNewMessages,
         };
         builder.AddBatchSubscription<NotificationHandler>(options.AlertConsumer, options.AlertTopic, Configure);
         builder.AddBatchSubscription<NotificationHandler>(options.EmailConsumer, options.EmailTopic, Configure);

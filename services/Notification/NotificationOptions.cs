@@ -19,6 +19,12 @@ public sealed class NotificationOptions
     public string EmailTopic { get; set; } = Topics.NotificationsEmail;
 
     /// <summary>
+    /// Where the durable consumers start when first created: every stored message (false, the default: nothing
+    /// published before the service first ran is lost) or only new ones (several test Hosts sharing one NATS server).
+    /// </summary>
+    public bool StartWithNewMessages { get; set; }
+
+    /// <summary>
     /// Waits before each new try of a message whose delivery failed, in seconds, comma-separated; the last one repeats.
     /// A receiver that is down for a while gets the notification on the first try after it is back.
     /// </summary>
