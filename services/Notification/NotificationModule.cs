@@ -51,6 +51,10 @@ public static class NotificationModule
             sp.GetRequiredService<IHostEnvironment>().IsDevelopment(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<MasterKeyRing>()));
 
+        // Resolved at start: a missing or malformed ControlPlane:MasterKey stops startup naming the setting, instead of
+        // failing every webhook delivery later.
+        builder.Services.AddHostedService<MasterKeyCheck>();
+
         builder.Services.AddHttpClient(HttpClientName, client => client.Timeout = options.SendTimeout)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), AllowAutoRedirect = false })
             .AddOutboundGuard()
@@ -86,4 +90,12 @@ public static class NotificationModule
         var group = app.MapGroup("");
         return group;
     }
+}
+
+/// <summary>Opens the master-key ring once at start (see <see cref="NotificationModule.AddNotification"/>).</summary>
+internal sealed class MasterKeyCheck([FromKeyedServices(NotificationModule.RingKey)] MasterKeyRing ring) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => ring.CurrentId.Length > 0 ? Task.CompletedTask : throw new InvalidOperationException("The master-key ring has no current key.");
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -2,6 +2,7 @@ using HoneyHive.Contracts;
 using HoneyHive.Platform.Analytics;
 using HoneyHive.Platform.Messaging;
 using HoneyHive.Platform.State;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace HoneyHive.Notification.Tests;
@@ -36,5 +37,15 @@ public sealed class NotificationModuleRegistrationTests
             b.AddNotification();
         }));
         Assert.Contains("Notification:BackoffSeconds", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Servers", "None")]
+    public void Without_the_control_planes_master_key_outside_development_startup_stops_naming_it()
+    {
+        var parts = ModuleComposition.Compose(b => b.AddNotification());
+        using var provider = parts.Descriptors.BuildServiceProvider();
+        var error = Assert.Throws<InvalidOperationException>(() => provider.GetServices<IHostedService>().ToList());
+        Assert.Contains("ControlPlane:MasterKey", error.Message, StringComparison.Ordinal);
     }
 }

@@ -13,7 +13,7 @@ using SmtpServer.ComponentModel;
 using SmtpServer.Protocol;
 using SmtpServer.Storage;
 
-namespace HoneyHive.Notification.Tests;
+namespace HoneyHive.Tests.Shared;
 
 /// <summary>A free TCP port on an address of the loopback, for a receiver that is started later (a receiver that is down first).</summary>
 public static class Ports
