@@ -55,55 +55,56 @@ public sealed partial class NotificationHandler(
             return (false, $"unroutable: {e.Message}");
         }
 
-        var retry = false;
-        string? dead = null;
-        foreach (var delivery in plan.Deliveries)
-        {
-            var (status, attempts) = await ledger.ClaimAsync(delivery, plan.OrgId, cancellationToken);
-            // The ledger counts tries too: under Dapr every delivery reads as the first (the sidecar does not say), and a
-            // delivery added to a message later (a new channel) has its own count.
-            var attempt = Math.Max(message.DeliveryCount, attempts + 1);
-            var last = attempt >= options.Value.MaxAttempts;
-            if (status == DeliveryLedger.Sent) continue;
-            if (status == DeliveryLedger.Dead)
-            {
-                dead ??= $"delivery {delivery.Id} is dead";
-                continue;
-            }
-            var sender = senders.FirstOrDefault(s => s.Kind == delivery.Kind);
-            try
-            {
-                if (sender is null) throw new DeliveryRejectedException($"No sender for {delivery.Kind}.");
-                await sender.SendAsync(delivery, cancellationToken);
-                await ledger.SentAsync(delivery, cancellationToken);
-                LogSent(delivery.Id, delivery.Kind, attempt);
-            }
-            catch (DeliveryRejectedException e)
-            {
-                await ledger.DeadAsync(delivery, e.Message, cancellationToken);
-                LogDead(delivery.Id, delivery.Kind, attempt, e.Message);
-                dead ??= $"delivery {delivery.Id}: {e.Message}";
-            }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-            {
-                // Only the exception's own message: the senders keep URLs, secrets and links out of it.
-                var error = $"{e.GetType().Name}: {e.Message}";
-                if (last)
-                {
-                    await ledger.DeadAsync(delivery, error, cancellationToken);
-                    LogDead(delivery.Id, delivery.Kind, attempt, error);
-                    dead ??= $"delivery {delivery.Id} gave up after {attempt} tries: {error}";
-                }
-                else
-                {
-                    await ledger.FailedAsync(delivery, error, cancellationToken);
-                    LogRetry(delivery.Id, delivery.Kind, attempt, error);
-                    retry = true;
-                }
-            }
-        }
+        // The destinations of one message are independent: tried side by side (bounded), so one slow receiver does not
+        // hold the others back. Messages stay in order, one after another (a resolution does not overtake its alert).
+        var outcomes = new System.Collections.Concurrent.ConcurrentBag<(bool Retry, string? Dead)>();
+        await Parallel.ForEachAsync(plan.Deliveries, new ParallelOptions { MaxDegreeOfParallelism = ParallelDeliveries, CancellationToken = cancellationToken },
+            async (delivery, ct) => outcomes.Add(await DeliverAsync(message, delivery, plan.OrgId, ct)));
         // A dead delivery does not stop the others from being retried; the message is dead-lettered once nothing is left to try.
-        return retry ? (true, null) : (false, dead);
+        if (outcomes.Any(o => o.Retry)) return (true, null);
+        return (false, outcomes.Select(o => o.Dead).FirstOrDefault(d => d is not null));
+    }
+
+    /// <summary>Destinations of one message tried at once.</summary>
+    private const int ParallelDeliveries = 8;
+
+    private async Task<(bool Retry, string? Dead)> DeliverAsync(IncomingMessage message, Delivery.Delivery delivery, Guid? orgId, CancellationToken cancellationToken)
+    {
+        var (status, attempts) = await ledger.ClaimAsync(delivery, orgId, cancellationToken);
+        if (status == DeliveryLedger.Sent) return (false, null);
+        if (status == DeliveryLedger.Dead) return (false, $"delivery {delivery.Id} is dead");
+        // The ledger counts tries too: under Dapr every delivery reads as the first (the sidecar does not say), and a
+        // delivery added to a message later (a new channel) has its own count.
+        var attempt = Math.Max(message.DeliveryCount, attempts + 1);
+        var sender = senders.FirstOrDefault(s => s.Kind == delivery.Kind);
+        try
+        {
+            if (sender is null) throw new DeliveryRejectedException($"No sender for {delivery.Kind}.");
+            await sender.SendAsync(delivery, cancellationToken);
+            await ledger.SentAsync(delivery, cancellationToken);
+            LogSent(delivery.Id, delivery.Kind, attempt);
+            return (false, null);
+        }
+        catch (DeliveryRejectedException e)
+        {
+            await ledger.DeadAsync(delivery, e.Message, cancellationToken);
+            LogDead(delivery.Id, delivery.Kind, attempt, e.Message);
+            return (false, $"delivery {delivery.Id}: {e.Message}");
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Only the exception's own message: the senders keep URLs, secrets and links out of it.
+            var error = $"{e.GetType().Name}: {e.Message}";
+            if (attempt >= options.Value.MaxAttempts)
+            {
+                await ledger.DeadAsync(delivery, error, cancellationToken);
+                LogDead(delivery.Id, delivery.Kind, attempt, error);
+                return (false, $"delivery {delivery.Id} gave up after {attempt} tries: {error}");
+            }
+            await ledger.FailedAsync(delivery, error, cancellationToken);
+            LogRetry(delivery.Id, delivery.Kind, attempt, error);
+            return (true, null);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Delivered {DeliveryId} ({Kind}) on try {Attempt}")]

@@ -115,6 +115,9 @@ public sealed class DeliveryTests(NotificationFixture fixture) : IClassFixture<N
         await fixture.AddChannelAsync(project.OrgId, "workspace", project.WorkspaceId, ChannelKinds.Webhook, new JsonObject { ["url"] = receiver.Url("/workspace-resolutions") },
             secret: "workspace-secret-0123456789", stages: [AlertNames.StageResolution]);
         await fixture.AddChannelAsync(project.OrgId, "org", project.OrgId, ChannelKinds.Slack, new JsonObject { ["url"] = receiver.Url("/org-all") });
+        // The owner is on the org's list too: still one mail.
+        await fixture.AddChannelAsync(project.OrgId, "org", project.OrgId, ChannelKinds.Email, new JsonObject { ["emails"] = new JsonArray(owner.Email.ToUpperInvariant(), $"list-{project.OrgId:N}@example.com") },
+            stages: [AlertNames.StageWarning]);
         await fixture.AddChannelAsync(project.OrgId, "project", sibling.ProjectId, ChannelKinds.Slack, new JsonObject { ["url"] = receiver.Url("/sibling") });
         await fixture.AddChannelAsync(project.OrgId, "workspace", otherWorkspace.WorkspaceId, ChannelKinds.Slack, new JsonObject { ["url"] = receiver.Url("/other-workspace") });
         await fixture.AddChannelAsync(otherOrg.OrgId, "org", otherOrg.OrgId, ChannelKinds.Slack, new JsonObject { ["url"] = receiver.Url("/other-org") });
@@ -122,7 +125,7 @@ public sealed class DeliveryTests(NotificationFixture fixture) : IClassFixture<N
 
         var warning = NotificationFixture.Change(project, alertId, AlertNames.StageWarning, value: 0.15);
         await harness.PublishAlertAsync(warning);
-        var expectedReaders = new[] { owner.Email, viewer.Email, boundHere.Email, boundOnWorkspace.Email, "extra@example.com" };
+        var expectedReaders = new[] { owner.Email, viewer.Email, boundHere.Email, boundOnWorkspace.Email, "extra@example.com", $"list-{project.OrgId:N}@example.com" };
         var warned = await Eventually.ValueAsync(() => fixture.LedgerAsync(warning.Id), l => l.Count(r => r.Status == "sent") == expectedReaders.Length + 1, "the warning's deliveries");
         Assert.Equal(expectedReaders.Order(StringComparer.Ordinal), warned.Where(r => r.Channel == "EMAIL").Select(r => r.Destination).Order(StringComparer.Ordinal));
         Assert.Single(warned, r => r.Channel == "SLACK");

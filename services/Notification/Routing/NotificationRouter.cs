@@ -87,7 +87,14 @@ public sealed class NotificationRouter(
         if (destination is not null)
             deliveries.AddRange(await AlertDestinationAsync(connection, messageId, alertId, key, destination, project, content, cancellationToken));
         deliveries.AddRange(await ChannelsAsync(connection, messageId, project, change.Stage, content, cancellationToken));
-        return new DeliveryPlan(project.OrgId, deliveries);
+        // One mail per address and one post per Slack hook, however many routes lead there (a member who is also on the
+        // org's list). Webhooks stay apart: each destination signs with its own secret.
+        return new DeliveryPlan(project.OrgId, [.. deliveries.DistinctBy(d => d.Kind switch
+        {
+            ChannelKinds.Webhook => d.Key,
+            ChannelKinds.Email => $"email:{Normalize(d.Target)}",
+            _ => $"{d.Kind}:{d.Target}",
+        })]);
     }
 
     private async Task<DeliveryPlan> ExperimentAsync(string messageId, ExperimentFinished run, CancellationToken cancellationToken)
