@@ -5,6 +5,7 @@ using HoneyHive.ControlPlane.Api.Authentication;
 using HoneyHive.ControlPlane.Api.Authorization;
 using HoneyHive.ControlPlane.Api.Bootstrap;
 using HoneyHive.ControlPlane.Api.Keys;
+using HoneyHive.ControlPlane.Api.Notifications;
 using HoneyHive.ControlPlane.Api.Projects;
 using HoneyHive.ControlPlane.Api.Tenancy;
 using HoneyHive.ControlPlane.Api.Tokens;
@@ -50,9 +51,10 @@ public static class ControlPlaneApiModule
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ControlPlaneAuthenticationHandler>(ControlPlaneAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorization();
         builder.AddTenancy();
-        // Alert webhook and Slack URLs are checked against the SSRF policy when they are saved.
+        // Alert and notification-channel URLs (webhooks, Slack) are checked against the SSRF policy when they are saved.
         builder.Services.AddOutboundGuard();
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ChannelDeps>();
         builder.AddApiDocument(ApiDocuments.ControlPlane);
         return builder;
     }
@@ -70,6 +72,7 @@ public static class ControlPlaneApiModule
         api.MapLegacyProjectsApi();
         api.MapTenancyApi(group);
         api.MapAlertsApi();
+        api.MapNotificationChannelsApi();
         return group;
     }
 }

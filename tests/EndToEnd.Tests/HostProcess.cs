@@ -96,6 +96,10 @@ public class HostProcess : IAsyncLifetime
         // Online evaluation reads this Host's dpdb: its consumers must not share tasks with other Hosts on the server.
         env["Evaluation__Online__DispatcherConsumer"] = $"evaluation-dispatcher-e2e-{id}";
         env["Evaluation__Online__WorkerConsumer"] = $"evaluation-worker-e2e-{id}";
+        // The notification service reads this Host's cpdb: its consumers are its own, and skip the other Hosts' history.
+        env["Notification__AlertConsumer"] = $"notification-alerts-e2e-{id}";
+        env["Notification__EmailConsumer"] = $"notification-emails-e2e-{id}";
+        env["Notification__StartWithNewMessages"] = "true";
         env["Kestrel__Endpoints__DataPlaneApi__Url"] = DataPlaneApi.ToString().TrimEnd('/');
         env["Kestrel__Endpoints__ControlPlaneApi__Url"] = ControlPlaneApi.ToString().TrimEnd('/');
         env["Kestrel__Endpoints__OtlpHttp__Url"] = OtlpHttp.ToString().TrimEnd('/');

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json.Nodes;
 using Dapper;
 using HoneyHive.ServiceDefaults.Auth;
@@ -45,6 +46,36 @@ public sealed class AuditTests(TenancyApp cp) : IClassFixture<TenancyApp>
         Assert.DoesNotContain(token, everything, StringComparison.Ordinal);
         Assert.DoesNotContain(password, everything, StringComparison.Ordinal);
         Assert.DoesNotContain("argon2", everything, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Notification_channel_changes_are_audited_with_before_and_after_and_a_given_secret_is_write_only_and_never_logged()
+    {
+        var org = await cp.SeedOrgAsync();
+        var owner = await cp.AsUserAsync(org.OwnerId);
+        const string Given = "given-secret-0123456789abcdef";
+        const string Rotated = "rotated-secret-0123456789abcdef";
+
+        var created = await (await owner.PostJsonAsync($"/v1/workspaces/{org.WorkspaceId}/notification_channels",
+            new { name = "hook", kind = "WEBHOOK", url = "https://203.0.113.7/hooks/T000/B000/credential-in-the-path", secret = Given })).DataAsync(HttpStatusCode.Created);
+        Assert.Null(created["secret"]);
+        var id = created["channel"]!["id"]!.GetValue<string>();
+        (await owner.PutJsonAsync($"/v1/workspaces/{org.WorkspaceId}/notification_channels/{id}", new { secret = Rotated, name = "hook 2" })).EnsureSuccessStatusCode();
+        (await owner.DeleteAsync($"/v1/workspaces/{org.WorkspaceId}/notification_channels/{id}")).EnsureSuccessStatusCode();
+
+        var entries = (await (await owner.GetAsync($"/v1/orgs/{org.OrgId}/audit")).JsonAsync())["data"]!.AsArray();
+        Assert.Equal(["notification_channel.deleted", "notification_channel.updated.secret_rotated", "notification_channel.created"],
+            entries.Select(e => e!["action"]!.GetValue<string>()));
+        var updated = entries[1]!;
+        Assert.Equal(("hook", "hook 2"), (updated["before"]!["name"]!.GetValue<string>(), updated["after"]!["name"]!.GetValue<string>()));
+        Assert.Equal(("notification_channel", id), (updated["target_type"]!.GetValue<string>(), updated["target_id"]!.GetValue<string>()));
+        var everything = await cp.ScalarAsync<string>("SELECT string_agg(row_to_json(a)::text, ' ') FROM audit_log a WHERE org_id = @o", new { o = org.OrgId });
+        Assert.DoesNotContain(Given, everything, StringComparison.Ordinal);
+        Assert.DoesNotContain(Rotated, everything, StringComparison.Ordinal);
+        Assert.DoesNotContain("credential-in-the-path", everything, StringComparison.Ordinal);
+        // A deleted channel keeps no secret and is not found any more.
+        Assert.Null(await cp.ScalarAsync<byte[]>("SELECT secret_sealed FROM notification_channels WHERE id = @id", new { id = Guid.Parse(id) }));
+        Assert.Equal(HttpStatusCode.NotFound, (await owner.GetAsync($"/v1/workspaces/{org.WorkspaceId}/notification_channels/{id}")).StatusCode);
     }
 
     [Fact]

@@ -58,6 +58,21 @@ public sealed class CrossOrgMatrixTests(TenancyApp cp, ITestOutputHelper output)
         new("GET", "/v1/projects/{project_id}/alerts/{alert_id}", i => $"/v1/projects/{i.A.ProjectId}/alerts/{i.OfA.Alert}", _ => null),
         new("PUT", "/v1/projects/{project_id}/alerts/{alert_id}", i => $"/v1/projects/{i.A.ProjectId}/alerts/{i.OfA.Alert}", _ => new { status = "PAUSED" }),
         new("GET", "/v1/projects/{project_id}/alerts/{alert_id}/triggers", i => $"/v1/projects/{i.A.ProjectId}/alerts/{i.OfA.Alert}/triggers", _ => null),
+        // Notification channels: A's scopes, and B's scope with A's channel id (a channel is found only under its own scope).
+        new("POST", "/v1/orgs/{org_id}/notification_channels", i => $"/v1/orgs/{i.A.OrgId}/notification_channels", _ => IntruderChannel),
+        new("GET", "/v1/orgs/{org_id}/notification_channels", i => $"/v1/orgs/{i.A.OrgId}/notification_channels", _ => null),
+        new("GET", "/v1/orgs/{org_id}/notification_channels/{channel_id}", i => $"/v1/orgs/{i.A.OrgId}/notification_channels/{i.OfA.OrgChannel}", _ => null),
+        new("GET", "/v1/orgs/{org_id}/notification_channels/{channel_id}", i => $"/v1/orgs/{i.B.OrgId}/notification_channels/{i.OfA.OrgChannel}", _ => null),
+        new("PUT", "/v1/orgs/{org_id}/notification_channels/{channel_id}", i => $"/v1/orgs/{i.A.OrgId}/notification_channels/{i.OfA.OrgChannel}", _ => new { name = "intruder" }),
+        new("PUT", "/v1/orgs/{org_id}/notification_channels/{channel_id}", i => $"/v1/orgs/{i.B.OrgId}/notification_channels/{i.OfA.OrgChannel}", _ => new { name = "intruder" }),
+        new("POST", "/v1/workspaces/{workspace_id}/notification_channels", i => $"/v1/workspaces/{i.A.WorkspaceId}/notification_channels", _ => IntruderChannel),
+        new("GET", "/v1/workspaces/{workspace_id}/notification_channels", i => $"/v1/workspaces/{i.A.WorkspaceId}/notification_channels", _ => null),
+        new("GET", "/v1/workspaces/{workspace_id}/notification_channels/{channel_id}", i => $"/v1/workspaces/{i.A.WorkspaceId}/notification_channels/{i.OfA.WorkspaceChannel}", _ => null),
+        new("PUT", "/v1/workspaces/{workspace_id}/notification_channels/{channel_id}", i => $"/v1/workspaces/{i.A.WorkspaceId}/notification_channels/{i.OfA.WorkspaceChannel}", _ => new { name = "intruder" }),
+        new("POST", "/v1/projects/{project_id}/notification_channels", i => $"/v1/projects/{i.A.ProjectId}/notification_channels", _ => IntruderChannel),
+        new("GET", "/v1/projects/{project_id}/notification_channels", i => $"/v1/projects/{i.A.ProjectId}/notification_channels", _ => null),
+        new("GET", "/v1/projects/{project_id}/notification_channels/{channel_id}", i => $"/v1/projects/{i.A.ProjectId}/notification_channels/{i.OfA.ProjectChannel}", _ => null),
+        new("PUT", "/v1/projects/{project_id}/notification_channels/{channel_id}", i => $"/v1/projects/{i.A.ProjectId}/notification_channels/{i.OfA.ProjectChannel}", _ => new { name = "intruder" }),
         // The legacy project routes (the SDK's, forwarded by the DP) name A's workspace and project by query and body.
         new("POST", "/v1/projects/", i => $"/v1/projects?workspace_id={i.A.WorkspaceId}", _ => new { name = "intruder-v1" }),
         new("PUT", "/v1/projects/", i => $"/v1/projects?workspace_id={i.A.WorkspaceId}", i => new { name = i.OfA.LegacyProject, description = "intruder" }),
@@ -74,9 +89,15 @@ public sealed class CrossOrgMatrixTests(TenancyApp cp, ITestOutputHelper output)
         new("DELETE", "/v1/virtual_dataplanes/{virtual_dataplane_id}", i => $"/v1/virtual_dataplanes/{i.OfA.EmptyDataplane}", _ => null),
         new("DELETE", "/v1/api_keys/{key_id}", i => $"/v1/api_keys/{i.OfA.ProjectKey}", _ => null),
         new("DELETE", "/v1/projects/{project_id}/alerts/{alert_id}", i => $"/v1/projects/{i.A.ProjectId}/alerts/{i.OfA.SpareAlert}", _ => null),
+        new("DELETE", "/v1/orgs/{org_id}/notification_channels/{channel_id}", i => $"/v1/orgs/{i.A.OrgId}/notification_channels/{i.OfA.OrgChannel}", _ => null),
+        new("DELETE", "/v1/orgs/{org_id}/notification_channels/{channel_id}", i => $"/v1/orgs/{i.B.OrgId}/notification_channels/{i.OfA.OrgChannel}", _ => null),
+        new("DELETE", "/v1/workspaces/{workspace_id}/notification_channels/{channel_id}", i => $"/v1/workspaces/{i.A.WorkspaceId}/notification_channels/{i.OfA.WorkspaceChannel}", _ => null),
+        new("DELETE", "/v1/projects/{project_id}/notification_channels/{channel_id}", i => $"/v1/projects/{i.A.ProjectId}/notification_channels/{i.OfA.ProjectChannel}", _ => null),
         new("DELETE", "/v1/projects/", i => $"/v1/projects?workspace_id={i.A.WorkspaceId}&name={i.OfA.LegacyProject}", _ => null),
         new("DELETE", "/projects/", i => $"/projects?workspace_id={i.A.WorkspaceId}&name={i.OfA.LegacyProject2}", _ => null),
     ];
+
+    private static readonly object IntruderChannel = new { name = "intruder", kind = "EMAIL", emails = new[] { "intruder@example.com" } };
 
     /// <summary>Routes answered for the caller's own orgs only, so another org's ids never appear: checked apart.</summary>
     private static readonly string[] CallerScoped = ["GET /v1/orgs", "GET /v1/auth/me", "POST /v1/auth/logout-all", "POST /v1/auth/password"];

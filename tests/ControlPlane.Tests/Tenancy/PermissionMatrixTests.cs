@@ -36,6 +36,8 @@ public sealed class PermissionMatrixTests(TenancyApp cp, ITestOutputHelper outpu
 
     private static Route Either(string method, string pattern, string[] anyOf, Func<Org, string> url) => new(method, pattern, anyOf, url, _ => null, []);
 
+    private static readonly object NewChannel = new { name = "on-call", kind = "EMAIL", emails = new[] { "oncall@example.com" } };
+
     // Bodies are ones the permission alone lets through: an invitation to viewer, a role or key holding only what its author holds.
     private static readonly Route[] Routes =
     [
@@ -99,6 +101,22 @@ public sealed class PermissionMatrixTests(TenancyApp cp, ITestOutputHelper outpu
             _ => new { description = "changed " + TenancyApp.Unique() }),
         R("DELETE", "/v1/projects/{project_id}/alerts/{alert_id}", Permissions.AlertsManage, o => $"/v1/projects/{o.Seed.ProjectId}/alerts/{o.Objects.SpareAlert}"),
         R("GET", "/v1/projects/{project_id}/alerts/{alert_id}/triggers", Permissions.AlertsRead, o => $"/v1/projects/{o.Seed.ProjectId}/alerts/{o.Objects.Alert}/triggers"),
+        // Notification channels of each scope: changing them needs notifications:manage, reading them alerts:read.
+        R("POST", "/v1/orgs/{org_id}/notification_channels", Permissions.NotificationsManage, o => $"/v1/orgs/{o.Seed.OrgId}/notification_channels", _ => NewChannel),
+        R("GET", "/v1/orgs/{org_id}/notification_channels", Permissions.AlertsRead, o => $"/v1/orgs/{o.Seed.OrgId}/notification_channels"),
+        R("GET", "/v1/orgs/{org_id}/notification_channels/{channel_id}", Permissions.AlertsRead, o => $"/v1/orgs/{o.Seed.OrgId}/notification_channels/{o.Objects.OrgChannel}"),
+        R("PUT", "/v1/orgs/{org_id}/notification_channels/{channel_id}", Permissions.NotificationsManage, o => $"/v1/orgs/{o.Seed.OrgId}/notification_channels/{o.Objects.OrgChannel}", _ => new { name = "renamed" }),
+        R("DELETE", "/v1/orgs/{org_id}/notification_channels/{channel_id}", Permissions.NotificationsManage, o => $"/v1/orgs/{o.Seed.OrgId}/notification_channels/{o.Objects.OrgChannel}"),
+        R("POST", "/v1/workspaces/{workspace_id}/notification_channels", Permissions.NotificationsManage, o => $"/v1/workspaces/{o.Seed.WorkspaceId}/notification_channels", _ => NewChannel),
+        R("GET", "/v1/workspaces/{workspace_id}/notification_channels", Permissions.AlertsRead, o => $"/v1/workspaces/{o.Seed.WorkspaceId}/notification_channels"),
+        R("GET", "/v1/workspaces/{workspace_id}/notification_channels/{channel_id}", Permissions.AlertsRead, o => $"/v1/workspaces/{o.Seed.WorkspaceId}/notification_channels/{o.Objects.WorkspaceChannel}"),
+        R("PUT", "/v1/workspaces/{workspace_id}/notification_channels/{channel_id}", Permissions.NotificationsManage, o => $"/v1/workspaces/{o.Seed.WorkspaceId}/notification_channels/{o.Objects.WorkspaceChannel}", _ => new { name = "renamed" }),
+        R("DELETE", "/v1/workspaces/{workspace_id}/notification_channels/{channel_id}", Permissions.NotificationsManage, o => $"/v1/workspaces/{o.Seed.WorkspaceId}/notification_channels/{o.Objects.WorkspaceChannel}"),
+        R("POST", "/v1/projects/{project_id}/notification_channels", Permissions.NotificationsManage, o => $"/v1/projects/{o.Seed.ProjectId}/notification_channels", _ => NewChannel),
+        R("GET", "/v1/projects/{project_id}/notification_channels", Permissions.AlertsRead, o => $"/v1/projects/{o.Seed.ProjectId}/notification_channels"),
+        R("GET", "/v1/projects/{project_id}/notification_channels/{channel_id}", Permissions.AlertsRead, o => $"/v1/projects/{o.Seed.ProjectId}/notification_channels/{o.Objects.ProjectChannel}"),
+        R("PUT", "/v1/projects/{project_id}/notification_channels/{channel_id}", Permissions.NotificationsManage, o => $"/v1/projects/{o.Seed.ProjectId}/notification_channels/{o.Objects.ProjectChannel}", _ => new { name = "renamed" }),
+        R("DELETE", "/v1/projects/{project_id}/notification_channels/{channel_id}", Permissions.NotificationsManage, o => $"/v1/projects/{o.Seed.ProjectId}/notification_channels/{o.Objects.ProjectChannel}"),
 
         // The legacy project routes (the SDK's, forwarded by the DP) act in the workspace ?workspace_id= names.
         R("POST", "/v1/projects/", Permissions.ProjectsManage, o => $"/v1/projects?workspace_id={o.Seed.WorkspaceId}", _ => new { name = "legacy-new" }),

@@ -23,7 +23,7 @@ public sealed record SeededOrg(Guid OrgId, Guid DataplaneId, Guid WorkspaceId, G
 /// </summary>
 public sealed record OrgObjects(
     Guid EmptyDataplane, Guid EmptyWorkspace, Guid SpareProject, Guid Member, Guid SpareMember, Guid Invitation, Guid SpareInvitation,
-    Guid ProjectKey, string LegacyProject, string LegacyProject2, Guid Alert, Guid SpareAlert)
+    Guid ProjectKey, string LegacyProject, string LegacyProject2, Guid Alert, Guid SpareAlert, Guid OrgChannel, Guid WorkspaceChannel, Guid ProjectChannel)
 {
     /// <summary>A valid alert body (an email to the project's members: no URL to allow).</summary>
     public static object AlertBody(string name) => new
@@ -154,8 +154,13 @@ public sealed class TenancyApp : TokenSignedControlPlane
         (await owner.PostJsonAsync($"/v1/workspaces/{org.WorkspaceId}/projects", new { name = LegacyProject2 })).EnsureSuccessStatusCode();
         var alert = Id(await (await owner.PostJsonAsync($"/v1/projects/{org.ProjectId}/alerts", OrgObjects.AlertBody("latency"))).DataAsync());
         var spareAlert = Id(await (await owner.PostJsonAsync($"/v1/projects/{org.ProjectId}/alerts", OrgObjects.AlertBody("spare"))).DataAsync());
+        async Task<Guid> ChannelAsync(string scope, Guid scopeId) => Guid.Parse((await (await owner.PostJsonAsync($"/v1/{scope}/{scopeId}/notification_channels",
+            new { name = "team mail", kind = "EMAIL", emails = new[] { "team@example.com" } })).DataAsync(System.Net.HttpStatusCode.Created))["channel"]!["id"]!.GetValue<string>());
+        var orgChannel = await ChannelAsync("orgs", org.OrgId);
+        var workspaceChannel = await ChannelAsync("workspaces", org.WorkspaceId);
+        var projectChannel = await ChannelAsync("projects", org.ProjectId);
         return new OrgObjects(emptyDataplane, emptyWorkspace, spareProject, member, spareMember, invitation, spareInvitation, key, LegacyProject, LegacyProject2,
-            alert, spareAlert);
+            alert, spareAlert, orgChannel, workspaceChannel, projectChannel);
     }
 
     /// <summary>A short unique token for names (data plane and workspace slugs are unique across orgs).</summary>
@@ -189,6 +194,7 @@ public sealed class TenancyApp : TokenSignedControlPlane
             "SELECT row_to_json(t)::text FROM custom_roles t WHERE org_id = @orgId ORDER BY id",
             "SELECT row_to_json(t)::text FROM audit_log t WHERE org_id = @orgId ORDER BY id",
             "SELECT row_to_json(t)::text FROM alerts t WHERE project_id IN (SELECT p.id FROM projects p JOIN workspaces w ON w.id = p.workspace_id WHERE w.org_id = @orgId) ORDER BY id",
+            "SELECT row_to_json(t)::text FROM notification_channels t WHERE org_id = @orgId ORDER BY id",
             // last_used_at moves when a key is used, by anyone: the columns a caller could change are the rest.
             "SELECT row_to_json(t)::text FROM (SELECT id, kind, name, scopes, scope_type, scope_id, expires_at, revoked_at FROM api_keys WHERE org_id = @orgId ORDER BY id) t",
         })
