@@ -76,14 +76,17 @@ public sealed class AlertRecorder([FromKeyedServices(DataPlaneApiModule.Database
             if (movedTo is not null) transitions.Add(new RecordedTransition(Guid.CreateVersion7(now), alertId, from, movedTo, muted, judgement.Result));
         }
 
-        foreach (var t in transitions)
+        for (var i = 0; i < transitions.Count; i++)
         {
+            var t = transitions[i];
+            // Transitions of one evaluation are a microsecond apart, so their order (by occurred_at) survives.
+            var occurredAt = now.UtcDateTime.AddTicks(i * 10);
             await connection.ExecuteAsync(new CommandDefinition(
                 """
                 INSERT INTO alert_transitions (id, alert_id, project_id, from_stage, to_stage, result, muted, occurred_at)
-                VALUES (@Id, @AlertId, @project, @From, @To, @result::jsonb, @Muted, @now)
+                VALUES (@Id, @AlertId, @project, @From, @To, @result::jsonb, @Muted, @occurredAt)
                 """,
-                new { t.Id, t.AlertId, project = Guid.Parse(definition.ProjectId), t.From, t.To, result = AlertJson.Serialize(t.Result), t.Muted, now = now.UtcDateTime },
+                new { t.Id, t.AlertId, project = Guid.Parse(definition.ProjectId), t.From, t.To, result = AlertJson.Serialize(t.Result), t.Muted, occurredAt },
                 transaction, cancellationToken: cancellationToken));
         }
 

@@ -1,5 +1,8 @@
 using HoneyHive.Contracts;
+using HoneyHive.DataPlane.Api.Queries;
+using HoneyHive.Platform.Analytics;
 using HoneyHive.Platform.Messaging;
+using HoneyHive.Platform.Postgres;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace HoneyHive.DataPlane.Api.Alerts;
@@ -18,7 +21,10 @@ public static class AlertsExtensions
         services.TryAddSingleton(options);
         if (!options.Enabled) return builder;
 
+        builder.AddPostgres(DataPlaneApiModule.Database);
+        builder.AddAnalyticsStore();
         builder.AddMessaging();
+        services.TryAddSingleton<ChartQueries>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<AlertOutboxSignal>();
         services.TryAddSingleton<AlertRecorder>();
