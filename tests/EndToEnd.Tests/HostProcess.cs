@@ -96,6 +96,9 @@ public class HostProcess : IAsyncLifetime
         // Online evaluation reads this Host's dpdb: its consumers must not share tasks with other Hosts on the server.
         env["Evaluation__Online__DispatcherConsumer"] = $"evaluation-dispatcher-e2e-{id}";
         env["Evaluation__Online__WorkerConsumer"] = $"evaluation-worker-e2e-{id}";
+        // The alert engine judges this Host's alerts: its per-event consumer is its own too. Scheduled alerts every second.
+        env["Alerts__PerEventConsumer"] = $"alert-per-event-e2e-{id}";
+        env["Alerts__EvaluationInterval"] = "00:00:01";
         env["Kestrel__Endpoints__DataPlaneApi__Url"] = DataPlaneApi.ToString().TrimEnd('/');
         env["Kestrel__Endpoints__ControlPlaneApi__Url"] = ControlPlaneApi.ToString().TrimEnd('/');
         env["Kestrel__Endpoints__OtlpHttp__Url"] = OtlpHttp.ToString().TrimEnd('/');

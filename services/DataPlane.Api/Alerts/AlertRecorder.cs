@@ -9,7 +9,12 @@ namespace HoneyHive.DataPlane.Api.Alerts;
 /// not judged (fewer events than the minimum sample, an empty baseline, an event without the metric): the stage stays and
 /// the run is recorded. <see cref="Error"/>: the evaluation failed (kept as the run's error).
 /// </summary>
-public sealed record AlertJudgement(AlertResult? Result, double? Value, string? Error = null);
+/// <param name="Result">What is kept as the run's (and a transition's) result.</param>
+/// <param name="Value">The value the thresholds apply to; null: not judged.</param>
+/// <param name="Error">Why the evaluation failed, when it did.</param>
+/// <param name="Source">What was judged when it has an identity (PER_EVENT: the event id): a transition it causes gets an id
+/// derived from it, so judging the same event again after a redelivery records nothing new.</param>
+public sealed record AlertJudgement(AlertResult? Result, double? Value, string? Error = null, string? Source = null);
 
 /// <summary>A stage change the recorder wrote (and the outbox will publish unless muted).</summary>
 public sealed record RecordedTransition(Guid Id, Guid AlertId, string From, string To, bool Muted, AlertResult Result);
@@ -73,21 +78,27 @@ public sealed class AlertRecorder([FromKeyedServices(DataPlaneApiModule.Database
             if (judgement.Value is not { } value || judgement.Result is null) continue;
             var from = state.Stage;
             (state, var movedTo) = AlertStateMachine.Next(state, value, definition.Thresholds, definition.RecoverySeconds, now);
-            if (movedTo is not null) transitions.Add(new RecordedTransition(Guid.CreateVersion7(now), alertId, from, movedTo, muted, judgement.Result));
+            if (movedTo is null) continue;
+            var id = judgement.Source is { } source ? DerivedId(alertId, source, from, movedTo) : Guid.CreateVersion7(now);
+            transitions.Add(new RecordedTransition(id, alertId, from, movedTo, muted, judgement.Result));
         }
 
+        var recorded = new List<RecordedTransition>();
         for (var i = 0; i < transitions.Count; i++)
         {
             var t = transitions[i];
             // Transitions of one evaluation are a microsecond apart, so their order (by occurred_at) survives.
             var occurredAt = now.UtcDateTime.AddTicks(i * 10);
-            await connection.ExecuteAsync(new CommandDefinition(
+            var inserted = await connection.ExecuteAsync(new CommandDefinition(
                 """
                 INSERT INTO alert_transitions (id, alert_id, project_id, from_stage, to_stage, result, muted, occurred_at)
                 VALUES (@Id, @AlertId, @project, @From, @To, @result::jsonb, @Muted, @occurredAt)
+                ON CONFLICT (id) DO NOTHING
                 """,
                 new { t.Id, t.AlertId, project = Guid.Parse(definition.ProjectId), t.From, t.To, result = AlertJson.Serialize(t.Result), t.Muted, occurredAt },
                 transaction, cancellationToken: cancellationToken));
+            // A derived id already there: this very change was recorded when the same event was judged before.
+            if (inserted == 1) recorded.Add(t);
         }
 
         var last = judgements[^1];
@@ -105,8 +116,18 @@ public sealed class AlertRecorder([FromKeyedServices(DataPlaneApiModule.Database
             transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
 
-        if (transitions.Any(t => !t.Muted)) outbox.Signal();
-        return transitions;
+        if (recorded.Any(t => !t.Muted)) outbox.Signal();
+        return recorded;
+    }
+
+    /// <summary>A UUID (version 8, name-based) of the change <paramref name="from"/> → <paramref name="to"/> that <paramref name="source"/> caused.</summary>
+    public static Guid DerivedId(Guid alertId, string source, string from, string to)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{alertId:N}\n{source}\n{from}\n{to}"));
+        var bytes = hash.AsSpan(0, 16).ToArray();
+        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80);
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
+        return new Guid(bytes, bigEndian: true);
     }
 
     private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));

@@ -13,8 +13,9 @@ namespace HoneyHive.DataPlane.Api.Alerts;
 /// search's semantics: <see cref="EventFilterMatcher"/>) is judged on its metric; the value is the metric at that path
 /// (an event without a numeric value there is not judged), or 1 for COUNT or an alert without a metric (the event itself
 /// is what is counted). An alert's events of one delivery are judged in order in one evaluation (one dpdb transaction).
-/// Returns, and the delivery is acked, only once every evaluation is recorded; a redelivery after a crash judges the
-/// events again, which the state machine makes harmless unless they had moved the stage and back.
+/// Returns, and the delivery is acked, only once every evaluation is recorded. A redelivery after a crash judges the events
+/// again: a change an event causes has an id derived from the alert, the event and the stages, so it is recorded (and
+/// notified) once however often the event is judged.
 /// </summary>
 public sealed class PerEventAlerts(AlertDefinitionCache definitions, AlertRecorder recorder, ILogger<PerEventAlerts> logger) : IBatchHandler
 {
@@ -37,7 +38,7 @@ public sealed class PerEventAlerts(AlertDefinitionCache definitions, AlertRecord
                     var at = Time(@event);
                     var result = new AlertResult(value, null, null, 1, at, at, alert.Thresholds, alert.Aggregation, eventId);
                     if (!byAlert.TryGetValue(Guid.Parse(alert.Id), out var judgements)) byAlert[Guid.Parse(alert.Id)] = judgements = [];
-                    judgements.Add(new AlertJudgement(result, value));
+                    judgements.Add(new AlertJudgement(result, value, Source: eventId));
                 }
             }
         }

@@ -53,6 +53,31 @@ public sealed class PerEventAlertTests(AlertHarness harness)
         Assert.Empty(await harness.TransitionsAsync(quiet));
     }
 
+    [Fact]
+    public async Task Events_judged_again_after_a_redelivery_record_and_notify_nothing_new()
+    {
+        var project = await harness.ProjectAsync();
+        var alert = await harness.AlertAsync(AlertHarness.Definition(project, type: AlertNames.PerEvent, metric: "metadata.cost",
+            thresholds: AlertHarness.Thresholds(critical: 1, resolved: 0.5)));
+        var consumer = "alert-per-event-test-" + Guid.NewGuid().ToString("N")[..12];
+        using var host = await StartEngineAsync(consumer);
+        var crossing = Event("model", 3);
+        var recovering = Event("model", 0.1);
+
+        await PublishAsync(project, crossing, recovering);
+        await Eventually.ValueAsync(() => AlertHarness.PublishedAsync(alert), m => m.Count >= 2, "the alert's critical and resolution notices");
+        // The same events again under another message id, as a redelivery after a crash would hand them over; then a marker
+        // event published after them, so once the marker's run is recorded the replay has been judged too.
+        await PublishAsync(project, crossing, recovering);
+        var marker = Event("model", 0.2);
+        await PublishAsync(project, marker);
+        await Eventually.ValueAsync(() => harness.StateAsync(alert), s => s?.LastResult?["event_id"]?.GetValue<string>() == marker.EventId, "the replay to be judged");
+
+        Assert.Equal([(AlertNames.StageOk, AlertNames.StageCritical), (AlertNames.StageCritical, AlertNames.StageOk)],
+            (await harness.TransitionsAsync(alert)).Select(t => (t.From, t.To)));
+        Assert.Equal(2, (await AlertHarness.PublishedAsync(alert)).Count);
+    }
+
     private static EventRecord Event(string type, double cost) => new()
     {
         EventId = Guid.NewGuid().ToString(), ProjectId = "", SessionId = Guid.NewGuid().ToString(), EventType = type,
