@@ -72,12 +72,15 @@ public sealed class AlertStateTests(AlertHarness harness)
         var alert = await harness.AlertAsync(AlertHarness.Definition(project, mutedUntil: Start.AddHours(1)));
 
         await harness.Recorder(clock).EvaluateAsync(alert, null, Values(100), CancellationToken.None);
-        var published = await harness.Outbox(clock).PublishPendingAsync(CancellationToken.None);
+        // The outbox is this dpdb's, shared with other tests: it drains until nothing publishable is left.
+        var outbox = harness.Outbox(clock);
+        while (await outbox.PublishPendingAsync(CancellationToken.None) > 0)
+        {
+        }
 
         var recorded = Assert.Single(await harness.TransitionsAsync(alert));
         Assert.True(recorded.Muted);
         Assert.Null(recorded.PublishedAt);
-        Assert.Equal(0, published);
         Assert.Empty(await AlertHarness.PublishedAsync(alert));
     }
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using HoneyHive.Contracts.Alerts;
+using HoneyHive.DataPlane.Api.Alerts;
 using HoneyHive.DataPlane.Api.Apis;
 using HoneyHive.ServiceDefaults;
 using Microsoft.AspNetCore.Authentication;
@@ -53,11 +54,11 @@ public sealed class AlertTransitionsRouteTests(AlertHarness harness) : IAsyncLif
     {
         var alert = await harness.AlertAsync(AlertHarness.Definition(Tenants.A.ProjectId, thresholds: AlertHarness.Thresholds(critical: 80, resolved: 30)));
         var clock = new ManualClock(new DateTimeOffset(2027, 8, 1, 0, 0, 0, TimeSpan.Zero));
-        await harness.Recorder(clock).EvaluateAsync(alert, null, (a, _) => Task.FromResult<IReadOnlyList<Api.Alerts.AlertJudgement>>(
-            [new Api.Alerts.AlertJudgement(new AlertResult(90, null, null, 5, null, null, a.Thresholds, a.Aggregation), 90)]), CancellationToken.None);
+        await harness.Recorder(clock).EvaluateAsync(alert, null, (a, _) => Task.FromResult<IReadOnlyList<AlertJudgement>>(
+            [new AlertJudgement(new AlertResult(90, null, null, 5, null, null, a.Thresholds, a.Aggregation), 90)]), CancellationToken.None);
         clock.Advance(TimeSpan.FromMinutes(1));
-        await harness.Recorder(clock).EvaluateAsync(alert, null, (a, _) => Task.FromResult<IReadOnlyList<Api.Alerts.AlertJudgement>>(
-            [new Api.Alerts.AlertJudgement(new AlertResult(10, null, null, 5, null, null, a.Thresholds, a.Aggregation), 10)]), CancellationToken.None);
+        await harness.Recorder(clock).EvaluateAsync(alert, null, (a, _) => Task.FromResult<IReadOnlyList<AlertJudgement>>(
+            [new AlertJudgement(new AlertResult(10, null, null, 5, null, null, a.Thresholds, a.Aggregation), 10)]), CancellationToken.None);
 
         using var own = await Client("key-a").GetAsync(new Uri($"/v1/alerts/{alert}/transitions", UriKind.Relative));
         using var foreign = await Client("key-b").GetAsync(new Uri($"/v1/alerts/{alert}/transitions", UriKind.Relative));
