@@ -86,7 +86,16 @@ public sealed class ControllerSyncService(
                     break;
                 case DataPlaneMessage.BodyOneofCase.AlertReport:
                     var report = requests.Current.AlertReport;
-                    await alertReports.RecordAsync(dataPlaneId, report, cancellationToken);
+                    try
+                    {
+                        await alertReports.RecordAsync(dataPlaneId, report, cancellationToken);
+                    }
+                    catch (Npgsql.NpgsqlException ex)
+                    {
+                        // Not acknowledged: the DP sends it again later. The stream (and its other reports) carries on.
+                        logger.LogWarning("Could not record alert report {ReportId} of data plane {DataPlaneId} ({Reason})", report.ReportId, dataPlaneId, ex.Message);
+                        break;
+                    }
                     await reply(new ControlPlaneMessage { AlertReportAck = new AlertReportAck { ReportId = report.ReportId } });
                     break;
             }
