@@ -18,6 +18,7 @@ public static class ControlPlaneControllerModule
         builder.Services.AddSingleton<DataPlaneRegistry>();
         builder.Services.AddSingleton<ControlPlaneSyncSource>();
         builder.Services.AddSingleton<KeyUsageSink>();
+        builder.Services.AddSingleton<AlertReportSink>();
         return builder;
     }
 

@@ -1,4 +1,5 @@
 using HoneyHive.Contracts;
+using HoneyHive.DataPlane.Api.Alerts;
 using HoneyHive.DataPlane.Api.Apis;
 using HoneyHive.DataPlane.Api.Charts;
 using HoneyHive.DataPlane.Api.Configurations;
@@ -16,7 +17,7 @@ using HoneyHive.ServiceDefaults.Auth;
 
 namespace HoneyHive.DataPlane.Api;
 
-/// <summary>Queries, datasets, datapoints, metrics, runs, saved charts, provider secrets.</summary>
+/// <summary>Queries, datasets, datapoints, metrics, runs, saved charts, provider secrets, the alert engine.</summary>
 public static class DataPlaneApiModule
 {
     public const string AppId = AppIds.DataPlaneApi;
@@ -50,6 +51,8 @@ public static class DataPlaneApiModule
             client.BaseAddress = new Uri(controlPlane.ApiUrl);
             client.Timeout = controlPlane.Timeout;
         });
+        // The alert engine reads events through the chart queries above and publishes on the message log.
+        builder.AddAlertEngine();
         builder.AddApiDocument(ApiDocuments.DataPlane);
         return builder;
     }
@@ -71,6 +74,7 @@ public static class DataPlaneApiModule
         group.MapDatasetsApi();
         group.MapDatapointsApi();
         group.MapChartsApi();
+        group.MapAlertsApi();
         return group;
     }
 

@@ -55,11 +55,12 @@ public sealed class ModuleRegistrationTests
     }
 
     [Fact]
-    public void Data_plane_api_registers_analytics_and_object_store_only()
+    public void Data_plane_api_registers_analytics_object_store_and_the_message_log_only()
     {
+        // The message log for its alert engine: the per-event consumer on events.ingested and notifications.alert.
         var parts = ModuleComposition.Compose(b => b.AddDataPlaneApi());
-        Assert.Equal(new[] { nameof(IAnalyticsStore), nameof(IObjectStore) }, parts.Services);
-        Assert.Equal(new[] { "analytics", "dpdb", "objectstore", "self" }, parts.HealthChecks);
+        Assert.Equal(new[] { nameof(IAnalyticsStore), nameof(IEventPublisher), nameof(INatsConnection), nameof(IObjectStore) }, parts.Services);
+        Assert.Equal(new[] { "analytics", "dpdb", "nats", "objectstore", "self" }, parts.HealthChecks);
     }
 
     [Fact]

@@ -100,6 +100,9 @@ public class HostProcess : IAsyncLifetime
         env["Notification__AlertConsumer"] = $"notification-alerts-e2e-{id}";
         env["Notification__EmailConsumer"] = $"notification-emails-e2e-{id}";
         env["Notification__StartWithNewMessages"] = "true";
+        // The alert engine judges this Host's alerts: its per-event consumer is its own too. Scheduled alerts every second.
+        env["Alerts__PerEventConsumer"] = $"alert-per-event-e2e-{id}";
+        env["Alerts__EvaluationInterval"] = "00:00:01";
         env["Kestrel__Endpoints__DataPlaneApi__Url"] = DataPlaneApi.ToString().TrimEnd('/');
         env["Kestrel__Endpoints__ControlPlaneApi__Url"] = ControlPlaneApi.ToString().TrimEnd('/');
         env["Kestrel__Endpoints__OtlpHttp__Url"] = OtlpHttp.ToString().TrimEnd('/');

@@ -4,11 +4,15 @@ using Microsoft.Extensions.Options;
 
 namespace HoneyHive.ControlPlane.Controller.Sync;
 
-/// <summary>The CP end of the controllers' stream: register, full snapshot, then deltas; health and key-use reports recorded.</summary>
+/// <summary>
+/// The CP end of the controllers' stream: register, full snapshot, then deltas; health, key-use and alert reports recorded
+/// (an alert report is acknowledged once it is in cpdb, so the DP marks it reported only then).
+/// </summary>
 public sealed class ControllerSyncService(
     DataPlaneRegistry registry,
     ControlPlaneSyncSource source,
     KeyUsageSink keyUsage,
+    AlertReportSink alertReports,
     IOptions<SyncOptions> options,
     IHostApplicationLifetime lifetime,
     ILogger<ControllerSyncService> logger) : ControllerSync.ControllerSyncBase
@@ -29,11 +33,26 @@ public sealed class ControllerSyncService(
         logger.LogInformation("Data plane {DataPlaneId} connected", dataPlaneId);
         await responseStream.WriteAsync(new ControlPlaneMessage { Registered = new Registered { DataPlaneId = dataPlaneId } }, cancellationToken);
 
-        var healthReader = RecordReportsAsync(dataPlaneId, requestStream, cancellationToken);
+        // gRPC allows one pending write per stream: sync batches and acks (written by the report reader) take turns.
+        using var writeTurn = new SemaphoreSlim(1, 1);
+        async Task WriteAsync(ControlPlaneMessage message)
+        {
+            await writeTurn.WaitAsync(cancellationToken);
+            try
+            {
+                await responseStream.WriteAsync(message, cancellationToken);
+            }
+            finally
+            {
+                writeTurn.Release();
+            }
+        }
+
+        var healthReader = RecordReportsAsync(dataPlaneId, requestStream, WriteAsync, cancellationToken);
         try
         {
             var (snapshot, next) = await source.ReadAsync(null, cancellationToken);
-            await responseStream.WriteAsync(new ControlPlaneMessage { Sync = snapshot }, cancellationToken);
+            await WriteAsync(new ControlPlaneMessage { Sync = snapshot });
 
             using var timer = new PeriodicTimer(options.Value.Interval);
             while (await timer.WaitForNextTickAsync(cancellationToken))
@@ -41,7 +60,7 @@ public sealed class ControllerSyncService(
                 (var delta, next) = await source.ReadAsync(next, cancellationToken);
                 if (delta.Projects.Count > 0 || delta.ApiKeys.Count > 0 || delta.Alerts.Count > 0)
                 {
-                    await responseStream.WriteAsync(new ControlPlaneMessage { Sync = delta }, cancellationToken);
+                    await WriteAsync(new ControlPlaneMessage { Sync = delta });
                 }
             }
         }
@@ -52,7 +71,8 @@ public sealed class ControllerSyncService(
         await healthReader.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
-    private async Task RecordReportsAsync(string dataPlaneId, IAsyncStreamReader<DataPlaneMessage> requests, CancellationToken cancellationToken)
+    private async Task RecordReportsAsync(
+        string dataPlaneId, IAsyncStreamReader<DataPlaneMessage> requests, Func<ControlPlaneMessage, Task> reply, CancellationToken cancellationToken)
     {
         while (await requests.MoveNext(cancellationToken))
         {
@@ -63,6 +83,20 @@ public sealed class ControllerSyncService(
                     break;
                 case DataPlaneMessage.BodyOneofCase.KeyUsage:
                     await keyUsage.RecordAsync(dataPlaneId, requests.Current.KeyUsage, cancellationToken);
+                    break;
+                case DataPlaneMessage.BodyOneofCase.AlertReport:
+                    var report = requests.Current.AlertReport;
+                    try
+                    {
+                        await alertReports.RecordAsync(dataPlaneId, report, cancellationToken);
+                    }
+                    catch (Npgsql.NpgsqlException ex)
+                    {
+                        // Not acknowledged: the DP sends it again later. The stream (and its other reports) carries on.
+                        logger.LogWarning("Could not record alert report {ReportId} of data plane {DataPlaneId} ({Reason})", report.ReportId, dataPlaneId, ex.Message);
+                        break;
+                    }
+                    await reply(new ControlPlaneMessage { AlertReportAck = new AlertReportAck { ReportId = report.ReportId } });
                     break;
             }
         }

@@ -54,6 +54,38 @@ public sealed class ChartQueries(IAnalyticsStore store)
             EventRowJson.ReadInt64(r.GetProperty("n")))).ToList();
     }
 
+    /// <summary>
+    /// One aggregate of <paramref name="metric"/> over the current events of the project in [<paramref name="from"/>,
+    /// <paramref name="to"/>) that pass <paramref name="filters"/>: the chart's SQL without buckets (the alert engine's
+    /// windows). Count is the events the aggregate saw: every matching event for COUNT, those with a numeric metric
+    /// otherwise (an event without the metric does not move an average, so it does not count towards a sample either).
+    /// Value is null when that count is 0 (ClickHouse's min of nothing is 0, its average NaN).
+    /// </summary>
+    public async Task<(double? Value, long Count)> AggregateAsync(
+        Guid project, IReadOnlyList<EventFilter> filters, string? metric, string aggregation, DateTimeOffset from, DateTimeOffset to,
+        CancellationToken cancellationToken)
+    {
+        var parameters = new QueryParameters(project);
+        var aggregate = Aggregate(aggregation);
+        var counting = aggregate == CountAggregate;
+        var field = EventField.Resolve(metric is { Length: > 0 } m ? m : "duration", "metric");
+        var condition = FilterCompiler.Compile(filters, parameters);
+        // The scope's end is inclusive; a window's is not, so consecutive windows never share an event.
+        var scope = new EventScope { From = from, To = to.AddTicks(-10) };
+        var current = CurrentEvents.Select($"{FilterCompiler.Number(field, parameters)} AS m", scope, condition, parameters);
+        var sql = $"""
+            SELECT {aggregate} AS value, {(counting ? "count()" : "count(m)")} AS n
+            FROM ({current})
+            """;
+        var rows = await store.QueryAsync(sql, parameters.Values, cancellationToken);
+        if (rows.Count == 0) return (null, 0);
+        var count = EventRowJson.ReadInt64(rows[0].GetProperty("n"));
+        var value = rows[0].GetProperty("value");
+        return count == 0 || value.ValueKind == JsonValueKind.Null ? (null, count) : (EventRowJson.ReadDouble(value), count);
+    }
+
+    private const string CountAggregate = "toFloat64(count())";
+
     internal static List<EventFilter> ParseFilters(string? filters)
     {
         if (string.IsNullOrWhiteSpace(filters)) return [];
@@ -73,7 +105,7 @@ public sealed class ChartQueries(IAnalyticsStore store)
         "sum" => "sum(m)",
         "min" => "min(m)",
         "max" => "max(m)",
-        "count" => "toFloat64(count())",
+        "count" => CountAggregate,
         "median" or "p50" => "quantile(0.5)(m)",
         "p75" => "quantile(0.75)(m)",
         "p90" => "quantile(0.9)(m)",

@@ -8,12 +8,13 @@ namespace HoneyHive.DataPlane.Controller.Sync;
 
 /// <summary>
 /// Keeps the stream to the CP controller open: registers, applies every sync batch to dpdb, sends
-/// health reports and project keys' last-used times, and reconnects with capped exponential backoff when the CP is away.
+/// health reports, project keys' last-used times and the alert engine's reports (marked reported on the CP's ack), and reconnects with capped exponential backoff when the CP is away.
 /// </summary>
 public sealed class ControlPlaneLink(
     DataPlaneIdentity identity,
     SyncApplier applier,
     KeyUsageReporter keyUsage,
+    AlertReporter alerts,
     HealthCheckService health,
     IOptions<ControlPlaneLinkOptions> options,
     TimeProvider clock,
@@ -54,7 +55,8 @@ public sealed class ControlPlaneLink(
         using var call = client.Connect(cancellationToken: cancellationToken);
         await call.RequestStream.WriteAsync(new DataPlaneMessage { Register = identity.CreateRegistration(clock.GetUtcNow()) }, cancellationToken);
         using var linkEnded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var reporter = ReportAsync(call.RequestStream, linkEnded.Token);
+        var alertCursor = new AlertReporter.Cursor();
+        var reporter = ReportAsync(call.RequestStream, alertCursor, linkEnded.Token);
         try
         {
             await foreach (var message in call.ResponseStream.ReadAllAsync(cancellationToken))
@@ -69,6 +71,9 @@ public sealed class ControlPlaneLink(
                         logger.LogDebug("Applied {Projects} projects and {Keys} keys", message.Sync.Projects.Count, message.Sync.ApiKeys.Count);
                         if (message.Sync.FullSnapshot) firstSnapshot.TrySetResult();
                         break;
+                    case ControlPlaneMessage.BodyOneofCase.AlertReportAck:
+                        await alerts.AcknowledgeAsync(alertCursor, message.AlertReportAck.ReportId, cancellationToken);
+                        break;
                 }
             }
         }
@@ -81,7 +86,7 @@ public sealed class ControlPlaneLink(
     }
 
     // One writer for the request stream: gRPC allows a single pending write, so health and key usage share a loop.
-    private async Task ReportAsync(IClientStreamWriter<DataPlaneMessage> requests, CancellationToken cancellationToken)
+    private async Task ReportAsync(IClientStreamWriter<DataPlaneMessage> requests, AlertReporter.Cursor alertCursor, CancellationToken cancellationToken)
     {
         var cursor = new KeyUsageReporter.Cursor();
         var nextHealth = clock.GetUtcNow() + options.Value.HealthInterval;
@@ -96,6 +101,16 @@ public sealed class ControlPlaneLink(
             catch (Npgsql.NpgsqlException ex)
             {
                 logger.LogWarning("Could not read key usage from dpdb ({Reason}); retrying at the next report", ex.Message);
+            }
+
+            try
+            {
+                if (await alerts.NextAsync(alertCursor, clock.GetUtcNow(), cancellationToken) is { } alertReport)
+                    await requests.WriteAsync(new DataPlaneMessage { AlertReport = alertReport }, cancellationToken);
+            }
+            catch (Npgsql.NpgsqlException ex)
+            {
+                logger.LogWarning("Could not read the alert engine's transitions from dpdb ({Reason}); retrying at the next report", ex.Message);
             }
 
             if (clock.GetUtcNow() < nextHealth) continue;
@@ -121,6 +136,6 @@ public sealed class ControlPlaneLinkOptions
 
     public TimeSpan HealthInterval { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>How often project keys' last-used times are reported to the CP.</summary>
+    /// <summary>How often project keys' last-used times and the alert engine's transitions and runs are reported to the CP.</summary>
     public TimeSpan KeyUsageInterval { get; set; } = TimeSpan.FromSeconds(3);
 }

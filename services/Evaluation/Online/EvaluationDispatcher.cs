@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using HoneyHive.Contracts.Evaluations;
 using HoneyHive.DataPlane.Api.Metrics;
+using HoneyHive.DataPlane.Api.Queries;
 using HoneyHive.Platform.Messaging;
 using Microsoft.Extensions.Logging;
 
@@ -45,7 +46,7 @@ public sealed class EvaluationDispatcher(
                 {
                     if (metric.NeedsGroundTruth && !hasGroundTruth) continue;
                     if (!Sampling.Sampled(eventId, metric.Id, metric.SamplingPercentage)) continue;
-                    if (!MetricFilters.Matches(metric.Definition["filters"], @event)) continue;
+                    if (!EventFilterMatcher.Matches(metric.Definition["filters"], @event)) continue;
                     if (!sized)
                     {
                         // A large event stays out of the task (the message log's per-message limit): the worker reads it by id.

@@ -170,7 +170,8 @@ public sealed class ScopeMatrixTests(TenancyHost host)
         var resource = path.Split('/', StringSplitOptions.RemoveEmptyEntries).SkipWhile(s => s == "v1").First() switch
         {
             // Annotation queues are work on a project's events: read with events:read, changed and scored with events:write.
-            "events" or "session" or "sessions" or "charts" or "queues" => "events",
+            // Annotation queues are work on a project's events; an alert's transitions are judgements of them.
+            "events" or "session" or "sessions" or "charts" or "queues" or "alerts" => "events",
             "datasets" or "datapoints" => "datasets",
             "runs" or "experiments" => "experiments",
             "metrics" => "metrics",
@@ -366,6 +367,9 @@ public sealed class ScopeMatrixTests(TenancyHost host)
             ["GET /v1/charts/{chart_id}"] = Read,
             ["PUT /v1/charts/{chart_id}"] = Write,
             ["DELETE /v1/charts/{chart_id}"] = Write,
+
+            // The alert engine's history of an alert: derived from the project's events, read like them.
+            ["GET /v1/alerts/{alert_id}/transitions"] = Read,
 
             ["GET /v1/queues"] = Read,
             ["POST /v1/queues"] = Write,

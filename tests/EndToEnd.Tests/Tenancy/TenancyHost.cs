@@ -27,7 +27,8 @@ public sealed record TenantObjects(
     string MaskedSecret,
     string ChartId,
     string AliasName,
-    string QueueId);
+    string QueueId,
+    string AlertId);
 
 /// <summary>
 /// The Host with the route listing on (Diagnostics:ListRoutes) and two tenants: project A (the
@@ -207,8 +208,59 @@ public sealed class TenancyHost : HostProcess
         if (queueStatus != HttpStatusCode.Created) throw new InvalidOperationException($"POST /v1/queues answered {(int)queueStatus}: {queueBody}");
         var queue = Str(JsonNode.Parse(queueBody)!["queue"]!["id"]);
 
+        var alert = await AlertAsync(tenant, marker, client);
+
         return new TenantObjects(marker, run, session, evt, big, dataset, datapoint, metric, marker + "-metric",
-            configuration, marker + "-config", provider, masked, chart, alias, queue);
+            configuration, marker + "-config", provider, masked, chart, alias, queue, alert);
+    }
+
+    /// <summary>
+    /// A paused alert of the project (paused: the engine leaves it alone, so its history reads the same throughout), written
+    /// to cpdb as the CP's alert routes store it and to dpdb as the controllers' sync applies it, so its DP route answers
+    /// whether or not this build's sync carries alerts yet; waits until the project's key reads it.
+    /// </summary>
+    private async Task<string> AlertAsync(Tenant tenant, string marker, HttpClient client)
+    {
+        var id = Guid.CreateVersion7();
+        var thresholds = new JsonObject
+        {
+            ["critical"] = new JsonObject { ["operator"] = "greater_than", ["value"] = 1 },
+            ["resolved"] = new JsonObject { ["operator"] = "less_than", ["value"] = 0.5 },
+        };
+        await using (var cpdb = new NpgsqlConnection(CpdbConnectionString))
+        {
+            await cpdb.OpenAsync();
+            await using var insert = new NpgsqlCommand("""
+                INSERT INTO alerts (id, project_id, name, status, frequency, alert_type, aggregation, thresholds, notification_details)
+                VALUES ($1, $2, $3, 'PAUSED', 'HOURLY', 'AGGREGATE', 'AVERAGE', $4::jsonb, '{}')
+                """, cpdb);
+            insert.Parameters.Add(new NpgsqlParameter { Value = id });
+            insert.Parameters.Add(new NpgsqlParameter { Value = Guid.Parse(tenant.ProjectId) });
+            insert.Parameters.Add(new NpgsqlParameter { Value = marker + "-alert" });
+            insert.Parameters.Add(new NpgsqlParameter { Value = thresholds.ToJsonString() });
+            await insert.ExecuteNonQueryAsync();
+        }
+        var definition = new JsonObject
+        {
+            ["id"] = id.ToString(), ["project_id"] = tenant.ProjectId, ["name"] = marker + "-alert", ["alert_type"] = "AGGREGATE",
+            ["frequency"] = "HOURLY", ["aggregation"] = "AVERAGE", ["minimum_sample_size"] = 0, ["event_filters"] = new JsonArray(),
+            ["metric"] = "duration", ["thresholds"] = thresholds.DeepClone(), ["status"] = "PAUSED", ["muted_until"] = null,
+            ["recovery_seconds"] = 0, ["updated_at"] = DateTimeOffset.UtcNow.ToString("O"),
+        };
+        await using (var dpdb = new NpgsqlConnection(DpdbConnectionString))
+        {
+            await dpdb.OpenAsync();
+            await using var upsert = new NpgsqlCommand(
+                "INSERT INTO alerts (id, project_id, definition) VALUES ($1, $2, $3::jsonb) ON CONFLICT (id) DO NOTHING", dpdb);
+            upsert.Parameters.Add(new NpgsqlParameter { Value = id });
+            upsert.Parameters.Add(new NpgsqlParameter { Value = Guid.Parse(tenant.ProjectId) });
+            upsert.Parameters.Add(new NpgsqlParameter { Value = definition.ToJsonString() });
+            await upsert.ExecuteNonQueryAsync();
+        }
+        await Eventually.ValueAsync(
+            async () => (await SendAsync(client, HttpMethod.Get, $"/v1/alerts/{id}/transitions")).Status,
+            s => s == HttpStatusCode.OK, $"alert {id} of {tenant.ProjectName} on the data plane");
+        return id.ToString();
     }
 
     public override async Task DisposeAsync()

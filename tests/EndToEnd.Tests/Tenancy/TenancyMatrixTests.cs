@@ -299,7 +299,7 @@ public sealed class TenancyMatrixTests(TenancyHost host)
             $"/v1/datasets", $"/v1/datapoints", $"/v1/datapoints/{b.DatapointId}", $"/v1/metrics", $"/v1/metrics/{b.MetricId}/versions",
             $"/v1/configurations", $"/v1/configurations/{b.ConfigurationId}/versions", $"/v1/runs", $"/v1/runs/{b.RunId}",
             $"/v1/runs/{b.RunId}/result", $"/v1/provider-secrets", $"/v1/provider-secrets/{b.Provider}", $"/v1/events/schema",
-            $"/v1/charts", $"/v1/charts/{b.ChartId}", $"/session/{b.SessionId}", $"/v1/model-aliases", $"/v1/model-aliases/{b.AliasName}",
+            $"/v1/charts", $"/v1/charts/{b.ChartId}", $"/v1/alerts/{b.AlertId}/transitions", $"/session/{b.SessionId}", $"/v1/model-aliases", $"/v1/model-aliases/{b.AliasName}",
             $"/v1/queues", $"/v1/queues/{b.QueueId}", $"/v1/queues/{b.QueueId}/items", $"/v1/queues/{b.QueueId}/progress",
             $"/v1/experiments/{b.RunId}",
         };

@@ -116,6 +116,7 @@ public static class TenancyProbes
             new("GET /v1/charts/{chart_id}", Expect.Hidden, Get, $"/v1/charts/{b.ChartId}"),
             new("PUT /v1/charts/{chart_id}", Expect.Hidden, Put, $"/v1/charts/{b.ChartId}", Json(new { name = "hijacked" })),
             new("DELETE /v1/charts/{chart_id}", Expect.Hidden, Delete, $"/v1/charts/{b.ChartId}"),
+            new("GET /v1/alerts/{alert_id}/transitions", Expect.Hidden, Get, $"/v1/alerts/{b.AlertId}/transitions"),
 
             // Running (and saving) B's configuration: not found for A, and no version is added to it (B's snapshot).
             new("POST /v1/playground/run", Expect.Hidden, Post, "/v1/playground/run",

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using HoneyHive.Evaluation.Online;
+using HoneyHive.DataPlane.Api.Queries;
 
 namespace HoneyHive.Evaluation.Tests.Online;
 
@@ -74,7 +74,7 @@ public sealed class MetricFilterTests
     public void Each_operator_and_type_decides_as_the_event_search_does(string field, string op, object? value, string type, bool expected)
     {
         var filter = new JsonObject { ["field"] = field, ["operator"] = op, ["value"] = value is null ? null : JsonValue.Create(value), ["type"] = type };
-        Assert.Equal(expected, MetricFilters.Holds(filter, Event));
+        Assert.Equal(expected, EventFilterMatcher.Holds(filter, Event));
     }
 
     [Fact]
@@ -82,9 +82,9 @@ public sealed class MetricFilterTests
     {
         var both = JsonNode.Parse("""{"filterArray":[{"field":"event_type","operator":"is","value":"model","type":"string"},{"field":"metadata.tokens","operator":"greater than","value":100,"type":"number"}]}""");
         var one = JsonNode.Parse("""{"filterArray":[{"field":"event_type","operator":"is","value":"model","type":"string"},{"field":"metadata.tokens","operator":"less than","value":100,"type":"number"}]}""");
-        Assert.True(MetricFilters.Matches(both, Event));
-        Assert.False(MetricFilters.Matches(one, Event));
-        Assert.True(MetricFilters.Matches(JsonNode.Parse("""{"filterArray":[]}"""), Event));
-        Assert.True(MetricFilters.Matches(null, Event));
+        Assert.True(EventFilterMatcher.Matches(both, Event));
+        Assert.False(EventFilterMatcher.Matches(one, Event));
+        Assert.True(EventFilterMatcher.Matches(JsonNode.Parse("""{"filterArray":[]}"""), Event));
+        Assert.True(EventFilterMatcher.Matches(null, Event));
     }
 }

@@ -2,21 +2,24 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace HoneyHive.Evaluation.Online;
+namespace HoneyHive.DataPlane.Api.Queries;
 
 /// <summary>
-/// A metric's <c>filters.filterArray</c> applied to one event in memory, with the semantics the event search gives the same
+/// HoneyHive filters (an online metric's <c>filters.filterArray</c>, an alert's <c>event_filters</c>) applied to one event in memory, with the semantics the event search gives the same
 /// filters in ClickHouse (FilterCompiler): every filter must hold; a field is a dotted path (<c>event_type</c>,
 /// <c>metadata.model</c>, <c>inputs.chat.0</c>); strings compare exactly for is / is not and case-insensitively for contains;
 /// numbers and times compare as numbers (times as Unix milliseconds or ISO 8601); booleans as true/false text. A missing
 /// field fails every test but the negative ones (not exists, is not, not contains), as an absent column does there.
 /// </summary>
-public static class MetricFilters
+public static class EventFilterMatcher
 {
     /// <summary>Whether <paramref name="event"/> passes every filter of <paramref name="filters"/> (a definition's <c>filters</c>).</summary>
-    public static bool Matches(JsonNode? filters, JsonObject @event)
+    public static bool Matches(JsonNode? filters, JsonObject @event) => Matches(filters?["filterArray"] as JsonArray, @event);
+
+    /// <summary>Whether <paramref name="event"/> passes every filter of <paramref name="array"/> (SingleFilter objects); none: it does.</summary>
+    public static bool Matches(JsonArray? array, JsonObject @event)
     {
-        if (filters?["filterArray"] is not JsonArray array) return true;
+        if (array is null) return true;
         foreach (var item in array)
         {
             if (item is not JsonObject filter) continue;
