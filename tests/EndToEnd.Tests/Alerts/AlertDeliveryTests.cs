@@ -8,16 +8,11 @@ namespace HoneyHive.EndToEnd.Tests.Alerts;
 
 /// <summary>
 /// A Host whose alert engine and notification service run as in single-node mode, with loopback webhooks allowed (the
-/// operator's SSRF allowlist), scheduled alerts re-evaluated every second, and consumers of its own on the shared NATS.
+/// operator's SSRF allowlist).
 /// </summary>
 public sealed class AlertsHost : HostProcess
 {
-    public AlertsHost()
-    {
-        ExtraEnvironment["HH_ALLOWED_PRIVATE_HOSTS"] = "127.0.0.1";
-        ExtraEnvironment["Alerts__EvaluationInterval"] = "00:00:01";
-        ExtraEnvironment["Controller__Sync__Interval"] = "00:00:00.500";
-    }
+    public AlertsHost() => ExtraEnvironment["HH_ALLOWED_PRIVATE_HOSTS"] = "127.0.0.1";
 }
 
 /// <summary>
