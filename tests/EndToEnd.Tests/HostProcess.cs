@@ -18,6 +18,11 @@ public class HostProcess : IAsyncLifetime
     private readonly StringBuilder output = new();
     private Process? process;
 
+    // Generated once per Host, not per start: a restarted Host keeps its keys (as ./hh keeps them in its secrets file),
+    // or whatever it sealed before (webhook secrets, provider keys, signing keys) would no longer open.
+    private readonly string dataPlaneMasterKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+    private readonly string controlPlaneMasterKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     public string WorkingDirectory { get; private set; } = "";
     public Uri DataPlaneApi { get; private set; } = null!;
     public Uri ControlPlaneApi { get; private set; } = null!;
@@ -113,8 +118,8 @@ public class HostProcess : IAsyncLifetime
         env["Controller__ControlPlaneUrl"] = controllerGrpc;
         env["Controller__Sync__Interval"] = "00:00:00.500";
         // The Host runs as Production, which requires a master key per plane (provider secrets; CP signing keys).
-        env["Secrets__MasterKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-        env["ControlPlane__MasterKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        env["Secrets__MasterKey"] = dataPlaneMasterKey;
+        env["ControlPlane__MasterKey"] = controlPlaneMasterKey;
         foreach (var (key, value) in ExtraEnvironment) env[key] = value;
 
         process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the Host process.");

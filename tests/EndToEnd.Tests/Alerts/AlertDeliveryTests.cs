@@ -90,7 +90,19 @@ public sealed class AlertDeliveryTests(AlertsHost host) : IClassFixture<AlertsHo
         await sink.UpAsync();
         await host.StartAsync();
 
-        await Eventually.TrueAsync(() => sink.For(alert, "CRITICAL").Count > 0, "the CRITICAL webhook after the restart", TimeSpan.FromSeconds(90));
+        try
+        {
+            await Eventually.TrueAsync(() => sink.For(alert, "CRITICAL").Count > 0, "the CRITICAL webhook after the restart", TimeSpan.FromSeconds(90));
+        }
+        catch (Xunit.Sdk.XunitException e)
+        {
+            await using var cpdb = new NpgsqlConnection(host.CpdbConnectionString);
+            var ledger = string.Join("; ", await cpdb.QueryAsync<string>("SELECT row_to_json(d)::text FROM notification_deliveries d"));
+            var transitions = string.Join("; ", await new NpgsqlConnection(host.DpdbConnectionString).QueryAsync<string>(
+                "SELECT row_to_json(t)::text FROM alert_transitions t WHERE alert_id = @alert", new { alert = Guid.Parse(alert) }));
+            var output = host.Output;
+            throw new Xunit.Sdk.XunitException($"{e.Message}\nledger: {ledger}\ntransitions: {transitions}\nhost: {output[Math.Max(0, output.Length - 4000)..]}");
+        }
         await Task.Delay(Settle);
         Assert.Single(sink.For(alert, "CRITICAL"));
         Assert.Equal(1, await ScalarAsync<long>("SELECT count(*) FROM alert_transitions WHERE alert_id = @alert", new { alert = Guid.Parse(alert) }));
@@ -165,6 +177,7 @@ public sealed class AlertDeliveryTests(AlertsHost host) : IClassFixture<AlertsHo
         using var response = await dp.PostAsJsonAsync(new Uri("/v1/events", UriKind.Relative), new
         {
             event_type = "model", event_name = eventName, source = "e2e", start_time = end - durationMs, end_time = end, duration = durationMs,
+            inputs = new { },
         });
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
     }

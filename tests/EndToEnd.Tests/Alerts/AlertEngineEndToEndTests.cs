@@ -23,8 +23,10 @@ public sealed class AlertEngineEndToEndTests(HostProcess host, Xunit.Abstraction
         {
             await cpdb.OpenAsync();
             await using var insert = new NpgsqlCommand("""
-                INSERT INTO alerts (id, project_id, name, frequency, alert_type, aggregation, event_filters, thresholds, notification_details)
-                VALUES ($1, $2, 'cost per call', 'HOURLY', 'PER_EVENT', 'MAX', '[]', $3::jsonb, '{}')
+                INSERT INTO alerts (id, project_id, name, frequency, alert_type, aggregation, event_filters, event_metrics, thresholds, notification_details)
+                VALUES ($1, $2, 'cost per call', 'HOURLY', 'PER_EVENT', 'MAX',
+                        '[{"field":"event_type","operator":"is","value":"model","type":"string"}]',
+                        '[{"projection":"metadata.cost","type":"float"}]', $3::jsonb, '{}')
                 """, cpdb);
             insert.Parameters.Add(new NpgsqlParameter { Value = alert });
             insert.Parameters.Add(new NpgsqlParameter { Value = project });
