@@ -49,6 +49,7 @@ $endpoints
   },
   "Secrets": { "MasterKey": $(json_string "$HH_SECRETS_MASTER_KEY") },
   "ControlPlane": { "MasterKey": $(json_string "$HH_CP_MASTER_KEY") },
+  "Notification": { "AppUrl": "http://127.0.0.1:${WEB_PORT:-3000}" },
   "ClickHouse": { "ChdbLibrary": $(json_string "$CHDB_LIB") },
   "PythonMetric": { "PythonLibrary": $(json_string "$PYTHON_LIB"), "RestrictedPythonPath": $(json_string "$RESTRICTEDPYTHON_PATH") }$endpoints$controller
 }

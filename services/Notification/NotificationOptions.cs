@@ -39,8 +39,11 @@ public sealed class NotificationOptions
     /// <summary>Longest wait for one receiver (SMTP session, HTTP request).</summary>
     public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Where the web app is, for the links in notifications (a project's page is <c>{AppUrl}/p/{project_id}</c>).</summary>
-    public string AppUrl { get; set; } = "http://localhost:8081";
+    /// <summary>
+    /// Where the web UI is, for the links in notifications (a project's page is <c>{AppUrl}/p/{project_id}</c>); the UI's
+    /// default port here, and <c>./hh up</c> writes the one it serves.
+    /// </summary>
+    public string AppUrl { get; set; } = "http://localhost:3000";
 
     public SmtpOptions Smtp { get; set; } = new();
 
