@@ -73,6 +73,8 @@ public static class NotificationModule
         BatchSubscription Configure(BatchSubscription s) => s with
         {
             MaxBatchSize = 16,
+            // A notification goes out as soon as it is published, not when a batch of them fills or the fetch expires.
+            HandleFirstMessageAtOnce = true,
             MaxDeliver = 5,
             MaxDeferrals = options.MaxAttempts,
             AckWait = TimeSpan.FromSeconds(Math.Max(30, options.SendTimeout.TotalSeconds * 4)),

@@ -40,8 +40,9 @@ public static class AlertsExtensions
             // Alerts judge traffic from their creation on; the log's history is not judged when the consumer is new.
             StartWithNewMessages = true,
             MaxBatchSize = 500,
-            // Detection within seconds of ingestion: a batch is handed over after at most this wait.
-            MaxWait = TimeSpan.FromMilliseconds(250),
+            // Detection within a moment of ingestion: a batch is what is waiting when the first event arrives
+            // (under load that is many; when idle, a lone event is judged at once rather than after the fetch expires).
+            HandleFirstMessageAtOnce = true,
         });
         return builder;
     }

@@ -41,6 +41,14 @@ public sealed record BatchSubscription(string Name, string Topic, Type HandlerTy
     /// <summary>Longest wait to fill a batch.</summary>
     public TimeSpan MaxWait { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Hand over a batch as soon as its first message arrives, with whatever else is already waiting (up to
+    /// <see cref="MaxBatchSize"/>), instead of waiting up to <see cref="MaxWait"/> to fill it. For consumers whose
+    /// messages are few and urgent (alert notifications, per-event alerts): a lone message is handled in
+    /// milliseconds, not after the fetch expires. Throughput consumers (the Writer) keep filling batches.
+    /// </summary>
+    public bool HandleFirstMessageAtOnce { get; init; }
+
     /// <summary>Deliveries before a message is dead-lettered.</summary>
     public int MaxDeliver { get; init; } = 5;
 

@@ -49,12 +49,8 @@ public sealed record OrgObjects(
 /// <summary>The tenancy, member and role tests' control plane: <see cref="TokenSignedControlPlane"/> with an invitation page to link to.</summary>
 public sealed class TenancyApp : TokenSignedControlPlane
 {
-    protected override void Configure(Microsoft.Extensions.Configuration.ConfigurationManager configuration)
-    {
+    protected override void Configure(Microsoft.Extensions.Configuration.ConfigurationManager configuration) =>
         configuration["Invitations:AcceptUrl"] = "https://hh.example/accept";
-        // The alert tests' webhook receivers listen on loopback, which the SSRF guard refuses unless the operator allows it.
-        configuration["HH_ALLOWED_PRIVATE_HOSTS"] = "127.0.0.1";
-    }
 
     public HttpClient Anonymous() => App.GetTestClient();
 

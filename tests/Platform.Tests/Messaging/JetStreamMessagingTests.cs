@@ -63,6 +63,28 @@ public sealed class JetStreamMessagingTests
     }
 
     [Fact]
+    public async Task A_subscription_that_handles_the_first_message_at_once_hands_over_a_lone_message_before_the_fetch_expires_and_batches_what_waits()
+    {
+        using var firstHandled = new ManualResetEventSlim();
+        using var allPublished = new ManualResetEventSlim();
+        // The first batch is held until the rest is stored, so the next batch finds them all waiting.
+        var handler = new RecordingHandler { FailWhen = _ => { firstHandled.Set(); return !allPublished.Wait(Eventually.DefaultLimit); } };
+        // A fetch that waits to fill its batch would hold a lone message for two minutes, past the wait below (one).
+        await using var harness = await JetStreamHarness.StartAsync(handler, s => s with { MaxBatchSize = 50, MaxWait = TimeSpan.FromMinutes(2), HandleFirstMessageAtOnce = true });
+        var messages = Enumerable.Range(0, 6).Select(i => JetStreamHarness.Message(harness.Topic, $"{harness.Topic}-{i}", $"m {i}")).ToList();
+
+        await harness.Publisher.PublishAsync(messages[0], CancellationToken.None);
+        await Eventually.TrueAsync(() => firstHandled.IsSet, "the lone message handed over without waiting for a full batch");
+        await harness.Publisher.PublishBatchAsync(messages.GetRange(1, messages.Count - 1), CancellationToken.None);
+        allPublished.Set();
+
+        await Eventually.TrueAsync(() => handler.Handled.Count >= messages.Count, "every message handled");
+        await Eventually.ValueAsync(harness.ConsumerInfoAsync, i => i.NumAckPending == 0 && i.NumPending == 0, "nothing pending");
+        Assert.Equal(messages.Select(m => m.Id).Order(), handler.Handled.Select(m => m.Id).Order());
+        Assert.Contains(handler.Calls, b => b.Count > 1);
+    }
+
+    [Fact]
     public async Task A_failed_message_is_redelivered_and_then_handled()
     {
         var failedOnce = 0;

@@ -131,9 +131,27 @@ public sealed class BatchSubscriptionWorker(
     /// <summary>Whether the subscription's handler prepares batches ahead (<see cref="IPreparingBatchHandler"/>).</summary>
     private bool Pipelined => typeof(IPreparingBatchHandler).IsAssignableFrom(subscription.HandlerType);
 
+    private static readonly TimeSpan MaxNextWait = TimeSpan.FromSeconds(30);
+
     private async Task<List<INatsJSMsg<byte[]>>> FetchAsync(INatsJSConsumer consumer, NatsJSFetchOpts fetch, CancellationToken stoppingToken)
     {
         var batch = new List<INatsJSMsg<byte[]>>(Math.Min(subscription.MaxBatchSize, 1024));
+        if (subscription.HandleFirstMessageAtOnce)
+        {
+            // Wait for one message only, then take what else is already there without waiting.
+            // The client refuses a single-message request that expires after more than 30 s (its idle heartbeat, half of
+            // that, must stay under 30 s); a longer MaxWait simply asks again.
+            var expires = fetch.Expires is { } wait && wait < MaxNextWait ? wait : MaxNextWait;
+            var first = await consumer.NextAsync(NatsRawSerializer<byte[]>.Default, new NatsJSNextOpts { Expires = expires }, stoppingToken);
+            if (first is null) return batch;
+            batch.Add(first);
+            if (subscription.MaxBatchSize > 1 && subscription.MaxBatchBytes is null)
+            {
+                await foreach (var msg in consumer.FetchNoWaitAsync(new NatsJSFetchOpts { MaxMsgs = subscription.MaxBatchSize - 1 }, NatsRawSerializer<byte[]>.Default, stoppingToken))
+                    batch.Add(msg);
+            }
+            return batch;
+        }
         await foreach (var msg in consumer.FetchAsync(fetch, NatsRawSerializer<byte[]>.Default, stoppingToken))
         {
             batch.Add(msg);
