@@ -139,6 +139,11 @@ public sealed class EventWriter(EventStore store, ComputedFields computed, Large
     {
         var missing = updates.Select(u => u.EventId).Where(id => !latest.ContainsKey(id)).Distinct(StringComparer.Ordinal).ToList();
         var stored = await store.LatestRowsAsync(projectId, missing, cancellationToken);
+        // Log messages are merged inside inputs and outputs: a stored row whose buckets were moved gets them back first.
+        foreach (var eventId in updates.Where(u => u.LogMessages.Count > 0).Select(u => u.EventId).Distinct(StringComparer.Ordinal))
+        {
+            if (stored.TryGetValue(eventId, out var row)) await payloads.RestoreAsync(row, cancellationToken);
+        }
         // Events with an earlier update that does not apply in this batch: later ones wait behind it.
         var blocked = new HashSet<string>(StringComparer.Ordinal);
         var messages = updates

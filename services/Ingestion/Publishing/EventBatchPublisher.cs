@@ -62,17 +62,30 @@ public sealed class EventBatchPublisher(IEventPublisher publisher, TimeProvider 
     }
 
     /// <summary>One request's update on <see cref="Topics.EventsUpdated"/>, on the same stream (so after the events it updates).</summary>
-    public async Task PublishUpdateAsync(string projectId, EventUpdate update, CancellationToken cancellationToken)
+    public Task PublishUpdateAsync(string projectId, EventUpdate update, CancellationToken cancellationToken) =>
+        PublishUpdatesAsync(projectId, [update], cancellationToken);
+
+    /// <summary>
+    /// Updates of several events, one message each: the Writer applies a message's updates all or none, so an
+    /// update whose event has not arrived (or never will) holds back only itself.
+    /// </summary>
+    public async Task PublishUpdatesAsync(string projectId, IReadOnlyList<EventUpdate> updates, CancellationToken cancellationToken)
     {
-        var data = JsonSerializer.SerializeToUtf8Bytes(new EventUpdateBatch(projectId, [update]), EventRecordJsonContext.Default.EventUpdateBatch);
-        // The same update sent twice (a client retry) is one message; applying it twice would be harmless anyway.
-        var id = Convert.ToHexStringLower(SHA256.HashData(data));
-        var envelope = new CloudEvent<JsonElement>(id, Source, UpdateEventType, JsonSerializer.Deserialize<JsonElement>(data))
+        if (updates.Count == 0) return;
+        var messages = new List<OutgoingMessage>(updates.Count);
+        foreach (var update in updates)
         {
-            Topic = Topics.EventsUpdated,
-            Time = clock.GetUtcNow(),
-        };
-        await publisher.PublishBatchAsync([new OutgoingMessage(Topics.EventsUpdated, id, JsonSerializer.SerializeToUtf8Bytes(envelope))], cancellationToken);
+            var data = JsonSerializer.SerializeToUtf8Bytes(new EventUpdateBatch(projectId, [update]), EventRecordJsonContext.Default.EventUpdateBatch);
+            // The same update sent twice (a client retry) is one message; applying it twice would be harmless anyway.
+            var id = Convert.ToHexStringLower(SHA256.HashData(data));
+            var envelope = new CloudEvent<JsonElement>(id, Source, UpdateEventType, JsonSerializer.Deserialize<JsonElement>(data))
+            {
+                Topic = Topics.EventsUpdated,
+                Time = clock.GetUtcNow(),
+            };
+            messages.Add(new OutgoingMessage(Topics.EventsUpdated, id, JsonSerializer.SerializeToUtf8Bytes(envelope)));
+        }
+        await publisher.PublishBatchAsync(messages, cancellationToken);
     }
 
     /// <summary>The message of events [<paramref name="from"/>, <paramref name="to"/>).</summary>
