@@ -19,9 +19,10 @@ public sealed record LogMessageRow(string Key, string Target, ulong Time, int Se
         return new LogMessageRow(
             key,
             Text("target") == LogMessage.Choice ? LogMessage.Choice : LogMessage.ChatHistory,
-            element.TryGetProperty("time", out var time) && time.TryGetUInt64(out var t) ? t : 0,
-            element.TryGetProperty("seq", out var seq) && seq.TryGetInt32(out var s) ? s : 0,
-            element.TryGetProperty("index", out var index) && index.TryGetInt32(out var i) ? i : 0,
+            element.TryGetProperty("time", out var time) && time.ValueKind == JsonValueKind.Number && time.TryGetUInt64(out var t) ? t : 0,
+            element.TryGetProperty("seq", out var seq) && seq.ValueKind == JsonValueKind.Number && seq.TryGetInt32(out var s) ? s : 0,
+            // Null for chat history messages.
+            element.TryGetProperty("index", out var index) && index.ValueKind == JsonValueKind.Number && index.TryGetInt32(out var i) ? i : 0,
             element.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.Object ? message.GetRawText() : "{}",
             element.TryGetProperty("orphan_event", out var orphan) && orphan.ValueKind == JsonValueKind.Object ? orphan.GetRawText() : null);
     }
