@@ -23,6 +23,10 @@ namespace HoneyHive.Writer;
 /// </summary>
 public sealed class EventWriter(EventStore store, ComputedFields computed, LargePayloads payloads)
 {
+    // Two subscriptions write (events.> and genai.>): one batch at a time, so two batches never roll up
+    // one session from the same stored state and the later one's roll-up never hides the earlier one's rows.
+    private readonly SemaphoreSlim writing = new(1, 1);
+
     /// <summary>Rows inserted (events and derived session rows), for metrics.</summary>
     public async Task<int> WriteAsync(IReadOnlyList<EventRow> events, CancellationToken cancellationToken) =>
         (await WriteAsync(events, [], cancellationToken)).Rows;
@@ -41,7 +45,21 @@ public sealed class EventWriter(EventStore store, ComputedFields computed, Large
         IReadOnlyList<EventRow> events, IReadOnlyList<EventUpdateRow> updates, CancellationToken cancellationToken,
         Func<EventUpdateRow, bool>? waitsBehind = null, EventSchemaBatch? schemas = null)
     {
-        schemas ??= new EventSchemaBatch();
+        await writing.WaitAsync(cancellationToken);
+        try
+        {
+            return await WriteLockedAsync(events, updates, waitsBehind, schemas ?? new EventSchemaBatch(), cancellationToken);
+        }
+        finally
+        {
+            writing.Release();
+        }
+    }
+
+    private async Task<WriteResult> WriteLockedAsync(
+        IReadOnlyList<EventRow> events, IReadOnlyList<EventUpdateRow> updates,
+        Func<EventUpdateRow, bool>? waitsBehind, EventSchemaBatch schemas, CancellationToken cancellationToken)
+    {
         var inserted = 0;
         var unmatched = new List<EventUpdateRow>();
         var projects = events.Select(e => e.ProjectId).Concat(updates.Select(u => u.ProjectId)).Distinct(StringComparer.Ordinal);

@@ -11,13 +11,16 @@ using Polly.Retry;
 
 namespace HoneyHive.Writer;
 
-/// <summary>Consumes events.>, enriches, batches into ClickHouse, dead-letters what cannot be written.</summary>
+/// <summary>Consumes events.> (and genai.>, log messages for spans), enriches, batches into ClickHouse, dead-letters what cannot be written.</summary>
 public static class WriterModule
 {
     public const string AppId = AppIds.Writer;
 
     /// <summary>DI key of the retry pipeline around analytics-store writes.</summary>
     public const string RetryPipelineKey = "writer-retry";
+
+    /// <summary>Suffix of the consumer of <see cref="Topics.GenAiMessages"/> (after Writer:ConsumerName).</summary>
+    public const string GenAiConsumerSuffix = "-genai";
 
     /// <summary>Smallest Writer:MaxBatchBytes: NATS's 1 MiB max_payload plus headers, with room.</summary>
     public const int MinBatchBytes = 2 * 1024 * 1024;
@@ -43,6 +46,16 @@ public static class WriterModule
             StartWithNewMessages = options.StartWithNewMessages,
             // An update that waits for its event is redelivered until Writer:UpdateWaitLimit; the handler
             // dead-letters it then, within this budget.
+            MaxDeferrals = options.UpdateDeliveries,
+        });
+        // GenAI log messages wait for their spans on a stream of their own (Streams.GenAi): a message held
+        // there for minutes moves neither this consumer's ack floor nor the lag back-pressure reads.
+        builder.AddBatchSubscription<WriterBatchHandler>(options.ConsumerName + GenAiConsumerSuffix, Topics.GenAiMessages, s => s with
+        {
+            MaxBatchSize = options.MaxBatchSize,
+            MaxWait = options.MaxWait,
+            AckWait = options.AckWait,
+            StartWithNewMessages = options.StartWithNewMessages,
             MaxDeferrals = options.UpdateDeliveries,
         });
         builder.Services.AddHealthChecks().AddCheck<WriterHealthCheck>(WriterHealthCheck.Name);

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using HoneyHive.Contracts;
 using HoneyHive.Contracts.Events;
 using HoneyHive.Ingestion.Normalization;
 using HoneyHive.Ingestion.Publishing;
@@ -11,7 +12,7 @@ namespace HoneyHive.Ingestion.Otlp;
 /// <summary>
 /// The one OTLP logs service behind both adapters (gRPC and HTTP). Every record becomes an event of its own,
 /// except GenAI events that name a span: their messages are published as an update of that span's event
-/// (one message per span, on the same stream as the spans), so the Writer merges them into the span's
+/// (one message per span, on <see cref="Topics.GenAiMessages"/>), so the Writer merges them into the span's
 /// revision chain whichever arrives first. Refused records are reported in partial_success.
 /// </summary>
 public sealed class OtlpLogsService
@@ -82,9 +83,9 @@ public sealed class OtlpLogsService
             }
         }
 
-        // Events first: an update never waits for an event published by the same request after it.
+        // Events first; the messages go to their own stream, where waiting for a span that arrives later holds up nothing else.
         await publisher.PublishAsync(tenant.ProjectId, events, cancellationToken);
-        await publisher.PublishUpdatesAsync(tenant.ProjectId, updates.Select(u => new EventUpdate { EventId = u.Key, LogMessages = u.Value }).ToList(), cancellationToken);
+        await publisher.PublishUpdatesAsync(tenant.ProjectId, updates.Select(u => new EventUpdate { EventId = u.Key, LogMessages = u.Value }).ToList(), Topics.GenAiMessages, cancellationToken);
         accepted.Add(seen - refused);
 
         var response = new ExportLogsServiceResponse();

@@ -63,13 +63,13 @@ public sealed class EventBatchPublisher(IEventPublisher publisher, TimeProvider 
 
     /// <summary>One request's update on <see cref="Topics.EventsUpdated"/>, on the same stream (so after the events it updates).</summary>
     public Task PublishUpdateAsync(string projectId, EventUpdate update, CancellationToken cancellationToken) =>
-        PublishUpdatesAsync(projectId, [update], cancellationToken);
+        PublishUpdatesAsync(projectId, [update], Topics.EventsUpdated, cancellationToken);
 
     /// <summary>
     /// Updates of several events, one message each: the Writer applies a message's updates all or none, so an
     /// update whose event has not arrived (or never will) holds back only itself.
     /// </summary>
-    public async Task PublishUpdatesAsync(string projectId, IReadOnlyList<EventUpdate> updates, CancellationToken cancellationToken)
+    public async Task PublishUpdatesAsync(string projectId, IReadOnlyList<EventUpdate> updates, string topic, CancellationToken cancellationToken)
     {
         if (updates.Count == 0) return;
         var messages = new List<OutgoingMessage>(updates.Count);
@@ -80,10 +80,10 @@ public sealed class EventBatchPublisher(IEventPublisher publisher, TimeProvider 
             var id = Convert.ToHexStringLower(SHA256.HashData(data));
             var envelope = new CloudEvent<JsonElement>(id, Source, UpdateEventType, JsonSerializer.Deserialize<JsonElement>(data))
             {
-                Topic = Topics.EventsUpdated,
+                Topic = topic,
                 Time = clock.GetUtcNow(),
             };
-            messages.Add(new OutgoingMessage(Topics.EventsUpdated, id, JsonSerializer.SerializeToUtf8Bytes(envelope)));
+            messages.Add(new OutgoingMessage(topic, id, JsonSerializer.SerializeToUtf8Bytes(envelope)));
         }
         await publisher.PublishBatchAsync(messages, cancellationToken);
     }
