@@ -142,7 +142,7 @@ public sealed class WriterBatchHandler(
         metrics.Deferred(deferred.Count);
         if (deferred.Count > 0)
             logger.LogInformation("{Count} update messages wait for their events (first: {EventId})", deferred.Count, deferred[0].First().EventId);
-        return deferred.Select(m => (IncomingMessage)m.Key!).Select(m => new DeferredMessage(m, options.UpdateDelayFor(m.DeliveryCount))).ToList();
+        return deferred.Select(m => new DeferredMessage((IncomingMessage)m.Key!, options.UpdateDelayFor(((IncomingMessage)m.Key!).DeliveryCount, m.All(u => u.LogMessages.Count > 0)))).ToList();
     }
 
     private static EventRow ReadOrphan(string json, string projectId)

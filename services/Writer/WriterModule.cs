@@ -68,8 +68,9 @@ public static class WriterModule
         var options = builder.Configuration.GetSection(WriterOptions.Section).Get<WriterOptions>() ?? new WriterOptions();
         if (options.PreviewChars < 16 || options.LargePayloadBytes < options.PreviewChars * 2)
             throw new InvalidOperationException("Writer:PreviewChars must be at least 16 and Writer:LargePayloadBytes at least twice Writer:PreviewChars.");
-        if (options.UpdateRetryDelay <= TimeSpan.Zero || options.UpdateMaxRetryDelay < options.UpdateRetryDelay || options.UpdateWaitLimit < TimeSpan.Zero)
-            throw new InvalidOperationException("Writer:UpdateRetryDelay must be positive, Writer:UpdateMaxRetryDelay at least as long and Writer:UpdateWaitLimit not negative.");
+        if (options.UpdateRetryDelay <= TimeSpan.Zero || options.LogMessageRetryDelay <= TimeSpan.Zero
+            || options.UpdateMaxRetryDelay < options.UpdateRetryDelay || options.UpdateMaxRetryDelay < options.LogMessageRetryDelay || options.UpdateWaitLimit < TimeSpan.Zero)
+            throw new InvalidOperationException("Writer:UpdateRetryDelay and Writer:LogMessageRetryDelay must be positive, Writer:UpdateMaxRetryDelay at least as long and Writer:UpdateWaitLimit not negative.");
         if (options.MaxBatchBytes is not 0 and < MinBatchBytes)
             throw new InvalidOperationException($"Writer:MaxBatchBytes must be 0 (no byte bound) or at least {MinBatchBytes} (2 MiB), above NATS's 1 MiB message limit, so that any message fits in a batch.");
         var services = builder.Services;
