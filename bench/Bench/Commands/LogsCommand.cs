@@ -57,8 +57,12 @@ public static class LogsCommand
         await ClosedLoopAsync(client, "/v1/traces", () => Spans(spans), Warmup, ct);
         await ClosedLoopAsync(client, "/v1/logs", () => Logs(spans), Warmup, ct);
 
+        // Each phase starts with the Writer caught up: a backlog left by the one before would put the next under
+        // back-pressure (429 for a lag over 10 s) and measure the previous phase's drain instead of its own intake.
+        await WaitForWriterAsync(ct);
         Console.WriteLine($"# spans: closed loop, {Concurrency} in flight, {Phase.TotalSeconds} s");
         var spanRun = await ClosedLoopAsync(client, "/v1/traces", () => Spans(spans), Phase, ct);
+        await WaitForWriterAsync(ct);
         Console.WriteLine($"# logs: closed loop, {Concurrency} in flight, {Phase.TotalSeconds} s");
         var logRun = await ClosedLoopAsync(client, "/v1/logs", () => Logs(spans), Phase, ct);
         var spanBytes = Spans(new SpanPool()).CalculateSize() / (double)ItemsPerRequest;
