@@ -59,10 +59,10 @@ public static class LogsCommand
 
         // Each phase starts with the Writer caught up: a backlog left by the one before would put the next under
         // back-pressure (429 for a lag over 10 s) and measure the previous phase's drain instead of its own intake.
-        await WaitForWriterAsync(ct);
+        await WaitForWriterAsync(client, ct);
         Console.WriteLine($"# spans: closed loop, {Concurrency} in flight, {Phase.TotalSeconds} s");
         var spanRun = await ClosedLoopAsync(client, "/v1/traces", () => Spans(spans), Phase, ct);
-        await WaitForWriterAsync(ct);
+        await WaitForWriterAsync(client, ct);
         Console.WriteLine($"# logs: closed loop, {Concurrency} in flight, {Phase.TotalSeconds} s");
         var logRun = await ClosedLoopAsync(client, "/v1/logs", () => Logs(spans), Phase, ct);
         var spanBytes = Spans(new SpanPool()).CalculateSize() / (double)ItemsPerRequest;
@@ -75,7 +75,7 @@ public static class LogsCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# spans {spanRun.PerSecond:0}/s ({spanBytes:0} B each), records {logRun.PerSecond:0}/s ({recordBytes:0} B each)"));
         results.Add(new Measurement("logs.over_spans", "ratio", ratio));
 
-        var drained = await WaitForWriterAsync(ct);
+        var drained = await WaitForWriterAsync(client, ct);
         Console.WriteLine($"# Writer caught up {drained.TotalSeconds:0.0} s after the load; join lag, {LagSamples} samples each order");
         results.Add(new Measurement("writer.drain_after_load", "s", drained.TotalSeconds));
         var spanFirst = new LatencyRecorder();
@@ -254,8 +254,27 @@ public static class LogsCommand
         if (response.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"bench logs: {path} answered {(int)response.StatusCode}.");
     }
 
-    /// <summary>Until both Writer consumers (events and GenAI messages) have nothing pending or unacked.</summary>
-    private static async Task<TimeSpan> WaitForWriterAsync(CancellationToken ct)
+    /// <summary>
+    /// Until both Writer consumers (events and GenAI messages) have nothing pending or unacked, and ingestion takes
+    /// requests again: its back-pressure verdict follows the lag over a window of seconds, so the first requests after
+    /// a drain could still be refused (every worker lost its Retry-After to that in the first runs).
+    /// </summary>
+    private static async Task<TimeSpan> WaitForWriterAsync(HttpClient client, CancellationToken ct)
+    {
+        var sw = Stopwatch.StartNew();
+        await WaitForConsumersAsync(ct);
+        var probe = Spans(new SpanPool(), Guid.NewGuid().ToByteArray(), Guid.NewGuid().ToByteArray()[..8]).ToByteArray();
+        while (true)
+        {
+            using var content = new ByteArrayContent(probe);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/x-protobuf");
+            using var response = await client.PostAsync(new Uri("/v1/traces", UriKind.Relative), content, ct);
+            if (response.StatusCode == HttpStatusCode.OK) return sw.Elapsed;
+            await Task.Delay(250, ct);
+        }
+    }
+
+    private static async Task WaitForConsumersAsync(CancellationToken ct)
     {
         await using var connection = new NatsConnection(new NatsOpts { Url = BenchEnvironment.NatsUrl, Name = "hh-bench-logs" });
         var js = new NatsJSContext(connection);
@@ -264,7 +283,7 @@ public static class LogsCommand
         {
             var events = (await js.GetConsumerAsync(HoneyHive.Contracts.Streams.Events, HoneyHive.Contracts.AppIds.Writer, ct)).Info;
             var genai = (await js.GetConsumerAsync(HoneyHive.Contracts.Streams.GenAi, HoneyHive.Contracts.AppIds.Writer + "-genai", ct)).Info;
-            if (events.NumPending + (ulong)events.NumAckPending + genai.NumPending + (ulong)genai.NumAckPending == 0) return sw.Elapsed;
+            if (events.NumPending + (ulong)events.NumAckPending + genai.NumPending + (ulong)genai.NumAckPending == 0) return;
             await Task.Delay(250, ct);
         }
         throw new InvalidOperationException("bench logs: the Writer did not catch up within 5 minutes of the load.");
