@@ -7,6 +7,7 @@ var commands = new Dictionary<string, Func<string[], CancellationToken, Task<int
     ["limits"] = LimitsCommand.RunAsync,
     ["ingest"] = IngestCommand.RunAsync,
     ["e2e"] = E2eCommand.RunAsync,
+    ["logs"] = LogsCommand.RunAsync,
     ["writer"] = WriterCommand.RunAsync,
     ["query"] = QueryCommand.RunAsync,
     ["load"] = LoadCommand.RunAsync,

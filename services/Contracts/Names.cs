@@ -12,6 +12,13 @@ public static class Streams
     /// <summary>Evaluation tasks (<c>evaluation.&gt;</c>).</summary>
     public const string Evaluation = "evaluation-stream";
 
+    /// <summary>
+    /// Chat messages from OTLP log records (GenAI events) for their spans' events (<c>genai.&gt;</c>). Apart from
+    /// <see cref="Events"/> because such a message may wait minutes for its span: held on the events stream, it
+    /// would hold the Writer's ack floor, and so its measured lag and ingestion's back-pressure, for every event.
+    /// </summary>
+    public const string GenAi = "genai-stream";
+
     /// <summary>Messages that exhausted their deliveries (<c>deadletter.&gt;</c>); kept apart so they never loop back.</summary>
     public const string DeadLetters = "deadletter-stream";
 
@@ -21,6 +28,7 @@ public static class Streams
         [Events] = "events.>",
         [Notifications] = "notifications.>",
         [Evaluation] = "evaluation.>",
+        [GenAi] = "genai.>",
         [DeadLetters] = "deadletter.>",
     };
 }
@@ -33,6 +41,9 @@ public static class Topics
 
     /// <summary>Client updates of stored events (PUT /events, PUT /v1/events/{id}).</summary>
     public const string EventsUpdated = "events.updated";
+
+    /// <summary>Chat messages of GenAI log records, as updates of their spans' events (the Writer merges them).</summary>
+    public const string GenAiMessages = "genai.messages";
 
     /// <summary>Evaluator scores to persist on their events.</summary>
     public const string EventsScored = "events.scored";
@@ -54,6 +65,7 @@ public static class Topics
         topic.StartsWith("events.", StringComparison.Ordinal) ? Streams.Events
         : topic.StartsWith("notifications.", StringComparison.Ordinal) ? Streams.Notifications
         : topic.StartsWith("evaluation.", StringComparison.Ordinal) ? Streams.Evaluation
+        : topic.StartsWith("genai.", StringComparison.Ordinal) ? Streams.GenAi
         : topic.StartsWith(DeadLetterPrefix, StringComparison.Ordinal) ? Streams.DeadLetters
         : throw new ArgumentException($"No stream captures topic '{topic}'.", nameof(topic));
 }

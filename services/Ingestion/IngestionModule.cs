@@ -28,6 +28,7 @@ public static class IngestionModule
         builder.Services.AddSingleton<IngestAuthenticator>();
         builder.Services.AddSingleton<EventBatchPublisher>();
         builder.Services.AddSingleton<OtlpTraceService>();
+        builder.Services.AddSingleton<OtlpLogsService>();
         builder.AddIngestionBackpressure();
         builder.AddEventApi();
         builder.Services.AddGrpc(options =>
@@ -43,6 +44,7 @@ public static class IngestionModule
         // Every route below declares its permission; one that does not is refused to every caller (fail closed).
         var group = app.MapGroup("").RequireDeclaredPermissions();
         group.MapGrpcService<OtlpGrpcService>().PermissionCheckedByHandler(Permissions.EventsIngest);
+        group.MapGrpcService<OtlpGrpcLogsService>().PermissionCheckedByHandler(Permissions.EventsIngest);
         group.MapOtlpHttp();
         group.MapEventApi();
         return group;

@@ -23,6 +23,10 @@ namespace HoneyHive.Writer;
 /// </summary>
 public sealed class EventWriter(EventStore store, ComputedFields computed, LargePayloads payloads)
 {
+    // Two subscriptions write (events.> and genai.>): one batch at a time, so two batches never roll up
+    // one session from the same stored state and the later one's roll-up never hides the earlier one's rows.
+    private readonly SemaphoreSlim writing = new(1, 1);
+
     /// <summary>Rows inserted (events and derived session rows), for metrics.</summary>
     public async Task<int> WriteAsync(IReadOnlyList<EventRow> events, CancellationToken cancellationToken) =>
         (await WriteAsync(events, [], cancellationToken)).Rows;
@@ -41,7 +45,21 @@ public sealed class EventWriter(EventStore store, ComputedFields computed, Large
         IReadOnlyList<EventRow> events, IReadOnlyList<EventUpdateRow> updates, CancellationToken cancellationToken,
         Func<EventUpdateRow, bool>? waitsBehind = null, EventSchemaBatch? schemas = null)
     {
-        schemas ??= new EventSchemaBatch();
+        await writing.WaitAsync(cancellationToken);
+        try
+        {
+            return await WriteLockedAsync(events, updates, waitsBehind, schemas ?? new EventSchemaBatch(), cancellationToken);
+        }
+        finally
+        {
+            writing.Release();
+        }
+    }
+
+    private async Task<WriteResult> WriteLockedAsync(
+        IReadOnlyList<EventRow> events, IReadOnlyList<EventUpdateRow> updates,
+        Func<EventUpdateRow, bool>? waitsBehind, EventSchemaBatch schemas, CancellationToken cancellationToken)
+    {
         var inserted = 0;
         var unmatched = new List<EventUpdateRow>();
         var projects = events.Select(e => e.ProjectId).Concat(updates.Select(u => u.ProjectId)).Distinct(StringComparer.Ordinal);
@@ -139,6 +157,11 @@ public sealed class EventWriter(EventStore store, ComputedFields computed, Large
     {
         var missing = updates.Select(u => u.EventId).Where(id => !latest.ContainsKey(id)).Distinct(StringComparer.Ordinal).ToList();
         var stored = await store.LatestRowsAsync(projectId, missing, cancellationToken);
+        // Log messages are merged inside inputs and outputs: a stored row whose buckets were moved gets them back first.
+        foreach (var eventId in updates.Where(u => u.LogMessages.Count > 0).Select(u => u.EventId).Distinct(StringComparer.Ordinal))
+        {
+            if (stored.TryGetValue(eventId, out var row)) await payloads.RestoreAsync(row, cancellationToken);
+        }
         // Events with an earlier update that does not apply in this batch: later ones wait behind it.
         var blocked = new HashSet<string>(StringComparer.Ordinal);
         var messages = updates

@@ -111,6 +111,19 @@ public sealed class WriterBatchHandler(
         bool Expired(EventUpdateRow u) => u.PublishedAt is not { } published || now - published >= options.UpdateWaitLimit;
         var byMessage = unmatched.GroupBy(u => u.Message, ReferenceEqualityComparer.Instance).ToList();
         var expired = byMessage.Where(m => m.Any(Expired)).ToList();
+
+        // Log records for a span that never came are not lost: each is stored as its own event instead.
+        var orphaned = expired.Where(m => m.All(u => u.LogMessages.Count > 0)).ToList();
+        if (orphaned.Count > 0)
+        {
+            var orphans = orphaned.SelectMany(m => m).SelectMany(u => u.LogMessages.Where(l => l.OrphanEventJson is not null).Select(l => (u.ProjectId, l.OrphanEventJson!)))
+                .Select(o => ReadOrphan(o.Item2, o.ProjectId)).ToList();
+            await retry.ExecuteAsync(async token => await writer.WriteAsync(orphans, token), cancellationToken);
+            pending.Settle(orphaned.SelectMany(m => m));
+            logger.LogInformation("{Count} log records whose span never arrived stored as their own events (first span: {EventId})", orphans.Count, orphaned[0].First().EventId);
+            expired = expired.Except(orphaned).ToList();
+            byMessage = byMessage.Except(orphaned).ToList();
+        }
         if (expired.Count > 0)
         {
             var messages = expired.Select(m => (IncomingMessage)m.Key!).ToList();
@@ -129,7 +142,13 @@ public sealed class WriterBatchHandler(
         metrics.Deferred(deferred.Count);
         if (deferred.Count > 0)
             logger.LogInformation("{Count} update messages wait for their events (first: {EventId})", deferred.Count, deferred[0].First().EventId);
-        return deferred.Select(m => (IncomingMessage)m.Key!).Select(m => new DeferredMessage(m, options.UpdateDelayFor(m.DeliveryCount))).ToList();
+        return deferred.Select(m => new DeferredMessage((IncomingMessage)m.Key!, options.UpdateDelayFor(((IncomingMessage)m.Key!).DeliveryCount, m.All(u => u.LogMessages.Count > 0)))).ToList();
+    }
+
+    private static EventRow ReadOrphan(string json, string projectId)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        return EventRowReader.Read(document.RootElement, projectId);
     }
 }
 

@@ -11,13 +11,16 @@ using Polly.Retry;
 
 namespace HoneyHive.Writer;
 
-/// <summary>Consumes events.>, enriches, batches into ClickHouse, dead-letters what cannot be written.</summary>
+/// <summary>Consumes events.> (and genai.>, log messages for spans), enriches, batches into ClickHouse, dead-letters what cannot be written.</summary>
 public static class WriterModule
 {
     public const string AppId = AppIds.Writer;
 
     /// <summary>DI key of the retry pipeline around analytics-store writes.</summary>
     public const string RetryPipelineKey = "writer-retry";
+
+    /// <summary>Suffix of the consumer of <see cref="Topics.GenAiMessages"/> (after Writer:ConsumerName).</summary>
+    public const string GenAiConsumerSuffix = "-genai";
 
     /// <summary>Smallest Writer:MaxBatchBytes: NATS's 1 MiB max_payload plus headers, with room.</summary>
     public const int MinBatchBytes = 2 * 1024 * 1024;
@@ -45,6 +48,16 @@ public static class WriterModule
             // dead-letters it then, within this budget.
             MaxDeferrals = options.UpdateDeliveries,
         });
+        // GenAI log messages wait for their spans on a stream of their own (Streams.GenAi): a message held
+        // there for minutes moves neither this consumer's ack floor nor the lag back-pressure reads.
+        builder.AddBatchSubscription<WriterBatchHandler>(options.ConsumerName + GenAiConsumerSuffix, Topics.GenAiMessages, s => s with
+        {
+            MaxBatchSize = options.MaxBatchSize,
+            MaxWait = options.MaxWait,
+            AckWait = options.AckWait,
+            StartWithNewMessages = options.StartWithNewMessages,
+            MaxDeferrals = options.UpdateDeliveries,
+        });
         builder.Services.AddHealthChecks().AddCheck<WriterHealthCheck>(WriterHealthCheck.Name);
         return builder;
     }
@@ -55,8 +68,9 @@ public static class WriterModule
         var options = builder.Configuration.GetSection(WriterOptions.Section).Get<WriterOptions>() ?? new WriterOptions();
         if (options.PreviewChars < 16 || options.LargePayloadBytes < options.PreviewChars * 2)
             throw new InvalidOperationException("Writer:PreviewChars must be at least 16 and Writer:LargePayloadBytes at least twice Writer:PreviewChars.");
-        if (options.UpdateRetryDelay <= TimeSpan.Zero || options.UpdateMaxRetryDelay < options.UpdateRetryDelay || options.UpdateWaitLimit < TimeSpan.Zero)
-            throw new InvalidOperationException("Writer:UpdateRetryDelay must be positive, Writer:UpdateMaxRetryDelay at least as long and Writer:UpdateWaitLimit not negative.");
+        if (options.UpdateRetryDelay <= TimeSpan.Zero || options.LogMessageRetryDelay <= TimeSpan.Zero
+            || options.UpdateMaxRetryDelay < options.UpdateRetryDelay || options.UpdateMaxRetryDelay < options.LogMessageRetryDelay || options.UpdateWaitLimit < TimeSpan.Zero)
+            throw new InvalidOperationException("Writer:UpdateRetryDelay and Writer:LogMessageRetryDelay must be positive, Writer:UpdateMaxRetryDelay at least as long and Writer:UpdateWaitLimit not negative.");
         if (options.MaxBatchBytes is not 0 and < MinBatchBytes)
             throw new InvalidOperationException($"Writer:MaxBatchBytes must be 0 (no byte bound) or at least {MinBatchBytes} (2 MiB), above NATS's 1 MiB message limit, so that any message fits in a batch.");
         var services = builder.Services;

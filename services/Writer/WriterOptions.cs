@@ -87,10 +87,18 @@ public sealed class WriterOptions
     /// <summary>Longest redelivery delay of an update that waits for its event.</summary>
     public TimeSpan UpdateMaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// First redelivery delay of GenAI log messages that wait for their span. Shorter than
+    /// <see cref="UpdateRetryDelay"/>: a span and its records are usually sent together and the span is stored
+    /// within the next batch, so a second's wait was most of the join lag (`./hh bench logs`).
+    /// </summary>
+    public TimeSpan LogMessageRetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>Redelivery delay of a waiting update on its <paramref name="deliveryCount"/>-th delivery.</summary>
-    public TimeSpan UpdateDelayFor(int deliveryCount)
+    public TimeSpan UpdateDelayFor(int deliveryCount, bool logMessages = false)
     {
-        var delay = UpdateRetryDelay.TotalMilliseconds * Math.Pow(2, Math.Clamp(deliveryCount - 1, 0, 30));
+        var first = logMessages ? LogMessageRetryDelay : UpdateRetryDelay;
+        var delay = first.TotalMilliseconds * Math.Pow(2, Math.Clamp(deliveryCount - 1, 0, 30));
         return TimeSpan.FromMilliseconds(Math.Min(delay, UpdateMaxRetryDelay.TotalMilliseconds));
     }
 
@@ -104,7 +112,9 @@ public sealed class WriterOptions
         {
             var waited = TimeSpan.Zero;
             var deliveries = 1;
-            while (waited < UpdateWaitLimit && deliveries < 100_000) waited += UpdateDelayFor(deliveries++);
+            // The shorter first delay of the two needs the more deliveries.
+            var logMessages = LogMessageRetryDelay < UpdateRetryDelay;
+            while (waited < UpdateWaitLimit && deliveries < 100_000) waited += UpdateDelayFor(deliveries++, logMessages);
             return deliveries + 1;
         }
     }

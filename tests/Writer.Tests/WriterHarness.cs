@@ -181,6 +181,7 @@ public sealed class WriterHarness : IAsyncDisposable
         try
         {
             await js.DeleteConsumerAsync(Streams.Events, Consumer);
+            await js.DeleteConsumerAsync(Streams.GenAi, Consumer + WriterModule.GenAiConsumerSuffix);
         }
         catch (NatsJSApiException)
         {

@@ -20,6 +20,15 @@ public static class EventIds
         return FromHash(input);
     }
 
+    /// <summary>The event id of an OTLP log record stored as its own event: a name-based UUID of the record's hash.</summary>
+    public static string ForLogRecord(ReadOnlySpan<byte> recordHash)
+    {
+        Span<byte> input = stackalloc byte[recordHash.Length + 1];
+        input[0] = (byte)'l';
+        recordHash.CopyTo(input[1..]);
+        return FromHash(input);
+    }
+
     /// <summary>A trace id (16 bytes) read as a UUID: the session of a trace with no explicit session.</summary>
     public static string ForTrace(ReadOnlySpan<byte> traceId) =>
         traceId.Length == 16 ? new Guid(traceId, bigEndian: true).ToString() : FromHash(traceId);

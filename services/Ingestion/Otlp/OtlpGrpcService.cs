@@ -3,8 +3,10 @@ using Google.Rpc;
 using Grpc.Core;
 using HoneyHive.Ingestion.Auth;
 using HoneyHive.Ingestion.Backpressure;
+using HoneyHive.Ingestion.Normalization;
 using HoneyHive.Platform.Messaging;
 using HoneyHive.ServiceDefaults.Auth;
+using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 
 namespace HoneyHive.Ingestion.Otlp;
@@ -15,7 +17,25 @@ public sealed class OtlpGrpcService(
     IngestAuthenticator authenticator,
     IngestionBackpressure backpressure) : TraceService.TraceServiceBase
 {
-    public override async Task<ExportTraceServiceResponse> Export(ExportTraceServiceRequest request, ServerCallContext context)
+    public override Task<ExportTraceServiceResponse> Export(ExportTraceServiceRequest request, ServerCallContext context) =>
+        OtlpGrpcExport.RunAsync(authenticator, backpressure, context, tenant => service.ExportAsync(request, tenant, context.CancellationToken));
+}
+
+/// <summary>OTLP/gRPC LogsService.Export: a thin adapter over <see cref="OtlpLogsService"/>.</summary>
+public sealed class OtlpGrpcLogsService(
+    OtlpLogsService service,
+    IngestAuthenticator authenticator,
+    IngestionBackpressure backpressure) : LogsService.LogsServiceBase
+{
+    public override Task<ExportLogsServiceResponse> Export(ExportLogsServiceRequest request, ServerCallContext context) =>
+        OtlpGrpcExport.RunAsync(authenticator, backpressure, context, tenant => service.ExportAsync(request, tenant, context.CancellationToken));
+}
+
+/// <summary>What every OTLP/gRPC export does around its service: credentials, back-pressure, and the status codes of refusals.</summary>
+internal static class OtlpGrpcExport
+{
+    public static async Task<TResponse> RunAsync<TResponse>(
+        IngestAuthenticator authenticator, IngestionBackpressure backpressure, ServerCallContext context, Func<Tenant, Task<TResponse>> export)
     {
         var auth = await authenticator.AuthenticateAsync(
             context.RequestHeaders.GetValue("authorization"), context.RequestHeaders.GetValue(DataPlaneAuthenticator.ProjectHeader), context.CancellationToken);
@@ -39,7 +59,7 @@ public sealed class OtlpGrpcService(
 
         try
         {
-            return await service.ExportAsync(request, tenant, context.CancellationToken);
+            return await export(tenant);
         }
         catch (MessageLogUnavailableException ex)
         {

@@ -11,12 +11,13 @@ using HoneyHive.Ingestion.Normalization;
 using HoneyHive.Platform.Messaging;
 using HoneyHive.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Http.Features;
+using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 
 namespace HoneyHive.Ingestion.Otlp;
 
 /// <summary>
-/// OTLP/HTTP: POST /v1/traces (and /opentelemetry/v1/traces on the API port), protobuf or JSON,
+/// OTLP/HTTP: POST /v1/traces and /v1/logs (and under /opentelemetry on the API port), protobuf or JSON,
 /// optionally gzip. Every answer is encoded like the request; failures carry a google.rpc.Status
 /// as the specification requires. That is why refusals here are written in place rather than thrown
 /// as <c>ApiRequestException</c>: the one problem-details handler answers JSON problem details, which an
@@ -29,17 +30,45 @@ public static class OtlpHttpApi
 
     public static void MapOtlpHttp(this IEndpointRouteBuilder app)
     {
-        // OTLP answers refused credentials with a google.rpc.Status, so ExportAsync checks the permission itself.
-        app.MapPost("/v1/traces", ExportAsync).DisableAntiforgery().PermissionCheckedByHandler(Permissions.EventsIngest);
-        app.MapPost("/opentelemetry/v1/traces", ExportAsync).DisableAntiforgery().PermissionCheckedByHandler(Permissions.EventsIngest);
+        // OTLP answers refused credentials with a google.rpc.Status, so each export checks the permission itself.
+        app.MapPost("/v1/traces", ExportTracesAsync).DisableAntiforgery().PermissionCheckedByHandler(Permissions.EventsIngest);
+        app.MapPost("/opentelemetry/v1/traces", ExportTracesAsync).DisableAntiforgery().PermissionCheckedByHandler(Permissions.EventsIngest);
+        app.MapPost("/v1/logs", ExportLogsAsync).DisableAntiforgery().PermissionCheckedByHandler(Permissions.EventsIngest);
+        app.MapPost("/opentelemetry/v1/logs", ExportLogsAsync).DisableAntiforgery().PermissionCheckedByHandler(Permissions.EventsIngest);
     }
 
-    private static async Task ExportAsync(
+    private static Task ExportTracesAsync(
+        HttpContext context, IngestAuthenticator authenticator, IngestionBackpressure backpressure, OtlpTraceService service, IngestLimits limits) =>
+        ExportAsync(context, authenticator, backpressure, limits, Signal.Traces,
+            (body, json) => json ? OtlpJson.ParseTraces(body) : ExportTraceServiceRequest.Parser.ParseFrom(body),
+            service.ExportAsync);
+
+    private static Task ExportLogsAsync(
+        HttpContext context, IngestAuthenticator authenticator, IngestionBackpressure backpressure, OtlpLogsService service, IngestLimits limits) =>
+        ExportAsync(context, authenticator, backpressure, limits, Signal.Logs,
+            (body, json) => json ? OtlpJson.ParseLogs(body) : ExportLogsServiceRequest.Parser.ParseFrom(body),
+            service.ExportAsync);
+
+    /// <summary>What differs between the signals in the answers: the request's name and what it carries.</summary>
+    private sealed record Signal(string Request, string Items)
+    {
+        public static readonly Signal Traces = new("an OTLP trace request", "spans");
+        public static readonly Signal Logs = new("an OTLP logs request", "log records");
+    }
+
+    /// <summary>
+    /// One export, whatever the signal: content type, credentials, back-pressure, the body (size, gzip), then
+    /// the signal's parser and service. Every refusal is the same for traces and logs.
+    /// </summary>
+    private static async Task ExportAsync<TRequest, TResponse>(
         HttpContext context,
         IngestAuthenticator authenticator,
         IngestionBackpressure backpressure,
-        OtlpTraceService service,
-        IngestLimits limits)
+        IngestLimits limits,
+        Signal signal,
+        Func<ReadOnlySequence<byte>, bool, TRequest> parse,
+        Func<TRequest, Tenant, CancellationToken, Task<TResponse>> export)
+        where TResponse : IMessage
     {
         var mediaType = context.Request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
         var json = mediaType == Json;
@@ -76,26 +105,26 @@ public static class OtlpHttpApi
             return;
         }
 
-        ExportTraceServiceRequest request;
-        using (var body = await ReadBodyAsync(context, json, limits))
+        TRequest request;
+        using (var body = await ReadBodyAsync(context, json, limits, signal))
         {
             if (body is null) return;
             try
             {
                 // Parsing copies what it keeps, so the body's buffers go back right after.
-                request = json ? OtlpJson.ParseRequest(body.Data) : ExportTraceServiceRequest.Parser.ParseFrom(body.Data);
+                request = parse(body.Data, json);
             }
             catch (Exception ex) when (ex is InvalidProtocolBufferException or FormatException)
             {
-                await WriteStatusAsync(context, json, StatusCodes.Status400BadRequest, Code.InvalidArgument, $"The body is not an OTLP trace request: {ex.Message}");
+                await WriteStatusAsync(context, json, StatusCodes.Status400BadRequest, Code.InvalidArgument, $"The body is not {signal.Request}: {ex.Message}");
                 return;
             }
         }
 
-        ExportTraceServiceResponse response;
+        TResponse response;
         try
         {
-            response = await service.ExportAsync(request, tenant, context.RequestAborted);
+            response = await export(request, tenant, context.RequestAborted);
         }
         catch (MessageLogUnavailableException ex)
         {
@@ -106,7 +135,7 @@ public static class OtlpHttpApi
     }
 
     /// <summary>Reads the (possibly gzip) body up to the limit; answers 400/413/415 itself and returns null when it did.</summary>
-    private static async Task<RequestBody?> ReadBodyAsync(HttpContext context, bool json, IngestLimits limits)
+    private static async Task<RequestBody?> ReadBodyAsync(HttpContext context, bool json, IngestLimits limits, Signal signal)
     {
         var encoding = context.Request.Headers.ContentEncoding.ToString().Trim().ToLowerInvariant();
         if (encoding is not ("" or "identity" or "gzip"))
@@ -119,7 +148,7 @@ public static class OtlpHttpApi
         var declared = context.Request.ContentLength;
         if (declared > limits.MaxBodyBytes)
         {
-            await TooLargeAsync(context, json, limits);
+            await TooLargeAsync(context, json, limits, signal);
             return null;
         }
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
@@ -130,11 +159,11 @@ public static class OtlpHttpApi
 
         try
         {
-            return encoding == "gzip" ? await ReadGzipAsync(context, json, limits) : await ReadPlainAsync(context, json, limits);
+            return encoding == "gzip" ? await ReadGzipAsync(context, json, limits, signal) : await ReadPlainAsync(context, json, limits, signal);
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            await TooLargeAsync(context, json, limits);
+            await TooLargeAsync(context, json, limits, signal);
             return null;
         }
     }
@@ -143,7 +172,7 @@ public static class OtlpHttpApi
     /// A plain body stays in the server's own buffers until it is parsed (protobuf parses a segmented
     /// buffer as it is): copying ~100 KB per request into a buffer of our own was pure overhead.
     /// </summary>
-    private static async Task<RequestBody?> ReadPlainAsync(HttpContext context, bool json, IngestLimits limits)
+    private static async Task<RequestBody?> ReadPlainAsync(HttpContext context, bool json, IngestLimits limits, Signal signal)
     {
         var reader = context.Request.BodyReader;
         while (true)
@@ -153,7 +182,7 @@ public static class OtlpHttpApi
             if (buffer.Length > limits.MaxBodyBytes)
             {
                 reader.AdvanceTo(buffer.End);
-                await TooLargeAsync(context, json, limits);
+                await TooLargeAsync(context, json, limits, signal);
                 return null;
             }
             if (result.IsCompleted) return new RequestBody(buffer, reader, null);
@@ -162,7 +191,7 @@ public static class OtlpHttpApi
         }
     }
 
-    private static async Task<RequestBody?> ReadGzipAsync(HttpContext context, bool json, IngestLimits limits)
+    private static async Task<RequestBody?> ReadGzipAsync(HttpContext context, bool json, IngestLimits limits, Signal signal)
     {
         // Only the decompressor is ours to dispose; the request body belongs to the server.
         await using var gzip = new GZipStream(context.Request.Body, CompressionMode.Decompress, leaveOpen: true);
@@ -179,7 +208,7 @@ public static class OtlpHttpApi
                 // Counts decompressed bytes too, so a small gzip bomb cannot blow up memory.
                 if (buffer.WrittenCount > limits.MaxBodyBytes)
                 {
-                    await TooLargeAsync(context, json, limits);
+                    await TooLargeAsync(context, json, limits, signal);
                     return null;
                 }
             }
@@ -209,9 +238,9 @@ public static class OtlpHttpApi
         }
     }
 
-    private static Task TooLargeAsync(HttpContext context, bool json, IngestLimits limits) =>
+    private static Task TooLargeAsync(HttpContext context, bool json, IngestLimits limits, Signal signal) =>
         WriteStatusAsync(context, json, StatusCodes.Status413PayloadTooLarge, Code.ResourceExhausted,
-            $"The request body exceeds {limits.MaxBodyBytes} bytes (after decompression); send fewer spans per request.");
+            $"The request body exceeds {limits.MaxBodyBytes} bytes (after decompression); send fewer {signal.Items} per request.");
 
     private static Task WriteRetryLaterAsync(HttpContext context, bool json, bool logUnavailable, TimeSpan retryAfter, string reason)
     {

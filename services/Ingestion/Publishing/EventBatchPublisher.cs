@@ -62,17 +62,29 @@ public sealed class EventBatchPublisher(IEventPublisher publisher, TimeProvider 
     }
 
     /// <summary>One request's update on <see cref="Topics.EventsUpdated"/>, on the same stream (so after the events it updates).</summary>
-    public async Task PublishUpdateAsync(string projectId, EventUpdate update, CancellationToken cancellationToken)
+    public Task PublishUpdateAsync(string projectId, EventUpdate update, CancellationToken cancellationToken) =>
+        PublishUpdatesAsync([JsonSerializer.SerializeToUtf8Bytes(new EventUpdateBatch(projectId, [update]), EventRecordJsonContext.Default.EventUpdateBatch)],
+            Topics.EventsUpdated, cancellationToken);
+
+    /// <summary>
+    /// Updates already written as <see cref="EventUpdateBatch"/> JSON, one message each: the Writer applies a
+    /// message's updates all or none, so an update whose event has not arrived (or never will) holds back only itself.
+    /// </summary>
+    public async Task PublishUpdatesAsync(IReadOnlyList<ReadOnlyMemory<byte>> updateBatches, string topic, CancellationToken cancellationToken)
     {
-        var data = JsonSerializer.SerializeToUtf8Bytes(new EventUpdateBatch(projectId, [update]), EventRecordJsonContext.Default.EventUpdateBatch);
-        // The same update sent twice (a client retry) is one message; applying it twice would be harmless anyway.
-        var id = Convert.ToHexStringLower(SHA256.HashData(data));
-        var envelope = new CloudEvent<JsonElement>(id, Source, UpdateEventType, JsonSerializer.Deserialize<JsonElement>(data))
+        if (updateBatches.Count == 0) return;
+        var buffers = new List<ArrayPoolBufferWriter<byte>>(updateBatches.Count);
+        try
         {
-            Topic = Topics.EventsUpdated,
-            Time = clock.GetUtcNow(),
-        };
-        await publisher.PublishBatchAsync([new OutgoingMessage(Topics.EventsUpdated, id, JsonSerializer.SerializeToUtf8Bytes(envelope))], cancellationToken);
+            var messages = new List<OutgoingMessage>(updateBatches.Count);
+            // The same update sent twice (a client retry) is one message; applying it twice would be harmless anyway.
+            foreach (var data in updateBatches) messages.Add(Envelope(data.Span, UpdateEventType, topic, buffers));
+            await publisher.PublishBatchAsync(messages, cancellationToken);
+        }
+        finally
+        {
+            foreach (var buffer in buffers) buffer.Dispose();
+        }
     }
 
     /// <summary>The message of events [<paramref name="from"/>, <paramref name="to"/>).</summary>
@@ -91,9 +103,15 @@ public sealed class EventBatchPublisher(IEventPublisher publisher, TimeProvider 
             writer.WriteEndObject();
         }
 
+        return Envelope(data.WrittenSpan, EventType, Topics.EventsIngested, buffers);
+    }
+
+    /// <summary>The CloudEvent of <paramref name="data"/>, in a pooled buffer added to <paramref name="buffers"/>.</summary>
+    private OutgoingMessage Envelope(ReadOnlySpan<byte> data, string type, string topic, List<ArrayPoolBufferWriter<byte>> buffers)
+    {
         // The id covers the data only (not the envelope's time), so a retried request hashes the same.
-        var id = Convert.ToHexStringLower(SHA256.HashData(data.WrittenSpan));
-        var envelope = new ArrayPoolBufferWriter<byte>(data.WrittenCount + 256);
+        var id = Convert.ToHexStringLower(SHA256.HashData(data));
+        var envelope = new ArrayPoolBufferWriter<byte>(data.Length + 256);
         buffers.Add(envelope);
         using (var writer = new Utf8JsonWriter(envelope))
         {
@@ -101,14 +119,14 @@ public sealed class EventBatchPublisher(IEventPublisher publisher, TimeProvider 
             writer.WriteString("specversion", "1.0");
             writer.WriteString("id", id);
             writer.WriteString("source", Source);
-            writer.WriteString("type", EventType);
+            writer.WriteString("type", type);
             writer.WriteString("datacontenttype", "application/json");
-            writer.WriteString("topic", Topics.EventsIngested);
+            writer.WriteString("topic", topic);
             writer.WriteString("time", clock.GetUtcNow());
             writer.WritePropertyName("data");
-            writer.WriteRawValue(data.WrittenSpan, skipInputValidation: true);
+            writer.WriteRawValue(data, skipInputValidation: true);
             writer.WriteEndObject();
         }
-        return new OutgoingMessage(Topics.EventsIngested, id, envelope.WrittenMemory);
+        return new OutgoingMessage(topic, id, envelope.WrittenMemory);
     }
 }

@@ -26,6 +26,9 @@ public sealed class EventUpdateRow
     public double? EndTime { get; init; }
     public List<string>? ChildrenIds { get; init; }
 
+    /// <summary>Chat messages from OTLP log records, merged once each (<see cref="LogMessageMerge"/>).</summary>
+    public IReadOnlyList<LogMessageRow> LogMessages { get; init; } = [];
+
     /// <summary>The event's next client revision: merged buckets, replaced outputs, new times and children.</summary>
     public EventRow ApplyTo(EventRow latest)
     {
@@ -45,6 +48,7 @@ public sealed class EventUpdateRow
         Merge(row.UserProperties, UserProperties);
         if (Outputs is not null) row.Outputs = new(Outputs, StringComparer.Ordinal);
         if (ChildrenIds is { Count: > 0 }) row.ChildrenIds = [.. ChildrenIds];
+        if (LogMessages.Count > 0) LogMessageMerge.Apply(row, LogMessages);
         if (EndTime is { } end)
         {
             row.EndMs = end;
@@ -82,6 +86,9 @@ public sealed class EventUpdateRow
             ChildrenIds = element.TryGetProperty("children_ids", out var children) && children.ValueKind == JsonValueKind.Array
                 ? children.EnumerateArray().Where(c => c.ValueKind == JsonValueKind.String).Select(c => c.GetString()!).ToList()
                 : null,
+            LogMessages = element.TryGetProperty("log_messages", out var logMessages) && logMessages.ValueKind == JsonValueKind.Array
+                ? logMessages.EnumerateArray().Select(LogMessageRow.Read).ToList()
+                : [],
         };
     }
 

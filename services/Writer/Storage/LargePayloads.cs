@@ -28,6 +28,27 @@ public sealed class LargePayloads(IObjectStore objects, WriterOptions options)
         return moved;
     }
 
+    /// <summary>
+    /// Puts moved inputs and outputs back into a stored row (before a change that edits inside them, such as
+    /// merged log messages); the changed row's buckets are moved again, under its own version, when it is written.
+    /// </summary>
+    public async Task RestoreAsync(EventRow row, CancellationToken cancellationToken)
+    {
+        if (await RestoreAsync(row.ProjectId, row.Inputs, cancellationToken) is { } inputs) row.Inputs = inputs;
+        if (await RestoreAsync(row.ProjectId, row.Outputs, cancellationToken) is { } outputs) row.Outputs = outputs;
+    }
+
+    private async Task<Dictionary<string, string>?> RestoreAsync(string projectId, Dictionary<string, string> map, CancellationToken cancellationToken)
+    {
+        if (!map.TryGetValue(PayloadReference.MarkerKey, out var marker)) return null;
+        var reference = JsonSerializer.Deserialize<PayloadReference>(marker);
+        if (reference is null || !PayloadReference.BelongsTo(reference.Key, projectId)) return null;
+        await using var content = await objects.GetAsync(reference.Key, cancellationToken)
+            ?? throw new InvalidOperationException($"the payload {reference.Key} of a stored event is missing");
+        using var document = await JsonDocument.ParseAsync(content, cancellationToken: cancellationToken);
+        return document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetRawText(), StringComparer.Ordinal);
+    }
+
     private async Task<Dictionary<string, string>?> OffloadAsync(EventRow row, string bucket, Dictionary<string, string> map, CancellationToken cancellationToken)
     {
         // Already a preview (a roll-up copying a child's outputs, a re-derived row): nothing to move.

@@ -44,6 +44,8 @@ public sealed class ScopeMatrixTests(TenancyHost host)
     {
         ["* /opentelemetry.proto.collector.trace.v1.TraceService/{unimplementedMethod:grpcunimplemented}"] =
             "gRPC's UNIMPLEMENTED answer for unknown methods of the trace service",
+        ["* /opentelemetry.proto.collector.logs.v1.LogsService/{unimplementedMethod:grpcunimplemented}"] =
+            "gRPC's UNIMPLEMENTED answer for unknown methods of the logs service",
     };
 
     /// <summary>
@@ -307,6 +309,7 @@ public sealed class ScopeMatrixTests(TenancyHost host)
             Add(probe.Route, probe.Method, url, probe.Method == HttpMethod.Post && url.EndsWith("/rotate", StringComparison.Ordinal) ? null : "{}");
         }
         requests.TryAdd("POST /opentelemetry.proto.collector.trace.v1.TraceService/Export", ExportEmptyAsync);
+        requests.TryAdd("POST /opentelemetry.proto.collector.logs.v1.LogsService/Export", ExportEmptyLogsAsync);
 
         foreach (var path in new[] { "/health", "/alive" }) Add("* " + path, HttpMethod.Get, path, null);
         Add("GET /internal/routes", HttpMethod.Get, "/internal/routes", null);
@@ -314,14 +317,19 @@ public sealed class ScopeMatrixTests(TenancyHost host)
     }
 
     /// <summary>An empty OTLP/gRPC export: PERMISSION_DENIED reads as 403, any other answer as passing the check.</summary>
-    private async Task<(HttpStatusCode, string)> ExportEmptyAsync(string key)
+    private Task<(HttpStatusCode, string)> ExportEmptyAsync(string key) =>
+        ExportEmptyAsync(key, async (channel, headers) => (await new TraceService.TraceServiceClient(channel).ExportAsync(new ExportTraceServiceRequest(), headers)).ToString());
+
+    private Task<(HttpStatusCode, string)> ExportEmptyLogsAsync(string key) =>
+        ExportEmptyAsync(key, async (channel, headers) => (await new OpenTelemetry.Proto.Collector.Logs.V1.LogsService.LogsServiceClient(channel)
+            .ExportAsync(new OpenTelemetry.Proto.Collector.Logs.V1.ExportLogsServiceRequest(), headers)).ToString());
+
+    private async Task<(HttpStatusCode, string)> ExportEmptyAsync(string key, Func<GrpcChannel, Metadata, Task<string>> export)
     {
         using var channel = GrpcChannel.ForAddress(host.OtlpGrpc);
         try
         {
-            var response = await new TraceService.TraceServiceClient(channel)
-                .ExportAsync(new ExportTraceServiceRequest(), new Metadata { { "authorization", "Bearer " + key } });
-            return (HttpStatusCode.OK, response.ToString());
+            return (HttpStatusCode.OK, await export(channel, new Metadata { { "authorization", "Bearer " + key } }));
         }
         catch (RpcException e)
         {
@@ -467,6 +475,9 @@ public sealed class ScopeMatrixTests(TenancyHost host)
             ["POST /v1/traces"] = Ingest,
             ["POST /opentelemetry/v1/traces"] = Ingest,
             ["POST /opentelemetry.proto.collector.trace.v1.TraceService/Export"] = Ingest,
+            ["POST /v1/logs"] = Ingest,
+            ["POST /opentelemetry/v1/logs"] = Ingest,
+            ["POST /opentelemetry.proto.collector.logs.v1.LogsService/Export"] = Ingest,
         };
 
         foreach (var prefix in new[] { "/v1/runs", "/runs" })

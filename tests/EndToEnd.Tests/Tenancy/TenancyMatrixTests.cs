@@ -18,6 +18,8 @@ public sealed class TenancyMatrixTests(TenancyHost host)
     {
         ["* /opentelemetry.proto.collector.trace.v1.TraceService/{unimplementedMethod:grpcunimplemented}"] =
             "gRPC's UNIMPLEMENTED answer for unknown methods of the trace service",
+        ["* /opentelemetry.proto.collector.logs.v1.LogsService/{unimplementedMethod:grpcunimplemented}"] =
+            "gRPC's UNIMPLEMENTED answer for unknown methods of the logs service",
     };
 
     [Fact]

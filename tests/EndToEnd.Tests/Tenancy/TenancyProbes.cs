@@ -265,6 +265,12 @@ public static class TenancyProbes
             {
                 Custom = () => ExportGrpcAsync(host, marker, b.SessionId, tb),
             },
+            new("POST /v1/logs", Expect.Own, Post, "/v1/logs", OtlpLogsJson(marker, b.SessionId, tb)),
+            new("POST /opentelemetry/v1/logs", Expect.Own, Post, "/opentelemetry/v1/logs", OtlpLogsJson(marker, b.SessionId, tb)),
+            new("POST /opentelemetry.proto.collector.logs.v1.LogsService/Export", Expect.Own, Post, "(gRPC on the OTLP gRPC port)")
+            {
+                Custom = () => ExportLogsGrpcAsync(host, marker, b.SessionId, tb),
+            },
 
             // Updates go through the message log: one naming B's moved-payload event (which exists only in B) is
             // dead-lettered by A's Writer, one naming b.EventId updates A's own event of that id (created above).
@@ -301,7 +307,7 @@ public static class TenancyProbes
     }
 
     /// <summary>How many non-session events <see cref="Landing"/> ingests (each named by the marker).</summary>
-    public const int LandingEvents = 11;
+    public const int LandingEvents = 14;
 
     /// <summary>A PYTHON metric run on the event of that id, returning the event's whole content if it ever ran.</summary>
     private static string RunOn(string eventId) => Json(new
@@ -335,6 +341,76 @@ public static class TenancyProbes
                 }),
             }),
         }.ToJsonString();
+    }
+
+    /// <summary>An OTLP/JSON log record named by the marker, naming B's project and session (a record of its own: no span).</summary>
+    private static string OtlpLogsJson(string marker, string sessionId, Tenant b)
+    {
+        static JsonObject Attribute(string key, string value) => new() { ["key"] = key, ["value"] = new JsonObject { ["stringValue"] = value } };
+        return new JsonObject
+        {
+            ["resourceLogs"] = new JsonArray(new JsonObject
+            {
+                ["resource"] = new JsonObject { ["attributes"] = new JsonArray(Attribute("honeyhive.project", b.ProjectName), Attribute("honeyhive.project_id", b.ProjectId)) },
+                ["scopeLogs"] = new JsonArray(new JsonObject
+                {
+                    ["logRecords"] = new JsonArray(new JsonObject
+                    {
+                        ["timeUnixNano"] = RecentNanos().ToString(CultureInfo.InvariantCulture),
+                        ["eventName"] = marker,
+                        // Each call its own record (identical records are one event by design).
+                        ["attributes"] = new JsonArray(Attribute("honeyhive.session_id", sessionId), Attribute("probe", Guid.NewGuid().ToString())),
+                    }),
+                }),
+            }),
+        }.ToJsonString();
+    }
+
+    private static async Task<(HttpStatusCode Status, string Body)> ExportLogsGrpcAsync(TenancyHost host, string marker, string sessionId, Tenant b)
+    {
+        using var channel = GrpcChannel.ForAddress(host.OtlpGrpc);
+        var request = new OpenTelemetry.Proto.Collector.Logs.V1.ExportLogsServiceRequest
+        {
+            ResourceLogs =
+            {
+                new OpenTelemetry.Proto.Logs.V1.ResourceLogs
+                {
+                    Resource = new OpenTelemetry.Proto.Resource.V1.Resource
+                    {
+                        Attributes = { new KeyValue { Key = "honeyhive.project_id", Value = new AnyValue { StringValue = b.ProjectId } } },
+                    },
+                    ScopeLogs =
+                    {
+                        new OpenTelemetry.Proto.Logs.V1.ScopeLogs
+                        {
+                            LogRecords =
+                            {
+                                new OpenTelemetry.Proto.Logs.V1.LogRecord
+                                {
+                                    TimeUnixNano = RecentNanos(),
+                                    EventName = marker,
+                                    Attributes =
+                                    {
+                                        new KeyValue { Key = "honeyhive.session_id", Value = new AnyValue { StringValue = sessionId } },
+                                        new KeyValue { Key = "probe", Value = new AnyValue { StringValue = Guid.NewGuid().ToString() } },
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        };
+        try
+        {
+            var response = await new OpenTelemetry.Proto.Collector.Logs.V1.LogsService.LogsServiceClient(channel)
+                .ExportAsync(request, new Metadata { { "authorization", "Bearer " + host.A.Key } });
+            return (HttpStatusCode.OK, response.ToString());
+        }
+        catch (RpcException e)
+        {
+            return (e.StatusCode == StatusCode.NotFound ? HttpStatusCode.NotFound : HttpStatusCode.InternalServerError, e.Status.Detail);
+        }
     }
 
     private static async Task<(HttpStatusCode Status, string Body)> ExportGrpcAsync(TenancyHost host, string marker, string sessionId, Tenant b)
