@@ -105,10 +105,11 @@ public static class AlertsCommand
         results.Add(new Measurement("notifications.missing", "count", missing, "expected and not received within 60 s (counted as 60 s above)"));
         results.Add(new Measurement("notifications.duplicates", "count", duplicates, "received more than once for the same alert and stage"));
         results.Add(new Measurement("notifications.bad_signature", "count", unsigned, "webhooks whose signature did not verify"));
+        results.Add(new Measurement("ingest.refused_429", "count", Refusals, "sends ingestion answered 429 (retried after Retry-After; detection counts from the final ack)"));
         results.Add(new Measurement("machine.load_average", "1 min", double.Parse(ResultFile.LoadAverage()?.Split(' ')[0] ?? "NaN", CultureInfo.InvariantCulture), ResultFile.LoadAverage()));
 
         await ResultFile.PublishAsync("alerts", startedAt, results, string.Create(CultureInfo.InvariantCulture,
-            $"alerts: detect_p99_s={detectP99:0.00} deliver_p99_ms={deliverP99:0} alerts={synced} missing={missing} duplicates={duplicates} webhook_floor_p99_ms={floor.Percentile(99):0.0}"), ct);
+            $"alerts: detect_p99_s={detectP99:0.00} deliver_p99_ms={deliverP99:0} alerts={synced} missing={missing} duplicates={duplicates} webhook_floor_p99_ms={floor.Percentile(99):0.0} ingest_429={Refusals}"), ct);
         return missing == 0 && duplicates == 0 && unsigned == 0 ? 0 : 1;
     }
 
@@ -186,23 +187,38 @@ public static class AlertsCommand
         return floor;
     }
 
-    /// <summary>Sends one model event of <paramref name="durationMs"/> named step-<paramref name="index"/>; the time of its ack.</summary>
+    /// <summary>
+    /// Sends one model event of <paramref name="durationMs"/> named step-<paramref name="index"/>; the time of its ack. A 429
+    /// (ingestion's back-pressure) is retried after its Retry-After, as an exporter would, and counted in <see cref="Refusals"/>.
+    /// </summary>
     private static async Task<DateTimeOffset> SendEventAsync(HttpClient dp, string key, int index, int durationMs, CancellationToken ct)
     {
         var end = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/events")
+        var body = new
         {
-            Content = JsonContent.Create(new
-            {
-                event_type = "model", event_name = $"step-{index}", source = "bench", start_time = end - durationMs, end_time = end, duration = durationMs,
-                inputs = new { prompt = "p" }, outputs = new { text = "t" },
-            }),
+            event_type = "model", event_name = $"step-{index}", source = "bench", start_time = end - durationMs, end_time = end, duration = durationMs,
+            inputs = new { prompt = "p" }, outputs = new { text = "t" },
         };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        using var response = await dp.SendAsync(request, ct);
-        response.EnsureSuccessStatusCode();
-        return DateTimeOffset.UtcNow;
+        while (true)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/events") { Content = JsonContent.Create(body) };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            using var response = await dp.SendAsync(request, ct);
+            if (response.StatusCode == System.Net.HttpStatusCode.TooManyRequests)
+            {
+                Interlocked.Increment(ref refusals);
+                await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1), ct);
+                continue;
+            }
+            response.EnsureSuccessStatusCode();
+            return DateTimeOffset.UtcNow;
+        }
     }
+
+    private static int refusals;
+
+    /// <summary>How many sends ingestion answered 429 (each retried until accepted).</summary>
+    private static int Refusals => refusals;
 
     private static async Task WaitForArrivalsAsync(WebhookReceiver receiver, int expected, string stage, CancellationToken ct)
     {
