@@ -29,6 +29,8 @@ public sealed class AlertStateTests(AlertHarness harness)
         async Task JudgeAsync(params double[] values) => await recorder.EvaluateAsync(alert, null, Values(values), CancellationToken.None);
 
         await JudgeAsync(60, 65, 55);          // WARNING once
+        // Time passes between evaluations, as it does: two changes at one instant would have no order to read back.
+        clock.Advance(TimeSpan.FromSeconds(1));
         await JudgeAsync(90, 95);              // escalates to CRITICAL once
         await JudgeAsync(60, 40);              // no step back to WARNING; 40 is inside the band
         await JudgeAsync(20);                  // recovery starts
