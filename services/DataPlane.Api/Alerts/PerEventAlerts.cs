@@ -75,30 +75,8 @@ public sealed class PerEventAlerts(AlertDefinitionCache definitions, AlertRecord
     {
         try
         {
-            var reader = new Utf8JsonReader(message.Data.Span);
-            // The envelope's data.project_id, read without building anything (events of projects without alerts are skipped).
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                if (!reader.ValueTextEquals("data"u8))
-                {
-                    reader.Skip();
-                    continue;
-                }
-                if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    if (!reader.ValueTextEquals("project_id"u8))
-                    {
-                        reader.Skip();
-                        continue;
-                    }
-                    reader.Read();
-                    return reader.TokenType == JsonTokenType.String && Guid.TryParse(reader.GetString(), out var project) ? project : null;
-                }
-                return null;
-            }
-            return null;
+            // Events of projects without alerts are skipped without building their documents.
+            return Guid.TryParse(EventEnvelope.ProjectId(message.Data.Span), out var project) ? project : null;
         }
         catch (JsonException ex)
         {

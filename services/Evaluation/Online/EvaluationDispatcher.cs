@@ -75,7 +75,7 @@ public sealed class EvaluationDispatcher(
         {
             try
             {
-                if (ProjectOf(message.Data.Span) is not { Length: > 0 } project) continue;
+                if (EventEnvelope.ProjectId(message.Data.Span) is not { Length: > 0 } project) continue;
                 if (!result.TryGetValue(project, out var messages)) result[project] = messages = [];
                 messages.Add(message);
             }
@@ -85,34 +85,6 @@ public sealed class EvaluationDispatcher(
             }
         }
         return result;
-    }
-
-    /// <summary>The envelope's <c>data.project_id</c>, found without building anything (other values are skipped).</summary>
-    private static string? ProjectOf(ReadOnlySpan<byte> json)
-    {
-        var reader = new Utf8JsonReader(json);
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (!reader.ValueTextEquals("data"u8))
-            {
-                reader.Skip();
-                continue;
-            }
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                if (!reader.ValueTextEquals("project_id"u8))
-                {
-                    reader.Skip();
-                    continue;
-                }
-                reader.Read();
-                return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-            }
-            return null;
-        }
-        return null;
     }
 
     /// <summary>The events of a project's messages; a message that is not an event batch is skipped.</summary>
