@@ -90,7 +90,8 @@ public sealed class AlertTriggerRow
 
     public const string Columns =
         """
-        id, alert_id AS AlertId, from_stage AS FromStage, stage, result::text AS Result, muted, notification_sent AS NotificationSent,
+        id, alert_id AS AlertId, from_stage AS FromStage, stage, result::text AS Result, muted,
+        EXISTS (SELECT 1 FROM notification_deliveries d WHERE d.message_id = 'alert-' || alert_triggers.id::text AND d.status = 'sent') AS NotificationSent,
         triggered_time AS TriggeredTime, resolved_time AS ResolvedTime, resolved_by AS ResolvedBy, created_at AS CreatedAt, updated_at AS UpdatedAt
         """;
 }

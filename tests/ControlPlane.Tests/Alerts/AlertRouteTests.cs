@@ -62,6 +62,33 @@ public sealed class AlertRouteTests(TenancyApp cp) : IClassFixture<TenancyApp>
         Assert.False(paused["data"]![0]!["is_active"]!.GetValue<bool>());
     }
 
+    [Fact]
+    public async Task A_trigger_reads_as_notified_once_the_notification_ledger_holds_a_sent_delivery_of_it()
+    {
+        var org = await cp.SeedOrgAsync();
+        var owner = await cp.AsUserAsync(org.OwnerId);
+        var alert = Guid.Parse((await (await owner.PostJsonAsync($"/v1/projects/{org.ProjectId}/alerts", Body())).DataAsync())["id"]!.GetValue<string>());
+        var (critical, resolution) = (Guid.NewGuid(), Guid.NewGuid());
+        foreach (var (id, stage, at) in new[] { (critical, "CRITICAL", DateTime.UtcNow.AddMinutes(-2)), (resolution, "RESOLUTION", DateTime.UtcNow.AddMinutes(-1)) })
+        {
+            await cp.ExecuteAsync(
+                "INSERT INTO alert_triggers (id, alert_id, project_id, from_stage, stage, result, triggered_time) VALUES (@id, @alert, @project, 'OK', @stage, '{}', @at)",
+                new { id, alert, project = org.ProjectId, stage, at });
+        }
+        // The CRITICAL went out to one destination and failed at another; the RESOLUTION is still being tried.
+        await cp.ExecuteAsync(
+            """
+            INSERT INTO notification_deliveries (delivery_id, message_id, org_id, channel, destination, status) VALUES
+                (@c1, @critical, @org, 'WEBHOOK', 'a', 'sent'), (@c2, @critical, @org, 'EMAIL', 'b', 'dead'), (@r1, @resolution, @org, 'WEBHOOK', 'a', 'pending')
+            """,
+            new { c1 = $"alert-{critical}:a", c2 = $"alert-{critical}:b", r1 = $"alert-{resolution}:a", critical = $"alert-{critical}", resolution = $"alert-{resolution}", org = org.OrgId });
+
+        var triggers = (await (await owner.GetAsync($"/v1/projects/{org.ProjectId}/alerts/{alert}/triggers")).DataAsync()).AsArray();
+
+        Assert.Equal([("RESOLUTION", false), ("CRITICAL", true)],
+            triggers.Select(t => (t!["stage"]!.GetValue<string>(), t["notification_sent"]!.GetValue<bool>())));
+    }
+
     public static TheoryData<string, string> BadBodies => new()
     {
         { """{"frequency":"HOURLY"}""", "name" },

@@ -49,7 +49,7 @@ public sealed class AlertDeliveryTests(AlertsHost host) : IClassFixture<AlertsHo
         Assert.Single(sink.For(alert, "RESOLUTION"));
         Assert.All(sink.For(alert), w => Assert.True(w.SignatureValid, $"webhook {w.DeliveryId} is not signed with the alert's secret"));
         var triggers = await Eventually.ValueAsync(async () => (await DataAsync(await cp.GetAsync(new Uri($"/v1/projects/{host.ProjectId}/alerts/{alert}/triggers", UriKind.Relative)))).AsArray(),
-            t => t.Count >= 2, "the CP's trigger history to hold both stage changes");
+            t => t.Count >= 2 && t.All(x => x!["notification_sent"]!.GetValue<bool>()), "the CP's trigger history to hold both stage changes, notified");
         Assert.Equal(["RESOLUTION", "CRITICAL"], triggers.Select(t => t!["stage"]!.GetValue<string>()));
         var item = await DataAsync(await cp.GetAsync(new Uri($"/v1/projects/{host.ProjectId}/alerts/{alert}", UriKind.Relative)));
         Assert.Equal("RESOLVED", item["status"]!.GetValue<string>());
