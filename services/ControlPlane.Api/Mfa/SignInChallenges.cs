@@ -53,12 +53,13 @@ public sealed class SignInChallenges(
     {
         if (!LooksValid(token)) return null;
         await using var connection = await cpdb.OpenConnectionAsync(cancellationToken);
-        return await connection.QuerySingleOrDefaultAsync<OpenChallenge>(new CommandDefinition(
+        var row = await connection.QuerySingleOrDefaultAsync<ChallengeRow>(new CommandDefinition(
             """
             SELECT c.user_id AS UserId, u.email AS Email, c.break_glass_orgs AS BreakGlassOrgs
             FROM sign_in_challenges c JOIN users u ON u.id = c.user_id
             WHERE c.token_hash = @hash AND c.kind = @kind AND c.used_at IS NULL AND c.expires_at > @now AND u.disabled_at IS NULL
             """, new { hash = SessionStore.Hash(token), kind, now = clock.GetUtcNow() }, cancellationToken: cancellationToken));
+        return row is null ? null : new OpenChallenge(row.UserId, row.Email, row.BreakGlassOrgs);
     }
 
     /// <summary>Spends the challenge; false when it was already spent or expired (two exchanges raced and this one lost).</summary>
@@ -69,6 +70,16 @@ public sealed class SignInChallenges(
         return await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE sign_in_challenges SET used_at = @now WHERE token_hash = @hash AND used_at IS NULL AND expires_at > @now",
             new { hash = SessionStore.Hash(token), now }, cancellationToken: cancellationToken)) == 1;
+    }
+
+    // Settable properties: Dapper does not hand a uuid[] column to a record's constructor.
+    private sealed class ChallengeRow
+    {
+        public Guid UserId { get; set; }
+
+        public string Email { get; set; } = "";
+
+        public Guid[] BreakGlassOrgs { get; set; } = [];
     }
 
     private static bool LooksValid(string token) => token.Length is > 0 and <= 128 && token.StartsWith(Prefix, StringComparison.Ordinal);

@@ -68,7 +68,7 @@ public static class OrgSecurityApi
         await using var connection = await cpdb.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var before = await ReadAsync(connection, transaction, orgId, lockRow: true, cancellationToken);
-        var after = new OrgSecuritySettings(orgId, requireMfa ?? before.RequireMfa, requireSso ?? before.RequireSso, breakGlass ?? before.BreakGlassUserIds);
+        var after = new OrgSecuritySettings(orgId, requireMfa ?? before.RequireMfa, requireSso ?? before.RequireSso, breakGlass is null ? before.BreakGlassUserIds : [.. breakGlass.Order()]);
 
         if (breakGlass is not null)
         {
@@ -102,6 +102,7 @@ public static class OrgSecurityApi
         return TypedResults.Ok(Envelope.Of(after));
     }
 
+    /// <summary>The ids of break_glass_user_ids in the request's order (so an error names the element sent), duplicates dropped.</summary>
     private static Guid[]? BreakGlassIds(JsonRequest body)
     {
         var texts = body.OptionalStringArray("break_glass_user_ids", MaxBreakGlassAccounts * 4);
@@ -114,7 +115,7 @@ public static class OrgSecurityApi
         }
         if (ids.Count > MaxBreakGlassAccounts)
             throw ApiRequestException.BadRequest("break_glass_user_ids", $"An organization keeps at most {MaxBreakGlassAccounts} break-glass accounts; each is a password way in that SSO does not guard.");
-        return [.. ids.Order()];
+        return [.. ids];
     }
 
     private static async Task<OrgSecuritySettings> ReadAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid orgId, bool lockRow, CancellationToken cancellationToken)
