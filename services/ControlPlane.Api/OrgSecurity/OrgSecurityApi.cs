@@ -38,9 +38,8 @@ public static class OrgSecurityApi
 
     public static void MapOrgSecurityApi(this IEndpointRouteBuilder api)
     {
-        var group = api.MapGroup("/v1/orgs/{org_id}/security").WithTags("Organizations");
-        group.MapGet("", GetAsync);
-        group.MapPut("", PutAsync).Accepts<OrgSecurityUpdate>("application/json");
+        api.MapGet("/v1/orgs/{org_id}/security", GetAsync).WithTags("Organizations");
+        api.MapPut("/v1/orgs/{org_id}/security", PutAsync).WithTags("Organizations").Accepts<OrgSecurityUpdate>("application/json");
     }
 
     private static async Task<Ok<Envelope<OrgSecuritySettings>>> GetAsync(
