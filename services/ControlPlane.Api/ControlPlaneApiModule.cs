@@ -6,6 +6,7 @@ using HoneyHive.ControlPlane.Api.Authorization;
 using HoneyHive.ControlPlane.Api.Bootstrap;
 using HoneyHive.ControlPlane.Api.Keys;
 using HoneyHive.ControlPlane.Api.Notifications;
+using HoneyHive.ControlPlane.Api.OrgSecurity;
 using HoneyHive.ControlPlane.Api.Projects;
 using HoneyHive.ControlPlane.Api.Tenancy;
 using HoneyHive.ControlPlane.Api.Tokens;
@@ -73,6 +74,7 @@ public static class ControlPlaneApiModule
         api.MapTenancyApi(group);
         api.MapAlertsApi();
         api.MapNotificationChannelsApi();
+        api.MapOrgSecurityApi();
         return group;
     }
 }

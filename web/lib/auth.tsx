@@ -13,10 +13,30 @@ export type AuthState = "loading" | "signed-in" | "signed-out" | "expired";
 
 type TokenResponse = { access_token: string; expires_in: number };
 
+/**
+ * Where a password sign-in stands: done, or a challenge (services/ControlPlane.Api/Accounts/AuthApi.cs
+ * MfaChallengeResponse): "mfa" wants a TOTP or recovery code, "mfa_enrollment" an authenticator set up first
+ * because an org of the user requires MFA.
+ */
+export type SignInStep =
+  | { kind: "done" }
+  | { kind: "mfa" | "mfa_enrollment"; token: string; detail: string };
+
+/** Enrolment as the CP answers it (services/ControlPlane.Api/Mfa/MfaApi.cs): shown once, never stored here. */
+export type MfaEnrollment = { secret: string; otpauth_uri: string; qr_code: string };
+
+export type SecondFactor = { code: string } | { recovery_code: string };
+
 type AuthContextValue = {
   state: AuthState;
   me: Me | null;
-  signIn: (email: string, password: string) => Promise<void>;
+  signIn: (email: string, password: string) => Promise<SignInStep>;
+  /** Finishes an "mfa" challenge with a code or a recovery code. */
+  finishMfa: (token: string, factor: SecondFactor) => Promise<void>;
+  /** Starts enrolment for an "mfa_enrollment" challenge. */
+  beginEnrollment: (token: string) => Promise<MfaEnrollment>;
+  /** Confirms it with the first code: the recovery codes to show once, and complete() to sign in once they were seen. */
+  confirmEnrollment: (token: string, code: string) => Promise<{ recoveryCodes: string[]; complete: () => Promise<void> }>;
   signOut: () => Promise<void>;
 };
 
@@ -98,18 +118,41 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     };
   }, [refresh, loadMe]);
 
-  const signIn = useCallback(async (email: string, password: string) => {
-    const response = await fetch("/api/cp/v1/auth/login", {
+  const post = useCallback(async (path: string, body: unknown) => {
+    const response = await fetch(`/api/cp/v1/auth/${path}`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ email, password }),
+      body: JSON.stringify(body),
       credentials: "same-origin",
     });
     if (!response.ok) throw await toError(response);
+    return response.json();
+  }, []);
+
+  const signedIn = useCallback(async (answer: TokenResponse) => {
     signedOut.current = false;
-    accept((await response.json()) as TokenResponse);
+    accept(answer);
     await loadMe();
   }, [accept, loadMe]);
+
+  const signIn = useCallback(async (email: string, password: string): Promise<SignInStep> => {
+    const answer = await post("login", { email, password });
+    if (answer.challenge) return { kind: answer.challenge, token: answer.challenge_token, detail: answer.detail };
+    await signedIn(answer as TokenResponse);
+    return { kind: "done" };
+  }, [post, signedIn]);
+
+  const finishMfa = useCallback(async (token: string, factor: SecondFactor) => {
+    await signedIn(await post("login/mfa", { challenge_token: token, ...factor }));
+  }, [post, signedIn]);
+
+  const beginEnrollment = useCallback((token: string) => post("login/mfa/enroll", { challenge_token: token }) as Promise<MfaEnrollment>, [post]);
+
+  const confirmEnrollment = useCallback(async (token: string, code: string) => {
+    const answer = await post("login/mfa/enroll/confirm", { challenge_token: token, code });
+    // The session exists already (its cookie is set); the page shows the codes before it moves on to it.
+    return { recoveryCodes: answer.recovery_codes as string[], complete: () => signedIn(answer as TokenResponse) };
+  }, [post, signedIn]);
 
   const signOut = useCallback(async () => {
     signedOut.current = true;
@@ -128,7 +171,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     }
   }, [router]);
 
-  const value = useMemo(() => ({ state, me, signIn, signOut }), [state, me, signIn, signOut]);
+  const value = useMemo(() => ({ state, me, signIn, finishMfa, beginEnrollment, confirmEnrollment, signOut }),
+    [state, me, signIn, finishMfa, beginEnrollment, confirmEnrollment, signOut]);
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
 

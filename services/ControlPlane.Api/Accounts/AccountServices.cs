@@ -1,3 +1,5 @@
+using HoneyHive.ControlPlane.Api.Mfa;
+using HoneyHive.ControlPlane.Api.OrgSecurity;
 using HoneyHive.Platform.Messaging;
 using HoneyHive.Platform.State;
 using Microsoft.Extensions.Options;
@@ -7,7 +9,8 @@ namespace HoneyHive.ControlPlane.Api.Accounts;
 public static class AccountServices
 {
     /// <summary>
-    /// Sign-in, sessions and password resets, with the platform parts they use: Redis (attempt limits) and the message
+    /// Sign-in (password, then a TOTP or recovery code when MFA is on), sessions, password resets and the orgs' sign-in
+    /// policies (require MFA, require SSO), with the platform parts they use: Redis (attempt limits) and the message
     /// log (reset mails on notifications.email).
     /// </summary>
     public static IHostApplicationBuilder AddAccounts(this IHostApplicationBuilder builder)
@@ -31,6 +34,11 @@ public static class AccountServices
         builder.Services.AddSingleton<SessionStore>();
         builder.Services.AddSingleton<PasswordResets>();
         builder.Services.AddSingleton<SignIn>();
+        builder.Services.AddOptions<MfaOptions>().BindConfiguration(MfaOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<MfaOptions>, MfaOptionsValidator>();
+        builder.Services.AddSingleton<MfaStore>();
+        builder.Services.AddSingleton<SignInChallenges>();
+        builder.Services.AddSingleton<SignInPolicy>();
         builder.Services.AddSingleton<PasswordResetMailer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PasswordResetMailer>());
         return builder;

@@ -4,6 +4,8 @@ using System.Text.Json.Serialization;
 using HoneyHive.ControlPlane.Api.Authentication;
 using HoneyHive.ControlPlane.Api.Authorization;
 using HoneyHive.ControlPlane.Api.Identity;
+using HoneyHive.ControlPlane.Api.Mfa;
+using HoneyHive.ControlPlane.Api.OrgSecurity;
 using HoneyHive.ControlPlane.Api.Tokens;
 using HoneyHive.ServiceDefaults;
 using HoneyHive.ServiceDefaults.Auth;
@@ -21,6 +23,17 @@ public sealed record TokenResponse(
     [property: JsonPropertyName("expires_in")] int ExpiresIn,
     [property: JsonPropertyName("refresh_token"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RefreshToken = null,
     [property: JsonPropertyName("refresh_expires_at"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? RefreshExpiresAt = null);
+
+/// <summary>
+/// What a correct password answers when it is not enough: <c>challenge</c> is <c>mfa</c> (send a TOTP or recovery code
+/// with the token to POST /v1/auth/login/mfa) or <c>mfa_enrollment</c> (an org requires MFA: set up an authenticator
+/// through POST /v1/auth/login/mfa/enroll and .../confirm). No session exists yet.
+/// </summary>
+public sealed record MfaChallengeResponse(
+    [property: JsonPropertyName("challenge")] string Challenge,
+    [property: JsonPropertyName("challenge_token")] string ChallengeToken,
+    [property: JsonPropertyName("expires_in")] int ExpiresIn,
+    [property: JsonPropertyName("detail")] string Detail);
 
 public sealed record MeOrg([property: JsonPropertyName("id")] Guid Id, [property: JsonPropertyName("name")] string Name, [property: JsonPropertyName("role")] string? Role);
 
@@ -86,10 +99,11 @@ public static class AuthApi
         signedIn.MapGet("/me", MeAsync);
         signedIn.MapPost("/logout-all", LogoutAllAsync);
         signedIn.MapPost("/password", ChangePasswordAsync).Accepts<PasswordChangeRequest>(Json);
+        MfaApi.Map(open, signedIn);
     }
 
-    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> LoginAsync(
-        HttpContext context, SignIn signIn, SessionStore sessions, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<TokenResponse>, Ok<MfaChallengeResponse>, ProblemHttpResult>> LoginAsync(
+        HttpContext context, SignIn signIn, SignInPolicy policy, MfaStore mfa, SignInChallenges challenges, CancellationToken cancellationToken)
     {
         var body = await AuthBody.ReadAsync(context.Request, LoginFields, cancellationToken);
         var email = body.String("email", required: true, MaxEmailLength);
@@ -102,13 +116,33 @@ public static class AuthApi
         // One answer for an unknown email, a wrong password and a disabled account.
         var user = check.User ?? throw new ApiRequestException(StatusCodes.Status401Unauthorized, null, "The email or password is not correct.");
 
-        var refresh = await sessions.StartAsync(user.Id, UserAgent(context), ClientAddress(context), cancellationToken);
-        var access = await signIn.AccessTokenAsync(user.Id, user.Email, refresh.SessionId, cancellationToken);
-        return TypedResults.Ok(Answer(context, access, refresh, refreshInBody));
+        // Only now, the password proven, may the answer say anything about the account's orgs.
+        var orgs = await policy.OrgsOfAsync(user.Id, cancellationToken);
+        if (SignInPolicy.SsoClosedBy(orgs) is { } closed) throw SignInPolicy.SsoRequired(closed, "password sign-in is closed to its members.");
+        var breakGlass = SignInPolicy.BreakGlassOrgs(orgs);
+        if (await mfa.IsEnabledAsync(user.Id, cancellationToken))
+            return TypedResults.Ok(await ChallengeAsync(context, challenges, user.Id, ChallengeKinds.Mfa, breakGlass,
+                "Enter the 6-digit code from your authenticator app, or one of your recovery codes, to finish signing in.", cancellationToken));
+        // An org that requires MFA gets its members enrolled at their next sign-in rather than locked out (as GitLab's
+        // enforcement and Okta's enrolment policy do): the challenge opens the enrolment routes and nothing else.
+        if (SignInPolicy.MfaRequiredBy(orgs) is { } requiring)
+            return TypedResults.Ok(await ChallengeAsync(context, challenges, user.Id, ChallengeKinds.MfaEnrollment, breakGlass,
+                $"Org '{requiring.Name}' requires multi-factor authentication: set up an authenticator app to finish signing in.", cancellationToken));
+
+        var signedIn = await signIn.CompleteAsync(user.Id, user.Email, SessionMethods.Password, breakGlass, UserAgent(context), ClientAddress(context), cancellationToken);
+        return TypedResults.Ok(Answer(context, signedIn.Access, signedIn.Refresh, refreshInBody));
+    }
+
+    private static async Task<MfaChallengeResponse> ChallengeAsync(
+        HttpContext context, SignInChallenges challenges, Guid userId, string kind, IReadOnlyList<Guid> breakGlass, string detail, CancellationToken cancellationToken)
+    {
+        var (token, lifetime) = await challenges.CreateAsync(userId, kind, breakGlass, cancellationToken);
+        context.Response.Headers.CacheControl = "no-store";
+        return new MfaChallengeResponse(kind, token, (int)lifetime.TotalSeconds, detail);
     }
 
     private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> RefreshAsync(
-        HttpContext context, SignIn signIn, SessionStore sessions, CancellationToken cancellationToken)
+        HttpContext context, SignIn signIn, SessionStore sessions, SignInPolicy policy, CancellationToken cancellationToken)
     {
         var body = await AuthBody.ReadAsync(context.Request, RefreshFields, cancellationToken);
         var fromBody = body.String("refresh_token", required: false, MaxTokenLength);
@@ -122,6 +156,25 @@ public static class AuthApi
         {
             if (fromBody is null) ClearCookie(context);
             return Unauthorized("The refresh token is unknown, expired, revoked or already used; sign in again.");
+        }
+        // A session keeps to the policy in force now: one begun by password ends when an org of its user has since
+        // required SSO (or MFA, for a password alone), at its next refresh.
+        if (!SessionMethods.IsSso(rotated.Method))
+        {
+            var orgs = await policy.OrgsOfAsync(rotated.UserId, cancellationToken);
+            ProblemHttpResult? refusal = SignInPolicy.SsoClosedBy(orgs) is { } closed
+                ? TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
+                    detail: SignInPolicy.SsoRequired(closed, "sessions begun by password end.").Message)
+                : rotated.Method == SessionMethods.Password && SignInPolicy.MfaRequiredBy(orgs) is { } requiring
+                    ? Unauthorized($"Org '{requiring.Name}' requires multi-factor authentication: sign in again to use (or set up) your authenticator app.")
+                    : null;
+            if (refusal is not null)
+            {
+                // Answered, not thrown: the cleared cookie must survive to the response.
+                await sessions.RevokeAsync(rotated.Next.SessionId, rotated.UserId, cancellationToken);
+                if (fromBody is null) ClearCookie(context);
+                return refusal;
+            }
         }
         var access = await signIn.AccessTokenAsync(rotated.UserId, rotated.Email, rotated.Next.SessionId, cancellationToken);
         return TypedResults.Ok(Answer(context, access, rotated.Next, refreshInBody: fromBody is not null));
@@ -232,7 +285,7 @@ public static class AuthApi
         return TypedResults.NoContent();
     }
 
-    private static TokenResponse Answer(HttpContext context, IssuedAccessToken access, RefreshToken refresh, bool refreshInBody)
+    internal static TokenResponse Answer(HttpContext context, IssuedAccessToken access, RefreshToken refresh, bool refreshInBody)
     {
         // Tokens must not be cached by anything between the client and us (RFC 6749 5.1).
         context.Response.Headers.CacheControl = "no-store";
@@ -253,7 +306,7 @@ public static class AuthApi
 
     private static void ClearCookie(HttpContext context) => context.Response.Cookies.Delete(RefreshCookie, CookieOptions(context, null));
 
-    private static ProblemHttpResult TooManyAttempts(HttpContext context, TimeSpan wait)
+    internal static ProblemHttpResult TooManyAttempts(HttpContext context, TimeSpan wait)
     {
         var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
@@ -261,14 +314,14 @@ public static class AuthApi
             detail: $"Too many attempts; try again in {seconds} seconds.");
     }
 
-    private static ProblemHttpResult Unauthorized(string detail) =>
+    internal static ProblemHttpResult Unauthorized(string detail) =>
         TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized", detail: detail);
 
     /// <summary>The signed-in user; API keys have no account, password or session of their own.</summary>
-    private static Guid RequireUser(ClaimsPrincipal principal) =>
+    internal static Guid RequireUser(ClaimsPrincipal principal) =>
         principal.UserIdOf() ?? throw ApiRequestException.Forbidden(null, "This route is for signed-in users (an access token from POST /v1/auth/login), not API keys.");
 
-    private static string? UserAgent(HttpContext context) => context.Request.Headers.UserAgent.ToString() is { Length: > 0 } ua ? ua : null;
+    internal static string? UserAgent(HttpContext context) => context.Request.Headers.UserAgent.ToString() is { Length: > 0 } ua ? ua : null;
 
-    private static string? ClientAddress(HttpContext context) => context.Connection.RemoteIpAddress?.ToString();
+    internal static string? ClientAddress(HttpContext context) => context.Connection.RemoteIpAddress?.ToString();
 }

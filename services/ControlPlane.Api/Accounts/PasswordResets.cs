@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Dapper;
 using HoneyHive.Contracts;
 using HoneyHive.Contracts.Notifications;
+using HoneyHive.ControlPlane.Api.OrgSecurity;
 using HoneyHive.Platform.Messaging;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -22,6 +23,7 @@ public sealed record CompletedReset(Guid UserId, string Email);
 public sealed class PasswordResets(
     [FromKeyedServices(ControlPlaneApiModule.Database)] NpgsqlDataSource cpdb,
     SessionStore sessions,
+    SignInPolicy policy,
     IOptions<PasswordResetOptions> options,
     TimeProvider clock)
 {
@@ -55,6 +57,9 @@ public sealed class PasswordResets(
             RETURNING u.id AS UserId, u.email AS Email
             """, new { hash = SessionStore.Hash(token), now }, transaction, cancellationToken: cancellationToken));
         if (user is null) return null;
+        // A token mailed before an org of the user required SSO opens nothing now (the transaction rolls back unspent).
+        if (SignInPolicy.SsoClosedBy(await policy.OrgsOfAsync(user.UserId, cancellationToken)) is { } closed)
+            throw SignInPolicy.SsoRequired(closed, "password resets are closed to its members.");
 
         await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE password_resets SET used_at = @now WHERE user_id = @userId AND used_at IS NULL",
@@ -74,6 +79,7 @@ public sealed class PasswordResets(
 public sealed class PasswordResetMailer(
     UserAccounts users,
     PasswordResets resets,
+    SignInPolicy policy,
     IEventPublisher publisher,
     IOptions<PasswordResetOptions> options,
     TimeProvider clock,
@@ -111,6 +117,13 @@ public sealed class PasswordResetMailer(
     {
         var user = await users.FindByEmailAsync(email, cancellationToken);
         if (user is null || user.IsDisabled) return;
+        // The route answered like any other (it must not tell who has an account); no reset is made for a member of an
+        // org that requires SSO, whose password opens nothing.
+        if (SignInPolicy.SsoClosedBy(await policy.OrgsOfAsync(user.Id, cancellationToken)) is not null)
+        {
+            logger.LogInformation("No password reset for user {UserId}: an org of theirs requires single sign-on", user.Id);
+            return;
+        }
         var (token, expires) = await resets.CreateAsync(user.Id, cancellationToken);
         var url = options.Value.PublicUrl.TrimEnd('/') + options.Value.ResetPath + "?token=" + Uri.EscapeDataString(token);
         var id = Guid.CreateVersion7().ToString();

@@ -10,8 +10,26 @@ namespace HoneyHive.ControlPlane.Api.Accounts;
 /// <summary>A refresh token just issued: the value (shown once, then only its hash is kept) and its session.</summary>
 public sealed record RefreshToken(string Value, Guid SessionId, DateTimeOffset ExpiresAt);
 
-/// <summary>A refresh that succeeded: whose session it is, and the token that replaces the one presented.</summary>
-public sealed record RotatedSession(Guid UserId, string Email, RefreshToken Next);
+/// <summary>A refresh that succeeded: whose session it is, how it was obtained, and the token that replaces the one presented.</summary>
+public sealed record RotatedSession(Guid UserId, string Email, string Method, RefreshToken Next);
+
+/// <summary>How a session was obtained (<c>refresh_tokens.method</c>): SSO enforcement closes the others for an org's members.</summary>
+public static class SessionMethods
+{
+    /// <summary>Email and password alone.</summary>
+    public const string Password = "password";
+
+    /// <summary>Email and password, then a TOTP or recovery code.</summary>
+    public const string Mfa = "mfa";
+
+    public const string SsoOidc = "sso-oidc";
+    public const string SsoSaml = "sso-saml";
+
+    public static IReadOnlyList<string> All { get; } = [Password, Mfa, SsoOidc, SsoSaml];
+
+    /// <summary>True for the single sign-on methods, the only ones an org that requires SSO lets its members use.</summary>
+    public static bool IsSso(string? method) => method is SsoOidc or SsoSaml;
+}
 
 /// <summary>
 /// Sign-in sessions as families of refresh tokens (<c>refresh_tokens</c>; a session id is its family id). A refresh
@@ -28,11 +46,28 @@ public sealed class SessionStore(
     /// <summary>Marks our refresh tokens (and lets secret scanners recognise them).</summary>
     public const string Prefix = "hh_rt_";
 
-    public async Task<RefreshToken> StartAsync(Guid userId, string? userAgent, string? ip, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts a session of <paramref name="userId"/> obtained by <paramref name="method"/> (one of <see cref="SessionMethods"/>):
+    /// the SSO sign-ins call this once the identity provider vouched for the user.
+    /// </summary>
+    public Task<RefreshToken> IssueAsync(Guid userId, string method, CancellationToken cancellationToken) =>
+        StartAsync(userId, method, null, null, cancellationToken);
+
+    public async Task<RefreshToken> StartAsync(Guid userId, string method, string? userAgent, string? ip, CancellationToken cancellationToken)
     {
+        if (!SessionMethods.All.Contains(method)) throw new ArgumentOutOfRangeException(nameof(method), method, "Not a session method.");
         await using var connection = await cpdb.OpenConnectionAsync(cancellationToken);
         var now = clock.GetUtcNow();
-        return await InsertAsync(connection, null, userId, Guid.CreateVersion7(), now, now + options.Value.RefreshLifetime, userAgent, ip, cancellationToken);
+        return await InsertAsync(connection, null, userId, Guid.CreateVersion7(), method, now, now + options.Value.RefreshLifetime, userAgent, ip, cancellationToken);
+    }
+
+    /// <summary>How the session <paramref name="sessionId"/> of <paramref name="userId"/> was obtained, or null when there is no such session.</summary>
+    public async Task<string?> MethodOfAsync(Guid sessionId, Guid userId, CancellationToken cancellationToken)
+    {
+        await using var connection = await cpdb.OpenConnectionAsync(cancellationToken);
+        return await connection.QueryFirstOrDefaultAsync<string>(new CommandDefinition(
+            "SELECT method FROM refresh_tokens WHERE family_id = @sessionId AND user_id = @userId LIMIT 1",
+            new { sessionId, userId }, cancellationToken: cancellationToken));
     }
 
     /// <summary>The next token of the session of <paramref name="presented"/>, or null when it is unknown, expired, revoked or reused.</summary>
@@ -46,7 +81,7 @@ public sealed class SessionStore(
         var row = await connection.QuerySingleOrDefaultAsync<TokenRow>(new CommandDefinition(
             """
             SELECT t.id AS Id, t.family_id AS FamilyId, t.user_id AS UserId, t.expires_at AS ExpiresAt, t.rotated_at AS RotatedAt,
-                   t.revoked_at AS RevokedAt, u.email AS Email, u.disabled_at AS DisabledAt
+                   t.revoked_at AS RevokedAt, t.method AS Method, u.email AS Email, u.disabled_at AS DisabledAt
             FROM refresh_tokens t JOIN users u ON u.id = t.user_id
             WHERE t.token_hash = @hash FOR UPDATE OF t
             """, new { hash = Hash(presented) }, transaction, cancellationToken: cancellationToken));
@@ -69,9 +104,9 @@ public sealed class SessionStore(
         await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE refresh_tokens SET rotated_at = @now WHERE id = @id", new { now, id = row.Id }, transaction, cancellationToken: cancellationToken));
         var expires = now + options.Value.RefreshLifetime;
-        var next = await InsertAsync(connection, transaction, row.UserId, row.FamilyId, now, expires < end ? expires : end, userAgent, ip, cancellationToken);
+        var next = await InsertAsync(connection, transaction, row.UserId, row.FamilyId, row.Method, now, expires < end ? expires : end, userAgent, ip, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return new RotatedSession(row.UserId, row.Email, next);
+        return new RotatedSession(row.UserId, row.Email, row.Method, next);
     }
 
     /// <summary>The session of a refresh token (rotated or not), or null when it is unknown.</summary>
@@ -108,16 +143,16 @@ public sealed class SessionStore(
             new { family, now }, transaction, cancellationToken: cancellationToken));
 
     private static async Task<RefreshToken> InsertAsync(
-        NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid userId, Guid family, DateTimeOffset now, DateTimeOffset expires,
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid userId, Guid family, string method, DateTimeOffset now, DateTimeOffset expires,
         string? userAgent, string? ip, CancellationToken cancellationToken)
     {
         var value = Prefix + Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
         await connection.ExecuteAsync(new CommandDefinition(
             """
-            INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, created_at, expires_at, user_agent, ip)
-            VALUES (@id, @family, @userId, @hash, @now, @expires, @userAgent, @ip)
+            INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, created_at, expires_at, user_agent, ip, method)
+            VALUES (@id, @family, @userId, @hash, @now, @expires, @userAgent, @ip, @method)
             """,
-            new { id = Guid.CreateVersion7(), family, userId, hash = Hash(value), now, expires, userAgent = Truncate(userAgent, 512), ip },
+            new { id = Guid.CreateVersion7(), family, userId, hash = Hash(value), now, expires, userAgent = Truncate(userAgent, 512), ip, method },
             transaction, cancellationToken: cancellationToken));
         return new RefreshToken(value, family, expires);
     }
@@ -128,5 +163,5 @@ public sealed class SessionStore(
 
     private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];
 
-    private sealed record TokenRow(Guid Id, Guid FamilyId, Guid UserId, DateTime ExpiresAt, DateTime? RotatedAt, DateTime? RevokedAt, string Email, DateTime? DisabledAt);
+    private sealed record TokenRow(Guid Id, Guid FamilyId, Guid UserId, DateTime ExpiresAt, DateTime? RotatedAt, DateTime? RevokedAt, string Method, string Email, DateTime? DisabledAt);
 }

@@ -1,12 +1,17 @@
 using System.Net;
+using HoneyHive.ControlPlane.Api.Audit;
 using HoneyHive.ControlPlane.Api.Authorization;
 using HoneyHive.ControlPlane.Api.Tokens;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace HoneyHive.ControlPlane.Api.Accounts;
 
 /// <summary>The outcome of a password check: the user, or how long the caller is locked out, or neither (refused).</summary>
 public sealed record PasswordCheck(UserAccount? User, TimeSpan? RetryAfter);
+
+/// <summary>A finished sign-in: the new session's refresh token and its first access token.</summary>
+public sealed record CompletedSignIn(RefreshToken Refresh, IssuedAccessToken Access);
 
 /// <summary>
 /// Checking a password under the attempt limits, and issuing access tokens with the user's live grants. Every
@@ -17,9 +22,39 @@ public sealed class SignIn(
     AttemptLimiter limiter,
     AccessTokenIssuer issuer,
     GrantResolver grants,
+    SessionStore sessions,
+    [FromKeyedServices(ControlPlaneApiModule.Database)] NpgsqlDataSource cpdb,
     IOptions<LoginLimitOptions> limits)
 {
     public const string Purpose = "login";
+
+    /// <summary>What second-factor codes are counted as: guessing a 6-digit code is held to the sign-in limits, per user and per address.</summary>
+    public const string SecondFactorPurpose = "mfa";
+
+    public IReadOnlyList<AttemptCounter> SecondFactorCounters(Guid userId, IPAddress? address) =>
+    [
+        new(SecondFactorPurpose, "account", userId.ToString(), limits.Value.MaxFailuresPerAccount, limits.Value.Window, limits.Value.Lockout),
+        new(SecondFactorPurpose, "ip", AttemptLimiter.AddressSubject(address), limits.Value.MaxFailuresPerIp, limits.Value.Window, limits.Value.Lockout),
+    ];
+
+    /// <summary>
+    /// Starts a session obtained by <paramref name="method"/> and its first access token. A password sign-in that an org
+    /// requiring SSO let through as its break-glass account is written to that org's audit log as it happens.
+    /// </summary>
+    public async Task<CompletedSignIn> CompleteAsync(
+        Guid userId, string email, string method, IReadOnlyList<Guid> breakGlassOrgs, string? userAgent, string? ip, CancellationToken cancellationToken)
+    {
+        var refresh = await sessions.StartAsync(userId, method, userAgent, ip, cancellationToken);
+        if (breakGlassOrgs.Count > 0)
+        {
+            await using var connection = await cpdb.OpenConnectionAsync(cancellationToken);
+            var actor = new Caller(ActorTypes.User, userId, []);
+            foreach (var org in breakGlassOrgs)
+                await AuditLog.AppendAsync(connection, null, new AuditEntry(org, actor, "auth.break_glass_sign_in", "user", userId.ToString(), null,
+                    new { method, session_id = refresh.SessionId, email }, ip), cancellationToken);
+        }
+        return new CompletedSignIn(refresh, await AccessTokenAsync(userId, email, refresh.SessionId, cancellationToken));
+    }
 
     /// <summary>The counters a sign-in by <paramref name="email"/> from <paramref name="address"/> is held to.</summary>
     public IReadOnlyList<AttemptCounter> Counters(string email, IPAddress? address) =>

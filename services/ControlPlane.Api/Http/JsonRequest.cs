@@ -72,6 +72,13 @@ public sealed class JsonRequest
         throw ApiRequestException.BadRequest(field, $"'{field}' must be an RFC 3339 date-time with a time zone, e.g. 2027-01-31T00:00:00Z.");
     }
 
+    public bool? OptionalBool(string field)
+    {
+        if (!Has(field)) return null;
+        if (body[field] is JsonValue value && value.TryGetValue<bool>(out var flag)) return flag;
+        throw ApiRequestException.BadRequest(field, $"'{field}' must be true or false.");
+    }
+
     public Guid? OptionalGuid(string field)
     {
         if (!Has(field)) return null;

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using HoneyHive.ControlPlane.Api.Authentication;
 using HoneyHive.ControlPlane.Api.Authorization;
 using HoneyHive.ControlPlane.Api.Http;
+using HoneyHive.ControlPlane.Api.OrgSecurity;
 using HoneyHive.Platform.Security;
 using HoneyHive.ServiceDefaults;
 using HoneyHive.ServiceDefaults.Auth;
@@ -46,11 +47,12 @@ public static class ApiKeysApi
     }
 
     private static async Task<Created<ProjectKeyCreated>> CreateProjectKeyAsync(
-        string project_id, HttpContext context, ControlPlaneAccess access, ApiKeyStore store, TimeProvider clock, CancellationToken cancellationToken)
+        string project_id, HttpContext context, ControlPlaneAccess access, ApiKeyStore store, SignInPolicy policy, TimeProvider clock, CancellationToken cancellationToken)
     {
         var projectId = Id(project_id, "project_id", "Project");
         var path = await access.Tree.ProjectAsync(projectId, cancellationToken);
         var caller = await access.RequireAsync(context.User, Permissions.KeysManage, path, "Project", cancellationToken);
+        await policy.RequireKeyCreationAllowedAsync(context.User, path!.OrgId, cancellationToken);
 
         var body = await JsonRequest.ReadAsync(context.Request, ProjectKeyFields, cancellationToken);
         var name = body.RequiredString("name", 1, MaxNameLength);
@@ -98,7 +100,7 @@ public static class ApiKeysApi
     }
 
     private static async Task<Created<ControlPlaneKeyCreated>> CreateControlPlaneKeyAsync(
-        string org_id, HttpContext context, ControlPlaneAccess access, ApiKeyStore store, TimeProvider clock, CancellationToken cancellationToken)
+        string org_id, HttpContext context, ControlPlaneAccess access, ApiKeyStore store, SignInPolicy policy, TimeProvider clock, CancellationToken cancellationToken)
     {
         var orgId = Id(org_id, "org_id", "Organization");
         var body = await JsonRequest.ReadAsync(context.Request, ControlPlaneKeyFields, cancellationToken);
@@ -122,6 +124,7 @@ public static class ApiKeysApi
             if (path is not null && path.OrgId != orgId) path = null; // another org's workspace: not found here
         }
         var caller = await access.RequireAsync(context.User, Permissions.KeysManage, path, scopeType == GrantScopes.Org ? "Organization" : "Workspace", cancellationToken);
+        await policy.RequireKeyCreationAllowedAsync(context.User, orgId, cancellationToken);
 
         var name = body.RequiredString("name", 1, MaxNameLength);
         var permissions = body.OptionalStringArray("permissions", Permissions.All.Count * 2)

@@ -10,13 +10,15 @@ namespace HoneyHive.ControlPlane.Tests.Accounts;
 public sealed class NoAnonymousSignUpTests(TenancyApp cp) : IClassFixture<TenancyApp>
 {
     /// <summary>
-    /// The only routes open to anyone that are not reads: sign-in and its sessions, password reset, invitation accept
-    /// (and the health checks, which answer any method and change nothing).
+    /// The only routes open to anyone that are not reads: sign-in and its sessions (the second factor and the enrolment
+    /// an org's MFA requirement asks for, both behind a sign-in challenge), password reset, invitation accept (and the
+    /// health checks, which answer any method and change nothing).
     /// </summary>
     private static readonly string[] AnonymousWrites =
     [
         "* /health", "* /alive",
         "POST /v1/auth/login", "POST /v1/auth/refresh", "POST /v1/auth/logout",
+        "POST /v1/auth/login/mfa", "POST /v1/auth/login/mfa/enroll", "POST /v1/auth/login/mfa/enroll/confirm",
         "POST /v1/auth/password-reset", "POST /v1/auth/password-reset/confirm", "POST /v1/invitations/accept",
     ];
 

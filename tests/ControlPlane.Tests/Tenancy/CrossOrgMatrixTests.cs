@@ -47,6 +47,10 @@ public sealed class CrossOrgMatrixTests(TenancyApp cp, ITestOutputHelper output)
         new("POST", "/v1/orgs/{org_id}/roles", i => $"/v1/orgs/{i.A.OrgId}/roles", _ => new { name = "intruder", permissions = new[] { "org:manage" } }),
         new("PUT", "/v1/orgs/{org_id}/roles/{name}", i => $"/v1/orgs/{i.A.OrgId}/roles/{OrgObjects.Role}", _ => new { permissions = new[] { "org:manage" } }),
         new("GET", "/v1/orgs/{org_id}/audit", i => $"/v1/orgs/{i.A.OrgId}/audit", _ => null),
+        new("GET", "/v1/orgs/{org_id}/security", i => $"/v1/orgs/{i.A.OrgId}/security", _ => null),
+        new("PUT", "/v1/orgs/{org_id}/security", i => $"/v1/orgs/{i.A.OrgId}/security", _ => new { require_mfa = true }),
+        // B's owner naming themselves break-glass in A (they are no member of A): A is not found, and nothing changes.
+        new("PUT", "/v1/orgs/{org_id}/security", i => $"/v1/orgs/{i.A.OrgId}/security", i => new { require_sso = true, break_glass_user_ids = new[] { i.B.OwnerId } }),
         new("GET", "/v1/projects/{project_id}/api_keys", i => $"/v1/projects/{i.A.ProjectId}/api_keys", _ => null),
         new("POST", "/v1/projects/{project_id}/api_keys", i => $"/v1/projects/{i.A.ProjectId}/api_keys", _ => new { name = "intruder", scopes = new[] { "read" } }),
         new("GET", "/v1/orgs/{org_id}/api_keys", i => $"/v1/orgs/{i.A.OrgId}/api_keys", _ => null),
@@ -100,7 +104,11 @@ public sealed class CrossOrgMatrixTests(TenancyApp cp, ITestOutputHelper output)
     private static readonly object IntruderChannel = new { name = "intruder", kind = "EMAIL", emails = new[] { "intruder@example.com" } };
 
     /// <summary>Routes answered for the caller's own orgs only, so another org's ids never appear: checked apart.</summary>
-    private static readonly string[] CallerScoped = ["GET /v1/orgs", "GET /v1/auth/me", "POST /v1/auth/logout-all", "POST /v1/auth/password"];
+    private static readonly string[] CallerScoped =
+    [
+        "GET /v1/orgs", "GET /v1/auth/me", "POST /v1/auth/logout-all", "POST /v1/auth/password",
+        "GET /v1/auth/mfa", "POST /v1/auth/mfa/totp", "POST /v1/auth/mfa/totp/confirm", "POST /v1/auth/mfa/recovery_codes", "POST /v1/auth/mfa/disable",
+    ];
 
     [Fact]
     public void Every_authenticated_control_plane_route_is_in_the_cross_org_matrix()

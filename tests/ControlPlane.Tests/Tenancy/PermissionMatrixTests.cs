@@ -45,6 +45,11 @@ public sealed class PermissionMatrixTests(TenancyApp cp, ITestOutputHelper outpu
         R("GET", "/v1/auth/me", SignedIn, _ => "/v1/auth/me"),
         R("POST", "/v1/auth/logout-all", SignedIn, _ => "/v1/auth/logout-all"),
         R("POST", "/v1/auth/password", SignedIn, _ => "/v1/auth/password", _ => new { new_password = "not checked: current_password is missing" }),
+        R("GET", "/v1/auth/mfa", SignedIn, _ => "/v1/auth/mfa"),
+        R("POST", "/v1/auth/mfa/totp", SignedIn, _ => "/v1/auth/mfa/totp"),
+        R("POST", "/v1/auth/mfa/totp/confirm", SignedIn, _ => "/v1/auth/mfa/totp/confirm", _ => new { code = "000000" }),
+        R("POST", "/v1/auth/mfa/recovery_codes", SignedIn, _ => "/v1/auth/mfa/recovery_codes", _ => new { code = "000000" }),
+        R("POST", "/v1/auth/mfa/disable", SignedIn, _ => "/v1/auth/mfa/disable", _ => new { password = "not checked: no MFA is set up" }),
         R("GET", "/v1/orgs/{org_id}", Member, o => $"/v1/orgs/{o.Seed.OrgId}"),
 
         R("POST", "/v1/orgs/{org_id}/virtual_dataplanes", Permissions.DataplanesManage, o => $"/v1/orgs/{o.Seed.OrgId}/virtual_dataplanes", _ => new { name = "dp " + TenancyApp.Unique() }),
@@ -85,6 +90,8 @@ public sealed class PermissionMatrixTests(TenancyApp cp, ITestOutputHelper outpu
         R("DELETE", "/v1/orgs/{org_id}/roles/{name}", Permissions.RolesManage, o => $"/v1/orgs/{o.Seed.OrgId}/roles/{OrgObjects.SpareRole}"),
 
         R("GET", "/v1/orgs/{org_id}/audit", Permissions.AuditRead, o => $"/v1/orgs/{o.Seed.OrgId}/audit"),
+        R("GET", "/v1/orgs/{org_id}/security", Permissions.SecurityManage, o => $"/v1/orgs/{o.Seed.OrgId}/security"),
+        R("PUT", "/v1/orgs/{org_id}/security", Permissions.SecurityManage, o => $"/v1/orgs/{o.Seed.OrgId}/security", _ => new { require_mfa = true }),
 
         R("GET", "/v1/projects/{project_id}/api_keys", Permissions.KeysRead, o => $"/v1/projects/{o.Seed.ProjectId}/api_keys"),
         // An ingest key could do events:ingest in the project, so its creator must hold that too.
@@ -142,6 +149,14 @@ public sealed class PermissionMatrixTests(TenancyApp cp, ITestOutputHelper outpu
             return $"the update's audit entries ({string.Join(", ", entries.Select(e => e.Action))}) do not hold a before and a different after";
         return null;
     }
+
+    private static readonly Dictionary<string, (HttpStatusCode Status, string Says)> RefusedAfterAccess = new(StringComparer.Ordinal)
+    {
+        ["POST /v1/auth/password"] = (HttpStatusCode.BadRequest, "current_password"),
+        ["POST /v1/auth/mfa/totp/confirm"] = (HttpStatusCode.Conflict, "No authenticator is being set up"),
+        ["POST /v1/auth/mfa/recovery_codes"] = (HttpStatusCode.Conflict, "not set up"),
+        ["POST /v1/auth/mfa/disable"] = (HttpStatusCode.Conflict, "not set up"),
+    };
 
     private static string Cut(string body) => body.Length > 300 ? body[..300] + "…" : body;
 
@@ -218,9 +233,10 @@ public sealed class PermissionMatrixTests(TenancyApp cp, ITestOutputHelper outpu
                 var body = await response.Content.ReadAsStringAsync();
                 output.WriteLine($"{route.Key} with only '{permission}': {(int)response.StatusCode}");
 
-                // The password change is refused for its missing current_password, after the caller was let through.
-                var passed = route.Key == "POST /v1/auth/password"
-                    ? response.StatusCode == HttpStatusCode.BadRequest && body.Contains("current_password", StringComparison.Ordinal)
+                // Some signed-in routes refuse the body after the caller was let through: the password change its missing
+                // current_password, the MFA routes a user who has set nothing up (409).
+                var passed = RefusedAfterAccess.TryGetValue(route.Key, out var refusal)
+                    ? response.StatusCode == refusal.Status && body.Contains(refusal.Says, StringComparison.Ordinal)
                     : response.IsSuccessStatusCode;
                 if (!passed) failures.Add($"{route.Key} with only '{string.Join("', '", [permission, .. route.Also])}': got {(int)response.StatusCode}: {Cut(body)}");
                 else if (NeedsPermission(route) && route.Method != "GET" && await UnauditedAsync(route, seed.OrgId, user) is { } gap) failures.Add($"{route.Key}: {gap}");

@@ -191,6 +191,7 @@ public sealed class TenancyApp : TokenSignedControlPlane
             "SELECT row_to_json(t)::text FROM audit_log t WHERE org_id = @orgId ORDER BY id",
             "SELECT row_to_json(t)::text FROM alerts t WHERE project_id IN (SELECT p.id FROM projects p JOIN workspaces w ON w.id = p.workspace_id WHERE w.org_id = @orgId) ORDER BY id",
             "SELECT row_to_json(t)::text FROM notification_channels t WHERE org_id = @orgId ORDER BY id",
+            "SELECT row_to_json(t)::text FROM org_break_glass_accounts t WHERE org_id = @orgId ORDER BY user_id",
             // last_used_at moves when a key is used, by anyone: the columns a caller could change are the rest.
             "SELECT row_to_json(t)::text FROM (SELECT id, kind, name, scopes, scope_type, scope_id, expires_at, revoked_at FROM api_keys WHERE org_id = @orgId ORDER BY id) t",
         })

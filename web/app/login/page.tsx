@@ -1,8 +1,11 @@
 "use client";
-import { Suspense, useEffect, useState, type FormEvent } from "react";
+import { Suspense, useEffect, useRef, useState, type FormEvent } from "react";
 import { useRouter, useSearchParams } from "next/navigation";
-import { useAuth } from "@/lib/auth";
+import { useAuth, type MfaEnrollment, type SignInStep } from "@/lib/auth";
 import { ApiError, errorText } from "@/lib/api";
+import { AuthenticatorSetup, RecoveryCodeList } from "@/components/MfaParts";
+
+type Challenge = Exclude<SignInStep, { kind: "done" }>;
 
 function LoginForm() {
   const { signIn, state } = useAuth();
@@ -12,6 +15,7 @@ function LoginForm() {
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [challenge, setChallenge] = useState<Challenge | null>(null);
   // Only a path of this site: never an absolute URL an attacker put in ?next=.
   const target = next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
 
@@ -24,13 +28,18 @@ function LoginForm() {
     setBusy(true);
     setError(null);
     try {
-      await signIn(email, password);
+      const step = await signIn(email, password);
+      if (step.kind !== "done") setChallenge(step);
     } catch (e) {
       setError(e instanceof ApiError && e.status === 401 ? "Wrong email or password." : errorText(e));
     } finally {
       setBusy(false);
     }
   }
+
+  const restart = () => { setChallenge(null); setPassword(""); };
+  if (challenge?.kind === "mfa") return <SecondFactorForm challenge={challenge} onRestart={restart} />;
+  if (challenge?.kind === "mfa_enrollment") return <EnrollmentForm challenge={challenge} onRestart={restart} />;
 
   return (
     <form className="login card stack" onSubmit={submit} aria-label="Sign in">
@@ -40,6 +49,103 @@ function LoginForm() {
       {error && <div className="notice error" role="alert">{error}</div>}
       <button className="primary" type="submit" disabled={busy}>{busy ? "Signing in…" : "Sign in"}</button>
       <p className="muted small">The first admin&apos;s email and password are in <code>.data/bootstrap.json</code> after <code>./hh up</code>.</p>
+    </form>
+  );
+}
+
+/** The password was right; a code from the authenticator app (or a recovery code) finishes the sign-in. */
+function SecondFactorForm({ challenge, onRestart }: { challenge: Challenge; onRestart: () => void }) {
+  const { finishMfa } = useAuth();
+  const [useRecovery, setUseRecovery] = useState(false);
+  const [value, setValue] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await finishMfa(challenge.token, useRecovery ? { recovery_code: value.trim() } : { code: value.replace(/\s/g, "") });
+    } catch (e) {
+      setError(errorText(e));
+      setValue("");
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form className="login card stack" onSubmit={submit} aria-label="Two-factor authentication">
+      <h1>Two-factor authentication</h1>
+      <p className="muted">{useRecovery ? "Enter one of the recovery codes you saved when you set up two-factor authentication. Each works once." : challenge.detail}</p>
+      <label>{useRecovery ? "Recovery code" : "Authentication code"}
+        <input name={useRecovery ? "recovery_code" : "code"} data-testid="mfa-code" required autoFocus autoComplete="one-time-code"
+          inputMode={useRecovery ? "text" : "numeric"} maxLength={useRecovery ? 24 : 7} value={value} onChange={(e) => setValue(e.target.value)} />
+      </label>
+      {error && <div className="notice error" role="alert">{error}</div>}
+      <button className="primary" type="submit" disabled={busy}>{busy ? "Checking…" : "Verify"}</button>
+      <div className="row">
+        <button type="button" className="link" onClick={() => { setUseRecovery(!useRecovery); setValue(""); setError(null); }}>
+          {useRecovery ? "Use the authenticator app" : "Use a recovery code"}
+        </button>
+        <button type="button" className="link" onClick={onRestart}>Start over</button>
+      </div>
+    </form>
+  );
+}
+
+/** An org of the user requires MFA they have not set up: set it up now, then see the recovery codes once. */
+function EnrollmentForm({ challenge, onRestart }: { challenge: Challenge; onRestart: () => void }) {
+  const { beginEnrollment, confirmEnrollment } = useAuth();
+  const [enrollment, setEnrollment] = useState<MfaEnrollment | null>(null);
+  const [code, setCode] = useState("");
+  const [codes, setCodes] = useState<{ recoveryCodes: string[]; complete: () => Promise<void> } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const started = useRef(false);
+
+  useEffect(() => {
+    // Once: each start draws a new secret, and a second one (React's strict mode runs effects twice) would replace the one shown.
+    if (started.current) return;
+    started.current = true;
+    beginEnrollment(challenge.token).then(setEnrollment, (e) => setError(errorText(e)));
+  }, [beginEnrollment, challenge.token]);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      setCodes(await confirmEnrollment(challenge.token, code.replace(/\s/g, "")));
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (codes) {
+    return (
+      <div className="login card stack">
+        <h1>Save your recovery codes</h1>
+        <RecoveryCodeList codes={codes.recoveryCodes} />
+        <button className="primary" type="button" onClick={() => void codes.complete()}>I saved them, continue</button>
+      </div>
+    );
+  }
+  return (
+    <form className="login card stack" onSubmit={submit} aria-label="Set up two-factor authentication">
+      <h1>Set up two-factor authentication</h1>
+      <p className="muted">{challenge.detail}</p>
+      {enrollment && <AuthenticatorSetup enrollment={enrollment} />}
+      <label>Code from the app
+        <input name="code" data-testid="mfa-code" required inputMode="numeric" autoComplete="one-time-code" maxLength={7} value={code} onChange={(e) => setCode(e.target.value)} />
+      </label>
+      {error && <div className="notice error" role="alert">{error}</div>}
+      <button className="primary" type="submit" disabled={busy || !enrollment}>{busy ? "Checking…" : "Turn on and sign in"}</button>
+      <button type="button" className="link" onClick={onRestart}>Start over</button>
     </form>
   );
 }

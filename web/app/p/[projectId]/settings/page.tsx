@@ -1,5 +1,5 @@
 "use client";
-// Settings: API keys, members and roles, provider keys, the project. The tab is in the URL (?tab=keys), so each
+// Settings: API keys, members and roles, provider keys, the project, and the user's own two-factor authentication. The tab is in the URL (?tab=keys), so each
 // one is a link; arrow keys move between tabs, as a tablist should.
 import { Suspense, useRef, type KeyboardEvent } from "react";
 import { useParams, usePathname, useRouter, useSearchParams } from "next/navigation";
@@ -8,12 +8,14 @@ import { ApiKeysTab } from "./ApiKeysTab";
 import { MembersTab } from "./MembersTab";
 import { ProvidersTab } from "./ProvidersTab";
 import { ProjectTab } from "./ProjectTab";
+import { SecurityTab } from "./SecurityTab";
 
 const tabs = [
   { key: "keys", label: "API keys" },
   { key: "members", label: "Members and roles" },
   { key: "providers", label: "Provider keys" },
   { key: "project", label: "Project" },
+  { key: "security", label: "Two-factor authentication" },
 ] as const;
 type TabKey = (typeof tabs)[number]["key"];
 
@@ -66,6 +68,7 @@ function Settings() {
         {tab === "members" && <MembersTab projectId={projectId} />}
         {tab === "providers" && <ProvidersTab projectId={projectId} />}
         {tab === "project" && <ProjectTab projectId={projectId} />}
+        {tab === "security" && <SecurityTab />}
       </div>
     </div>
   );
