@@ -44,12 +44,13 @@ public static partial class SsoConnectionsApi
 
     public static void MapSsoConnectionsApi(this IEndpointRouteBuilder api)
     {
-        var group = api.MapGroup("/v1/orgs/{org_id}/sso_connections").WithTags("SSO");
-        group.MapPost("", CreateAsync);
-        group.MapGet("", ListAsync);
-        group.MapGet("/{connection_id}", GetAsync);
-        group.MapPut("/{connection_id}", UpdateAsync);
-        group.MapDelete("/{connection_id}", DeleteAsync);
+        const string Collection = "/v1/orgs/{org_id}/sso_connections";
+        const string Item = Collection + "/{connection_id}";
+        api.MapPost(Collection, CreateAsync).WithTags("SSO");
+        api.MapGet(Collection, ListAsync).WithTags("SSO");
+        api.MapGet(Item, GetAsync).WithTags("SSO");
+        api.MapPut(Item, UpdateAsync).WithTags("SSO");
+        api.MapDelete(Item, DeleteAsync).WithTags("SSO");
     }
 
     private static async Task<Created<Envelope<SsoConnectionItem>>> CreateAsync(
