@@ -10,13 +10,13 @@ namespace HoneyHive.Web.Tests;
 /// </summary>
 public sealed class SsoWebUi : WebUi
 {
-    public OidcTestClient Client { get; } = new("honeyhive-web", "web-client-secret-" + Guid.NewGuid().ToString("N"), []);
+    public OidcTestClient OidcClient { get; } = new("honeyhive-web", "web-client-secret-" + Guid.NewGuid().ToString("N"), []);
 
     public OidcTestProvider Idp { get; private set; } = null!;
 
     public override async Task InitializeAsync()
     {
-        Idp = await OidcTestProvider.StartAsync(Client with { RedirectUris = [$"{Url.ToString().TrimEnd('/')}/api/cp/v1/auth/sso/oidc/callback"] });
+        Idp = await OidcTestProvider.StartAsync(OidcClient with { RedirectUris = [$"{Url.ToString().TrimEnd('/')}/api/cp/v1/auth/sso/oidc/callback"] });
         ExtraEnvironment["HH_ALLOWED_PRIVATE_HOSTS"] = "127.0.0.1";
         ExtraEnvironment["Auth__Sso__RequireHttps"] = "false";
         await base.InitializeAsync();
@@ -43,8 +43,8 @@ public sealed class SsoSignInTests(SsoWebUi web) : IClassFixture<SsoWebUi>
             name = "Test IdP",
             email_domains = new[] { domain },
             default_role = "member",
-            config = new { issuer = web.Idp.IssuerText, client_id = web.Client.ClientId },
-            client_secret = web.Client.ClientSecret,
+            config = new { issuer = web.Idp.IssuerText, client_id = web.OidcClient.ClientId },
+            client_secret = web.OidcClient.ClientSecret,
         });
 
         var page = await web.NewPageAsync();
