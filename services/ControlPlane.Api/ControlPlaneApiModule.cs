@@ -8,6 +8,7 @@ using HoneyHive.ControlPlane.Api.Keys;
 using HoneyHive.ControlPlane.Api.Notifications;
 using HoneyHive.ControlPlane.Api.OrgSecurity;
 using HoneyHive.ControlPlane.Api.Projects;
+using HoneyHive.ControlPlane.Api.Sso;
 using HoneyHive.ControlPlane.Api.Tenancy;
 using HoneyHive.ControlPlane.Api.Tokens;
 using HoneyHive.Platform.Postgres;
@@ -47,6 +48,7 @@ public static class ControlPlaneApiModule
         builder.Services.AddSingleton<ControlPlaneKeyDirectory>();
         builder.AddAccessTokenIssuing();
         builder.AddAccounts();
+        builder.AddSso();
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddAuthentication()
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ControlPlaneAuthenticationHandler>(ControlPlaneAuthenticationHandler.SchemeName, null);
@@ -56,6 +58,7 @@ public static class ControlPlaneApiModule
         builder.Services.AddOutboundGuard();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ChannelDeps>();
+        builder.Services.AddSingleton<SsoConnectionDeps>();
         builder.AddApiDocument(ApiDocuments.ControlPlane);
         return builder;
     }
@@ -69,12 +72,14 @@ public static class ControlPlaneApiModule
         var api = group.MapGroup("").RequireAuthorization(Authenticated);
         group.MapJwksApi();
         group.MapAuthApi(api);
+        group.MapSsoAuthApi();
         api.MapApiKeysApi();
         api.MapLegacyProjectsApi();
         api.MapTenancyApi(group);
         api.MapAlertsApi();
         api.MapNotificationChannelsApi();
         api.MapOrgSecurityApi();
+        api.MapSsoConnectionsApi();
         return group;
     }
 }

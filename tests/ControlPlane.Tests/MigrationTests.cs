@@ -11,7 +11,7 @@ public sealed class MigrationTests : IAsyncLifetime
     // Written out here, not read from the assemblies: a script that is not embedded (or not applied) must fail the test.
     private static readonly string[] ControlPlaneScripts =
     [
-        "0001_tenancy_and_keys.sql", "0002_data_planes.sql", "0003_accounts_rbac_audit.sql", "0004_alerts_notifications.sql", "0005_mfa_sso_enforcement.sql", "0011_alert_trigger_sent_from_ledger.sql",
+        "0001_tenancy_and_keys.sql", "0002_data_planes.sql", "0003_accounts_rbac_audit.sql", "0004_alerts_notifications.sql", "0005_mfa_sso_enforcement.sql", "0006_sso_connections.sql", "0011_alert_trigger_sent_from_ledger.sql",
     ];
 
     private static readonly string[] DataPlaneScripts =

@@ -48,6 +48,8 @@ public static class Permissions
 
     /// <summary>The org's sign-in policy: require MFA, require single sign-on, and its break-glass accounts (admins).</summary>
     public const string SecurityManage = "security:manage";
+    /// <summary>The org's single sign-on connections (they decide who may sign in and with which role): admins.</summary>
+    public const string SsoManage = "sso:manage";
 
     /// <summary>Granting or revoking the owner role, deleting the org: owners only.</summary>
     public const string OrgManage = "org:manage";
@@ -58,7 +60,8 @@ public static class Permissions
         EventsIngest, EventsRead, EventsWrite, DatasetsRead, DatasetsWrite, ExperimentsRead, ExperimentsWrite,
         MetricsRead, MetricsWrite, ConfigurationsRead, ConfigurationsWrite, SecretsManage, LlmInvoke,
         ProjectsRead, ProjectsManage, WorkspacesRead, WorkspacesManage, DataplanesRead, DataplanesManage,
-        MembersRead, MembersManage, RolesManage, KeysRead, KeysManage, AuditRead, AlertsRead, AlertsManage, NotificationsManage, SecurityManage, OrgManage,
+        MembersRead, MembersManage, RolesManage, KeysRead, KeysManage, AuditRead, AlertsRead, AlertsManage, NotificationsManage, SecurityManage, SsoManage,
+        OrgManage,
     ];
 
     private static readonly HashSet<string> Known = new(All, StringComparer.Ordinal);
