@@ -7,6 +7,7 @@ using HoneyHive.ControlPlane.Api.Bootstrap;
 using HoneyHive.ControlPlane.Api.Keys;
 using HoneyHive.ControlPlane.Api.Notifications;
 using HoneyHive.ControlPlane.Api.Projects;
+using HoneyHive.ControlPlane.Api.Sso.Saml;
 using HoneyHive.ControlPlane.Api.Tenancy;
 using HoneyHive.ControlPlane.Api.Tokens;
 using HoneyHive.Platform.Postgres;
@@ -46,6 +47,7 @@ public static class ControlPlaneApiModule
         builder.Services.AddSingleton<ControlPlaneKeyDirectory>();
         builder.AddAccessTokenIssuing();
         builder.AddAccounts();
+        builder.AddSaml();
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddAuthentication()
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ControlPlaneAuthenticationHandler>(ControlPlaneAuthenticationHandler.SchemeName, null);
