@@ -7,6 +7,7 @@ using HoneyHive.ControlPlane.Api.Bootstrap;
 using HoneyHive.ControlPlane.Api.Keys;
 using HoneyHive.ControlPlane.Api.Notifications;
 using HoneyHive.ControlPlane.Api.Projects;
+using HoneyHive.ControlPlane.Api.Sso;
 using HoneyHive.ControlPlane.Api.Sso.Saml;
 using HoneyHive.ControlPlane.Api.Tenancy;
 using HoneyHive.ControlPlane.Api.Tokens;
@@ -47,6 +48,7 @@ public static class ControlPlaneApiModule
         builder.Services.AddSingleton<ControlPlaneKeyDirectory>();
         builder.AddAccessTokenIssuing();
         builder.AddAccounts();
+        builder.AddSso();
         builder.AddSaml();
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddAuthentication()
@@ -57,6 +59,7 @@ public static class ControlPlaneApiModule
         builder.Services.AddOutboundGuard();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ChannelDeps>();
+        builder.Services.AddSingleton<SsoConnectionDeps>();
         builder.AddApiDocument(ApiDocuments.ControlPlane);
         return builder;
     }
@@ -70,11 +73,13 @@ public static class ControlPlaneApiModule
         var api = group.MapGroup("").RequireAuthorization(Authenticated);
         group.MapJwksApi();
         group.MapAuthApi(api);
+        group.MapSsoAuthApi();
         api.MapApiKeysApi();
         api.MapLegacyProjectsApi();
         api.MapTenancyApi(group);
         api.MapAlertsApi();
         api.MapNotificationChannelsApi();
+        api.MapSsoConnectionsApi();
         return group;
     }
 }

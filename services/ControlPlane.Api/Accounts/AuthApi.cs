@@ -237,9 +237,13 @@ public static class AuthApi
         // Tokens must not be cached by anything between the client and us (RFC 6749 5.1).
         context.Response.Headers.CacheControl = "no-store";
         if (refreshInBody) return new TokenResponse(access.Token, "Bearer", access.ExpiresIn, refresh.Value, refresh.ExpiresAt);
-        context.Response.Cookies.Append(RefreshCookie, refresh.Value, CookieOptions(context, refresh.ExpiresAt));
+        SetRefreshCookie(context, refresh);
         return new TokenResponse(access.Token, "Bearer", access.ExpiresIn);
     }
+
+    /// <summary>Hands a browser its session: the refresh cookie (sign-in here, or the end of an SSO redirect flow).</summary>
+    internal static void SetRefreshCookie(HttpContext context, RefreshToken refresh) =>
+        context.Response.Cookies.Append(RefreshCookie, refresh.Value, CookieOptions(context, refresh.ExpiresAt));
 
     private static CookieOptions CookieOptions(HttpContext context, DateTimeOffset? expires) => new()
     {

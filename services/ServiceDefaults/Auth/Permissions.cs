@@ -46,6 +46,9 @@ public static class Permissions
     public const string AlertsManage = "alerts:manage";
     public const string NotificationsManage = "notifications:manage";
 
+    /// <summary>The org's single sign-on connections (they decide who may sign in and with which role): admins.</summary>
+    public const string SsoManage = "sso:manage";
+
     /// <summary>Granting or revoking the owner role, deleting the org: owners only.</summary>
     public const string OrgManage = "org:manage";
 
@@ -55,7 +58,7 @@ public static class Permissions
         EventsIngest, EventsRead, EventsWrite, DatasetsRead, DatasetsWrite, ExperimentsRead, ExperimentsWrite,
         MetricsRead, MetricsWrite, ConfigurationsRead, ConfigurationsWrite, SecretsManage, LlmInvoke,
         ProjectsRead, ProjectsManage, WorkspacesRead, WorkspacesManage, DataplanesRead, DataplanesManage,
-        MembersRead, MembersManage, RolesManage, KeysRead, KeysManage, AuditRead, AlertsRead, AlertsManage, NotificationsManage, OrgManage,
+        MembersRead, MembersManage, RolesManage, KeysRead, KeysManage, AuditRead, AlertsRead, AlertsManage, NotificationsManage, SsoManage, OrgManage,
     ];
 
     private static readonly HashSet<string> Known = new(All, StringComparer.Ordinal);

@@ -10,14 +10,17 @@ namespace HoneyHive.ControlPlane.Tests.Accounts;
 public sealed class NoAnonymousSignUpTests(TenancyApp cp) : IClassFixture<TenancyApp>
 {
     /// <summary>
-    /// The only routes open to anyone that are not reads: sign-in and its sessions, password reset, invitation accept
-    /// (and the health checks, which answer any method and change nothing).
+    /// The only routes open to anyone that are not reads: sign-in and its sessions, password reset, invitation accept,
+    /// the SSO email-domain look-up (which changes nothing but its rate counter), and the health checks (which answer any
+    /// method and change nothing). The SSO callback is a GET that may provision an account, but only for an identity an
+    /// org's own provider vouched for (SsoSignInTests).
     /// </summary>
     private static readonly string[] AnonymousWrites =
     [
         "* /health", "* /alive",
         "POST /v1/auth/login", "POST /v1/auth/refresh", "POST /v1/auth/logout",
         "POST /v1/auth/password-reset", "POST /v1/auth/password-reset/confirm", "POST /v1/invitations/accept",
+        "POST /v1/auth/sso/discover",
     ];
 
     [Fact]

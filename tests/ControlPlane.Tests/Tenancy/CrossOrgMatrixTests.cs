@@ -73,6 +73,13 @@ public sealed class CrossOrgMatrixTests(TenancyApp cp, ITestOutputHelper output)
         new("GET", "/v1/projects/{project_id}/notification_channels", i => $"/v1/projects/{i.A.ProjectId}/notification_channels", _ => null),
         new("GET", "/v1/projects/{project_id}/notification_channels/{channel_id}", i => $"/v1/projects/{i.A.ProjectId}/notification_channels/{i.OfA.ProjectChannel}", _ => null),
         new("PUT", "/v1/projects/{project_id}/notification_channels/{channel_id}", i => $"/v1/projects/{i.A.ProjectId}/notification_channels/{i.OfA.ProjectChannel}", _ => new { name = "intruder" }),
+        // SSO connections: A's org, and B's org with A's connection id (a connection is found only under its own org).
+        new("POST", "/v1/orgs/{org_id}/sso_connections", i => $"/v1/orgs/{i.A.OrgId}/sso_connections", _ => OrgObjects.SsoConnectionBody("intruder")),
+        new("GET", "/v1/orgs/{org_id}/sso_connections", i => $"/v1/orgs/{i.A.OrgId}/sso_connections", _ => null),
+        new("GET", "/v1/orgs/{org_id}/sso_connections/{connection_id}", i => $"/v1/orgs/{i.A.OrgId}/sso_connections/{i.OfA.SsoConnection}", _ => null),
+        new("GET", "/v1/orgs/{org_id}/sso_connections/{connection_id}", i => $"/v1/orgs/{i.B.OrgId}/sso_connections/{i.OfA.SsoConnection}", _ => null),
+        new("PUT", "/v1/orgs/{org_id}/sso_connections/{connection_id}", i => $"/v1/orgs/{i.A.OrgId}/sso_connections/{i.OfA.SsoConnection}", _ => new { name = "intruder", enabled = false }),
+        new("PUT", "/v1/orgs/{org_id}/sso_connections/{connection_id}", i => $"/v1/orgs/{i.B.OrgId}/sso_connections/{i.OfA.SsoConnection}", _ => new { name = "intruder", enabled = false }),
         // The legacy project routes (the SDK's, forwarded by the DP) name A's workspace and project by query and body.
         new("POST", "/v1/projects/", i => $"/v1/projects?workspace_id={i.A.WorkspaceId}", _ => new { name = "intruder-v1" }),
         new("PUT", "/v1/projects/", i => $"/v1/projects?workspace_id={i.A.WorkspaceId}", i => new { name = i.OfA.LegacyProject, description = "intruder" }),
@@ -93,6 +100,8 @@ public sealed class CrossOrgMatrixTests(TenancyApp cp, ITestOutputHelper output)
         new("DELETE", "/v1/orgs/{org_id}/notification_channels/{channel_id}", i => $"/v1/orgs/{i.B.OrgId}/notification_channels/{i.OfA.OrgChannel}", _ => null),
         new("DELETE", "/v1/workspaces/{workspace_id}/notification_channels/{channel_id}", i => $"/v1/workspaces/{i.A.WorkspaceId}/notification_channels/{i.OfA.WorkspaceChannel}", _ => null),
         new("DELETE", "/v1/projects/{project_id}/notification_channels/{channel_id}", i => $"/v1/projects/{i.A.ProjectId}/notification_channels/{i.OfA.ProjectChannel}", _ => null),
+        new("DELETE", "/v1/orgs/{org_id}/sso_connections/{connection_id}", i => $"/v1/orgs/{i.A.OrgId}/sso_connections/{i.OfA.SpareSsoConnection}", _ => null),
+        new("DELETE", "/v1/orgs/{org_id}/sso_connections/{connection_id}", i => $"/v1/orgs/{i.B.OrgId}/sso_connections/{i.OfA.SsoConnection}", _ => null),
         new("DELETE", "/v1/projects/", i => $"/v1/projects?workspace_id={i.A.WorkspaceId}&name={i.OfA.LegacyProject}", _ => null),
         new("DELETE", "/projects/", i => $"/projects?workspace_id={i.A.WorkspaceId}&name={i.OfA.LegacyProject2}", _ => null),
     ];

@@ -117,6 +117,12 @@ public sealed class PermissionMatrixTests(TenancyApp cp, ITestOutputHelper outpu
         R("GET", "/v1/projects/{project_id}/notification_channels/{channel_id}", Permissions.AlertsRead, o => $"/v1/projects/{o.Seed.ProjectId}/notification_channels/{o.Objects.ProjectChannel}"),
         R("PUT", "/v1/projects/{project_id}/notification_channels/{channel_id}", Permissions.NotificationsManage, o => $"/v1/projects/{o.Seed.ProjectId}/notification_channels/{o.Objects.ProjectChannel}", _ => new { name = "renamed" }),
         R("DELETE", "/v1/projects/{project_id}/notification_channels/{channel_id}", Permissions.NotificationsManage, o => $"/v1/projects/{o.Seed.ProjectId}/notification_channels/{o.Objects.ProjectChannel}"),
+        // SSO connections: sso:manage for all; the default role a connection provisions must be one its author holds (ra: events:read).
+        R("POST", "/v1/orgs/{org_id}/sso_connections", Permissions.SsoManage, o => $"/v1/orgs/{o.Seed.OrgId}/sso_connections", _ => OrgObjects.SsoConnectionBody("new idp"), Permissions.EventsRead),
+        R("GET", "/v1/orgs/{org_id}/sso_connections", Permissions.SsoManage, o => $"/v1/orgs/{o.Seed.OrgId}/sso_connections"),
+        R("GET", "/v1/orgs/{org_id}/sso_connections/{connection_id}", Permissions.SsoManage, o => $"/v1/orgs/{o.Seed.OrgId}/sso_connections/{o.Objects.SsoConnection}"),
+        R("PUT", "/v1/orgs/{org_id}/sso_connections/{connection_id}", Permissions.SsoManage, o => $"/v1/orgs/{o.Seed.OrgId}/sso_connections/{o.Objects.SsoConnection}", _ => new { name = "renamed" }),
+        R("DELETE", "/v1/orgs/{org_id}/sso_connections/{connection_id}", Permissions.SsoManage, o => $"/v1/orgs/{o.Seed.OrgId}/sso_connections/{o.Objects.SpareSsoConnection}"),
 
         // The legacy project routes (the SDK's, forwarded by the DP) act in the workspace ?workspace_id= names.
         R("POST", "/v1/projects/", Permissions.ProjectsManage, o => $"/v1/projects?workspace_id={o.Seed.WorkspaceId}", _ => new { name = "legacy-new" }),

@@ -23,7 +23,8 @@ public sealed record SeededOrg(Guid OrgId, Guid DataplaneId, Guid WorkspaceId, G
 /// </summary>
 public sealed record OrgObjects(
     Guid EmptyDataplane, Guid EmptyWorkspace, Guid SpareProject, Guid Member, Guid SpareMember, Guid Invitation, Guid SpareInvitation,
-    Guid ProjectKey, string LegacyProject, string LegacyProject2, Guid Alert, Guid SpareAlert, Guid OrgChannel, Guid WorkspaceChannel, Guid ProjectChannel)
+    Guid ProjectKey, string LegacyProject, string LegacyProject2, Guid Alert, Guid SpareAlert, Guid OrgChannel, Guid WorkspaceChannel, Guid ProjectChannel,
+    Guid SsoConnection, Guid SpareSsoConnection)
 {
     /// <summary>A valid alert body (an email to the project's members: no URL to allow).</summary>
     public static object AlertBody(string name) => new
@@ -40,6 +41,20 @@ public sealed record OrgObjects(
             critical = new { channel = "EMAIL", scope = "ALL_PROJECT_MEMBERS", metadata = new { } },
             resolved = new { channel = "EMAIL", scope = "ALL_PROJECT_MEMBERS", metadata = new { } },
         },
+    };
+
+    /// <summary>
+    /// A valid OIDC connection on a unique email domain, provisioning into <see cref="Role"/>. The issuer is a public
+    /// address literal (TEST-NET-3): the SSRF guard passes it without a DNS lookup, and nothing ever calls it.
+    /// </summary>
+    public static object SsoConnectionBody(string name) => new
+    {
+        protocol = "oidc",
+        name,
+        email_domains = new[] { $"{TenancyApp.Unique()}.example.com" },
+        default_role = Role,
+        config = new { issuer = "https://203.0.113.7/oidc", client_id = "honeyhive" },
+        client_secret = "a client secret " + TenancyApp.Unique(),
     };
 
     public const string Role = "ra";
@@ -155,8 +170,10 @@ public sealed class TenancyApp : TokenSignedControlPlane
         var orgChannel = await ChannelAsync("orgs", org.OrgId);
         var workspaceChannel = await ChannelAsync("workspaces", org.WorkspaceId);
         var projectChannel = await ChannelAsync("projects", org.ProjectId);
+        var ssoConnection = Id(await (await owner.PostJsonAsync($"/v1/orgs/{org.OrgId}/sso_connections", OrgObjects.SsoConnectionBody("idp"))).DataAsync(System.Net.HttpStatusCode.Created));
+        var spareSsoConnection = Id(await (await owner.PostJsonAsync($"/v1/orgs/{org.OrgId}/sso_connections", OrgObjects.SsoConnectionBody("spare idp"))).DataAsync(System.Net.HttpStatusCode.Created));
         return new OrgObjects(emptyDataplane, emptyWorkspace, spareProject, member, spareMember, invitation, spareInvitation, key, LegacyProject, LegacyProject2,
-            alert, spareAlert, orgChannel, workspaceChannel, projectChannel);
+            alert, spareAlert, orgChannel, workspaceChannel, projectChannel, ssoConnection, spareSsoConnection);
     }
 
     /// <summary>A short unique token for names (data plane and workspace slugs are unique across orgs).</summary>
@@ -191,6 +208,8 @@ public sealed class TenancyApp : TokenSignedControlPlane
             "SELECT row_to_json(t)::text FROM audit_log t WHERE org_id = @orgId ORDER BY id",
             "SELECT row_to_json(t)::text FROM alerts t WHERE project_id IN (SELECT p.id FROM projects p JOIN workspaces w ON w.id = p.workspace_id WHERE w.org_id = @orgId) ORDER BY id",
             "SELECT row_to_json(t)::text FROM notification_channels t WHERE org_id = @orgId ORDER BY id",
+            "SELECT row_to_json(t)::text FROM sso_connections t WHERE org_id = @orgId ORDER BY id",
+            "SELECT row_to_json(t)::text FROM sso_email_domains t WHERE connection_id IN (SELECT id FROM sso_connections WHERE org_id = @orgId) ORDER BY domain",
             // last_used_at moves when a key is used, by anyone: the columns a caller could change are the rest.
             "SELECT row_to_json(t)::text FROM (SELECT id, kind, name, scopes, scope_type, scope_id, expires_at, revoked_at FROM api_keys WHERE org_id = @orgId ORDER BY id) t",
         })
