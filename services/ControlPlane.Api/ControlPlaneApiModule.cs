@@ -74,6 +74,7 @@ public static class ControlPlaneApiModule
         group.MapJwksApi();
         group.MapAuthApi(api);
         group.MapSsoAuthApi();
+        group.MapSamlAuthApi();
         api.MapApiKeysApi();
         api.MapLegacyProjectsApi();
         api.MapTenancyApi(group);

@@ -238,7 +238,8 @@ public static partial class SsoConnectionsApi
         return protocol switch
         {
             SsoProtocols.Oidc => await OidcConfigAsync(given, current, deps, ct),
-            _ => throw ApiRequestException.BadRequest("protocol", $"{protocol} connections are not served by this version yet; use oidc."),
+            SsoProtocols.Saml => Saml.SamlConnectionConfig.Validate(given, current, deps.Options, TimeProvider.System),
+            _ => throw ApiRequestException.BadRequest("protocol", $"protocol must be one of {string.Join(", ", SsoProtocols.All)}."),
         };
     }
 

@@ -44,7 +44,8 @@ public sealed class SamlResponseValidator(TimeProvider clock, TimeSpan clockSkew
         // (an assertion inside a signed response is covered by the response's signature).
         var now = clock.GetUtcNow();
         CheckResponse(response, sp, idp);
-        var inResponseTo = SamlXml.Attribute(response, "InResponseTo");
+        // Some IdPs write InResponseTo="" when they answer no request: empty is absent.
+        var inResponseTo = SamlXml.Attribute(response, "InResponseTo") is { Length: > 0 } answered ? answered : null;
         return ReadAssertion(assertion, sp, idp, inResponseTo, now);
     }
 
@@ -156,7 +157,7 @@ public sealed class SamlResponseValidator(TimeProvider clock, TimeSpan clockSkew
             var recipient = SamlXml.Attribute(data, "Recipient");
             var notOnOrAfter = Time(data, "NotOnOrAfter");
             var notBefore = Time(data, "NotBefore");
-            var confirms = SamlXml.Attribute(data, "InResponseTo");
+            var confirms = SamlXml.Attribute(data, "InResponseTo") is { Length: > 0 } answered ? answered : null;
             refusal = recipient != sp.AcsUrl ? $"The SubjectConfirmationData's Recipient is '{recipient ?? "(none)"}', not this connection's ACS URL {sp.AcsUrl}."
                 : notOnOrAfter is null ? "The SubjectConfirmationData has no NotOnOrAfter (a bearer assertion must say when it expires)."
                 : now - clockSkew >= notOnOrAfter ? $"The Assertion's SubjectConfirmationData has expired (NotOnOrAfter {Format(notOnOrAfter.Value)}, now {Format(now)})."

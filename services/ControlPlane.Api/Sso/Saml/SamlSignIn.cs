@@ -12,13 +12,16 @@ public sealed record SamlConnection(Guid Id, Guid OrgId, SamlIdentityProvider Id
 /// with its own entity id and ACS URL, so an assertion made for one org's connection is refused by every other one
 /// (wrong audience, wrong recipient) even before the signature is checked against that connection's IdP certificate.
 /// </summary>
-public sealed class SamlSignIn(SamlReplayGuard replay, IOptions<SamlOptions> options, TimeProvider clock)
+public sealed class SamlSignIn(SamlReplayGuard replay, IOptions<SsoOptions> options, TimeProvider clock)
 {
     public const string RoutePrefix = "/v1/auth/sso/saml";
 
-    public SamlServiceProvider ServiceProvider(Guid connectionId)
+    public SamlServiceProvider ServiceProvider(Guid connectionId) => ServiceProviderOf(options.Value, connectionId);
+
+    /// <summary>Connection <paramref name="connectionId"/>'s SP: the entity id is its metadata URL (a common convention IdPs expect), the ACS beside it.</summary>
+    public static SamlServiceProvider ServiceProviderOf(SsoOptions options, Guid connectionId)
     {
-        var root = options.Value.PublicApiUrl.TrimEnd('/') + RoutePrefix + "/" + connectionId.ToString("D");
+        var root = options.PublicApiUrl.TrimEnd('/') + RoutePrefix + "/" + connectionId.ToString("D");
         return new SamlServiceProvider(EntityId: root + "/metadata", AcsUrl: root + "/acs");
     }
 
@@ -27,7 +30,7 @@ public sealed class SamlSignIn(SamlReplayGuard replay, IOptions<SamlOptions> opt
     {
         var now = clock.GetUtcNow();
         var redirect = SamlAuthnRequest.Create(ServiceProvider(connection.Id), connection.IdentityProvider, now, relayState);
-        await replay.IssueRequestAsync(connection.Id, redirect.RequestId, now + options.Value.RequestLifetime, cancellationToken);
+        await replay.IssueRequestAsync(connection.Id, redirect.RequestId, now + options.Value.FlowLifetime, cancellationToken);
         return redirect;
     }
 

@@ -69,7 +69,7 @@ public sealed class SamlSignInTests : IClassFixture<ControlPlaneApp>, IDisposabl
         var response = Respond(connection, inResponseTo: null);
         await saml.CompleteAsync(connection, response, null, CancellationToken.None);
 
-        var secondInstance = new SamlSignIn(new SamlReplayGuard(app.Database, app.Clock), Microsoft.Extensions.Options.Options.Create(new SamlOptions()), app.Clock);
+        var secondInstance = new SamlSignIn(new SamlReplayGuard(app.Database, app.Clock), app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<HoneyHive.ControlPlane.Api.Sso.SsoOptions>>(), app.Clock);
         await Assert.ThrowsAsync<SamlRejectedException>(() => secondInstance.CompleteAsync(connection, response, null, CancellationToken.None));
     }
 
@@ -95,7 +95,7 @@ public sealed class SamlSignInTests : IClassFixture<ControlPlaneApp>, IDisposabl
     {
         var connection = Connection();
         var start = await saml.StartAsync(connection, null, CancellationToken.None);
-        app.Clock.Advance(new SamlOptions().RequestLifetime + TimeSpan.FromSeconds(1));
+        app.Clock.Advance(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<HoneyHive.ControlPlane.Api.Sso.SsoOptions>>().Value.FlowLifetime + TimeSpan.FromSeconds(1));
 
         await RefusedAsync(connection, Respond(connection, start.RequestId), start.RequestId, "expired");
     }
