@@ -9,7 +9,7 @@ namespace HoneyHive.ControlPlane.Tests;
 public sealed class MigrationTests : IAsyncLifetime
 {
     // Written out here, not read from the assemblies: a script that is not embedded (or not applied) must fail the test.
-    private static readonly string[] ControlPlaneScripts = ["0001_tenancy_and_keys.sql", "0002_data_planes.sql", "0003_accounts_rbac_audit.sql", "0004_alerts_notifications.sql", "0007_saml_replay.sql"];
+    private static readonly string[] ControlPlaneScripts = ["0001_tenancy_and_keys.sql", "0002_data_planes.sql", "0003_accounts_rbac_audit.sql", "0004_alerts_notifications.sql", "0006_sso_connections.sql", "0007_saml_replay.sql"];
 
     private static readonly string[] DataPlaneScripts =
     [

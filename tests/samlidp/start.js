@@ -89,7 +89,7 @@ async function main() {
         const now = new Date();
         const later = new Date(now.getTime() + 5 * 60 * 1000);
         const id = '_' + crypto.randomUUID();
-        const acs = sp.entityMeta.getAssertionConsumerService(samlify.Constants.namespace.binding.post);
+        const acs = sp.entityMeta.getAssertionConsumerService(samlify.Constants.wording.binding.post);
         return {
           id,
           context: responseTemplate({

@@ -127,6 +127,13 @@ public sealed class SamlApp() : ControlPlaneApp(new Dictionary<string, string?>
         return await connection.ExecuteScalarAsync<T>(sql, parameters);
     }
 
+    /// <summary>Fails the test, with the refusals the app logged, unless <paramref name="answer"/> signed the browser in.</summary>
+    public void AssertSignedIn(CallbackAnswer answer)
+    {
+        var refusals = string.Join("\n", Logs.Lines.Where(l => l.Contains("refused", StringComparison.Ordinal)));
+        Assert.True(answer.SsoError is null && answer.RefreshToken is not null, $"The sign-in was refused ({answer.SsoError}); logged: {refusals}");
+    }
+
     /// <summary>Whether the app logged a SAML refusal containing <paramref name="reason"/>.</summary>
     public bool LoggedRefusal(string reason) => Logs.Lines.Any(l => l.Contains("SAML Response refused", StringComparison.Ordinal) && l.Contains(reason, StringComparison.Ordinal));
 }
