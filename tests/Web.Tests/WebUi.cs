@@ -18,7 +18,11 @@ public class WebUi : EndToEnd.Tests.HostProcess
     private Process? ui;
     private IPlaywright? playwright;
 
-    public Uri Url { get; private set; } = null!;
+    /// <summary>
+    /// Where the UI listens: chosen before the Host starts, so the Host's ControlPlane:PublicUrl (reset links, where SSO
+    /// lands, its redirect URI) can name it.
+    /// </summary>
+    public Uri Url { get; private set; } = new($"http://127.0.0.1:{FreePort()}");
     public IBrowser Browser { get; private set; } = null!;
     public string AdminEmail => ReadBootstrap().GetProperty("admin_email").GetString()!;
     public string AdminPassword => ReadBootstrap().GetProperty("admin_password").GetString()!;
@@ -33,6 +37,7 @@ public class WebUi : EndToEnd.Tests.HostProcess
         // so evaluators' code compiles and runs (the evaluators page checks and tries it).
         ExtraEnvironment["PythonMetric__PythonLibrary"] = TestServers.PythonLibrary;
         ExtraEnvironment["PythonMetric__RestrictedPythonPath"] = TestServers.RestrictedPythonPath;
+        ExtraEnvironment["ControlPlane__PublicUrl"] = Url.ToString().TrimEnd('/');
         await base.InitializeAsync();
         await StartUiAsync();
         playwright = await Playwright.CreateAsync();
@@ -49,7 +54,7 @@ public class WebUi : EndToEnd.Tests.HostProcess
         if (!File.Exists(server)) throw new InvalidOperationException($"{server} is missing: ./hh test builds web/ (npm ci, next build) before the tests.");
         for (var attempt = 1; ; attempt++)
         {
-            Url = new Uri($"http://127.0.0.1:{FreePort()}");
+            if (attempt > 1) Url = new Uri($"http://127.0.0.1:{FreePort()}");
             var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             start.ArgumentList.Add(server);
             start.Environment["PORT"] = Url.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -2,15 +2,36 @@
 import { Suspense, useEffect, useState, type FormEvent } from "react";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useAuth } from "@/lib/auth";
-import { ApiError, errorText } from "@/lib/api";
+import { ApiError, errorText, toError } from "@/lib/api";
+
+// What the CP's SSO callback puts in ?sso_error= when it refuses a sign-in (the details are in the CP's log).
+const ssoErrors: Record<string, string> = {
+  state: "The single sign-on attempt expired or was started in another browser. Start again.",
+  nonce: "Your identity provider's answer did not match this sign-in. Start again.",
+  code: "Your identity provider's answer could not be used (it may have been used already). Start again.",
+  id_token: "Your identity provider's token could not be verified. Ask your administrator to check the SSO connection.",
+  issuer: "The answer came from another identity provider than the one this sign-in went to.",
+  connection: "This single sign-on connection is not enabled. Ask your administrator.",
+  email_domain: "Your identity provider may not sign in this email address.",
+  email_unverified: "Your identity provider has not verified your email address.",
+  account_exists: "An account with this email exists outside this organization; ask an administrator to invite it first.",
+  account_disabled: "This account is disabled.",
+  provider_error: "Your identity provider refused the sign-in.",
+  provider_unreachable: "Your identity provider could not be reached. Try again later.",
+};
+
+type Discovery = { connection_id: string; protocol: string; start_url: string };
 
 function LoginForm() {
   const { signIn, state } = useAuth();
   const router = useRouter();
-  const next = useSearchParams().get("next");
+  const params = useSearchParams();
+  const next = params.get("next");
+  const ssoError = params.get("sso_error");
+  const [sso, setSso] = useState(ssoError !== null);
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(ssoError ? ssoErrors[ssoError] ?? "Single sign-on failed. Start again." : null);
   const [busy, setBusy] = useState(false);
   // Only a path of this site: never an absolute URL an attacker put in ?next=.
   const target = next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
@@ -32,6 +53,45 @@ function LoginForm() {
     }
   }
 
+  // Email first: the CP says which identity provider signs in this email's domain, and the browser goes there.
+  async function continueWithSso(event: FormEvent) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const response = await fetch("/api/cp/v1/auth/sso/discover", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email }),
+      });
+      if (response.status === 404) {
+        setError("Single sign-on is not set up for this email's domain. Sign in with your password.");
+        return;
+      }
+      if (!response.ok) throw await toError(response);
+      const found = (await response.json()) as Discovery;
+      const start = new URL(found.start_url, window.location.origin);
+      if (start.protocol !== "https:" && start.protocol !== "http:") throw new Error("The sign-in address is not a web address.");
+      start.searchParams.set("return_to", target);
+      window.location.assign(start.toString());
+    } catch (e) {
+      setError(errorText(e));
+      setBusy(false);
+    }
+  }
+
+  if (sso) {
+    return (
+      <form className="login card stack" onSubmit={continueWithSso} aria-label="Sign in with SSO">
+        <h1>Sign in with SSO</h1>
+        <label>Work email<input type="email" name="email" autoComplete="username" required autoFocus value={email} onChange={(e) => setEmail(e.target.value)} /></label>
+        {error && <div className="notice error" role="alert">{error}</div>}
+        <button className="primary" type="submit" disabled={busy}>{busy ? "Redirecting…" : "Continue"}</button>
+        <button className="link" type="button" onClick={() => { setSso(false); setError(null); }}>Use a password instead</button>
+      </form>
+    );
+  }
+
   return (
     <form className="login card stack" onSubmit={submit} aria-label="Sign in">
       <h1>Sign in to HoneyHive-CS</h1>
@@ -39,6 +99,7 @@ function LoginForm() {
       <label>Password<input type="password" name="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} /></label>
       {error && <div className="notice error" role="alert">{error}</div>}
       <button className="primary" type="submit" disabled={busy}>{busy ? "Signing in…" : "Sign in"}</button>
+      <button className="link" type="button" onClick={() => { setSso(true); setError(null); }}>Use single sign-on (SSO)</button>
       <p className="muted small">The first admin&apos;s email and password are in <code>.data/bootstrap.json</code> after <code>./hh up</code>.</p>
     </form>
   );
