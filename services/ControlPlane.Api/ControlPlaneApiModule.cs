@@ -9,6 +9,7 @@ using HoneyHive.ControlPlane.Api.Notifications;
 using HoneyHive.ControlPlane.Api.OrgSecurity;
 using HoneyHive.ControlPlane.Api.Projects;
 using HoneyHive.ControlPlane.Api.Sso;
+using HoneyHive.ControlPlane.Api.Sso.Saml;
 using HoneyHive.ControlPlane.Api.Tenancy;
 using HoneyHive.ControlPlane.Api.Tokens;
 using HoneyHive.Platform.Postgres;
@@ -49,6 +50,7 @@ public static class ControlPlaneApiModule
         builder.AddAccessTokenIssuing();
         builder.AddAccounts();
         builder.AddSso();
+        builder.AddSaml();
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddAuthentication()
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ControlPlaneAuthenticationHandler>(ControlPlaneAuthenticationHandler.SchemeName, null);
@@ -73,6 +75,7 @@ public static class ControlPlaneApiModule
         group.MapJwksApi();
         group.MapAuthApi(api);
         group.MapSsoAuthApi();
+        group.MapSamlAuthApi();
         api.MapApiKeysApi();
         api.MapLegacyProjectsApi();
         api.MapTenancyApi(group);

@@ -101,14 +101,14 @@ public static class SsoAuthApi
     }
 
     /// <summary>Back to the sign-in page with the reason's code (the page explains it); the details go to the log only.</summary>
-    private static IResult Refused(HttpContext context, SsoOptions options, ILogger logger, SsoSignInRefusedException refused)
+    internal static IResult Refused(HttpContext context, SsoOptions options, ILogger logger, SsoSignInRefusedException refused)
     {
         logger.LogWarning("SSO sign-in refused ({Reason}): {Detail}", refused.Reason, refused.Message);
         context.Response.Headers.CacheControl = "no-store";
         return Redirect(options.PublicUrl, "/login?sso_error=" + Uri.EscapeDataString(refused.Reason));
     }
 
-    private static IResult Redirect(string publicUrl, string path)
+    internal static IResult Redirect(string publicUrl, string path)
     {
         var target = publicUrl.TrimEnd('/') + path;
         return new SeeOtherResult(target);

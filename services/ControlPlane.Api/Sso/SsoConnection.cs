@@ -52,7 +52,7 @@ public sealed class SsoConnectionRow
 
     public SsoConnectionItem ToItem(SsoOptions options) =>
         new(Id, OrgId, Protocol, Name, EmailDomains, DefaultRole, Enabled, ConfigObject, SecretsSealed is not null,
-            Protocol == SsoProtocols.Oidc ? options.OidcRedirectUri : "", CreatedAt, UpdatedAt);
+            Protocol == SsoProtocols.Oidc ? options.OidcRedirectUri : Saml.SamlSignIn.ServiceProviderOf(options, Id).AcsUrl, CreatedAt, UpdatedAt);
 }
 
 /// <summary>What an OIDC connection needs to sign someone in.</summary>

@@ -64,7 +64,10 @@ public static partial class SsoConnectionsApi
         var domains = DomainsOf(body) ?? [];
         var enabled = BoolOf(body, "enabled") ?? true;
         var config = await ConfigAsync(protocol, body, null, deps, ct) ?? throw ApiRequestException.BadRequest("config", "config is required.");
-        var secret = ClientSecretOf(protocol, body) ?? throw ApiRequestException.BadRequest("client_secret", "client_secret is required: the secret the provider issued for this client.");
+        // A SAML connection has no secret: its IdP's certificate (in config) is public.
+        var secret = ClientSecretOf(protocol, body);
+        if (secret is null && protocol == SsoProtocols.Oidc)
+            throw ApiRequestException.BadRequest("client_secret", "client_secret is required: the secret the provider issued for this client.");
         var id = Guid.CreateVersion7();
 
         await using var connection = await deps.Cpdb.OpenConnectionAsync(ct);
@@ -78,7 +81,7 @@ public static partial class SsoConnectionsApi
             """, new
             {
                 id, orgId = org.OrgId, protocol, name, domains, role, enabled, config = config.ToJsonString(),
-                secrets = SsoConnectionStore.SealSecrets(deps.Ring, id, new JsonObject { ["client_secret"] = secret }),
+                secrets = secret is null ? null : SsoConnectionStore.SealSecrets(deps.Ring, id, new JsonObject { ["client_secret"] = secret }),
             }, transaction, cancellationToken: ct));
         await ClaimDomainsAsync(connection, transaction, row, ct);
         var item = row.ToItem(deps.Options);
@@ -238,7 +241,8 @@ public static partial class SsoConnectionsApi
         return protocol switch
         {
             SsoProtocols.Oidc => await OidcConfigAsync(given, current, deps, ct),
-            _ => throw ApiRequestException.BadRequest("protocol", $"{protocol} connections are not served by this version yet; use oidc."),
+            SsoProtocols.Saml => Saml.SamlConnectionConfig.Validate(given, current, deps.Options, TimeProvider.System),
+            _ => throw ApiRequestException.BadRequest("protocol", $"protocol must be one of {string.Join(", ", SsoProtocols.All)}."),
         };
     }
 

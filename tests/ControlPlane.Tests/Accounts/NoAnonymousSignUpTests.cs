@@ -14,7 +14,8 @@ public sealed class NoAnonymousSignUpTests(TenancyApp cp) : IClassFixture<Tenanc
     /// an org's MFA requirement asks for, both behind a sign-in challenge), password reset, invitation accept, the SSO
     /// email-domain look-up (which changes nothing but its rate counter), and the health checks (which answer any method
     /// and change nothing). The SSO callback is a GET that may provision an account, but only for an identity an org's
-    /// own provider vouched for (SsoSignInTests).
+    /// own provider vouched for (SsoSignInTests); so may the SAML assertion consumer service, a POST by the HTTP-POST
+    /// binding, only for an assertion signed by the connection's own IdP (SamlIdpSignInTests).
     /// </summary>
     private static readonly string[] AnonymousWrites =
     [
@@ -22,7 +23,7 @@ public sealed class NoAnonymousSignUpTests(TenancyApp cp) : IClassFixture<Tenanc
         "POST /v1/auth/login", "POST /v1/auth/refresh", "POST /v1/auth/logout",
         "POST /v1/auth/login/mfa", "POST /v1/auth/login/mfa/enroll", "POST /v1/auth/login/mfa/enroll/confirm",
         "POST /v1/auth/password-reset", "POST /v1/auth/password-reset/confirm", "POST /v1/invitations/accept",
-        "POST /v1/auth/sso/discover",
+        "POST /v1/auth/sso/discover", "POST /v1/auth/sso/saml/{connection_id}/acs",
     ];
 
     [Fact]

@@ -28,7 +28,8 @@ public sealed class SsoConnectionsTests(SsoApp cp) : IClassFixture<SsoApp>
     {
         // (what is set, its JSON, the field the 400 must name)
         { "protocol", "\"ldap\"", "protocol" },
-        { "protocol", "\"saml\"", "protocol" },
+        // An OIDC config under protocol saml: its first field is not a SAML setting.
+        { "protocol", "\"saml\"", "config.issuer" },
         { "name", "\"\"", "name" },
         { "email_domains", "[\"not a domain\"]", "email_domains[0]" },
         { "email_domains", "[\"example.com\", \"@@\"]", "email_domains[1]" },

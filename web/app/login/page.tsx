@@ -21,6 +21,7 @@ const ssoErrors: Record<string, string> = {
   account_disabled: "This account is disabled.",
   provider_error: "Your identity provider refused the sign-in.",
   provider_unreachable: "Your identity provider could not be reached. Try again later.",
+  saml: "Your identity provider's SAML answer could not be accepted (expired, already used, or not signed as configured). Start again, or ask your administrator to check the SSO connection.",
 };
 
 type Discovery = { connection_id: string; protocol: string; start_url: string };
