@@ -34,7 +34,7 @@ CREATE FUNCTION sync_note_projects(project_ids uuid[], with_children boolean) RE
 BEGIN
     PERFORM sync_note('project', project_ids);
     IF with_children THEN
-        PERFORM sync_note('api_key', ARRAY(SELECT id FROM api_keys WHERE project_id = ANY(project_ids)));
+        PERFORM sync_note('api_key', ARRAY(SELECT id FROM api_keys WHERE project_id = ANY(project_ids) AND kind = 'project'));
         PERFORM sync_note('alert', ARRAY(SELECT id FROM alerts WHERE project_id = ANY(project_ids)));
     END IF;
 END $$;
@@ -78,8 +78,13 @@ BEGIN
     PERFORM sync_note(TG_ARGV[0], ARRAY[NEW.id]);
     RETURN NEW;
 END $$;
-CREATE TRIGGER api_keys_sync AFTER INSERT OR DELETE OR UPDATE OF project_id, key_hash, scopes, revoked_at, expires_at, kind ON api_keys
-    FOR EACH ROW EXECUTE FUNCTION sync_row_changed('api_key');
+-- Control-plane keys never reach a DP, not even their ids.
+CREATE TRIGGER api_keys_sync_insert AFTER INSERT ON api_keys FOR EACH ROW WHEN (NEW.kind = 'project')
+    EXECUTE FUNCTION sync_row_changed('api_key');
+CREATE TRIGGER api_keys_sync_update AFTER UPDATE OF project_id, key_hash, scopes, revoked_at, expires_at, kind ON api_keys
+    FOR EACH ROW WHEN (NEW.kind = 'project' OR OLD.kind = 'project') EXECUTE FUNCTION sync_row_changed('api_key');
+CREATE TRIGGER api_keys_sync_delete AFTER DELETE ON api_keys FOR EACH ROW WHEN (OLD.kind = 'project')
+    EXECUTE FUNCTION sync_row_changed('api_key');
 -- The engine's reports (stage, last run, TRIGGERED/RESOLVED) are not changes to the definition a DP evaluates.
 CREATE TRIGGER alerts_sync AFTER INSERT OR DELETE ON alerts
     FOR EACH ROW EXECUTE FUNCTION sync_row_changed('alert');

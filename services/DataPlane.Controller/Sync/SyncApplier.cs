@@ -87,8 +87,21 @@ public sealed class SyncApplier([FromKeyedServices("dpdb")] NpgsqlDataSource dpd
                 }, transaction, cancellationToken: cancellationToken));
         }
         var deletedKeys = batch.ApiKeys.Where(k => k.Deleted).Select(k => Guid.Parse(k.Id)).ToArray();
+        var gone = new List<byte[]>();
         if (deletedKeys.Length > 0)
-            await connection.ExecuteAsync(new CommandDefinition("DELETE FROM api_keys WHERE id = ANY(@deletedKeys)", new { deletedKeys }, transaction, cancellationToken: cancellationToken));
+        {
+            gone.AddRange(await connection.QueryAsync<byte[]>(new CommandDefinition(
+                "DELETE FROM api_keys WHERE id = ANY(@deletedKeys) RETURNING key_hash", new { deletedKeys }, transaction, cancellationToken: cancellationToken)));
+        }
+        // The DP API and ingestion cache keys for a moment: tell them which ones stopped working (delivered on commit).
+        gone.AddRange(keys.Where(k => k.Revoked || (k.ExpiresAtUnixMs > 0 && k.ExpiresAtUnixMs <= DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())).Select(k => k.KeyHash.ToByteArray()));
+        if (gone.Count > 0 && !batch.FullSnapshot)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "SELECT pg_notify(@channel, h) FROM unnest(@hashes) AS h",
+                new { channel = HoneyHive.ServiceDefaults.Auth.ApiKeyCacheInvalidator.Channel, hashes = gone.Select(Convert.ToHexString).ToArray() },
+                transaction, cancellationToken: cancellationToken));
+        }
 
         var alerts = batch.Alerts.Where(a => !a.Deleted).ToList();
         if (alerts.Count > 0)
