@@ -100,6 +100,7 @@ public sealed class ControllerCrashTests : IAsyncLifetime
     [Fact]
     public async Task A_key_revoked_on_the_control_plane_is_refused_by_the_data_plane_within_5_s()
     {
+        await AddAlertAsync();
         cp = StartControlPlane();
         dp = StartDataPlane();
         await ConvergedAsync();
@@ -119,6 +120,8 @@ public sealed class ControllerCrashTests : IAsyncLifetime
         ["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{cpPort}",
         ["Kestrel__Endpoints__Grpc__Protocols"] = "Http2",
         ["Controller__Sync__IdentityKeyPath"] = Path.Combine(folder, "cp.pem"),
+        // An idle stream moves the DP's version up every second, so "the DP reached the CP's version" comes quickly.
+        ["Controller__Sync__Heartbeat"] = "00:00:01",
     });
 
     private ControllerProcess StartDataPlane() => ControllerProcess.Start("DataPlane.Controller", new Dictionary<string, string>

@@ -83,11 +83,14 @@ public sealed class ControlPlaneSyncSource([FromKeyedServices("cpdb")] NpgsqlDat
         return new SyncRead(version, Chunk(false, version, projects, keys, alerts));
     }
 
-    /// <summary>The version a read now would bring a DP to.</summary>
+    /// <summary>
+    /// The version that covers every transaction committed by now (the next transaction id): a DP at or past it has them all.
+    /// </summary>
     public async Task<ulong> CurrentVersionAsync(CancellationToken cancellationToken)
     {
         await using var connection = await cpdb.OpenConnectionAsync(cancellationToken);
-        return await WatermarkAsync(connection, null, cancellationToken);
+        return (ulong)await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint", cancellationToken: cancellationToken));
     }
 
     /// <summary>
