@@ -15,7 +15,12 @@ public static class ControlPlaneControllerModule
         builder.Services.AddGrpc();
         builder.Services.Configure<SyncOptions>(builder.Configuration.GetSection("Controller:Sync"));
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ControlPlaneIdentityKey>();
         builder.Services.AddSingleton<DataPlaneRegistry>();
+        builder.Services.AddSingleton<SyncStreamStats>();
+        builder.Services.AddSingleton<SyncChangeSignal>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SyncChangeSignal>());
+        builder.Services.AddHostedService<SyncChangePruner>();
         builder.Services.AddSingleton<ControlPlaneSyncSource>();
         builder.Services.AddSingleton<KeyUsageSink>();
         builder.Services.AddSingleton<AlertReportSink>();

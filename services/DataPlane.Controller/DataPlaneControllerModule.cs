@@ -23,6 +23,7 @@ public static class DataPlaneControllerModule
         builder.Services.AddSingleton<SyncApplier>();
         builder.Services.AddSingleton<KeyUsageReporter>();
         builder.Services.AddSingleton<AlertReporter>();
+        builder.Services.AddSingleton<DataPlaneHealthCollector>();
         builder.Services.AddSingleton<ControlPlaneLink>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ControlPlaneLink>());
         builder.Services.AddHealthChecks().AddCheck<ControlPlaneLinkHealthCheck>("controlplane-link");

@@ -22,6 +22,9 @@ public sealed class HostLauncher : IAsyncDisposable
 
     /// <summary>The Host's dpdb (the bench reads it in-process, e.g. to time token checks the DP's way).</summary>
     public string DpdbConnectionString { get; private set; } = "";
+
+    /// <summary>The Host's cpdb (bench sync changes it as the CP API would, and runs a CP controller over it).</summary>
+    public string CpdbConnectionString { get; private set; } = "";
     public Uri OtlpHttp { get; private set; } = null!;
     public Uri OtlpGrpc { get; private set; } = null!;
     public string ApiKey { get; private set; } = "";
@@ -76,7 +79,8 @@ public sealed class HostLauncher : IAsyncDisposable
             ArgumentList = { dll, "--contentRoot", Path.GetDirectoryName(dll)! },
         };
         var env = start.Environment;
-        env["ConnectionStrings__cpdb"] = await CreateDatabaseAsync("hh_bench_cp_" + id, ct);
+        CpdbConnectionString = await CreateDatabaseAsync("hh_bench_cp_" + id, ct);
+        env["ConnectionStrings__cpdb"] = CpdbConnectionString;
         DpdbConnectionString = await CreateDatabaseAsync("hh_bench_dp_" + id, ct);
         env["ConnectionStrings__dpdb"] = DpdbConnectionString;
         env["ConnectionStrings__nats"] = BenchEnvironment.NatsUrl;

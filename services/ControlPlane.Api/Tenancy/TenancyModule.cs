@@ -23,6 +23,7 @@ public static class TenancyModule
     {
         api.MapOrgsApi();
         api.MapVirtualDataplanesApi();
+        api.MapDataPlanesApi();
         api.MapWorkspacesApi();
         api.MapProjectsApi();
         api.MapMembersApi();

@@ -1,3 +1,4 @@
+using System.Data;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapper;
@@ -8,76 +9,140 @@ using Npgsql;
 
 namespace HoneyHive.ControlPlane.Controller.Sync;
 
+/// <summary>A snapshot or change set, in batches of at most <see cref="ControlPlaneSyncSource.ChunkSize"/> records; the last has Last = true.</summary>
+public sealed record SyncRead(ulong Version, IReadOnlyList<SyncBatch> Batches)
+{
+    public int Records => Batches.Sum(b => b.Projects.Count + b.ApiKeys.Count + b.Alerts.Count);
+}
+
 /// <summary>
-/// Reads from cpdb what data planes need: projects, project API key hashes and alert definitions, all or changed since a point.
-/// Control-plane keys (kind 'control_plane') never leave the CP. A project is sent as deleted when it, its
-/// workspace or its virtual data plane is (soft) deleted; a snapshot simply leaves it out, and its keys with it.
+/// Reads from cpdb what data planes need: projects, project API key hashes and alert definitions, as a full snapshot
+/// or as the changes since a sync version. Control-plane keys (kind 'control_plane') never leave the CP. A project is
+/// live while it, its workspace and its virtual data plane are; a snapshot carries live objects only, and a change set
+/// carries every changed object either as its current state or as deleted (gone, not live, or under a project that is not).
+/// <para>
+/// Versions (migration 0008): triggers append each change to <c>sync_changes</c> with the changing transaction's id. A
+/// read takes place in one REPEATABLE READ transaction whose snapshot's xmin is the version it brings a DP to: every
+/// transaction below it has ended, so the changes in [since, version) are complete and a late commit (a transaction
+/// that began earlier and commits after the read) has an id ≥ version and comes with the next read. Metric and evaluator
+/// configurations live on the DP (dpdb), not here, so they are not synced.
+/// </para>
 /// </summary>
 public sealed class ControlPlaneSyncSource([FromKeyedServices("cpdb")] NpgsqlDataSource cpdb)
 {
-    // A transaction that started before our read can commit rows stamped before it; reading a window
-    // that overlaps the previous one catches them. Upserts on the DP make the repeats harmless.
-    private static readonly TimeSpan Overlap = TimeSpan.FromSeconds(10);
+    /// <summary>Records per batch: big enough to move 100,000 records in a few dozen messages, small enough for gRPC's message limit.</summary>
+    public const int ChunkSize = 5000;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Records changed since <paramref name="since"/> (all when null) and the point to continue from.</summary>
-    public async Task<(SyncBatch Batch, DateTime Next)> ReadAsync(DateTime? since, CancellationToken cancellationToken)
+    private const string LiveProject = "p.deleted_at IS NULL AND w.deleted_at IS NULL AND v.deleted_at IS NULL";
+    private const string ProjectTree = "JOIN workspaces w ON w.id = p.workspace_id JOIN virtual_dataplanes v ON v.id = w.virtual_dataplane_id";
+
+    /// <summary>Everything a DP needs, as of the returned version.</summary>
+    public async Task<SyncRead> ReadSnapshotAsync(CancellationToken cancellationToken)
     {
         await using var connection = await cpdb.OpenConnectionAsync(cancellationToken);
-        var now = await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition("SELECT now()", cancellationToken: cancellationToken));
-        var parameters = new { since = since - Overlap, snapshot = since is null };
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        var version = await WatermarkAsync(connection, transaction, cancellationToken);
+        var projects = await ProjectsAsync(connection, transaction, LiveProject, null, cancellationToken);
+        var keys = await KeysAsync(connection, transaction, $"k.kind = 'project' AND {LiveProject}", null, cancellationToken);
+        var alerts = await AlertsAsync(connection, transaction, $"a.deleted_at IS NULL AND {LiveProject}", null, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return new SyncRead(version, Chunk(true, version, projects, keys, alerts));
+    }
 
-        // A delete anywhere up the tree stamps that node's deleted_at (and updated_at), not the project's: look at all three.
-        var projects = await connection.QueryAsync<(Guid Id, Guid OrgId, Guid WorkspaceId, string Name, string Description, bool Deleted)>(new CommandDefinition(
-            """
-            SELECT p.id, w.org_id, p.workspace_id, p.name, p.description,
-                   (p.deleted_at IS NOT NULL OR w.deleted_at IS NOT NULL OR v.deleted_at IS NOT NULL) AS deleted
-            FROM projects p
-            JOIN workspaces w ON w.id = p.workspace_id
-            JOIN virtual_dataplanes v ON v.id = w.virtual_dataplane_id
-            WHERE CASE WHEN @snapshot
-                  THEN p.deleted_at IS NULL AND w.deleted_at IS NULL AND v.deleted_at IS NULL
-                  ELSE p.updated_at >= @since OR w.updated_at >= @since OR v.updated_at >= @since
-                       OR p.deleted_at >= @since OR w.deleted_at >= @since OR v.deleted_at >= @since
-                  END
-            """, parameters, cancellationToken: cancellationToken));
-        // Keys of deleted projects are not sent: the DP drops them with their project.
-        var keys = await connection.QueryAsync<(Guid Id, Guid ProjectId, byte[] KeyHash, string[] Scopes, bool Revoked, DateTime? ExpiresAt)>(new CommandDefinition(
-            """
-            SELECT k.id, k.project_id, k.key_hash, k.scopes, k.revoked_at IS NOT NULL, k.expires_at
-            FROM api_keys k
-            JOIN projects p ON p.id = k.project_id
-            JOIN workspaces w ON w.id = p.workspace_id
-            JOIN virtual_dataplanes v ON v.id = w.virtual_dataplane_id
-            WHERE k.kind = 'project' AND p.deleted_at IS NULL AND w.deleted_at IS NULL AND v.deleted_at IS NULL
-              AND (@snapshot OR k.updated_at >= @since)
-            """, parameters, cancellationToken: cancellationToken));
+    /// <summary>
+    /// The changes since <paramref name="since"/>, or null when they cannot be told (changes pruned, or a version this
+    /// cpdb never issued, e.g. after a restore from backup): the DP then needs a snapshot.
+    /// </summary>
+    public async Task<SyncRead?> ReadChangesAsync(ulong since, CancellationToken cancellationToken)
+    {
+        await using var connection = await cpdb.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        var version = await WatermarkAsync(connection, transaction, cancellationToken);
+        var prunedBelow = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT pruned_below FROM sync_state", transaction: transaction, cancellationToken: cancellationToken));
+        if (since == 0 || since < (ulong)prunedBelow || since > version) return null;
 
-        // Alerts of deleted projects are not sent either: the DP drops them with their project. Where notifications
-        // go (addresses, webhook URLs and secrets) stays here; the DP gets what it evaluates.
-        var alerts = await connection.QueryAsync<AlertSyncRow>(new CommandDefinition(
+        var changed = (await connection.QueryAsync<(string Kind, Guid Id)>(new CommandDefinition(
+            "SELECT DISTINCT kind, object_id FROM sync_changes WHERE xid >= @since AND xid < @version",
+            new { since = (long)since, version = (long)version }, transaction, cancellationToken: cancellationToken))).ToLookup(c => c.Kind, c => c.Id);
+        var projectIds = changed["project"].ToArray();
+        var keyIds = changed["api_key"].ToArray();
+        var alertIds = changed["alert"].ToArray();
+
+        List<ProjectRecord> projects = projectIds.Length == 0 ? [] : await ProjectsAsync(connection, transaction, "p.id = ANY(@ids)", projectIds, cancellationToken);
+        List<ApiKeyRecord> keys = keyIds.Length == 0 ? [] : await KeysAsync(connection, transaction, "k.id = ANY(@ids)", keyIds, cancellationToken);
+        List<AlertRecord> alerts = alertIds.Length == 0 ? [] : await AlertsAsync(connection, transaction, "a.id = ANY(@ids)", alertIds, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+
+        // Gone from cpdb altogether (a hard delete): deleted on the DP too.
+        projects.AddRange(Missing(projectIds, projects.Select(p => p.Id)).Select(id => new ProjectRecord { Id = id, Deleted = true }));
+        keys.AddRange(Missing(keyIds, keys.Select(k => k.Id)).Select(id => new ApiKeyRecord { Id = id, Deleted = true }));
+        alerts.AddRange(Missing(alertIds, alerts.Select(a => a.Id)).Select(id => new AlertRecord { Id = id, Deleted = true }));
+        return new SyncRead(version, Chunk(false, version, projects, keys, alerts));
+    }
+
+    /// <summary>
+    /// The version that covers every transaction committed by now (the next transaction id): a DP at or past it has them all.
+    /// </summary>
+    public async Task<ulong> CurrentVersionAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await cpdb.OpenConnectionAsync(cancellationToken);
+        return (ulong)await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint", cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// Removes changes older than <paramref name="retention"/> and raises pruned_below past them, so a DP that was away
+    /// longer than that gets a snapshot. Returns how many were removed.
+    /// </summary>
+    public async Task<int> PruneAsync(TimeSpan retention, CancellationToken cancellationToken)
+    {
+        await using var connection = await cpdb.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            """
+            WITH gone AS (DELETE FROM sync_changes WHERE changed_at < now() - @retention RETURNING xid),
+                 raised AS (UPDATE sync_state SET pruned_below = greatest(pruned_below, (SELECT max(xid) + 1 FROM gone))
+                            WHERE EXISTS (SELECT 1 FROM gone))
+            SELECT count(*)::int FROM gone
+            """, new { retention }, cancellationToken: cancellationToken));
+    }
+
+    private static async Task<ulong> WatermarkAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, CancellationToken cancellationToken) =>
+        (ulong)await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint", transaction: transaction, cancellationToken: cancellationToken));
+
+    private static IEnumerable<string> Missing(Guid[] asked, IEnumerable<string> found)
+    {
+        var present = found.ToHashSet(StringComparer.Ordinal);
+        return asked.Select(id => id.ToString()).Where(id => !present.Contains(id));
+    }
+
+    private static async Task<List<ProjectRecord>> ProjectsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string where, Guid[]? ids, CancellationToken cancellationToken)
+    {
+        var rows = await connection.QueryAsync<(Guid Id, Guid OrgId, Guid WorkspaceId, string Name, string Description, bool Live)>(new CommandDefinition(
+            $"SELECT p.id, w.org_id, p.workspace_id, p.name, p.description, {LiveProject} FROM projects p {ProjectTree} WHERE {where}",
+            new { ids }, transaction, cancellationToken: cancellationToken));
+        // A project that is not live is sent as deleted: the DP drops it and, with it, its keys and alerts.
+        return [.. rows.Select(p => p.Live
+            ? new ProjectRecord { Id = p.Id.ToString(), OrgId = p.OrgId.ToString(), WorkspaceId = p.WorkspaceId.ToString(), Name = p.Name, Description = p.Description }
+            : new ProjectRecord { Id = p.Id.ToString(), Deleted = true })];
+    }
+
+    private static async Task<List<ApiKeyRecord>> KeysAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string where, Guid[]? ids, CancellationToken cancellationToken)
+    {
+        var rows = await connection.QueryAsync<(Guid Id, Guid ProjectId, byte[] KeyHash, string[] Scopes, bool Revoked, DateTime? ExpiresAt, bool Live)>(new CommandDefinition(
             $"""
-            SELECT a.id, a.project_id AS ProjectId, a.name, a.alert_type AS AlertType, a.frequency, a.aggregation,
-                   a.minimum_sample_size AS MinimumSampleSize, a.event_filters::text AS EventFilters, a.event_metrics::text AS EventMetrics,
-                   a.thresholds::text AS Thresholds, a.status, a.muted_until AS MutedUntil, a.recovery_seconds AS RecoverySeconds,
-                   a.updated_at AS UpdatedAt, a.deleted_at IS NOT NULL AS Deleted
-            FROM alerts a
-            JOIN projects p ON p.id = a.project_id
-            JOIN workspaces w ON w.id = p.workspace_id
-            JOIN virtual_dataplanes v ON v.id = w.virtual_dataplane_id
-            WHERE p.deleted_at IS NULL AND w.deleted_at IS NULL AND v.deleted_at IS NULL
-              AND CASE WHEN @snapshot THEN a.deleted_at IS NULL ELSE a.updated_at >= @since END
-            """, parameters, cancellationToken: cancellationToken));
-
-        var batch = new SyncBatch { FullSnapshot = since is null };
-        batch.Projects.AddRange(projects.Select(p => new ProjectRecord
+            SELECT k.id, k.project_id, k.key_hash, k.scopes, k.revoked_at IS NOT NULL, k.expires_at, k.kind = 'project' AND {LiveProject}
+            FROM api_keys k JOIN projects p ON p.id = k.project_id {ProjectTree}
+            WHERE {where}
+            """, new { ids }, transaction, cancellationToken: cancellationToken));
+        return [.. rows.Select(k =>
         {
-            Id = p.Id.ToString(), OrgId = p.OrgId.ToString(), WorkspaceId = p.WorkspaceId.ToString(),
-            Name = p.Name, Description = p.Description, Deleted = p.Deleted,
-        }));
-        batch.ApiKeys.AddRange(keys.Select(k =>
-        {
+            if (!k.Live) return new ApiKeyRecord { Id = k.Id.ToString(), Deleted = true };
             var record = new ApiKeyRecord
             {
                 Id = k.Id.ToString(), ProjectId = k.ProjectId.ToString(), KeyHash = ByteString.CopyFrom(k.KeyHash), Revoked = k.Revoked,
@@ -85,13 +150,48 @@ public sealed class ControlPlaneSyncSource([FromKeyedServices("cpdb")] NpgsqlDat
             };
             record.Scopes.AddRange(k.Scopes);
             return record;
-        }));
-        batch.Alerts.AddRange(alerts.Select(a => new AlertRecord
+        })];
+    }
+
+    private static async Task<List<AlertRecord>> AlertsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string where, Guid[]? ids, CancellationToken cancellationToken)
+    {
+        // Where notifications go (addresses, webhook URLs and secrets) stays here; the DP gets what it evaluates.
+        var rows = await connection.QueryAsync<AlertSyncRow>(new CommandDefinition(
+            $"""
+            SELECT a.id, a.project_id AS ProjectId, a.name, a.alert_type AS AlertType, a.frequency, a.aggregation,
+                   a.minimum_sample_size AS MinimumSampleSize, a.event_filters::text AS EventFilters, a.event_metrics::text AS EventMetrics,
+                   a.thresholds::text AS Thresholds, a.status, a.muted_until AS MutedUntil, a.recovery_seconds AS RecoverySeconds,
+                   a.updated_at AS UpdatedAt, NOT (a.deleted_at IS NULL AND {LiveProject}) AS Deleted
+            FROM alerts a JOIN projects p ON p.id = a.project_id {ProjectTree}
+            WHERE {where}
+            """, new { ids }, transaction, cancellationToken: cancellationToken));
+        return [.. rows.Select(a => new AlertRecord
         {
             Id = a.Id.ToString(), ProjectId = a.ProjectId.ToString(), Deleted = a.Deleted,
             DefinitionJson = a.Deleted ? ByteString.Empty : ByteString.CopyFrom(JsonSerializer.SerializeToUtf8Bytes(a.Definition(), Json)),
-        }));
-        return (batch, now);
+        })];
+    }
+
+    /// <summary>Projects first, then keys, then alerts (a key's project is applied before it), at most <see cref="ChunkSize"/> records a batch.</summary>
+    private static List<SyncBatch> Chunk(bool snapshot, ulong version, List<ProjectRecord> projects, List<ApiKeyRecord> keys, List<AlertRecord> alerts)
+    {
+        var batches = new List<SyncBatch>();
+        var current = new SyncBatch { FullSnapshot = snapshot, Version = version };
+        var count = 0;
+        void Room()
+        {
+            if (count < ChunkSize) return;
+            batches.Add(current);
+            current = new SyncBatch { FullSnapshot = snapshot, Version = version };
+            count = 0;
+        }
+        foreach (var p in projects) { Room(); current.Projects.Add(p); count++; }
+        foreach (var k in keys) { Room(); current.ApiKeys.Add(k); count++; }
+        foreach (var a in alerts) { Room(); current.Alerts.Add(a); count++; }
+        current.Last = true;
+        batches.Add(current);
+        return batches;
     }
 
     private sealed class AlertSyncRow

@@ -5,15 +5,20 @@ using Microsoft.Extensions.Options;
 namespace HoneyHive.ControlPlane.Controller.Sync;
 
 /// <summary>
-/// The CP end of the controllers' stream: register, full snapshot, then deltas; health, key-use and alert reports recorded
-/// (an alert report is acknowledged once it is in cpdb, so the DP marks it reported only then).
+/// The CP end of the controllers' stream: register (answered with the signed identity document), then the changes since
+/// the DP's version or, when it has none or is too far behind, a full snapshot in chunks; then versioned changes as they
+/// commit. Health, key-use and alert reports are recorded (an alert report is acknowledged once it is in cpdb, so the DP
+/// marks it reported only then).
 /// </summary>
 public sealed class ControllerSyncService(
     DataPlaneRegistry registry,
     ControlPlaneSyncSource source,
+    SyncChangeSignal changes,
+    SyncStreamStats stats,
     KeyUsageSink keyUsage,
     AlertReportSink alertReports,
     IOptions<SyncOptions> options,
+    TimeProvider clock,
     IHostApplicationLifetime lifetime,
     ILogger<ControllerSyncService> logger) : ControllerSync.ControllerSyncBase
 {
@@ -29,9 +34,11 @@ public sealed class ControllerSyncService(
         if (!await requestStream.MoveNext(cancellationToken) || requestStream.Current.BodyCase != DataPlaneMessage.BodyOneofCase.Register)
             throw new RpcException(new Status(StatusCode.InvalidArgument, "The first message on the stream must be Register."));
 
-        var dataPlaneId = await registry.RegisterAsync(requestStream.Current.Register, cancellationToken);
-        logger.LogInformation("Data plane {DataPlaneId} connected", dataPlaneId);
-        await responseStream.WriteAsync(new ControlPlaneMessage { Registered = new Registered { DataPlaneId = dataPlaneId } }, cancellationToken);
+        var register = requestStream.Current.Register;
+        var registered = await registry.RegisterAsync(register, cancellationToken);
+        var dataPlaneId = registered.DataPlaneId;
+        logger.LogInformation("Data plane {DataPlaneId} connected at sync version {Version}", dataPlaneId, register.LastVersion);
+        await responseStream.WriteAsync(new ControlPlaneMessage { Registered = registered }, cancellationToken);
 
         // gRPC allows one pending write per stream: sync batches and acks (written by the report reader) take turns.
         using var writeTurn = new SemaphoreSlim(1, 1);
@@ -48,27 +55,47 @@ public sealed class ControllerSyncService(
             }
         }
 
-        var healthReader = RecordReportsAsync(dataPlaneId, requestStream, WriteAsync, cancellationToken);
+        var reportReader = RecordReportsAsync(dataPlaneId, requestStream, WriteAsync, cancellationToken);
         try
         {
-            var (snapshot, next) = await source.ReadAsync(null, cancellationToken);
-            await WriteAsync(new ControlPlaneMessage { Sync = snapshot });
+            // Read before the first read of changes, so a change committed meanwhile wakes the loop.
+            var wake = changes.NextChange;
+            var read = await source.ReadChangesAsync(register.LastVersion, cancellationToken);
+            stats.Started(resumed: read is not null);
+            read ??= await source.ReadSnapshotAsync(cancellationToken);
+            await SendAsync(dataPlaneId, read, WriteAsync);
+            var version = read.Version;
+            var lastSent = clock.GetUtcNow();
 
-            using var timer = new PeriodicTimer(options.Value.Interval);
-            while (await timer.WaitForNextTickAsync(cancellationToken))
+            while (true)
             {
-                (var delta, next) = await source.ReadAsync(next, cancellationToken);
-                if (delta.Projects.Count > 0 || delta.ApiKeys.Count > 0 || delta.Alerts.Count > 0)
+                await Task.WhenAny(wake, Task.Delay(options.Value.Interval, cancellationToken));
+                cancellationToken.ThrowIfCancellationRequested();
+                wake = changes.NextChange;
+                // Null only if the changes since our own version were pruned meanwhile: start over with a snapshot.
+                read = await source.ReadChangesAsync(version, cancellationToken) ?? await source.ReadSnapshotAsync(cancellationToken);
+                // An empty change set is sent now and then so the DP's version keeps up (and a reconnect has little to read).
+                if (read.Records > 0 || (read.Version > version && clock.GetUtcNow() - lastSent >= options.Value.Heartbeat))
                 {
-                    await WriteAsync(new ControlPlaneMessage { Sync = delta });
+                    await SendAsync(dataPlaneId, read, WriteAsync);
+                    lastSent = clock.GetUtcNow();
                 }
+                version = read.Version;
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             logger.LogInformation("Data plane {DataPlaneId} disconnected", dataPlaneId);
         }
-        await healthReader.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await reportReader.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task SendAsync(string dataPlaneId, SyncRead read, Func<ControlPlaneMessage, Task> write)
+    {
+        foreach (var batch in read.Batches) await write(new ControlPlaneMessage { Sync = batch });
+        stats.Sent(read);
+        logger.LogDebug("Sent data plane {DataPlaneId} {Kind} of {Records} records to version {Version}",
+            dataPlaneId, read.Batches[0].FullSnapshot ? "a snapshot" : "changes", read.Records, read.Version);
     }
 
     private async Task RecordReportsAsync(
@@ -103,10 +130,48 @@ public sealed class ControllerSyncService(
     }
 }
 
-/// <summary>How often the CP looks for changes to push (configuration section <c>Controller:Sync</c>).</summary>
+/// <summary>What the streams sent, for tests and diagnostics: how each stream started, and the snapshots and change sets since.</summary>
+public sealed class SyncStreamStats
+{
+    private long snapshots;
+    private long changeSets;
+    private long records;
+    private long resumes;
+
+    public long Snapshots => Interlocked.Read(ref snapshots);
+    public long ChangeSets => Interlocked.Read(ref changeSets);
+    public long Records => Interlocked.Read(ref records);
+
+    /// <summary>Streams that started with the changes since the DP's version rather than a snapshot.</summary>
+    public long Resumes => Interlocked.Read(ref resumes);
+
+    internal void Started(bool resumed)
+    {
+        if (resumed) Interlocked.Increment(ref resumes);
+    }
+
+    internal void Sent(SyncRead read)
+    {
+        Interlocked.Increment(ref read.Batches[0].FullSnapshot ? ref snapshots : ref changeSets);
+        Interlocked.Add(ref records, read.Records);
+    }
+}
+
+/// <summary>The CP end of the stream (configuration section <c>Controller:Sync</c>).</summary>
 public sealed class SyncOptions
 {
-    // A new or revoked key must take effect on the DP within 5 s: this interval plus the DP's key cache
-    // (Auth:ApiKeys:CacheDuration, 2 s) and the apply stay well under that. One indexed query a second is cheap.
+    // Changes are pushed when cpdb notifies them (SyncChangeSignal); this poll is only the fallback.
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often an idle stream still moves the DP's version forward with an empty change set.</summary>
+    public TimeSpan Heartbeat { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long changes are kept for DPs to resume from; a DP away longer gets a full snapshot.</summary>
+    public TimeSpan ChangeRetention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>PEM file of the CP controller's identity key, which signs the DPs' identity documents; created on first start.</summary>
+    public string IdentityKeyPath { get; set; } = Path.Combine(".data", "cp-controller-identity.pem");
+
+    /// <summary>How long an identity document is valid; a DP gets a new one each time it registers.</summary>
+    public TimeSpan IdentityLifetime { get; set; } = TimeSpan.FromDays(30);
 }

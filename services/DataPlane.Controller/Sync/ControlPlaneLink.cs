@@ -1,33 +1,54 @@
 using Grpc.Core;
 using Grpc.Net.Client;
 using HoneyHive.Contracts.ControllerSync;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
+using HoneyHive.ServiceDefaults.Auth;
 using Microsoft.Extensions.Options;
 
 namespace HoneyHive.DataPlane.Controller.Sync;
 
 /// <summary>
-/// Keeps the stream to the CP controller open: registers, applies every sync batch to dpdb, sends
-/// health reports, project keys' last-used times and the alert engine's reports (marked reported on the CP's ack), and reconnects with capped exponential backoff when the CP is away.
+/// Keeps the stream to the CP controller open: registers with the sync version dpdb holds, checks and keeps the CP's
+/// identity document, applies every sync batch to dpdb, sends health reports, project keys' last-used times and the alert
+/// engine's reports (marked reported on the CP's ack), and reconnects with capped exponential backoff when the CP is away.
+/// While it is away the DP works from what dpdb holds.
 /// </summary>
 public sealed class ControlPlaneLink(
     DataPlaneIdentity identity,
     SyncApplier applier,
     KeyUsageReporter keyUsage,
     AlertReporter alerts,
-    HealthCheckService health,
+    DataPlaneHealthCollector health,
     IOptions<ControlPlaneLinkOptions> options,
     TimeProvider clock,
     ILogger<ControlPlaneLink> logger) : BackgroundService
 {
-    /// <summary>Completed once the first full snapshot is in dpdb.</summary>
+    /// <summary>Completed once dpdb holds a complete snapshot or change set from the CP (on this run or an earlier one).</summary>
     public Task FirstSnapshotApplied => firstSnapshot.Task;
 
     private readonly TaskCompletionSource firstSnapshot = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    private long version;
+    private long snapshotsReceived;
+    private long changeSetsReceived;
+
+    /// <summary>The sync version dpdb holds, as of the last batch applied.</summary>
+    public ulong Version => (ulong)Interlocked.Read(ref version);
+
+    /// <summary>Complete snapshots applied since start (for tests and diagnostics).</summary>
+    public long SnapshotsReceived => Interlocked.Read(ref snapshotsReceived);
+
+    /// <summary>Complete change sets applied since start.</summary>
+    public long ChangeSetsReceived => Interlocked.Read(ref changeSetsReceived);
+
+    /// <summary>The CP's identity document for this DP, once verified.</summary>
+    public string? IdentityDocument { get; private set; }
+
+    // The one place the channel to the CP controller is made (TLS and client certificates are configured here).
+    private GrpcChannel CreateChannel() => GrpcChannel.ForAddress(options.Value.ControlPlaneUrl);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var channel = GrpcChannel.ForAddress(options.Value.ControlPlaneUrl);
+        using var channel = CreateChannel();
         var client = new ControllerSync.ControllerSyncClient(channel);
         var delay = TimeSpan.FromMilliseconds(500);
         while (!stoppingToken.IsCancellationRequested)
@@ -41,7 +62,7 @@ public sealed class ControlPlaneLink(
             {
                 return;
             }
-            catch (Exception ex) when (ex is RpcException or HttpRequestException or IOException or Npgsql.NpgsqlException)
+            catch (Exception ex) when (ex is RpcException or HttpRequestException or IOException or Npgsql.NpgsqlException or IdentityRefusedException)
             {
                 logger.LogWarning("Control-plane link to {Url} failed ({Reason}); retrying in {Delay}", options.Value.ControlPlaneUrl, ex.Message, delay);
                 await Task.Delay(delay, stoppingToken);
@@ -52,8 +73,14 @@ public sealed class ControlPlaneLink(
 
     private async Task RunOnceAsync(ControllerSync.ControllerSyncClient client, CancellationToken cancellationToken)
     {
+        var held = await applier.CurrentVersionAsync(cancellationToken);
+        Interlocked.Exchange(ref version, (long)held);
+        // A DP that already holds a synced copy works from it while the CP is away.
+        if (held > 0) firstSnapshot.TrySetResult();
         using var call = client.Connect(cancellationToken: cancellationToken);
-        await call.RequestStream.WriteAsync(new DataPlaneMessage { Register = identity.CreateRegistration(clock.GetUtcNow()) }, cancellationToken);
+        await call.RequestStream.WriteAsync(new DataPlaneMessage { Register = identity.CreateRegistration(clock.GetUtcNow(), held) }, cancellationToken);
+        // Chunks of one snapshot share an id, so its last chunk can tell stale rows from the snapshot's.
+        var snapshotId = Guid.NewGuid();
         using var linkEnded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var alertCursor = new AlertReporter.Cursor();
         var reporter = ReportAsync(call.RequestStream, alertCursor, linkEnded.Token);
@@ -64,12 +91,17 @@ public sealed class ControlPlaneLink(
                 switch (message.BodyCase)
                 {
                     case ControlPlaneMessage.BodyOneofCase.Registered:
-                        logger.LogInformation("Registered with the control plane as {DataPlaneId}", message.Registered.DataPlaneId);
+                        await AcceptIdentityAsync(message.Registered, cancellationToken);
                         break;
                     case ControlPlaneMessage.BodyOneofCase.Sync:
-                        await applier.ApplyAsync(message.Sync, cancellationToken);
-                        logger.LogDebug("Applied {Projects} projects and {Keys} keys", message.Sync.Projects.Count, message.Sync.ApiKeys.Count);
-                        if (message.Sync.FullSnapshot) firstSnapshot.TrySetResult();
+                        var batch = message.Sync;
+                        await applier.ApplyAsync(batch, snapshotId, cancellationToken);
+                        logger.LogDebug("Applied {Projects} projects, {Keys} keys and {Alerts} alerts", batch.Projects.Count, batch.ApiKeys.Count, batch.Alerts.Count);
+                        if (!batch.Last) break;
+                        Interlocked.Exchange(ref version, (long)batch.Version);
+                        Interlocked.Increment(ref batch.FullSnapshot ? ref snapshotsReceived : ref changeSetsReceived);
+                        if (batch.FullSnapshot) snapshotId = Guid.NewGuid();
+                        firstSnapshot.TrySetResult();
                         break;
                     case ControlPlaneMessage.BodyOneofCase.AlertReportAck:
                         await alerts.AcknowledgeAsync(alertCursor, message.AlertReportAck.ReportId, cancellationToken);
@@ -83,6 +115,25 @@ public sealed class ControlPlaneLink(
             await reporter.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         throw new RpcException(new Status(StatusCode.Unavailable, "The control plane closed the stream."));
+    }
+
+    /// <summary>
+    /// Checks the CP's identity document (signed by the CP key, for this DP id and key) and keeps it. The CP key is pinned on
+    /// first use, or configured (<see cref="ControlPlaneLinkOptions.ControlPlaneKeyId"/>): a CP presenting another key is refused.
+    /// </summary>
+    private async Task AcceptIdentityAsync(Registered registered, CancellationToken cancellationToken)
+    {
+        var cpKey = registered.ControlPlanePublicKey.ToByteArray();
+        var expected = options.Value.ControlPlaneKeyId;
+        if (expected is { Length: > 0 } && !string.Equals(expected, DataPlaneIdentityDocument.KeyId(cpKey), StringComparison.Ordinal))
+            throw new IdentityRefusedException($"The control plane's key is not the configured one ({expected}).");
+        if (await applier.PinnedControlPlaneKeyAsync(cancellationToken) is { } pinned && !pinned.AsSpan().SequenceEqual(cpKey))
+            throw new IdentityRefusedException("The control plane presents another key than the one pinned on first registration.");
+        if (await DataPlaneIdentityDocument.ValidateAsync(registered.IdentityDocument, cpKey, identity.DataPlaneId, identity.PublicKey, clock.GetUtcNow()) is { } problem)
+            throw new IdentityRefusedException(problem);
+        await applier.StoreIdentityAsync(registered.IdentityDocument, cpKey, cancellationToken);
+        IdentityDocument = registered.IdentityDocument;
+        logger.LogInformation("Registered with the control plane as {DataPlaneId}", registered.DataPlaneId);
     }
 
     // One writer for the request stream: gRPC allows a single pending write, so health and key usage share a loop.
@@ -115,10 +166,7 @@ public sealed class ControlPlaneLink(
 
             if (clock.GetUtcNow() < nextHealth) continue;
             nextHealth = clock.GetUtcNow() + options.Value.HealthInterval;
-            var report = await health.CheckHealthAsync(cancellationToken);
-            var message = new HoneyHive.Contracts.ControllerSync.HealthReport { Status = report.Status.ToString() };
-            foreach (var (name, entry) in report.Entries) message.Checks[name] = entry.Status.ToString();
-            await requests.WriteAsync(new DataPlaneMessage { Health = message }, cancellationToken);
+            await requests.WriteAsync(new DataPlaneMessage { Health = await health.CollectAsync(Version, cancellationToken) }, cancellationToken);
         }
     }
 }
@@ -134,8 +182,17 @@ public sealed class ControlPlaneLinkOptions
     /// <summary>PEM file holding the DP's private key; created on first start.</summary>
     public string IdentityPath { get; set; } = Path.Combine(".data", "dp-identity.pem");
 
-    public TimeSpan HealthInterval { get; set; } = TimeSpan.FromSeconds(15);
+    /// <summary>
+    /// The CP controller's key id (base64url SHA-256 of its SubjectPublicKeyInfo) to accept; empty: pin the key of the
+    /// first CP this DP registers with.
+    /// </summary>
+    public string? ControlPlaneKeyId { get; set; }
+
+    public TimeSpan HealthInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How often project keys' last-used times and the alert engine's transitions and runs are reported to the CP.</summary>
     public TimeSpan KeyUsageInterval { get; set; } = TimeSpan.FromSeconds(3);
 }
+
+/// <summary>The CP's identity answer was refused (another CP key, a bad document): the link retries, and works from dpdb meanwhile.</summary>
+public sealed class IdentityRefusedException(string message) : Exception(message);

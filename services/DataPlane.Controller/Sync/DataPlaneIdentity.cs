@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Google.Protobuf;
 using HoneyHive.Contracts.ControllerSync;
+using HoneyHive.Platform.Security;
 
 namespace HoneyHive.DataPlane.Controller.Sync;
 
@@ -15,38 +16,27 @@ public sealed class DataPlaneIdentity : IDisposable
     public DataPlaneIdentity(string dataPlaneId, string keyPath)
     {
         DataPlaneId = dataPlaneId;
-        key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        if (File.Exists(keyPath))
-        {
-            key.ImportFromPem(File.ReadAllText(keyPath));
-        }
-        else
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(keyPath))!);
-            using var file = new FileStream(keyPath, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            });
-            using var writer = new StreamWriter(file);
-            writer.Write(key.ExportPkcs8PrivateKeyPem());
-        }
+        key = EcdsaKeyFile.LoadOrCreate(keyPath);
+        PublicKey = key.ExportSubjectPublicKeyInfo();
     }
 
     public string DataPlaneId { get; }
 
+    /// <summary>SubjectPublicKeyInfo (DER) of the DP's key.</summary>
+    public byte[] PublicKey { get; }
+
     /// <summary>A signed, timestamped registration.</summary>
-    public Register CreateRegistration(DateTimeOffset now)
+    public Register CreateRegistration(DateTimeOffset now, ulong lastVersion = 0)
     {
         var timestamp = now.ToUnixTimeMilliseconds();
         var payload = System.Text.Encoding.UTF8.GetBytes($"{DataPlaneId}|{timestamp}");
         return new Register
         {
             DataPlaneId = DataPlaneId,
-            PublicKey = ByteString.CopyFrom(key.ExportSubjectPublicKeyInfo()),
+            PublicKey = ByteString.CopyFrom(PublicKey),
             TimestampUnixMs = timestamp,
             Signature = ByteString.CopyFrom(key.SignData(payload, HashAlgorithmName.SHA256)),
+            LastVersion = lastVersion,
         };
     }
 

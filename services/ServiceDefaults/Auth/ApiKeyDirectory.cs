@@ -23,7 +23,7 @@ public sealed class ApiKeyDirectory(
     public async Task<ApiKeyIdentity?> FindAsync(string presentedKey, CancellationToken cancellationToken)
     {
         var hash = ApiKeys.Hash(presentedKey);
-        var cacheKey = "apikey:" + Convert.ToHexString(hash);
+        var cacheKey = CacheKey(Convert.ToHexString(hash));
         if (!cache.TryGetValue(cacheKey, out Found? found) || found is null)
         {
             found = await LoadAsync(hash, cancellationToken);
@@ -35,6 +35,9 @@ public sealed class ApiKeyDirectory(
         usage?.Record(found.Identity.KeyId, now);
         return found.Identity;
     }
+
+    /// <summary>The cache entry of the key whose SHA-256 hash is <paramref name="hashHex"/> (upper-case hex).</summary>
+    internal static string CacheKey(string hashHex) => "apikey:" + hashHex.ToUpperInvariant();
 
     /// <summary>A lookup's answer as cached: the key (null when unknown, revoked or expired) and when it expires.</summary>
     private sealed record Found(ApiKeyIdentity? Identity, DateTimeOffset? ExpiresAt);

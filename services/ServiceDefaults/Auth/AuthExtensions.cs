@@ -22,6 +22,7 @@ public static class AuthExtensions
         builder.Services.AddSingleton<KeyUsageRecorder>();
         builder.Services.AddHostedService<KeyUsageFlusher>();
         builder.Services.AddSingleton<ApiKeyDirectory>();
+        builder.Services.AddHostedService<ApiKeyCacheInvalidator>();
         builder.Services.AddSingleton<DataPlaneProjects>();
         // The DP's own key source and validator, never the process's ISigningKeySource: in the single-node Host that is
         // the CP's key ring, and the DP must verify exactly as it does when it runs apart from the CP.

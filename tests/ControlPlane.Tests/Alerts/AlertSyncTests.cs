@@ -80,6 +80,7 @@ public sealed class AlertSyncTests : IAsyncLifetime
         await applier.ApplyAsync(new SyncBatch
         {
             FullSnapshot = true,
+            Last = true,
             Projects = { new ProjectRecord { Id = project.ToString(), OrgId = Guid.NewGuid().ToString(), WorkspaceId = Guid.NewGuid().ToString(), Name = "p" } },
             Alerts = { Record(fresh) },
         }, CancellationToken.None);

@@ -21,6 +21,7 @@ public sealed class CrossOrgMatrixTests(TenancyApp cp, ITestOutputHelper output)
         new("GET", "/v1/orgs/{org_id}", i => $"/v1/orgs/{i.A.OrgId}", _ => null),
         new("POST", "/v1/orgs/{org_id}/virtual_dataplanes", i => $"/v1/orgs/{i.A.OrgId}/virtual_dataplanes", _ => new { name = "intruder" }),
         new("GET", "/v1/orgs/{org_id}/virtual_dataplanes", i => $"/v1/orgs/{i.A.OrgId}/virtual_dataplanes", _ => null),
+        new("GET", "/v1/orgs/{org_id}/data_planes", i => $"/v1/orgs/{i.A.OrgId}/data_planes", _ => null),
         new("GET", "/v1/virtual_dataplanes/{virtual_dataplane_id}", i => $"/v1/virtual_dataplanes/{i.A.DataplaneId}", _ => null),
         new("PUT", "/v1/virtual_dataplanes/{virtual_dataplane_id}", i => $"/v1/virtual_dataplanes/{i.A.DataplaneId}", _ => new { name = "intruder" }),
         new("POST", "/v1/virtual_dataplanes/{virtual_dataplane_id}/workspaces", i => $"/v1/virtual_dataplanes/{i.A.DataplaneId}/workspaces", _ => new { name = "intruder" }),

@@ -54,6 +54,7 @@ public sealed class PermissionMatrixTests(TenancyApp cp, ITestOutputHelper outpu
 
         R("POST", "/v1/orgs/{org_id}/virtual_dataplanes", Permissions.DataplanesManage, o => $"/v1/orgs/{o.Seed.OrgId}/virtual_dataplanes", _ => new { name = "dp " + TenancyApp.Unique() }),
         R("GET", "/v1/orgs/{org_id}/virtual_dataplanes", Permissions.DataplanesRead, o => $"/v1/orgs/{o.Seed.OrgId}/virtual_dataplanes"),
+        R("GET", "/v1/orgs/{org_id}/data_planes", Permissions.DataplanesManage, o => $"/v1/orgs/{o.Seed.OrgId}/data_planes"),
         R("GET", "/v1/virtual_dataplanes/{virtual_dataplane_id}", Permissions.DataplanesRead, o => $"/v1/virtual_dataplanes/{o.Seed.DataplaneId}"),
         R("PUT", "/v1/virtual_dataplanes/{virtual_dataplane_id}", Permissions.DataplanesManage, o => $"/v1/virtual_dataplanes/{o.Seed.DataplaneId}", _ => new { name = "renamed" }),
         R("DELETE", "/v1/virtual_dataplanes/{virtual_dataplane_id}", Permissions.DataplanesManage, o => $"/v1/virtual_dataplanes/{o.Objects.EmptyDataplane}"),
