@@ -29,12 +29,15 @@ public sealed class ControlPlaneSyncSource([FromKeyedServices("cpdb")] NpgsqlDat
         var parameters = new { since = since - Overlap, snapshot = since is null };
 
         // A delete anywhere up the tree stamps that node's deleted_at (and updated_at), not the project's: look at all three.
-        var projects = await connection.QueryAsync<(Guid Id, Guid OrgId, Guid WorkspaceId, string Name, string Description, bool Deleted)>(new CommandDefinition(
+        // The retention a project has is its own, or its org's default (changing that default stamps the projects it covers).
+        var projects = await connection.QueryAsync<(Guid Id, Guid OrgId, Guid WorkspaceId, string Name, string Description, bool Deleted, int RetentionDays)>(new CommandDefinition(
             """
             SELECT p.id, w.org_id, p.workspace_id, p.name, p.description,
-                   (p.deleted_at IS NOT NULL OR w.deleted_at IS NOT NULL OR v.deleted_at IS NOT NULL) AS deleted
+                   (p.deleted_at IS NOT NULL OR w.deleted_at IS NOT NULL OR v.deleted_at IS NOT NULL) AS deleted,
+                   COALESCE(p.retention_days, o.default_retention_days) AS retention_days
             FROM projects p
             JOIN workspaces w ON w.id = p.workspace_id
+            JOIN orgs o ON o.id = w.org_id
             JOIN virtual_dataplanes v ON v.id = w.virtual_dataplane_id
             WHERE CASE WHEN @snapshot
                   THEN p.deleted_at IS NULL AND w.deleted_at IS NULL AND v.deleted_at IS NULL
@@ -74,7 +77,7 @@ public sealed class ControlPlaneSyncSource([FromKeyedServices("cpdb")] NpgsqlDat
         batch.Projects.AddRange(projects.Select(p => new ProjectRecord
         {
             Id = p.Id.ToString(), OrgId = p.OrgId.ToString(), WorkspaceId = p.WorkspaceId.ToString(),
-            Name = p.Name, Description = p.Description, Deleted = p.Deleted,
+            Name = p.Name, Description = p.Description, Deleted = p.Deleted, RetentionDays = p.RetentionDays,
         }));
         batch.ApiKeys.AddRange(keys.Select(k =>
         {

@@ -24,13 +24,15 @@ public sealed class SyncApplier([FromKeyedServices("dpdb")] NpgsqlDataSource dpd
         var projects = batch.Projects.Where(p => !p.Deleted).Select(p => new
         {
             id = Guid.Parse(p.Id), org = Guid.Parse(p.OrgId), workspace = Guid.Parse(p.WorkspaceId), name = p.Name, description = p.Description,
+            // An older CP sends no retention (0): the DP default.
+            retention = p.RetentionDays > 0 ? p.RetentionDays : 30,
         }).ToList();
         await connection.ExecuteAsync(
             """
-            INSERT INTO projects (id, org_id, workspace_id, name, description, synced_at)
-            VALUES (@id, @org, @workspace, @name, @description, now())
+            INSERT INTO projects (id, org_id, workspace_id, name, description, retention_days, synced_at)
+            VALUES (@id, @org, @workspace, @name, @description, @retention, now())
             ON CONFLICT (id) DO UPDATE SET org_id = excluded.org_id, workspace_id = excluded.workspace_id,
-                name = excluded.name, description = excluded.description, synced_at = now()
+                name = excluded.name, description = excluded.description, retention_days = excluded.retention_days, synced_at = now()
             """, projects, transaction);
 
         // A deleted project (or one under a deleted workspace or data plane) stops working here at once: its row
