@@ -69,14 +69,14 @@ public sealed class ProjectDayArchiver(IAnalyticsStore store, IObjectStore objec
         ["as_of"] = asOfMillis,
     };
 
-    internal static async Task<ArchiveManifest?> ReadManifestAsync(IObjectStore objects, Guid project, DateOnly day, CancellationToken cancellationToken)
+    public static async Task<ArchiveManifest?> ReadManifestAsync(IObjectStore objects, Guid project, DateOnly day, CancellationToken cancellationToken)
     {
         await using var stream = await objects.GetAsync(ArchiveLayout.ManifestKey(project, day), cancellationToken);
         return stream is null ? null : await JsonSerializer.DeserializeAsync<ArchiveManifest>(stream, Json, cancellationToken);
     }
 
     /// <summary>The archived file's bytes, refused when they are not what the manifest recorded.</summary>
-    internal static async Task<byte[]> ReadVerifiedAsync(IObjectStore objects, ArchiveManifest manifest, CancellationToken cancellationToken)
+    public static async Task<byte[]> ReadVerifiedAsync(IObjectStore objects, ArchiveManifest manifest, CancellationToken cancellationToken)
     {
         await using var stream = await objects.GetAsync(manifest.FileKey, cancellationToken)
             ?? throw new InvalidDataException($"The archive file {manifest.FileKey} named by its manifest is missing.");
