@@ -66,11 +66,16 @@ public sealed class LifecycleHarness : IAsyncDisposable
 
     /// <summary>
     /// Inserts events of <paramref name="project"/> starting at the given times (each its own session with a model
-    /// child, revisions of the model included), as the Writer writes rows; returns the event ids.
+    /// child: two rows a start), as the Writer writes rows, and with <paramref name="revisions"/> a second revision of
+    /// each model event in an insert of its own; returns the event ids.
     /// </summary>
-    public async Task<List<string>> InsertEventsAsync(Guid project, IEnumerable<DateTimeOffset> starts, string? payloadKeyBucket = null)
+    /// <remarks>
+    /// Tests that count stored rows use no revisions: ClickHouse may merge two revisions into one at any moment.
+    /// </remarks>
+    public async Task<List<string>> InsertEventsAsync(Guid project, IEnumerable<DateTimeOffset> starts, bool revisions = false)
     {
         var rows = new List<Dictionary<string, object?>>();
+        var later = new List<Dictionary<string, object?>>();
         var ids = new List<string>();
         foreach (var start in starts)
         {
@@ -79,13 +84,15 @@ public sealed class LifecycleHarness : IAsyncDisposable
             rows.Add(Row(project, session, session, "", "session", "chat", start, 2000, new() { ["question"] = "\"why\"" }, 1UL << 32));
             rows.Add(Row(project, session, model, session, "model", "llm", start.AddMilliseconds(5), 900,
                 new() { ["prompt"] = JsonSerializer.Serialize("hello " + model), ["n"] = "3" }, 1UL << 32));
-            // A later revision of the same model event: both revisions are rows, and both must come back.
-            rows.Add(Row(project, session, model, session, "model", "llm", start.AddMilliseconds(5), 950,
+            // A later revision of the same model event: both revisions are rows, and both must come back. Inserted apart,
+            // as the Writer does: ReplacingMergeTree collapses the revisions inside one inserted block (optimize_on_insert).
+            if (revisions) later.Add(Row(project, session, model, session, "model", "llm", start.AddMilliseconds(5), 950,
                 new() { ["prompt"] = JsonSerializer.Serialize("hello " + model), ["n"] = "4" }, 2UL << 32));
             ids.Add(session);
             ids.Add(model);
         }
         await Store.InsertJsonEachRowAsync("events", Encode(rows), CancellationToken.None);
+        if (later.Count > 0) await Store.InsertJsonEachRowAsync("events", Encode(later), CancellationToken.None);
         return ids;
     }
 
@@ -106,20 +113,28 @@ public sealed class LifecycleHarness : IAsyncDisposable
         return key;
     }
 
-    /// <summary>Every row of the project, whole (all columns, every revision), as JSON text in a stable order.</summary>
+    /// <summary>
+    /// The project's rows as reads see them (FINAL: each event's current revision), every column (inserted_at included),
+    /// as JSON text in a stable order.
+    /// </summary>
     public async Task<List<string>> RowsAsync(Guid project)
     {
         var rows = await Store.QueryAsync(
-            "SELECT * FROM events WHERE project_id = {p:String} ORDER BY event_id, version",
+            "SELECT * FROM events FINAL WHERE project_id = {p:String} ORDER BY event_id, version",
             new Dictionary<string, object?> { ["p"] = project.ToString("D") }, CancellationToken.None);
         return [.. rows.Select(r => r.GetRawText())];
     }
 
-    /// <summary>Rows of the project per UTC day, counted back from ClickHouse (no FINAL: every stored row counts).</summary>
+    /// <summary>Every stored row of the project, without FINAL: a row inserted twice counts twice.</summary>
+    public async Task<long> StoredRowsAsync(Guid project) =>
+        (await Store.QueryAsync("SELECT count() AS n FROM events WHERE project_id = {p:String}",
+            new Dictionary<string, object?> { ["p"] = project.ToString("D") }, CancellationToken.None))[0].GetProperty("n").GetInt64();
+
+    /// <summary>Rows of the project per UTC day as reads see them (FINAL), counted back from ClickHouse.</summary>
     public async Task<Dictionary<string, long>> CountByDayAsync(Guid project, string table = "events")
     {
         var rows = await Store.QueryAsync(
-            $"SELECT toString(toDate(start_time)) AS day, count() AS n FROM {table} WHERE project_id = {{p:String}} GROUP BY day",
+            $"SELECT toString(toDate(start_time)) AS day, count() AS n FROM {table} FINAL WHERE project_id = {{p:String}} GROUP BY day",
             new Dictionary<string, object?> { ["p"] = project.ToString("D") }, CancellationToken.None);
         return rows.ToDictionary(r => r.GetProperty("day").GetString()!, r => r.GetProperty("n").GetInt64());
     }

@@ -33,11 +33,11 @@ public sealed class RetentionTests : IAsyncLifetime
 
         var result = await h.Sweeper.SweepAsync(CancellationToken.None);
 
-        Assert.Equal(new Dictionary<string, long> { ["2026-02-13"] = 3, ["2026-03-01"] = 1, ["2026-03-14"] = 3 }, await h.CountByDayAsync(project));
-        Assert.Equal(new Dictionary<string, long> { ["2026-02-13"] = 3, ["2026-03-01"] = 1, ["2026-03-14"] = 3 }, await h.CountByDayAsync(project, "events_by_time"));
+        Assert.Equal(new Dictionary<string, long> { ["2026-02-13"] = 2, ["2026-03-01"] = 1, ["2026-03-14"] = 2 }, await h.CountByDayAsync(project));
+        Assert.Equal(new Dictionary<string, long> { ["2026-02-13"] = 2, ["2026-03-01"] = 1, ["2026-03-14"] = 2 }, await h.CountByDayAsync(project, "events_by_time"));
         Assert.Equal(patientBefore, await h.RowsAsync(patient));
         Assert.Equal(3, result.DaysArchived);
-        Assert.Equal(7, result.RowsArchived);
+        Assert.Equal(5, result.RowsArchived);
 
         // The days removed are in the archive, each with its manifest; the kept day has none.
         var archived = await h.KeysAsync(ArchiveLayout.ProjectPrefix(project));
@@ -82,7 +82,7 @@ public sealed class RetentionTests : IAsyncLifetime
         await h.InsertEventsAsync(project, [At("2026-02-01 10:00:00")]);
 
         await h.Sweeper.SweepAsync(CancellationToken.None);
-        Assert.Equal(3, (await h.CountByDayAsync(project)).GetValueOrDefault("2026-02-01"));
+        Assert.Equal(2, (await h.CountByDayAsync(project)).GetValueOrDefault("2026-02-01"));
 
         // What the controllers' sync writes when the CP shortens the retention.
         await using (var update = h.DataSource.CreateCommand("UPDATE projects SET retention_days = 30 WHERE id = $1"))
@@ -106,11 +106,11 @@ public sealed class RetentionTests : IAsyncLifetime
 
         var day = new DateOnly(2026, 2, 1);
         var manifest = await ProjectDayArchiver.ReadManifestAsync(h.Objects, project, day, CancellationToken.None);
-        Assert.Equal(6, manifest!.RowCount);
+        Assert.Equal(4, manifest!.RowCount);
         Assert.Equal(["events.parquet", "manifest.json"], (await h.KeysAsync(ArchiveLayout.DayPrefix(project, day))).Select(k => k.Split('/')[^1]));
         await h.Restorer.RestoreAsync(project, day, day, CancellationToken.None);
         var restored = await h.RowsAsync(project);
-        Assert.Equal(6, restored.Count);
+        Assert.Equal(4, restored.Count);
         Assert.All(late, id => Assert.Contains(restored, r => r.Contains(id, StringComparison.Ordinal)));
     }
 
@@ -125,16 +125,16 @@ public sealed class RetentionTests : IAsyncLifetime
 
         h.Clock.Advance(TimeSpan.FromDays(6));
         await h.Sweeper.SweepAsync(CancellationToken.None);
-        Assert.Equal(3, (await h.CountByDayAsync(project)).GetValueOrDefault("2026-02-01"));
+        Assert.Equal(2, (await h.CountByDayAsync(project)).GetValueOrDefault("2026-02-01"));
 
         h.Clock.Advance(TimeSpan.FromDays(2)); // past the 7-day hold
         await h.Sweeper.SweepAsync(CancellationToken.None);
         Assert.Empty(await h.CountByDayAsync(project));
-        Assert.Equal(3, (await ProjectDayArchiver.ReadManifestAsync(h.Objects, project, day, CancellationToken.None))!.RowCount);
+        Assert.Equal(2, (await ProjectDayArchiver.ReadManifestAsync(h.Objects, project, day, CancellationToken.None))!.RowCount);
 
         var again = await h.Restorer.RestoreAsync(project, day, day, CancellationToken.None);
         Assert.Equal(ArchiveRestorer.Restored, again.Single().Status);
-        Assert.Equal(3, (await h.CountByDayAsync(project)).GetValueOrDefault("2026-02-01"));
+        Assert.Equal(2, (await h.CountByDayAsync(project)).GetValueOrDefault("2026-02-01"));
     }
 
     [Fact]
@@ -147,9 +147,9 @@ public sealed class RetentionTests : IAsyncLifetime
         {
             var skipped = await h.Sweeper.SweepProjectAsync(project, 30, CancellationToken.None);
             Assert.Equal((0, 0L), skipped);
-            Assert.Equal(3, (await h.CountByDayAsync(project)).GetValueOrDefault("2026-02-01"));
+            Assert.Equal(2, (await h.CountByDayAsync(project)).GetValueOrDefault("2026-02-01"));
         }
 
-        Assert.Equal((1, 3L), await h.Sweeper.SweepProjectAsync(project, 30, CancellationToken.None));
+        Assert.Equal((1, 2L), await h.Sweeper.SweepProjectAsync(project, 30, CancellationToken.None));
     }
 }
