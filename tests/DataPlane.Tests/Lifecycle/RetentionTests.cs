@@ -33,11 +33,13 @@ public sealed class RetentionTests : IAsyncLifetime
 
         var result = await h.Sweeper.SweepAsync(CancellationToken.None);
 
-        Assert.Equal(new Dictionary<string, long> { ["2026-02-13"] = 2, ["2026-03-01"] = 1, ["2026-03-14"] = 2 }, await h.CountByDayAsync(project));
-        Assert.Equal(new Dictionary<string, long> { ["2026-02-13"] = 2, ["2026-03-01"] = 1, ["2026-03-14"] = 2 }, await h.CountByDayAsync(project, "events_by_time"));
+        // The session started at 23:59:59.999999 goes; its model child, 5 ms later on 2026-02-13, stays: the boundary
+        // is the event's own start, to the microsecond.
+        Assert.Equal(new Dictionary<string, long> { ["2026-02-13"] = 3, ["2026-03-01"] = 1, ["2026-03-14"] = 2 }, await h.CountByDayAsync(project));
+        Assert.Equal(new Dictionary<string, long> { ["2026-02-13"] = 3, ["2026-03-01"] = 1, ["2026-03-14"] = 2 }, await h.CountByDayAsync(project, "events_by_time"));
         Assert.Equal(patientBefore, await h.RowsAsync(patient));
         Assert.Equal(3, result.DaysArchived);
-        Assert.Equal(5, result.RowsArchived);
+        Assert.Equal(4, result.RowsArchived);
 
         // The days removed are in the archive, each with its manifest; the kept day has none.
         var archived = await h.KeysAsync(ArchiveLayout.ProjectPrefix(project));
