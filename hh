@@ -16,6 +16,7 @@
 #                       also during large uploads, NATS kill -9 and restarts, Redis/PostgreSQL restarts,
 #                       analytics outages, redelivery, object store disk full): lost must be 0
 #   ./hh dlq list|replay  the Writer's dead letters in .data/objects; replay re-inserts them
+#   ./hh archive restore --project P --from D1 --to D2  archived days (UTC, inclusive) back into ClickHouse, once
 #
 # The work is done by scripts/hh/*.sh, one concern each; ports are defined in scripts/hh/ports.sh.
 set -euo pipefail
@@ -45,7 +46,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$ROOT/scripts/hh/bench.sh"
 
 usage() {
-  sed -n '2,18p' "$ROOT/hh" | sed 's/^# \{0,1\}//'
+  sed -n '2,19p' "$ROOT/hh" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -61,10 +62,11 @@ main() {
     test) cmd_test "$@" ;;
     bench) cmd_bench "$@" ;;
     dlq) cmd_dlq "$@" ;;
+    archive) cmd_archive "$@" ;;
     chaos) cmd_chaos "$@" ;;
     _restart) cmd_restart_server "$@" ;;
     -h|--help|help) usage ;;
-    *) die "Unknown command '$cmd'; use up, down, status, logs, install, test, bench, chaos or dlq." ;;
+    *) die "Unknown command '$cmd'; use up, down, status, logs, install, test, bench, chaos, dlq or archive." ;;
   esac
 }
 

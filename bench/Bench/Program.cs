@@ -19,6 +19,7 @@ var commands = new Dictionary<string, Func<string[], CancellationToken, Task<int
     ["ui"] = UiCommand.RunAsync,
     ["alerts"] = AlertsCommand.RunAsync,
     ["sync"] = SyncCommand.RunAsync,
+    ["lifecycle"] = LifecycleCommand.RunAsync,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var command))

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Commands on the user's instance (`up`): up, down, status, logs, dlq.
+# Commands on the user's instance (`up`): up, down, status, logs, dlq, archive.
 
 cmd_up() {
   local detach=0
@@ -98,4 +98,47 @@ cmd_dlq() {
     export ObjectStore__Path="$DATA/objects"
     dotnet run -c Release --project "$ROOT/services/Writer" -- dlq "$@" "${extra[@]}"
   )
+}
+
+# Archived days of a project back into ClickHouse, exactly once per day. With the Host running (chDB lets one
+# process own .data/clickhouse) this asks its DP route, with the bootstrap project's key or HH_API_KEY (a key with
+# the write scope of that project); otherwise services/DataPlane.Api loads them itself with the Host's settings,
+# starting PostgreSQL for the while if it is stopped.
+cmd_archive() {
+  local usage="Usage: ./hh archive restore --project <project_id> --from <yyyy-MM-dd> --to <yyyy-MM-dd>"
+  [ "${1:-}" = restore ] || die "$usage"
+  shift
+  local project="" from="" to="" key started_pg=0
+  while [ $# -gt 0 ]; do
+    [ $# -ge 2 ] || die "$usage"
+    case $1 in
+      --project) project=$2 ;;
+      --from) from=$2 ;;
+      --to) to=$2 ;;
+      *) die "Unknown option '$1'. $usage" ;;
+    esac
+    shift 2
+  done
+  if [ -z "$project" ] || [ -z "$from" ] || [ -z "$to" ]; then die "$usage"; fi
+  use_instance up
+  [ -f "$RUN/ports.env" ] && load_saved_ports
+  if running_pid host >/dev/null; then
+    key=${HH_API_KEY:-$(jq -r '.api_key // empty' "$DATA/bootstrap.json" 2>/dev/null || true)}
+    [ -n "$key" ] || die "No API key: set HH_API_KEY to a key of project $project with the write scope."
+    curl -sS --fail-with-body -X POST -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
+      --data "$(jq -cn --arg from "$from" --arg to "$to" '{from: $from, to: $to}')" \
+      "http://127.0.0.1:$DP_PORT/v1/projects/$project/archive/restore" | jq .
+    return
+  fi
+  ensure_tools
+  ensure_secrets
+  make_dirs
+  if ! { find_pg_bin && locate_pg && pg_is_running; }; then start_postgres; started_pg=1; fi
+  write_host_settings
+  local status=0
+  (cd "$ROOT" && dotnet run -c Release --project "$ROOT/services/DataPlane.Api" -- archive restore \
+      --project "$project" --from "$from" --to "$to" \
+      --settings "$ROOT/services/Host/appsettings.json" --settings "$HOST_SETTINGS") || status=$?
+  [ "$started_pg" -eq 1 ] && stop_postgres
+  return "$status"
 }

@@ -5,6 +5,7 @@ using HoneyHive.DataPlane.Api.Charts;
 using HoneyHive.DataPlane.Api.Configurations;
 using HoneyHive.DataPlane.Api.Datasets;
 using HoneyHive.DataPlane.Api.Infrastructure;
+using HoneyHive.DataPlane.Api.Lifecycle;
 using HoneyHive.DataPlane.Api.Metrics;
 using HoneyHive.DataPlane.Api.Queries;
 using HoneyHive.DataPlane.Api.Secrets;
@@ -53,6 +54,8 @@ public static class DataPlaneApiModule
         });
         // The alert engine reads events through the chart queries above and publishes on the message log.
         builder.AddAlertEngine();
+        // Retention: old days archived to the object store as Parquet, then removed; restores load them back.
+        builder.AddLifecycle();
         builder.AddApiDocument(ApiDocuments.DataPlane);
         return builder;
     }
@@ -75,6 +78,7 @@ public static class DataPlaneApiModule
         group.MapDatapointsApi();
         group.MapChartsApi();
         group.MapAlertsApi();
+        group.MapArchiveApi();
         return group;
     }
 

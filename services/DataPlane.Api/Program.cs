@@ -1,4 +1,7 @@
 using HoneyHive.DataPlane.Api;
+using HoneyHive.DataPlane.Api.Lifecycle;
+
+if (args is ["archive", ..]) return await ArchiveCommand.RunAsync(args[1..]);
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -7,4 +10,5 @@ builder.AddDataPlaneApi();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapDataPlaneApi();
-app.Run();
+await app.RunAsync();
+return 0;

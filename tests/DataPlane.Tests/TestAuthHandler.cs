@@ -46,8 +46,16 @@ public static class Tenants
     public static readonly ApiKeyIdentity RunsA = Identity("e5000000-0000-4000-8000-00000000000a", "runs-a");
     public static readonly ApiKeyIdentity RunsB = Identity("e5000000-0000-4000-8000-00000000000b", "runs-b");
 
+    // The archive and retention tests' own projects; the reader holds a read-only key of LifecycleA's project.
+    public static readonly ApiKeyIdentity LifecycleA = Identity("f5000000-0000-4000-8000-00000000000a", "lifecycle-a");
+    public static readonly ApiKeyIdentity LifecycleB = Identity("f5000000-0000-4000-8000-00000000000b", "lifecycle-b");
+    public static readonly ApiKeyIdentity LifecycleReader = LifecycleA with { KeyId = Guid.NewGuid(), Scopes = [ApiScopes.Read] };
+
     public static ApiKeyIdentity? ByKey(string key) => key switch
     {
+        "key-lifecycle-a" => LifecycleA,
+        "key-lifecycle-b" => LifecycleB,
+        "key-lifecycle-reader" => LifecycleReader,
         "key-runs-a" => RunsA,
         "key-runs-b" => RunsB,
         "key-a" => A,

@@ -16,9 +16,15 @@ public static class ProjectsApi
 {
     public const string TargetType = "project";
     private const string What = "Project";
-    private const string Columns = "id, name, description, created_at AS CreatedAt, updated_at AS UpdatedAt";
-    private static readonly string[] CreateFields = ["name", "description", "project_creator"];
-    private static readonly string[] UpdateFields = ["name", "description"];
+    // retention_days answers what the data planes apply: the project's own setting, else its org's default.
+    private const string Columns =
+        """
+        id, name, description, created_at AS CreatedAt, updated_at AS UpdatedAt,
+        COALESCE(retention_days, (SELECT o.default_retention_days FROM workspaces w JOIN orgs o ON o.id = w.org_id WHERE w.id = projects.workspace_id)) AS RetentionDays,
+        CASE WHEN retention_days IS NULL THEN 'org' ELSE 'project' END AS RetentionSource
+        """;
+    private static readonly string[] CreateFields = ["name", "description", "project_creator", "retention_days"];
+    private static readonly string[] UpdateFields = ["name", "description", "retention_days"];
 
     public static void MapProjectsApi(this IEndpointRouteBuilder api)
     {
@@ -40,6 +46,7 @@ public static class ProjectsApi
         var name = RequestBody.RequiredString(body, "name", TenancyNames.MaxNameLength);
         var description = RequestBody.String(body, "description", TenancyNames.MaxDescriptionLength) ?? "";
         var creatorEmail = RequestBody.String(body, "project_creator", 254);
+        var retentionDays = Retention.Days(body, "retention_days", nullable: true, out _);
         var orgId = path!.OrgId;
 
         await using var connection = await cpdb.OpenConnectionAsync(cancellationToken);
@@ -48,9 +55,9 @@ public static class ProjectsApi
         await NameFreeAsync(connection, transaction, workspaceId, name, null, cancellationToken);
         var item = await connection.QuerySingleOrDefaultAsync<ProjectItem>(new CommandDefinition(
             $"""
-            INSERT INTO projects (id, workspace_id, name, description) VALUES (@id, @workspaceId, @name, @description)
+            INSERT INTO projects (id, workspace_id, name, description, retention_days) VALUES (@id, @workspaceId, @name, @description, @retentionDays)
             ON CONFLICT DO NOTHING RETURNING {Columns}
-            """, new { id = Guid.CreateVersion7(), workspaceId, name, description }, transaction, cancellationToken: cancellationToken))
+            """, new { id = Guid.CreateVersion7(), workspaceId, name, description, retentionDays }, transaction, cancellationToken: cancellationToken))
             ?? throw ApiRequestException.Conflict("name", "This workspace already has a project with this name.");
         if (creator is { } user) await Creators.BindAsync(connection, transaction, orgId, user, GrantScopes.Project, item.Id, cancellationToken);
         await AuditLog.AppendAsync(connection, transaction, new AuditEntry(orgId, caller, "project.created", TargetType, item.Id.ToString(), null, item), cancellationToken);
@@ -106,19 +113,23 @@ public static class ProjectsApi
         var name = RequestBody.String(body, "name", TenancyNames.MaxNameLength);
         if (name is { Length: 0 }) throw ApiRequestException.BadRequest("name", "name must not be empty.");
         var description = RequestBody.String(body, "description", TenancyNames.MaxDescriptionLength);
+        // null clears the project's own retention: it follows its org's default again.
+        var retentionDays = Retention.Days(body, "retention_days", nullable: true, out var retentionSent);
 
         await using var connection = await cpdb.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var before = await FindAsync(connection, transaction, id, cancellationToken, forUpdate: true);
-        if ((name ?? before.Name) == before.Name && (description ?? before.Description) == before.Description)
+        var retentionChanges = retentionSent && (retentionDays is null ? before.RetentionSource != "org" : before.RetentionSource != "project" || before.RetentionDays != retentionDays);
+        if ((name ?? before.Name) == before.Name && (description ?? before.Description) == before.Description && !retentionChanges)
             return TypedResults.Ok(Envelope.Of<ProjectItem>(before));
         if (name is not null && name != before.Name) await NameFreeAsync(connection, transaction, path!.WorkspaceId!.Value, name, id, cancellationToken);
         // updated_at moves on every change: the controllers' sync reads it to push projects to data planes.
         var after = await connection.QuerySingleAsync<ProjectItem>(new CommandDefinition(
             $"""
-            UPDATE projects SET name = COALESCE(@name, name), description = COALESCE(@description, description), updated_at = now()
+            UPDATE projects SET name = COALESCE(@name, name), description = COALESCE(@description, description),
+                retention_days = CASE WHEN @retentionSent THEN @retentionDays ELSE retention_days END, updated_at = now()
             WHERE id = @id RETURNING {Columns}
-            """, new { id, name, description }, transaction, cancellationToken: cancellationToken));
+            """, new { id, name, description, retentionSent, retentionDays }, transaction, cancellationToken: cancellationToken));
         await AuditLog.AppendAsync(connection, transaction, new AuditEntry(path!.OrgId, caller, "project.updated", TargetType, id.ToString(), before, after), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return TypedResults.Ok(Envelope.Of<ProjectItem>(after));

@@ -22,20 +22,29 @@ public sealed record WorkspaceItem(
     [property: JsonPropertyName("created_at")] DateTime CreatedAt,
     [property: JsonPropertyName("updated_at")] DateTime UpdatedAt);
 
-/// <summary>ProjectItem of the control-plane spec.</summary>
+/// <summary>
+/// ProjectItem of the control-plane spec, with its retention: the days of events data planes keep (its own setting,
+/// or its org's default when <c>retention_source</c> is <c>org</c>).
+/// </summary>
 public sealed record ProjectItem(
     [property: JsonPropertyName("id")] Guid Id,
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("description")] string Description,
     [property: JsonPropertyName("created_at")] DateTime CreatedAt,
-    [property: JsonPropertyName("updated_at")] DateTime UpdatedAt);
+    [property: JsonPropertyName("updated_at")] DateTime UpdatedAt,
+    [property: JsonPropertyName("retention_days")] int RetentionDays,
+    [property: JsonPropertyName("retention_source")] string RetentionSource);
 
-/// <summary>An org the caller belongs to, with the caller's org-wide role (null for none, or for an API key).</summary>
+/// <summary>
+/// An org the caller belongs to, with the caller's org-wide role (null for none, or for an API key) and the retention
+/// its projects without one of their own get.
+/// </summary>
 public sealed record OrgItem(
     [property: JsonPropertyName("id")] Guid Id,
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("role")] string? Role,
-    [property: JsonPropertyName("created_at")] DateTime CreatedAt);
+    [property: JsonPropertyName("created_at")] DateTime CreatedAt,
+    [property: JsonPropertyName("default_retention_days")] int DefaultRetentionDays);
 
 // Request shapes, declared for the OpenAPI document only (the handlers read bodies through RequestBody, which refuses
 // unknown fields). Classes with optional properties rather than positional records: the document generator marks a
@@ -72,12 +81,22 @@ public sealed class PostProjectRequest
     [JsonPropertyName("name")] public string? Name { get; init; }
     [JsonPropertyName("description")] public string? Description { get; init; }
     [JsonPropertyName("project_creator")] public string? ProjectCreator { get; init; }
+    /// <summary>1 to 3650 days; absent or null: the org's default.</summary>
+    [JsonPropertyName("retention_days")] public int? RetentionDays { get; init; }
 }
 
 public sealed class PutProjectRequest
 {
     [JsonPropertyName("name")] public string? Name { get; init; }
     [JsonPropertyName("description")] public string? Description { get; init; }
+    /// <summary>1 to 3650 days, or null to follow the org's default.</summary>
+    [JsonPropertyName("retention_days")] public int? RetentionDays { get; init; }
+}
+
+public sealed class PutOrgRequest
+{
+    /// <summary>1 to 3650 days: the retention of every project without one of its own.</summary>
+    [JsonPropertyName("default_retention_days")] public int? DefaultRetentionDays { get; init; }
 }
 
 /// <summary>The spec's rules for display names, slugs and cluster ids.</summary>

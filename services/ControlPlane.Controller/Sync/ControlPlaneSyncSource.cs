@@ -122,12 +122,20 @@ public sealed class ControlPlaneSyncSource([FromKeyedServices("cpdb")] NpgsqlDat
     private static async Task<List<ProjectRecord>> ProjectsAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, string where, Guid[]? ids, CancellationToken cancellationToken)
     {
-        var rows = await connection.QueryAsync<(Guid Id, Guid OrgId, Guid WorkspaceId, string Name, string Description, bool Live)>(new CommandDefinition(
-            $"SELECT p.id, w.org_id, p.workspace_id, p.name, p.description, {LiveProject} FROM projects p {ProjectTree} WHERE {where}",
+        // The retention a project has is its own, or its org's default (a change of that default notes the projects it covers).
+        var rows = await connection.QueryAsync<(Guid Id, Guid OrgId, Guid WorkspaceId, string Name, string Description, bool Live, int RetentionDays)>(new CommandDefinition(
+            $"""
+            SELECT p.id, w.org_id, p.workspace_id, p.name, p.description, {LiveProject}, COALESCE(p.retention_days, o.default_retention_days)
+            FROM projects p {ProjectTree} JOIN orgs o ON o.id = w.org_id WHERE {where}
+            """,
             new { ids }, transaction, cancellationToken: cancellationToken));
         // A project that is not live is sent as deleted: the DP drops it and, with it, its keys and alerts.
         return [.. rows.Select(p => p.Live
-            ? new ProjectRecord { Id = p.Id.ToString(), OrgId = p.OrgId.ToString(), WorkspaceId = p.WorkspaceId.ToString(), Name = p.Name, Description = p.Description }
+            ? new ProjectRecord
+            {
+                Id = p.Id.ToString(), OrgId = p.OrgId.ToString(), WorkspaceId = p.WorkspaceId.ToString(), Name = p.Name, Description = p.Description,
+                RetentionDays = p.RetentionDays,
+            }
             : new ProjectRecord { Id = p.Id.ToString(), Deleted = true })];
     }
 

@@ -42,11 +42,13 @@ public sealed class SyncApplier([FromKeyedServices("dpdb")] NpgsqlDataSource dpd
         {
             await connection.ExecuteAsync(new CommandDefinition(
                 """
-                INSERT INTO projects (id, org_id, workspace_id, name, description, synced_at, snapshot_id)
-                SELECT u.id, u.org_id, u.workspace_id, u.name, u.description, now(), @snapshot
-                FROM unnest(@ids, @orgs, @workspaces, @names, @descriptions) AS u(id, org_id, workspace_id, name, description)
+                INSERT INTO projects (id, org_id, workspace_id, name, description, retention_days, synced_at, snapshot_id)
+                SELECT u.id, u.org_id, u.workspace_id, u.name, u.description, u.retention_days, now(), @snapshot
+                FROM unnest(@ids, @orgs, @workspaces, @names, @descriptions, @retention)
+                    AS u(id, org_id, workspace_id, name, description, retention_days)
                 ON CONFLICT (id) DO UPDATE SET org_id = excluded.org_id, workspace_id = excluded.workspace_id, name = excluded.name,
-                    description = excluded.description, synced_at = now(), snapshot_id = coalesce(excluded.snapshot_id, projects.snapshot_id)
+                    description = excluded.description, retention_days = excluded.retention_days, synced_at = now(),
+                    snapshot_id = coalesce(excluded.snapshot_id, projects.snapshot_id)
                 """,
                 new
                 {
@@ -54,6 +56,8 @@ public sealed class SyncApplier([FromKeyedServices("dpdb")] NpgsqlDataSource dpd
                     ids = projects.Select(p => Guid.Parse(p.Id)).ToArray(), orgs = projects.Select(p => Guid.Parse(p.OrgId)).ToArray(),
                     workspaces = projects.Select(p => Guid.Parse(p.WorkspaceId)).ToArray(), names = projects.Select(p => p.Name).ToArray(),
                     descriptions = projects.Select(p => p.Description).ToArray(),
+                    // An older CP sends no retention (0): the DP default.
+                    retention = projects.Select(p => p.RetentionDays > 0 ? p.RetentionDays : 30).ToArray(),
                 }, transaction, cancellationToken: cancellationToken));
         }
         // A deleted project (or one under a deleted workspace or data plane) stops working here at once: its row

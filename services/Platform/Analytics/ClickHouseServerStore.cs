@@ -99,6 +99,29 @@ public sealed class ClickHouseServerStore : IAnalyticsStore, IDisposable
     }
 
     /// <inheritdoc />
+    public async Task<byte[]> QueryFormattedAsync(
+        string sql, IReadOnlyDictionary<string, object?>? parameters, string format, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var connection = client.CreateConnection();
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            command.CustomSettings["default_format"] = AnalyticsNames.Format(format);
+            if (parameters is not null)
+                foreach (var (name, value) in parameters)
+                    command.AddParameter(AnalyticsNames.Parameter(name), ToDriverValue(value));
+
+            using var result = await command.ExecuteRawResultAsync(cancellationToken);
+            return await result.ReadAsByteArrayAsync();
+        }
+        catch (Exception e) when (Translate(e) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    /// <inheritdoc />
     public Task InsertJsonEachRowAsync(string table, ReadOnlyMemory<byte> rows, CancellationToken cancellationToken) =>
         InsertAsync(table, "JSONEachRow", rows, cancellationToken);
 

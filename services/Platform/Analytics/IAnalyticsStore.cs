@@ -25,6 +25,18 @@ public interface IAnalyticsStore
     /// <c>Arrow</c>, <c>JSONEachRow</c>...) into a table.
     /// </summary>
     Task InsertAsync(string table, string format, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Run a query and return its whole output encoded in a ClickHouse output <paramref name="format"/>
+    /// (<c>Parquet</c>, <c>Native</c>...), as the engine wrote it. The output is held in memory: callers
+    /// bound what one query returns (the archiver asks for one project-day at a time).
+    /// </summary>
+    /// <remarks>
+    /// A default body, so decorators written before this member (tests' counting and flaky stores, the
+    /// benches' timers) keep compiling; they refuse it instead of silently reading another store.
+    /// </remarks>
+    Task<byte[]> QueryFormattedAsync(string sql, IReadOnlyDictionary<string, object?>? parameters, string format, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{GetType().Name} does not forward formatted queries; wrap a store that does.");
 }
 
 /// <summary>An error ClickHouse reported, with its numeric code when known.</summary>

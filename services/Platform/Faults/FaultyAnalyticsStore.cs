@@ -35,6 +35,12 @@ public sealed class FaultyAnalyticsStore(IAnalyticsStore inner, FaultSwitch faul
         return inner.InsertAsync(table, format, data, cancellationToken);
     }
 
+    public Task<byte[]> QueryFormattedAsync(string sql, IReadOnlyDictionary<string, object?>? parameters, string format, CancellationToken cancellationToken)
+    {
+        ThrowIfDown(write: false);
+        return inner.QueryFormattedAsync(sql, parameters, format, cancellationToken);
+    }
+
     private void ThrowIfDown(bool write)
     {
         if (write ? faults.AnalyticsDown : faults.AnalyticsReadsDown)

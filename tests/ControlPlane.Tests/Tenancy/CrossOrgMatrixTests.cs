@@ -19,6 +19,7 @@ public sealed class CrossOrgMatrixTests(TenancyApp cp, ITestOutputHelper output)
     private static readonly Call[] Matrix =
     [
         new("GET", "/v1/orgs/{org_id}", i => $"/v1/orgs/{i.A.OrgId}", _ => null),
+        new("PUT", "/v1/orgs/{org_id}", i => $"/v1/orgs/{i.A.OrgId}", _ => new { default_retention_days = 1 }),
         new("POST", "/v1/orgs/{org_id}/virtual_dataplanes", i => $"/v1/orgs/{i.A.OrgId}/virtual_dataplanes", _ => new { name = "intruder" }),
         new("GET", "/v1/orgs/{org_id}/virtual_dataplanes", i => $"/v1/orgs/{i.A.OrgId}/virtual_dataplanes", _ => null),
         new("GET", "/v1/orgs/{org_id}/data_planes", i => $"/v1/orgs/{i.A.OrgId}/data_planes", _ => null),

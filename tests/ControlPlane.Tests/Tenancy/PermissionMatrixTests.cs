@@ -36,6 +36,11 @@ public sealed class PermissionMatrixTests(TenancyApp cp, ITestOutputHelper outpu
 
     private static Route Either(string method, string pattern, string[] anyOf, Func<Org, string> url) => new(method, pattern, anyOf, url, _ => null, []);
 
+    private static int retentionDays = 30;
+
+    /// <summary>A retention unlike the last one sent, so each allowed update is a change with a before and an after.</summary>
+    private static int NextRetentionDays() => 31 + (Interlocked.Increment(ref retentionDays) % 3000);
+
     private static readonly object NewChannel = new { name = "on-call", kind = "EMAIL", emails = new[] { "oncall@example.com" } };
 
     // Bodies are ones the permission alone lets through: an invitation to viewer, a role or key holding only what its author holds.
@@ -51,6 +56,8 @@ public sealed class PermissionMatrixTests(TenancyApp cp, ITestOutputHelper outpu
         R("POST", "/v1/auth/mfa/recovery_codes", SignedIn, _ => "/v1/auth/mfa/recovery_codes", _ => new { code = "000000" }),
         R("POST", "/v1/auth/mfa/disable", SignedIn, _ => "/v1/auth/mfa/disable", _ => new { password = "not checked: no MFA is set up" }),
         R("GET", "/v1/orgs/{org_id}", Member, o => $"/v1/orgs/{o.Seed.OrgId}"),
+        // The org's default retention governs every project without its own: what managing projects org-wide takes.
+        R("PUT", "/v1/orgs/{org_id}", Permissions.ProjectsManage, o => $"/v1/orgs/{o.Seed.OrgId}", _ => new { default_retention_days = NextRetentionDays() }),
 
         R("POST", "/v1/orgs/{org_id}/virtual_dataplanes", Permissions.DataplanesManage, o => $"/v1/orgs/{o.Seed.OrgId}/virtual_dataplanes", _ => new { name = "dp " + TenancyApp.Unique() }),
         R("GET", "/v1/orgs/{org_id}/virtual_dataplanes", Permissions.DataplanesRead, o => $"/v1/orgs/{o.Seed.OrgId}/virtual_dataplanes"),

@@ -379,6 +379,9 @@ public sealed class ScopeMatrixTests(TenancyHost host)
             // The alert engine's history of an alert: derived from the project's events, read like them.
             ["GET /v1/alerts/{alert_id}/transitions"] = Read,
 
+            // Loading archived days back writes events into the project.
+            ["POST /v1/projects/{project_id}/archive/restore"] = Write,
+
             ["GET /v1/queues"] = Read,
             ["POST /v1/queues"] = Write,
             ["GET /v1/queues/{queue_id}"] = Read,

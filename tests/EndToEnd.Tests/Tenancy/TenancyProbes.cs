@@ -117,6 +117,9 @@ public static class TenancyProbes
             new("PUT /v1/charts/{chart_id}", Expect.Hidden, Put, $"/v1/charts/{b.ChartId}", Json(new { name = "hijacked" })),
             new("DELETE /v1/charts/{chart_id}", Expect.Hidden, Delete, $"/v1/charts/{b.ChartId}"),
             new("GET /v1/alerts/{alert_id}/transitions", Expect.Hidden, Get, $"/v1/alerts/{b.AlertId}/transitions"),
+            // Restoring B's archive into the event store: A may restore its own project only.
+            new("POST /v1/projects/{project_id}/archive/restore", Expect.Hidden, Post, $"/v1/projects/{tb.ProjectId}/archive/restore",
+                Json(new { from = "2020-01-01", to = "2020-01-02" })),
 
             // Running (and saving) B's configuration: not found for A, and no version is added to it (B's snapshot).
             new("POST /v1/playground/run", Expect.Hidden, Post, "/v1/playground/run",

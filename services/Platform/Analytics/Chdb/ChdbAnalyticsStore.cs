@@ -99,6 +99,11 @@ public sealed partial class ChdbAnalyticsStore : IAnalyticsStore, IDisposable
     }
 
     /// <inheritdoc />
+    public async Task<byte[]> QueryFormattedAsync(
+        string sql, IReadOnlyDictionary<string, object?>? parameters, string format, CancellationToken cancellationToken) =>
+        (await RunAsync(sql, AnalyticsNames.Format(format), ChdbParameterFormatter.Format(parameters), ReadOnlyMemory<byte>.Empty, cancellationToken)).Data;
+
+    /// <inheritdoc />
     public Task InsertJsonEachRowAsync(string table, ReadOnlyMemory<byte> rows, CancellationToken cancellationToken) =>
         InsertAsync(table, "JSONEachRow", rows, cancellationToken);
 

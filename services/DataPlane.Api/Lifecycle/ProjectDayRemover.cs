@@ -1,0 +1,48 @@
+using HoneyHive.Platform.Analytics;
+using HoneyHive.Platform.Objects;
+
+namespace HoneyHive.DataPlane.Api.Lifecycle;
+
+/// <summary>
+/// Removes the archived rows of one project-day from ClickHouse, and the payloads they pointed to.
+/// </summary>
+/// <remarks>
+/// Lightweight <c>DELETE FROM … WHERE</c>, not partition drops: events and events_by_time are partitioned by
+/// month of start_time for every project together (0001, 0009), so no partition holds one project's day, and
+/// repartitioning by (project, day) would make thousands of tiny partitions per month. A lightweight delete
+/// masks the rows at once (reads stop seeing them) and merges drop them from disk; it touches only the
+/// parts of that month, found through the sort key's project_id and the start_time index. A per-project TTL
+/// cannot be written as a table TTL either, and it would remove rows before they are archived.
+/// The predicate is the archiver's (<see cref="ProjectDayArchiver.DayRows"/>, same inserted_at bound), so rows
+/// that arrived after the archive was written stay for the next sweep.
+/// </remarks>
+public sealed class ProjectDayRemover(IAnalyticsStore store, IObjectStore objects)
+{
+    public async Task RemoveAsync(Guid project, DateOnly day, long asOfMillis, ArchiveManifest manifest, CancellationToken cancellationToken)
+    {
+        var parameters = ProjectDayArchiver.Parameters(project, day, asOfMillis);
+        // Session roll-ups first, while the events still say which sessions the day held: a session goes when none of
+        // its events stays outside the removed rows. (The materialized views refill them when a restore inserts again.)
+        foreach (var table in new[] { "session_aggregates", "session_bounds" })
+        {
+            await store.ExecuteAsync(
+                $$"""
+                DELETE FROM {{table}} WHERE project_id = {project:String}
+                  AND session_id IN (SELECT session_id FROM events WHERE {{ProjectDayArchiver.DayRows}})
+                  AND session_id NOT IN (SELECT session_id FROM events WHERE project_id = {project:String} AND NOT ({{ProjectDayArchiver.DayRows}}))
+                """, parameters, cancellationToken);
+        }
+
+        // events_by_time holds a copy of every events row (0009) but no inserted_at: its rows go by the revisions removed.
+        await store.ExecuteAsync(
+            $$"""
+            DELETE FROM events_by_time WHERE project_id = {project:String}
+              AND start_time >= toDateTime64(toDate({day:String}), 6, 'UTC') AND start_time < toDateTime64(toDate({day:String}) + 1, 6, 'UTC')
+              AND (event_id, version) IN (SELECT event_id, version FROM events WHERE {{ProjectDayArchiver.DayRows}})
+            """, parameters, cancellationToken);
+        await store.ExecuteAsync($"DELETE FROM events WHERE {ProjectDayArchiver.DayRows}", parameters, cancellationToken);
+
+        // The payloads are in the archive now (the manifest lists what was copied).
+        foreach (var key in manifest.PayloadKeys) await objects.DeleteAsync(key, cancellationToken);
+    }
+}
