@@ -17,6 +17,7 @@ public sealed class ControlPlaneLink(
     AlertReporter alerts,
     HealthCheckService health,
     IOptions<ControlPlaneLinkOptions> options,
+    IConfiguration configuration,
     TimeProvider clock,
     ILogger<ControlPlaneLink> logger) : BackgroundService
 {
@@ -27,7 +28,9 @@ public sealed class ControlPlaneLink(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var channel = GrpcChannel.ForAddress(options.Value.ControlPlaneUrl);
+        // TLS as configured (Tls section): the DP's client certificate for the CP's mutual TLS, the CA it trusts.
+        using var channel = GrpcChannel.ForAddress(options.Value.ControlPlaneUrl,
+            new GrpcChannelOptions { HttpHandler = TlsExtensions.ControllerStreamHandler(configuration) });
         var client = new ControllerSync.ControllerSyncClient(channel);
         var delay = TimeSpan.FromMilliseconds(500);
         while (!stoppingToken.IsCancellationRequested)
