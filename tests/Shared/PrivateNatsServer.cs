@@ -33,9 +33,12 @@ public sealed class PrivateNatsServer : IAsyncDisposable
     /// </summary>
     public string? JetStreamKey { get; set; }
 
+    /// <summary>PEM certificate and key for a <c>tls {}</c> block as ./hh writes it (clients must then use TLS). Next start.</summary>
+    public (string CertificatePath, string KeyPath)? Tls { get; set; }
+
     public string Url => $"nats://127.0.0.1:{Port}";
 
-    public static async Task<PrivateNatsServer> StartAsync(string? jetStreamKey = null)
+    public static async Task<PrivateNatsServer> StartAsync(string? jetStreamKey = null, (string CertificatePath, string KeyPath)? tls = null)
     {
         var binary = Environment.GetEnvironmentVariable("HH_NATS_SERVER") is { Length: > 0 } configured
             ? configured
@@ -43,7 +46,7 @@ public sealed class PrivateNatsServer : IAsyncDisposable
               ?? throw new InvalidOperationException("No nats-server: set HH_NATS_SERVER or put nats-server on PATH.");
         var store = Path.Combine(TestServers.DataDirectory, $"nats-restart-{Guid.NewGuid():N}");
         Directory.CreateDirectory(store);
-        var server = new PrivateNatsServer(binary, FreePort(), store) { JetStreamKey = jetStreamKey };
+        var server = new PrivateNatsServer(binary, FreePort(), store) { JetStreamKey = jetStreamKey, Tls = tls };
         await server.StartProcessAsync();
         return server;
     }
@@ -80,6 +83,7 @@ public sealed class PrivateNatsServer : IAsyncDisposable
               store_dir: "{{storeDirectory}}"
               {{(JetStreamKey is null ? "" : "cipher: chachapoly\n  key: $HH_NATS_JS_KEY")}}
             }
+            {{(Tls is { } tls ? $"tls {{\n  cert_file: \"{tls.CertificatePath}\"\n  key_file: \"{tls.KeyPath}\"\n}}" : "")}}
             """);
         var info = new ProcessStartInfo(binary)
         {
