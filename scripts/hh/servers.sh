@@ -25,6 +25,7 @@ jetstream {
   $sync_line
   $cipher_lines
 }
+$(nats_tls_block)
 CONF
 }
 
@@ -34,7 +35,7 @@ start_nats() {
   require_ports_of nats
   mkdir -p "$DATA/nats"
   write_nats_conf
-  say "Starting NATS $("$NATS_BIN" --version | awk '{print $2}') on 127.0.0.1:$NATS_PORT (JetStream store $DATA/nats)"
+  say "Starting NATS $("$NATS_BIN" --version | awk '{print $2}') on 127.0.0.1:$NATS_PORT (JetStream store $DATA/nats$(tls_on && echo ", TLS only"))"
   HH_NATS_JS_KEY="${HH_NATS_JS_KEY:-}" spawn nats "$NATS_BIN" -c "$RUN/nats.conf"
   wait_ready nats "$DATA/nats" 60 curl -fsS "http://127.0.0.1:$NATS_MON_PORT/healthz?js-enabled-only=true"
 }
