@@ -30,6 +30,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$ROOT/scripts/hh/install.sh"
 # shellcheck source=scripts/hh/process.sh
 . "$ROOT/scripts/hh/process.sh"
+# shellcheck source=scripts/hh/tls.sh
+. "$ROOT/scripts/hh/tls.sh"
 # shellcheck source=scripts/hh/servers.sh
 . "$ROOT/scripts/hh/servers.sh"
 # shellcheck source=scripts/hh/postgres.sh

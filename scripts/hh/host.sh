@@ -42,7 +42,7 @@ $endpoints
     cat >"$file.tmp" <<JSON
 {
   "ConnectionStrings": {
-    "nats": "nats://127.0.0.1:$NATS_PORT",
+    "nats": "$(tls_on && echo tls || echo nats)://127.0.0.1:$NATS_PORT",
     "redis": "127.0.0.1:$REDIS_PORT",
     "cpdb": "Host=127.0.0.1;Port=$PG_PORT;Username=cp;Password=$HH_CP_DB_PASSWORD;Database=cpdb",
     "dpdb": "Host=127.0.0.1;Port=$PG_PORT;Username=dp;Password=$HH_DP_DB_PASSWORD;Database=dpdb"
@@ -51,7 +51,7 @@ $endpoints
   "ControlPlane": { "MasterKey": $(json_string "$HH_CP_MASTER_KEY") },
   "Notification": { "AppUrl": "http://127.0.0.1:${WEB_PORT:-3000}" },
   "ClickHouse": { "ChdbLibrary": $(json_string "$CHDB_LIB") },
-  "PythonMetric": { "PythonLibrary": $(json_string "$PYTHON_LIB"), "RestrictedPythonPath": $(json_string "$RESTRICTEDPYTHON_PATH") }$endpoints$controller
+  "PythonMetric": { "PythonLibrary": $(json_string "$PYTHON_LIB"), "RestrictedPythonPath": $(json_string "$RESTRICTEDPYTHON_PATH") }$endpoints$controller$(host_tls_settings)
 }
 JSON
   )
@@ -73,12 +73,14 @@ start_host() {
   (
     cd "$ROOT"
     export HH_LOCAL_SETTINGS="$HOST_SETTINGS"
+    # The Host's clients of its own listeners (JWKS, workflow backend, controllers, NATS) trust HH_TLS_CA too.
+    if tls_on && [ -n "${HH_TLS_CA:-}" ]; then SSL_CERT_FILE=$(tls_trust_bundle); export SSL_CERT_FILE; fi
     spawn host "$exe" --contentRoot "$(dirname "$exe")"
   )
   wait_host_healthy
 }
 
-host_health() { curl -fsS -m 5 "http://127.0.0.1:$1/health" >/dev/null 2>&1; }
+host_health() { curl_own -fsS -m 5 "$(scheme)://127.0.0.1:$1/health" >/dev/null 2>&1; }
 
 host_both_healthy() { host_health "$DP_PORT" && host_health "$CP_PORT"; }
 
@@ -96,14 +98,14 @@ print_urls() {
   cat <<EOF2
 
 HoneyHive is up (data in $DATA):
-  DP API (HoneyHive REST API)  http://127.0.0.1:$DP_PORT
-  OTLP gRPC                    127.0.0.1:$OTLP_GRPC_PORT
-  OTLP HTTP                    http://127.0.0.1:$OTLP_HTTP_PORT/v1/traces
-  CP API                       http://127.0.0.1:$CP_PORT
+  DP API (HoneyHive REST API)  $(scheme)://127.0.0.1:$DP_PORT
+  OTLP gRPC                    127.0.0.1:$OTLP_GRPC_PORT$(tls_on && echo " (TLS)")
+  OTLP HTTP                    $(scheme)://127.0.0.1:$OTLP_HTTP_PORT/v1/traces
+  CP API                       $(scheme)://127.0.0.1:$CP_PORT
   Web UI                       http://127.0.0.1:$WEB_PORT
   NATS / Redis / PostgreSQL    127.0.0.1:$NATS_PORT / 127.0.0.1:$REDIS_PORT / 127.0.0.1:$PG_PORT
 Bootstrap credentials (admin login, project API key): $DATA/bootstrap.json$([ -f "$DATA/bootstrap.json" ] || echo " (not written yet)")
-Sign in: POST http://127.0.0.1:$CP_PORT/v1/auth/login as $(bootstrap_admin_email) (password: admin_password in $DATA/bootstrap.json)
+Sign in: POST $(scheme)://127.0.0.1:$CP_PORT/v1/auth/login as $(bootstrap_admin_email) (password: admin_password in $DATA/bootstrap.json)
 Database passwords: $DATA/secrets.env; the Host's settings: $DATA/appsettings.Local.json
 EOF2
 }

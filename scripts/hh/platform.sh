@@ -8,6 +8,7 @@ cmd_up() {
     shift
   done
   use_instance up
+  check_tls_settings
   any_running && load_saved_ports
   preflight_ports
   ensure_tools
@@ -60,7 +61,7 @@ cmd_status() {
   component_line web "$pid" "http://127.0.0.1:$WEB_PORT"
   if [ -n "$pid" ]; then
     for port in "$DP_PORT" "$CP_PORT"; do
-      health=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health" || true)
+      health=$(curl_own -s -m 5 -o /dev/null -w '%{http_code}' "$(scheme)://127.0.0.1:$port/health" || true)
       printf '  host /health on :%s -> %s\n' "$port" "$([ "$health" = 200 ] && echo "healthy (200)" || echo "unhealthy (${health:-no answer})")"
     done
   fi

@@ -126,6 +126,11 @@ ensure_secrets() {
   if ! grep -q '^HH_CP_MASTER_KEY=' "$file"; then
     (umask 077; printf 'HH_CP_MASTER_KEY=%s\n' "$(head -c 32 /dev/urandom | base64)" >>"$file")
   fi
+  # JetStream's file-store key (nats.conf reads it from the environment). Never changed once made: nats-server cannot
+  # read blocks written under another key.
+  if ! grep -q '^HH_NATS_JS_KEY=' "$file"; then
+    (umask 077; printf 'HH_NATS_JS_KEY=%s\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >>"$file")
+  fi
   chmod 600 "$file"
   # shellcheck disable=SC1090
   . "$file"

@@ -11,6 +11,11 @@ nats_supports_sync_interval() {
 write_nats_conf() {
   local sync_line="# this nats-server predates sync_interval: it fsyncs on its own schedule"
   if nats_supports_sync_interval; then sync_line="sync_interval: \"$NATS_SYNC\""; fi
+  # Encryption at rest of the file store (README, "Encryption at rest"). The key is read from the environment at
+  # start, so it is never written into this file; blocks stored before it was set stay readable, unencrypted.
+  local cipher_lines="# no HH_NATS_JS_KEY: the JetStream store is not encrypted"
+  if [ -n "${HH_NATS_JS_KEY:-}" ]; then cipher_lines="cipher: chachapoly
+  key: \$HH_NATS_JS_KEY"; fi
   cat >"$RUN/nats.conf" <<CONF
 # Written by ./hh on every start; edit HH_NATS_SYNC instead (see README, "Durability").
 listen: 127.0.0.1:$NATS_PORT
@@ -18,7 +23,9 @@ http: 127.0.0.1:$NATS_MON_PORT
 jetstream {
   store_dir: "$DATA/nats"
   $sync_line
+  $cipher_lines
 }
+$(nats_tls_block)
 CONF
 }
 
@@ -28,8 +35,8 @@ start_nats() {
   require_ports_of nats
   mkdir -p "$DATA/nats"
   write_nats_conf
-  say "Starting NATS $("$NATS_BIN" --version | awk '{print $2}') on 127.0.0.1:$NATS_PORT (JetStream store $DATA/nats)"
-  spawn nats "$NATS_BIN" -c "$RUN/nats.conf"
+  say "Starting NATS $("$NATS_BIN" --version | awk '{print $2}') on 127.0.0.1:$NATS_PORT (JetStream store $DATA/nats$(tls_on && echo ", TLS only"))"
+  HH_NATS_JS_KEY="${HH_NATS_JS_KEY:-}" spawn nats "$NATS_BIN" -c "$RUN/nats.conf"
   wait_ready nats "$DATA/nats" 60 curl -fsS "http://127.0.0.1:$NATS_MON_PORT/healthz?js-enabled-only=true"
 }
 

@@ -13,6 +13,8 @@ start_scratch_instance() {
   save_ports
   trap 'stop_all' EXIT
   preflight_ports
+  # The test servers run as `./hh up` does: JetStream encrypted under a key of their own (wiped with $DATA).
+  ensure_secrets
   start_servers
   export HH_TEST_NATS_URL="nats://127.0.0.1:$NATS_PORT"
   export HH_TEST_NATS_MONITOR="http://127.0.0.1:$NATS_MON_PORT"

@@ -64,7 +64,10 @@ start_web() {
   (
     cd "$WEB_DIR/.next/standalone"
     export PORT="$WEB_PORT" HOSTNAME=127.0.0.1 NODE_ENV=production NEXT_TELEMETRY_DISABLED=1
-    export HH_DP_URL="http://127.0.0.1:$DP_PORT" HH_CP_URL="http://127.0.0.1:$CP_PORT" HH_OTLP_URL="http://127.0.0.1:$OTLP_HTTP_PORT"
+    local api_scheme; api_scheme=$(scheme)
+    export HH_DP_URL="$api_scheme://127.0.0.1:$DP_PORT" HH_CP_URL="$api_scheme://127.0.0.1:$CP_PORT" HH_OTLP_URL="$api_scheme://127.0.0.1:$OTLP_HTTP_PORT"
+    # The UI's server calls the APIs: over TLS it trusts HH_TLS_CA as well as Node's own roots.
+    if tls_on && [ -n "${HH_TLS_CA:-}" ]; then export NODE_EXTRA_CA_CERTS="$HH_TLS_CA"; fi
     spawn web node "$WEB_SERVER"
   )
   wait_ready web "" 60 web_healthy

@@ -13,8 +13,10 @@ using HoneyHive.WorkflowBackend;
 using HoneyHive.Writer;
 
 // Single-node mode: every module in one process; each API answers only on its own port.
-var builder = WebApplication.CreateBuilder(args).AddLocalSettings().UseOwnControlPlane();
+var builder = WebApplication.CreateBuilder(args).AddLocalSettings();
+// Defaults first: with TLS configured they turn the endpoints to https, which the derived URLs below follow.
 builder.AddServiceDefaults();
+builder.UseOwnControlPlane();
 HostPorts.DefaultJwksUrl(builder.Configuration);
 builder.AddControlPlaneApi().AddControlPlaneController().AddIngestion().AddWriter().AddDataPlaneApi()
     .AddDataPlaneController().AddEvaluation().AddPythonMetric().AddLlmProxy().AddNotification();

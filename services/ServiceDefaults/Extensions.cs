@@ -33,6 +33,7 @@ public static class ServiceDefaultsExtensions
         // One error model: a refused request is an ApiRequestException, answered as problem details by one handler.
         builder.Services.AddApiRequestErrors();
         builder.ConfigureRequestLimits();
+        builder.AddTls();
         return builder;
     }
 

@@ -39,6 +39,12 @@ public class HostProcess : IAsyncLifetime
     /// <summary>Configuration a fixture adds for its Host (environment variables, e.g. Ingestion__Limits__...).</summary>
     protected Dictionary<string, string> ExtraEnvironment { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The scheme of the Host's listeners as clients reach them (https when a fixture configures TLS).</summary>
+    protected virtual string Scheme => "http";
+
+    /// <summary>The handler of <see cref="Client"/>: a TLS fixture's trusts its own CA.</summary>
+    public virtual HttpMessageHandler CreateHandler() => new HttpClientHandler();
+
     public string ApiKey => ReadBootstrap().GetProperty("api_key").GetString()!;
 
     public string ProjectId => ReadBootstrap().GetProperty("project_id").GetString()!;
@@ -54,10 +60,10 @@ public class HostProcess : IAsyncLifetime
         DpdbConnectionString = await CreateDatabaseAsync("hh_e2e_dp_" + id);
         for (var attempt = 1; ; attempt++)
         {
-            DataPlaneApi = new Uri($"http://127.0.0.1:{FreePort()}");
-            ControlPlaneApi = new Uri($"http://127.0.0.1:{FreePort()}");
-            OtlpHttp = new Uri($"http://127.0.0.1:{FreePort()}");
-            OtlpGrpc = new Uri($"http://127.0.0.1:{FreePort()}");
+            DataPlaneApi = new Uri($"{Scheme}://127.0.0.1:{FreePort()}");
+            ControlPlaneApi = new Uri($"{Scheme}://127.0.0.1:{FreePort()}");
+            OtlpHttp = new Uri($"{Scheme}://127.0.0.1:{FreePort()}");
+            OtlpGrpc = new Uri($"{Scheme}://127.0.0.1:{FreePort()}");
             try
             {
                 await StartAsync();
@@ -180,7 +186,7 @@ public class HostProcess : IAsyncLifetime
 
     public HttpClient Client(Uri baseAddress, string? apiKey = null)
     {
-        var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        var client = new HttpClient(CreateHandler()) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
         if (apiKey is not null) client.DefaultRequestHeaders.Authorization = new("Bearer", apiKey);
         return client;
     }

@@ -24,9 +24,21 @@ public sealed class PrivateNatsServer : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The folder JetStream stores its files in.</summary>
+    public string StoreDirectory => storeDirectory;
+
+    /// <summary>
+    /// The JetStream file-store key (<c>cipher: chachapoly</c>), passed as <c>./hh</c> passes it: from the environment
+    /// through the config file. Null: no encryption. Takes effect at the next start.
+    /// </summary>
+    public string? JetStreamKey { get; set; }
+
+    /// <summary>PEM certificate and key for a <c>tls {}</c> block as ./hh writes it (clients must then use TLS). Next start.</summary>
+    public (string CertificatePath, string KeyPath)? Tls { get; set; }
+
     public string Url => $"nats://127.0.0.1:{Port}";
 
-    public static async Task<PrivateNatsServer> StartAsync()
+    public static async Task<PrivateNatsServer> StartAsync(string? jetStreamKey = null, (string CertificatePath, string KeyPath)? tls = null)
     {
         var binary = Environment.GetEnvironmentVariable("HH_NATS_SERVER") is { Length: > 0 } configured
             ? configured
@@ -34,7 +46,7 @@ public sealed class PrivateNatsServer : IAsyncDisposable
               ?? throw new InvalidOperationException("No nats-server: set HH_NATS_SERVER or put nats-server on PATH.");
         var store = Path.Combine(TestServers.DataDirectory, $"nats-restart-{Guid.NewGuid():N}");
         Directory.CreateDirectory(store);
-        var server = new PrivateNatsServer(binary, FreePort(), store);
+        var server = new PrivateNatsServer(binary, FreePort(), store) { JetStreamKey = jetStreamKey, Tls = tls };
         await server.StartProcessAsync();
         return server;
     }
@@ -52,26 +64,48 @@ public sealed class PrivateNatsServer : IAsyncDisposable
     /// <summary>Start it again on the same port and store after <see cref="StopAsync"/>.</summary>
     public Task StartAgainAsync() => StartProcessAsync();
 
+    /// <summary>What the server printed since it last started.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Log { get; } = new();
+
     public async ValueTask DisposeAsync()
     {
         await StopProcessAsync();
         Directory.Delete(storeDirectory, recursive: true);
+        File.Delete(Path.Combine(storeDirectory, "..", $"{Path.GetFileName(storeDirectory)}.conf"));
     }
 
     private async Task StartProcessAsync()
     {
+        var config = Path.Combine(storeDirectory, "..", $"{Path.GetFileName(storeDirectory)}.conf");
+        await File.WriteAllTextAsync(config, $$"""
+            listen: 127.0.0.1:{{Port}}
+            jetstream {
+              store_dir: "{{storeDirectory}}"
+              {{(JetStreamKey is null ? "" : "cipher: chachapoly\n  key: $HH_NATS_JS_KEY")}}
+            }
+            {{(Tls is { } tls ? $"tls {{\n  cert_file: \"{tls.CertificatePath}\"\n  key_file: \"{tls.KeyPath}\"\n}}" : "")}}
+            """);
         var info = new ProcessStartInfo(binary)
         {
-            ArgumentList = { "-a", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-js", "-sd", storeDirectory },
+            ArgumentList = { "-c", config },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        if (JetStreamKey is not null) info.Environment["HH_NATS_JS_KEY"] = JetStreamKey;
+        Log.Clear();
         process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {binary}.");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) Log.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Log.Enqueue(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await Eventually.TrueAsync(Accepts, $"nats-server to listen on {Port}");
+        try
+        {
+            await Eventually.TrueAsync(Accepts, $"nats-server to listen on {Port}");
+        }
+        catch (Xunit.Sdk.XunitException e)
+        {
+            throw new Xunit.Sdk.XunitException($"{e.Message}; nats-server said:\n{string.Join('\n', Log.TakeLast(20))}", e);
+        }
     }
 
     private async Task StopProcessAsync()

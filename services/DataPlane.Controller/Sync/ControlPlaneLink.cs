@@ -19,6 +19,7 @@ public sealed class ControlPlaneLink(
     AlertReporter alerts,
     DataPlaneHealthCollector health,
     IOptions<ControlPlaneLinkOptions> options,
+    IConfiguration configuration,
     TimeProvider clock,
     ILogger<ControlPlaneLink> logger) : BackgroundService
 {
@@ -43,8 +44,10 @@ public sealed class ControlPlaneLink(
     /// <summary>The CP's identity document for this DP, once verified.</summary>
     public string? IdentityDocument { get; private set; }
 
-    // The one place the channel to the CP controller is made (TLS and client certificates are configured here).
-    private GrpcChannel CreateChannel() => GrpcChannel.ForAddress(options.Value.ControlPlaneUrl);
+    // The one place the channel to the CP controller is made: TLS as configured (Tls section), the DP's client
+    // certificate for the CP's mutual TLS and the CA it trusts.
+    private GrpcChannel CreateChannel() => GrpcChannel.ForAddress(options.Value.ControlPlaneUrl,
+        new GrpcChannelOptions { HttpHandler = TlsExtensions.ControllerStreamHandler(configuration) });
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -11,7 +11,8 @@ public sealed class ObjectStoreHealthCheck(IObjectStore store) : IHealthCheck
     {
         try
         {
-            switch (store)
+            // The encrypting decorator's health is that of the store under it.
+            switch (store is Encryption.EncryptingObjectStore encrypting ? encrypting.Inner : store)
             {
                 case FileSystemObjectStore fileSystem:
                     await ProbeFolderAsync(fileSystem.Root, cancellationToken);
@@ -20,7 +21,7 @@ public sealed class ObjectStoreHealthCheck(IObjectStore store) : IHealthCheck
                     await s3.ProbeAsync(cancellationToken);
                     return HealthCheckResult.Healthy($"bucket {s3.Bucket} is reachable");
                 default:
-                    return HealthCheckResult.Healthy($"{store.GetType().Name} has no probe");
+                    return HealthCheckResult.Healthy("this store has no probe");
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

@@ -43,6 +43,20 @@ public sealed class ObjectStoreRegistrationTests(S3PeerFixture peer) : IClassFix
     }
 
     [Fact]
+    public async Task With_the_master_key_set_project_payloads_are_encrypted_on_disk()
+    {
+        using var host = Build(new() { ["ObjectStore:Path"] = _root, ["Secrets:MasterKey"] = Convert.ToBase64String(new byte[32]) });
+        var store = Assert.IsType<HoneyHive.Platform.Objects.Encryption.EncryptingObjectStore>(host.Services.GetRequiredService<IObjectStore>());
+        Assert.IsType<FileSystemObjectStore>(store.Inner);
+
+        await store.PutAsync("payloads/p1/e/1/inputs.json", new MemoryStream("{\"secret\":\"plaintext-marker\"}"u8.ToArray()), CancellationToken.None);
+
+        var onDisk = await File.ReadAllBytesAsync(Path.Combine(_root, "payloads", "p1", "e", "1", "inputs.json"));
+        Assert.True(onDisk.AsSpan().IndexOf("plaintext-marker"u8) < 0, "the payload is stored in plaintext");
+        Assert.Equal(HealthStatus.Healthy, await HealthAsync(host));
+    }
+
+    [Fact]
     public async Task The_filesystem_health_check_fails_when_the_folder_cannot_take_a_write()
     {
         using var host = Build(new() { ["ObjectStore:Path"] = _root });
