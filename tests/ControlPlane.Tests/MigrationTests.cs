@@ -9,13 +9,13 @@ namespace HoneyHive.ControlPlane.Tests;
 public sealed class MigrationTests : IAsyncLifetime
 {
     // Written out here, not read from the assemblies: a script that is not embedded (or not applied) must fail the test.
-    private static readonly string[] ControlPlaneScripts = ["0001_tenancy_and_keys.sql", "0002_data_planes.sql", "0003_accounts_rbac_audit.sql", "0004_alerts_notifications.sql"];
+    private static readonly string[] ControlPlaneScripts = ["0001_tenancy_and_keys.sql", "0002_data_planes.sql", "0003_accounts_rbac_audit.sql", "0004_alerts_notifications.sql", "0010_project_quotas.sql"];
 
     private static readonly string[] DataPlaneScripts =
     [
         "0001_projects_and_keys.sql", "0002_datasets_datapoints.sql", "0003_metrics_configurations_secrets.sql",
         "0004_runs.sql", "0005_runs_id_per_project.sql", "0006_charts.sql", "0007_key_expiry_and_usage.sql", "0008_provider_secret_settings.sql",
-        "0009_annotation_queues.sql", "0010_workflows.sql", "0011_alerts.sql",
+        "0009_annotation_queues.sql", "0010_workflows.sql", "0011_alerts.sql", "0015_project_quotas.sql",
     ];
 
     private readonly TestDatabase cpdb = new();

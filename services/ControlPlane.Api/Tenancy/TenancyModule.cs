@@ -25,6 +25,7 @@ public static class TenancyModule
         api.MapVirtualDataplanesApi();
         api.MapWorkspacesApi();
         api.MapProjectsApi();
+        api.MapProjectQuotasApi();
         api.MapMembersApi();
         api.MapInvitationsApi(anonymous);
         api.MapRolesApi();

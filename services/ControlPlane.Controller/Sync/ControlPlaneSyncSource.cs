@@ -29,10 +29,12 @@ public sealed class ControlPlaneSyncSource([FromKeyedServices("cpdb")] NpgsqlDat
         var parameters = new { since = since - Overlap, snapshot = since is null };
 
         // A delete anywhere up the tree stamps that node's deleted_at (and updated_at), not the project's: look at all three.
-        var projects = await connection.QueryAsync<(Guid Id, Guid OrgId, Guid WorkspaceId, string Name, string Description, bool Deleted)>(new CommandDefinition(
+        var projects = await connection.QueryAsync<ProjectSyncRow>(new CommandDefinition(
             """
-            SELECT p.id, w.org_id, p.workspace_id, p.name, p.description,
-                   (p.deleted_at IS NOT NULL OR w.deleted_at IS NOT NULL OR v.deleted_at IS NOT NULL) AS deleted
+            SELECT p.id AS Id, w.org_id AS OrgId, p.workspace_id AS WorkspaceId, p.name AS Name, p.description AS Description,
+                   (p.deleted_at IS NOT NULL OR w.deleted_at IS NOT NULL OR v.deleted_at IS NOT NULL) AS Deleted,
+                   p.ingest_spans_per_second AS IngestSpansPerSecond, p.ingest_spans_per_day AS IngestSpansPerDay,
+                   p.api_requests_per_minute AS ApiRequestsPerMinute
             FROM projects p
             JOIN workspaces w ON w.id = p.workspace_id
             JOIN virtual_dataplanes v ON v.id = w.virtual_dataplane_id
@@ -75,6 +77,7 @@ public sealed class ControlPlaneSyncSource([FromKeyedServices("cpdb")] NpgsqlDat
         {
             Id = p.Id.ToString(), OrgId = p.OrgId.ToString(), WorkspaceId = p.WorkspaceId.ToString(),
             Name = p.Name, Description = p.Description, Deleted = p.Deleted,
+            IngestSpansPerSecond = p.IngestSpansPerSecond ?? 0, IngestSpansPerDay = p.IngestSpansPerDay ?? 0, ApiRequestsPerMinute = p.ApiRequestsPerMinute ?? 0,
         }));
         batch.ApiKeys.AddRange(keys.Select(k =>
         {
@@ -93,6 +96,9 @@ public sealed class ControlPlaneSyncSource([FromKeyedServices("cpdb")] NpgsqlDat
         }));
         return (batch, now);
     }
+
+    private sealed record ProjectSyncRow(Guid Id, Guid OrgId, Guid WorkspaceId, string Name, string Description, bool Deleted,
+        long? IngestSpansPerSecond, long? IngestSpansPerDay, long? ApiRequestsPerMinute);
 
     private sealed class AlertSyncRow
     {

@@ -24,13 +24,18 @@ public sealed class SyncApplier([FromKeyedServices("dpdb")] NpgsqlDataSource dpd
         var projects = batch.Projects.Where(p => !p.Deleted).Select(p => new
         {
             id = Guid.Parse(p.Id), org = Guid.Parse(p.OrgId), workspace = Guid.Parse(p.WorkspaceId), name = p.Name, description = p.Description,
+            // 0 on the wire: no override, the configured default applies (NULL here).
+            rate = p.IngestSpansPerSecond > 0 ? p.IngestSpansPerSecond : (long?)null,
+            daily = p.IngestSpansPerDay > 0 ? p.IngestSpansPerDay : (long?)null,
+            api = p.ApiRequestsPerMinute > 0 ? p.ApiRequestsPerMinute : (long?)null,
         }).ToList();
         await connection.ExecuteAsync(
             """
-            INSERT INTO projects (id, org_id, workspace_id, name, description, synced_at)
-            VALUES (@id, @org, @workspace, @name, @description, now())
+            INSERT INTO projects (id, org_id, workspace_id, name, description, ingest_spans_per_second, ingest_spans_per_day, api_requests_per_minute, synced_at)
+            VALUES (@id, @org, @workspace, @name, @description, @rate, @daily, @api, now())
             ON CONFLICT (id) DO UPDATE SET org_id = excluded.org_id, workspace_id = excluded.workspace_id,
-                name = excluded.name, description = excluded.description, synced_at = now()
+                name = excluded.name, description = excluded.description, ingest_spans_per_second = excluded.ingest_spans_per_second,
+                ingest_spans_per_day = excluded.ingest_spans_per_day, api_requests_per_minute = excluded.api_requests_per_minute, synced_at = now()
             """, projects, transaction);
 
         // A deleted project (or one under a deleted workspace or data plane) stops working here at once: its row
