@@ -18,6 +18,7 @@ var commands = new Dictionary<string, Func<string[], CancellationToken, Task<int
     ["eval"] = EvalCommand.RunAsync,
     ["ui"] = UiCommand.RunAsync,
     ["alerts"] = AlertsCommand.RunAsync,
+    ["quotas"] = QuotasCommand.RunAsync,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var command))
