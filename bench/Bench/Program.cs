@@ -20,6 +20,7 @@ var commands = new Dictionary<string, Func<string[], CancellationToken, Task<int
     ["alerts"] = AlertsCommand.RunAsync,
     ["sync"] = SyncCommand.RunAsync,
     ["lifecycle"] = LifecycleCommand.RunAsync,
+    ["quotas"] = QuotasCommand.RunAsync,
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var command))

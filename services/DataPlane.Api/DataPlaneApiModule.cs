@@ -15,6 +15,7 @@ using HoneyHive.Platform.Invocation;
 using HoneyHive.Platform.Objects;
 using HoneyHive.Platform.Postgres;
 using HoneyHive.ServiceDefaults.Auth;
+using HoneyHive.ServiceDefaults.Quotas;
 
 namespace HoneyHive.DataPlane.Api;
 
@@ -33,6 +34,8 @@ public static class DataPlaneApiModule
         builder.AddAnalyticsStore();
         builder.AddObjectStore();
         builder.AddDataPlaneAuthentication();
+        // Each API key's (or user's) requests per minute, shared by every replica through Redis (section Quotas).
+        builder.AddQuotas();
         builder.Services.AddHostedService<DataPlaneDatabaseInitializer>();
         builder.AddDataPlaneQueries();
         builder.AddDefinitionStores();
@@ -63,7 +66,7 @@ public static class DataPlaneApiModule
     public static RouteGroupBuilder MapDataPlaneApi(this IEndpointRouteBuilder app)
     {
         // Every route below declares its permission; one that does not is refused to every caller (fail closed).
-        var group = app.MapGroup("").RequireDeclaredPermissions().WithGroupName(ApiDocuments.DataPlane);
+        var group = app.MapGroup("").RequireDeclaredPermissions().RequireApiRequestQuota().WithGroupName(ApiDocuments.DataPlane);
         group.MapApiDocument(ApiDocuments.DataPlane);
         group.MapProjectsApi();
         group.MapForwardedProjectsApi();

@@ -5,6 +5,8 @@ using HoneyHive.Ingestion.Events;
 using HoneyHive.Ingestion.Normalization;
 using HoneyHive.Ingestion.Otlp;
 using HoneyHive.Ingestion.Publishing;
+using HoneyHive.Ingestion.Quotas;
+using HoneyHive.ServiceDefaults.Quotas;
 using HoneyHive.ServiceDefaults.Auth;
 using HoneyHive.Platform.Messaging;
 using HoneyHive.Platform.State;
@@ -30,6 +32,9 @@ public static class IngestionModule
         builder.Services.AddSingleton<OtlpTraceService>();
         builder.Services.AddSingleton<OtlpLogsService>();
         builder.AddIngestionBackpressure();
+        // Per-project rate and daily volume, shared by every replica through Redis (section Quotas).
+        builder.AddQuotas();
+        builder.Services.AddSingleton<IngestionQuota>();
         builder.AddEventApi();
         builder.Services.AddGrpc(options =>
         {

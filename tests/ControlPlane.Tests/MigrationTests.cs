@@ -14,7 +14,7 @@ public sealed class MigrationTests : IAsyncLifetime
         "0001_tenancy_and_keys.sql", "0002_data_planes.sql", "0003_accounts_rbac_audit.sql",
         "0004_alerts_notifications.sql", "0005_mfa_sso_enforcement.sql", "0006_sso_connections.sql",
         "0007_saml_replay.sql", "0008_versioned_sync.sql", "0009_retention.sql",
-        "0011_alert_trigger_sent_from_ledger.sql", "0012_sync_project_settings.sql",
+        "0010_project_quotas.sql", "0011_alert_trigger_sent_from_ledger.sql", "0012_sync_project_settings.sql",
     ];
 
     private static readonly string[] DataPlaneScripts =
@@ -23,7 +23,7 @@ public sealed class MigrationTests : IAsyncLifetime
         "0004_runs.sql", "0005_runs_id_per_project.sql", "0006_charts.sql",
         "0007_key_expiry_and_usage.sql", "0008_provider_secret_settings.sql", "0009_annotation_queues.sql",
         "0010_workflows.sql", "0011_alerts.sql", "0012_sync_version.sql",
-        "0013_retention_and_restores.sql",
+        "0013_retention_and_restores.sql", "0015_project_quotas.sql",
     ];
 
     private readonly TestDatabase cpdb = new();

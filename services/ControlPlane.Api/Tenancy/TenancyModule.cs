@@ -26,6 +26,7 @@ public static class TenancyModule
         api.MapDataPlanesApi();
         api.MapWorkspacesApi();
         api.MapProjectsApi();
+        api.MapProjectQuotasApi();
         api.MapMembersApi();
         api.MapInvitationsApi(anonymous);
         api.MapRolesApi();

@@ -123,9 +123,11 @@ public sealed class ControlPlaneSyncSource([FromKeyedServices("cpdb")] NpgsqlDat
         NpgsqlConnection connection, NpgsqlTransaction transaction, string where, Guid[]? ids, CancellationToken cancellationToken)
     {
         // The retention a project has is its own, or its org's default (a change of that default notes the projects it covers).
-        var rows = await connection.QueryAsync<(Guid Id, Guid OrgId, Guid WorkspaceId, string Name, string Description, bool Live, int RetentionDays)>(new CommandDefinition(
+        var rows = await connection.QueryAsync<ProjectSyncRow>(new CommandDefinition(
             $"""
-            SELECT p.id, w.org_id, p.workspace_id, p.name, p.description, {LiveProject}, COALESCE(p.retention_days, o.default_retention_days)
+            SELECT p.id AS Id, w.org_id AS OrgId, p.workspace_id AS WorkspaceId, p.name AS Name, p.description AS Description, {LiveProject} AS Live,
+                   COALESCE(p.retention_days, o.default_retention_days) AS RetentionDays, p.ingest_spans_per_second AS IngestSpansPerSecond,
+                   p.ingest_spans_per_day AS IngestSpansPerDay, p.api_requests_per_minute AS ApiRequestsPerMinute
             FROM projects p {ProjectTree} JOIN orgs o ON o.id = w.org_id WHERE {where}
             """,
             new { ids }, transaction, cancellationToken: cancellationToken));
@@ -135,6 +137,7 @@ public sealed class ControlPlaneSyncSource([FromKeyedServices("cpdb")] NpgsqlDat
             {
                 Id = p.Id.ToString(), OrgId = p.OrgId.ToString(), WorkspaceId = p.WorkspaceId.ToString(), Name = p.Name, Description = p.Description,
                 RetentionDays = p.RetentionDays,
+                IngestSpansPerSecond = p.IngestSpansPerSecond ?? 0, IngestSpansPerDay = p.IngestSpansPerDay ?? 0, ApiRequestsPerMinute = p.ApiRequestsPerMinute ?? 0,
             }
             : new ProjectRecord { Id = p.Id.ToString(), Deleted = true })];
     }
@@ -201,6 +204,9 @@ public sealed class ControlPlaneSyncSource([FromKeyedServices("cpdb")] NpgsqlDat
         batches.Add(current);
         return batches;
     }
+
+    private sealed record ProjectSyncRow(Guid Id, Guid OrgId, Guid WorkspaceId, string Name, string Description, bool Live, int RetentionDays,
+        long? IngestSpansPerSecond, long? IngestSpansPerDay, long? ApiRequestsPerMinute);
 
     private sealed class AlertSyncRow
     {

@@ -42,12 +42,16 @@ public sealed class SyncApplier([FromKeyedServices("dpdb")] NpgsqlDataSource dpd
         {
             await connection.ExecuteAsync(new CommandDefinition(
                 """
-                INSERT INTO projects (id, org_id, workspace_id, name, description, retention_days, synced_at, snapshot_id)
-                SELECT u.id, u.org_id, u.workspace_id, u.name, u.description, u.retention_days, now(), @snapshot
-                FROM unnest(@ids, @orgs, @workspaces, @names, @descriptions, @retention)
-                    AS u(id, org_id, workspace_id, name, description, retention_days)
+                INSERT INTO projects (id, org_id, workspace_id, name, description, retention_days,
+                    ingest_spans_per_second, ingest_spans_per_day, api_requests_per_minute, synced_at, snapshot_id)
+                SELECT u.id, u.org_id, u.workspace_id, u.name, u.description, u.retention_days,
+                    nullif(u.rate, 0), nullif(u.daily, 0), nullif(u.api, 0), now(), @snapshot
+                FROM unnest(@ids, @orgs, @workspaces, @names, @descriptions, @retention, @rates, @dailies, @apis)
+                    AS u(id, org_id, workspace_id, name, description, retention_days, rate, daily, api)
                 ON CONFLICT (id) DO UPDATE SET org_id = excluded.org_id, workspace_id = excluded.workspace_id, name = excluded.name,
-                    description = excluded.description, retention_days = excluded.retention_days, synced_at = now(),
+                    description = excluded.description, retention_days = excluded.retention_days,
+                    ingest_spans_per_second = excluded.ingest_spans_per_second, ingest_spans_per_day = excluded.ingest_spans_per_day,
+                    api_requests_per_minute = excluded.api_requests_per_minute, synced_at = now(),
                     snapshot_id = coalesce(excluded.snapshot_id, projects.snapshot_id)
                 """,
                 new
@@ -58,6 +62,9 @@ public sealed class SyncApplier([FromKeyedServices("dpdb")] NpgsqlDataSource dpd
                     descriptions = projects.Select(p => p.Description).ToArray(),
                     // An older CP sends no retention (0): the DP default.
                     retention = projects.Select(p => p.RetentionDays > 0 ? p.RetentionDays : 30).ToArray(),
+                    // Quota overrides: 0 on the wire is none (NULL here), and the configured default (Quotas:*) applies.
+                    rates = projects.Select(p => p.IngestSpansPerSecond).ToArray(), dailies = projects.Select(p => p.IngestSpansPerDay).ToArray(),
+                    apis = projects.Select(p => p.ApiRequestsPerMinute).ToArray(),
                 }, transaction, cancellationToken: cancellationToken));
         }
         // A deleted project (or one under a deleted workspace or data plane) stops working here at once: its row

@@ -5,6 +5,8 @@ using HoneyHive.Contracts.Events;
 using HoneyHive.Ingestion.Backpressure;
 using HoneyHive.Ingestion.Normalization;
 using HoneyHive.Ingestion.Publishing;
+using HoneyHive.Ingestion.Quotas;
+using HoneyHive.ServiceDefaults;
 using HoneyHive.Platform.Messaging;
 using HoneyHive.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.WebUtilities;
@@ -13,7 +15,7 @@ namespace HoneyHive.Ingestion.Events;
 
 /// <summary>
 /// The event API's request pipeline, shared by every route: back-pressure → read JSON → the route's
-/// mapping → publish (answer only after the message log acknowledged) → the route's response. A wrong
+/// mapping → the project's quota (every event counts; all or nothing, 429 problem details naming the limit) → publish (answer only after the message log acknowledged) → the route's response. A wrong
 /// request is thrown as <see cref="HoneyHive.ServiceDefaults.ApiRequestException"/> and answered by the one
 /// exception handler; only outages of the message log or session store are answered here, as 503 with
 /// Retry-After (the client did nothing wrong and should send the same request again).
@@ -24,6 +26,7 @@ public sealed class EventIngestService(
     EventBatchPublisher publisher,
     IngestionBackpressure backpressure,
     IngestLimits limits,
+    IngestionQuota quota,
     ILogger<EventIngestService> logger)
 {
     public EventNormalizer Normalizer => normalizer;
@@ -48,6 +51,7 @@ public sealed class EventIngestService(
             var tenant = TenantOf(context.User);
             using var body = await EventRequestBody.ReadDocumentAsync(context, limits);
             using var outcome = route(body.RootElement, tenant);
+            await AdmitAsync(tenant, outcome.Events.Count + (outcome.Session is null ? 0 : 1), context.RequestAborted);
             EventRecord? session = null;
             if (outcome.Session is { } incoming)
             {
@@ -89,6 +93,7 @@ public sealed class EventIngestService(
             var tenant = TenantOf(context.User);
             var body = await EventRequestBody.ReadObjectAsync(context, limits);
             var update = normalizer.Update(body, tenant, routeEventId);
+            await AdmitAsync(tenant, 1, context.RequestAborted);
             await publisher.PublishUpdateAsync(tenant.ProjectId, update, context.RequestAborted);
             return TypedResults.Ok();
         }
@@ -96,6 +101,16 @@ public sealed class EventIngestService(
         {
             logger.LogWarning("Event update publish failed, answering 503: {Reason}", ex.Message);
             return RetryLater(context, logUnavailable: true, TimeSpan.FromSeconds(5), ex.Message);
+        }
+    }
+
+    private async Task AdmitAsync(Tenant tenant, long items, CancellationToken cancellationToken)
+    {
+        var decision = await quota.AdmitAsync(tenant, items, cancellationToken);
+        if (!decision.Admitted)
+        {
+            var project = Guid.Parse(tenant.ProjectId);
+            throw ApiRequestException.OverQuota(decision.Limit!, project, decision.Describe(project), TimeSpan.FromSeconds(decision.Seconds));
         }
     }
 

@@ -4,8 +4,10 @@ using Grpc.Core;
 using HoneyHive.Ingestion.Auth;
 using HoneyHive.Ingestion.Backpressure;
 using HoneyHive.Ingestion.Normalization;
+using HoneyHive.Ingestion.Quotas;
 using HoneyHive.Platform.Messaging;
 using HoneyHive.ServiceDefaults.Auth;
+using HoneyHive.ServiceDefaults.Quotas;
 using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 
@@ -15,27 +17,34 @@ namespace HoneyHive.Ingestion.Otlp;
 public sealed class OtlpGrpcService(
     OtlpTraceService service,
     IngestAuthenticator authenticator,
-    IngestionBackpressure backpressure) : TraceService.TraceServiceBase
+    IngestionBackpressure backpressure,
+    IngestionQuota quota) : TraceService.TraceServiceBase
 {
     public override Task<ExportTraceServiceResponse> Export(ExportTraceServiceRequest request, ServerCallContext context) =>
-        OtlpGrpcExport.RunAsync(authenticator, backpressure, context, tenant => service.ExportAsync(request, tenant, context.CancellationToken));
+        OtlpGrpcExport.RunAsync(authenticator, backpressure, context,
+            tenant => quota.AdmitAsync(tenant, quota.Count(request), context.CancellationToken),
+            tenant => service.ExportAsync(request, tenant, context.CancellationToken));
 }
 
 /// <summary>OTLP/gRPC LogsService.Export: a thin adapter over <see cref="OtlpLogsService"/>.</summary>
 public sealed class OtlpGrpcLogsService(
     OtlpLogsService service,
     IngestAuthenticator authenticator,
-    IngestionBackpressure backpressure) : LogsService.LogsServiceBase
+    IngestionBackpressure backpressure,
+    IngestionQuota quota) : LogsService.LogsServiceBase
 {
     public override Task<ExportLogsServiceResponse> Export(ExportLogsServiceRequest request, ServerCallContext context) =>
-        OtlpGrpcExport.RunAsync(authenticator, backpressure, context, tenant => service.ExportAsync(request, tenant, context.CancellationToken));
+        OtlpGrpcExport.RunAsync(authenticator, backpressure, context,
+            tenant => quota.AdmitAsync(tenant, quota.Count(request), context.CancellationToken),
+            tenant => service.ExportAsync(request, tenant, context.CancellationToken));
 }
 
-/// <summary>What every OTLP/gRPC export does around its service: credentials, back-pressure, and the status codes of refusals.</summary>
+/// <summary>What every OTLP/gRPC export does around its service: credentials, back-pressure, the project's quota, and the status codes of refusals.</summary>
 internal static class OtlpGrpcExport
 {
     public static async Task<TResponse> RunAsync<TResponse>(
-        IngestAuthenticator authenticator, IngestionBackpressure backpressure, ServerCallContext context, Func<Tenant, Task<TResponse>> export)
+        IngestAuthenticator authenticator, IngestionBackpressure backpressure, ServerCallContext context,
+        Func<Tenant, Task<QuotaDecision>> admit, Func<Tenant, Task<TResponse>> export)
     {
         var auth = await authenticator.AuthenticateAsync(
             context.RequestHeaders.GetValue("authorization"), context.RequestHeaders.GetValue(DataPlaneAuthenticator.ProjectHeader), context.CancellationToken);
@@ -56,6 +65,9 @@ internal static class OtlpGrpcExport
         {
             throw RetryLater(state.LogUnavailable ? Code.Unavailable : Code.ResourceExhausted, state.Reason!, state.RetryAfter);
         }
+
+        var quota = await admit(tenant);
+        if (!quota.Admitted) throw OtlpQuotaStatus.From(quota, tenant).ToRpcException();
 
         try
         {

@@ -8,8 +8,10 @@ using Google.Rpc;
 using HoneyHive.Ingestion.Auth;
 using HoneyHive.Ingestion.Backpressure;
 using HoneyHive.Ingestion.Normalization;
+using HoneyHive.Ingestion.Quotas;
 using HoneyHive.Platform.Messaging;
 using HoneyHive.ServiceDefaults.Auth;
+using HoneyHive.ServiceDefaults.Quotas;
 using Microsoft.AspNetCore.Http.Features;
 using OpenTelemetry.Proto.Collector.Logs.V1;
 using OpenTelemetry.Proto.Collector.Trace.V1;
@@ -38,15 +40,17 @@ public static class OtlpHttpApi
     }
 
     private static Task ExportTracesAsync(
-        HttpContext context, IngestAuthenticator authenticator, IngestionBackpressure backpressure, OtlpTraceService service, IngestLimits limits) =>
+        HttpContext context, IngestAuthenticator authenticator, IngestionBackpressure backpressure, IngestionQuota quota, OtlpTraceService service, IngestLimits limits) =>
         ExportAsync(context, authenticator, backpressure, limits, Signal.Traces,
             (body, json) => json ? OtlpJson.ParseTraces(body) : ExportTraceServiceRequest.Parser.ParseFrom(body),
+            (request, tenant, cancellationToken) => quota.AdmitAsync(tenant, quota.Count(request), cancellationToken),
             service.ExportAsync);
 
     private static Task ExportLogsAsync(
-        HttpContext context, IngestAuthenticator authenticator, IngestionBackpressure backpressure, OtlpLogsService service, IngestLimits limits) =>
+        HttpContext context, IngestAuthenticator authenticator, IngestionBackpressure backpressure, IngestionQuota quota, OtlpLogsService service, IngestLimits limits) =>
         ExportAsync(context, authenticator, backpressure, limits, Signal.Logs,
             (body, json) => json ? OtlpJson.ParseLogs(body) : ExportLogsServiceRequest.Parser.ParseFrom(body),
+            (request, tenant, cancellationToken) => quota.AdmitAsync(tenant, quota.Count(request), cancellationToken),
             service.ExportAsync);
 
     /// <summary>What differs between the signals in the answers: the request's name and what it carries.</summary>
@@ -57,8 +61,9 @@ public static class OtlpHttpApi
     }
 
     /// <summary>
-    /// One export, whatever the signal: content type, credentials, back-pressure, the body (size, gzip), then
-    /// the signal's parser and service. Every refusal is the same for traces and logs.
+    /// One export, whatever the signal: content type, credentials, back-pressure, the body (size, gzip), the
+    /// signal's parser, the project's quota (which counts the parsed items), then the service. Every refusal is the
+    /// same for traces and logs.
     /// </summary>
     private static async Task ExportAsync<TRequest, TResponse>(
         HttpContext context,
@@ -67,6 +72,7 @@ public static class OtlpHttpApi
         IngestLimits limits,
         Signal signal,
         Func<ReadOnlySequence<byte>, bool, TRequest> parse,
+        Func<TRequest, Tenant, CancellationToken, Task<QuotaDecision>> admit,
         Func<TRequest, Tenant, CancellationToken, Task<TResponse>> export)
         where TResponse : IMessage
     {
@@ -119,6 +125,13 @@ public static class OtlpHttpApi
                 await WriteStatusAsync(context, json, StatusCodes.Status400BadRequest, Code.InvalidArgument, $"The body is not {signal.Request}: {ex.Message}");
                 return;
             }
+        }
+
+        var quota = await admit(request, tenant, context.RequestAborted);
+        if (!quota.Admitted)
+        {
+            await WriteOverQuotaAsync(context, json, quota, tenant);
+            return;
         }
 
         TResponse response;
@@ -252,6 +265,13 @@ public static class OtlpHttpApi
             Details = { Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(retryAfter) }) },
         };
         return WriteMessageAsync(context, json, logUnavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status429TooManyRequests, status);
+    }
+
+    /// <summary>429 with Retry-After and a google.rpc.Status carrying RetryInfo, as OTLP exporters read a throttled export.</summary>
+    private static Task WriteOverQuotaAsync(HttpContext context, bool json, QuotaDecision quota, Tenant tenant)
+    {
+        context.Response.Headers.RetryAfter = quota.Seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return WriteMessageAsync(context, json, StatusCodes.Status429TooManyRequests, OtlpQuotaStatus.From(quota, tenant));
     }
 
     private static Task WriteStatusAsync(HttpContext context, bool json, int httpStatus, Code code, string message) =>

@@ -67,7 +67,11 @@ public static class OtlpJson
         }
     }
 
-    public static string Format(IMessage message) => JsonFormatter.Default.Format(message);
+    // The details a google.rpc.Status carries in our answers: an Any is written with its fields only when its type is known.
+    private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithTypeRegistry(
+        Google.Protobuf.Reflection.TypeRegistry.FromMessages(Google.Rpc.RetryInfo.Descriptor, Google.Rpc.ErrorInfo.Descriptor)));
+
+    public static string Format(IMessage message) => Formatter.Format(message);
 
     private static IEnumerable<JsonObject> Array(JsonObject parent, params string[] names)
     {

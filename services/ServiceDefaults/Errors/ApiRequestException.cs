@@ -63,11 +63,24 @@ public sealed class ApiRequestException : Exception
     public static ApiRequestException TooManyRequests(string message, TimeSpan retryAfter) =>
         new(StatusCodes.Status429TooManyRequests, null, message) { RetryAfter = retryAfter };
 
+    /// <summary>
+    /// A 429 for a quota: the caller's project (or key) is over <paramref name="limit"/> (a <c>QuotaLimits</c> name), answered
+    /// with <c>limit</c> and <c>project_id</c> beside the detail and <c>Retry-After</c>.
+    /// </summary>
+    public static ApiRequestException OverQuota(string limit, Guid projectId, string message, TimeSpan retryAfter) =>
+        new(StatusCodes.Status429TooManyRequests, null, message) { RetryAfter = retryAfter, Limit = limit, ProjectId = projectId };
+
     /// <summary>A 503: a part this route needs is not running or not composed in this process.</summary>
     public static ApiRequestException Unavailable(string message) => new(StatusCodes.Status503ServiceUnavailable, null, message);
 
     /// <summary>When set, answered as <c>Retry-After</c>.</summary>
     public TimeSpan? RetryAfter { get; private init; }
+
+    /// <summary>The quota a 429 is for (<see cref="OverQuota"/>); null otherwise.</summary>
+    public string? Limit { get; private init; }
+
+    /// <summary>The project whose quota a 429 is for; null otherwise.</summary>
+    public Guid? ProjectId { get; private init; }
 
     /// <summary>The machine-readable cause of a 422 (<c>execution_error</c>, <c>compilation_error</c>...); null otherwise.</summary>
     public string? ErrorCode { get; private init; }

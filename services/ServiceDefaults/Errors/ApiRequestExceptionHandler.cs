@@ -40,6 +40,11 @@ public sealed class ApiRequestExceptionHandler : IExceptionHandler
             problem.Extensions["errorCode"] = refused.ErrorCode;
             problem.Extensions["message"] = refused.Message;
         }
+        if (refused.Limit is not null)
+        {
+            problem.Extensions["limit"] = refused.Limit;
+            problem.Extensions["project_id"] = refused.ProjectId?.ToString();
+        }
         return problem;
     }
 }

@@ -49,6 +49,32 @@ public sealed class AuditTests(TenancyApp cp) : IClassFixture<TenancyApp>
     }
 
     [Fact]
+    public async Task A_quota_override_is_audited_with_the_limits_before_and_after_and_a_project_admin_cannot_lift_it()
+    {
+        var org = await cp.SeedOrgAsync();
+        var owner = await cp.AsUserAsync(org.OwnerId);
+
+        var set = await (await owner.PutJsonAsync($"/v1/projects/{org.ProjectId}/quotas", new { ingest_spans_per_second = 100, ingest_spans_per_day = 1_000_000 })).DataAsync();
+        (await owner.PutJsonAsync($"/v1/projects/{org.ProjectId}/quotas", new { ingest_spans_per_second = (long?)null })).EnsureSuccessStatusCode();
+        // An admin of the project alone (bound to it, not to its workspace) may read the quotas but not change them.
+        var projectAdmin = await cp.AsUserAsync(await cp.AddUserAsync(org.OrgId, null, (GrantScopes.Project, org.ProjectId, BuiltInRoles.Admin)));
+        var refused = await projectAdmin.PutJsonAsync($"/v1/projects/{org.ProjectId}/quotas", new { ingest_spans_per_second = 1_000_000 });
+        var read = await (await projectAdmin.GetAsync($"/v1/projects/{org.ProjectId}/quotas")).DataAsync();
+
+        Assert.Equal(100, set["ingest_spans_per_second"]!.GetValue<long>());
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Contains("'workspaces:manage'", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Null(read["ingest_spans_per_second"]);
+        Assert.Equal(1_000_000, read["ingest_spans_per_day"]!.GetValue<long>());
+        var entries = (await (await owner.GetAsync($"/v1/orgs/{org.OrgId}/audit?action=project.quotas_updated")).JsonAsync())["data"]!.AsArray();
+        Assert.Equal(2, entries.Count);
+        var cleared = entries[0]!;
+        Assert.Equal(100, cleared["before"]!["ingest_spans_per_second"]!.GetValue<long>());
+        Assert.Null(cleared["after"]!["ingest_spans_per_second"]);
+        Assert.Null(entries[1]!["before"]!["ingest_spans_per_second"]);
+    }
+
+    [Fact]
     public async Task Notification_channel_changes_are_audited_with_before_and_after_and_a_given_secret_is_write_only_and_never_logged()
     {
         var org = await cp.SeedOrgAsync();

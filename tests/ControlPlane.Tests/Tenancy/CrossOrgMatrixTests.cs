@@ -33,6 +33,8 @@ public sealed class CrossOrgMatrixTests(TenancyApp cp, ITestOutputHelper output)
         new("GET", "/v1/workspaces/{workspace_id}/projects", i => $"/v1/workspaces/{i.A.WorkspaceId}/projects", _ => null),
         new("GET", "/v1/projects/{project_id}", i => $"/v1/projects/{i.A.ProjectId}", _ => null),
         new("PUT", "/v1/projects/{project_id}", i => $"/v1/projects/{i.A.ProjectId}", _ => new { name = "intruder" }),
+        new("GET", "/v1/projects/{project_id}/quotas", i => $"/v1/projects/{i.A.ProjectId}/quotas", _ => null),
+        new("PUT", "/v1/projects/{project_id}/quotas", i => $"/v1/projects/{i.A.ProjectId}/quotas", _ => new { ingest_spans_per_second = 1_000_000 }),
         new("GET", "/v1/orgs/{org_id}/members", i => $"/v1/orgs/{i.A.OrgId}/members", _ => null),
         new("PUT", "/v1/orgs/{org_id}/members/{user_id}", i => $"/v1/orgs/{i.A.OrgId}/members/{i.OfA.Member}", _ => new { role = "admin" }),
         new("PUT", "/v1/orgs/{org_id}/members/{user_id}", i => $"/v1/orgs/{i.B.OrgId}/members/{i.OfA.Member}", _ => new { role = "admin" }),

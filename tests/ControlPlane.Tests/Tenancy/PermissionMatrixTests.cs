@@ -79,6 +79,9 @@ public sealed class PermissionMatrixTests(TenancyApp cp, ITestOutputHelper outpu
         R("GET", "/v1/projects/{project_id}", Permissions.ProjectsRead, o => $"/v1/projects/{o.Seed.ProjectId}"),
         R("PUT", "/v1/projects/{project_id}", Permissions.ProjectsManage, o => $"/v1/projects/{o.Seed.ProjectId}", _ => new { description = "changed" }),
         R("DELETE", "/v1/projects/{project_id}", Permissions.ProjectsManage, o => $"/v1/projects/{o.Objects.SpareProject}"),
+        // Quotas protect the other projects from this one: a workspace admin sets them, not the project's own admin.
+        R("GET", "/v1/projects/{project_id}/quotas", Permissions.ProjectsRead, o => $"/v1/projects/{o.Seed.ProjectId}/quotas"),
+        R("PUT", "/v1/projects/{project_id}/quotas", Permissions.WorkspacesManage, o => $"/v1/projects/{o.Seed.ProjectId}/quotas", _ => new { ingest_spans_per_second = 500 }),
 
         R("GET", "/v1/orgs/{org_id}/members", Permissions.MembersRead, o => $"/v1/orgs/{o.Seed.OrgId}/members"),
         R("PUT", "/v1/orgs/{org_id}/members/{user_id}", Permissions.MembersManage, o => $"/v1/orgs/{o.Seed.OrgId}/members/{o.Objects.Member}", _ => new { role = "member" }),
