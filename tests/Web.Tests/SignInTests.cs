@@ -10,7 +10,7 @@ public sealed class SignInTests(WebUi web) : IClassFixture<WebUi>
     {
         var page = await web.SignedInPageAsync();
 
-        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sessions" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sessions", Exact = true })).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByLabel("Project")).ToContainTextAsync("Default Org / Default Workspace / default");
         await WebUi.ScreenshotAsync(page, "sign-in-landed");
     }
@@ -33,7 +33,7 @@ public sealed class SignInTests(WebUi web) : IClassFixture<WebUi>
         var page = await web.SignedInPageAsync();
         await page.ReloadAsync();
         // The refresh cookie keeps a reload signed in.
-        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sessions" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sessions", Exact = true })).ToBeVisibleAsync();
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
         await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/login"));

@@ -57,6 +57,7 @@ public static class SamlAuthApi
         try
         {
             var connection = await FindAsync(connection_id, connections, cancellationToken);
+            using var certificate = connection.IdentityProvider.Certificate;
             var returnTo = SsoAuthApi.LocalPath(context.Request.Query["return_to"].ToString());
             var redirect = await saml.StartAsync(connection, returnTo.Length <= MaxRelayState ? returnTo : "/", cancellationToken);
             context.Response.Cookies.Append(RequestCookie, redirect.RequestId, RequestCookieOptions(context, options.Value.FlowLifetime));
@@ -79,6 +80,7 @@ public static class SamlAuthApi
         try
         {
             var connection = await FindAsync(connection_id, connections, cancellationToken);
+            using var certificate = connection.IdentityProvider.Certificate;
             var (samlResponse, relayState) = await ReadFormAsync(context, cancellationToken);
             SamlAssertion assertion;
             try
