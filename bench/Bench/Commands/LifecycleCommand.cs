@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using HoneyHive.Bench.Lifecycle;
+using HoneyHive.Bench.Platform;
 using HoneyHive.Bench.Report;
 using HoneyHive.Bench.Writer;
 using HoneyHive.DataPlane.Api;
@@ -29,7 +31,7 @@ public static class LifecycleCommand
 {
     public static async Task<int> RunAsync(string[] args, CancellationToken ct)
     {
-        BenchEnvironment.EnsureSet(BenchEnvironment.ChdbLibraryVariable, BenchEnvironment.DataDirectoryVariable, "HH_TEST_PG");
+        BenchEnvironment.EnsureSet(BenchEnvironment.NatsUrlVariable, BenchEnvironment.ChdbLibraryVariable, BenchEnvironment.DataDirectoryVariable, "HH_TEST_PG", "HH_TEST_REDIS");
         var batches = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5;
         var sessionsPerBatch = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200;
         var spansPerSession = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 100;
@@ -108,9 +110,15 @@ public static class LifecycleCommand
             var afterSecond = await CountAsync(chdb, project, ct);
             results.Add(new Measurement("lifecycle.archive_over_ingest", "ratio", archiveRate / ingestRate, "goal >= 1: archival keeps up with ingestion"));
 
-            var ok = archived == stored && left == 0 && restored == stored && afterSecond == stored;
-            // The line's figures, in the issue's order. noisy_neighbour_p99_ratio (the quiet project's ack p99 while another
-            // floods, over its p99 alone) is measured by the quotas work and joins this list where it is merged.
+            // 4. Quotas: a quiet project's ack p99 while another floods past its limit, over its p99 alone (a Host of its own).
+            NoisyNeighbourResult noisy;
+            await using (var host = await HostLauncher.StartAsync(new Dictionary<string, string> { ["Quotas__OverrideCacheDuration"] = "00:00:01" }, ct))
+                noisy = await new NoisyNeighbour(host).MeasureAsync(ct);
+            results.Add(new Measurement("lifecycle.noisy_neighbour_p99_ratio", "ratio", noisy.Ratio,
+                string.Create(CultureInfo.InvariantCulture, $"quiet p99 {noisy.QuietFloodedP99Ms:0.0} ms while flooded over {noisy.QuietAloneP99Ms:0.0} ms alone; flood answered 429 {noisy.Flood429} times, quiet refused {noisy.QuietRefused}")));
+
+            var ok = archived == stored && left == 0 && restored == stored && afterSecond == stored && noisy.QuietRefused == 0 && noisy.Flood429 > 0;
+            // The line's figures, in the issue's order.
             var figures = new List<string>
             {
                 string.Create(CultureInfo.InvariantCulture, $"archive_rows_per_s={archiveRate:0}"),
@@ -118,10 +126,12 @@ public static class LifecycleCommand
                 string.Create(CultureInfo.InvariantCulture, $"parquet_bytes_per_row={bytesPerRow:0.0}"),
                 string.Create(CultureInfo.InvariantCulture, $"ingest_rows_per_s={ingestRate:0}"),
                 string.Create(CultureInfo.InvariantCulture, $"archive_over_ingest={archiveRate / ingestRate:0.00}"),
+                string.Create(CultureInfo.InvariantCulture, $"noisy_neighbour_p99_ratio={noisy.Ratio:0.00}"),
+                $"quiet_refused={noisy.QuietRefused}", $"flood_429={noisy.Flood429}",
                 $"read_back={(ok ? "ok" : "MISMATCH")}",
             };
             if (!ok)
-                Console.WriteLine($"# MISMATCH: stored {stored}, archived {archived}, left after removal {left}, restored {restored}, after a second restore {afterSecond}");
+                Console.WriteLine($"# MISMATCH: stored {stored}, archived {archived}, left after removal {left}, restored {restored}, after a second restore {afterSecond}; quiet refused {noisy.QuietRefused}, flood 429s {noisy.Flood429}");
             await ResultFile.PublishAsync("lifecycle", startedAt, results, "lifecycle: " + string.Join(' ', figures), ct);
             return ok ? 0 : 1;
         }

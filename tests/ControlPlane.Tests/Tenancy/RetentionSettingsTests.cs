@@ -77,20 +77,21 @@ public sealed class RetentionSettingsTests(TenancyApp cp) : IClassFixture<Tenanc
     }
 
     [Fact]
-    public async Task Changing_the_orgs_default_stamps_the_projects_it_governs_so_the_sync_carries_it()
+    public async Task Changing_the_orgs_default_notes_the_projects_it_governs_for_the_sync_and_not_those_with_their_own()
     {
         var org = await cp.SeedOrgAsync();
         var owner = await cp.AsUserAsync(org.OwnerId);
-        var own = (await (await owner.PostJsonAsync($"/v1/workspaces/{org.WorkspaceId}/projects", new { name = "own", retention_days = 5 })).DataAsync())["id"]!.GetValue<string>();
+        var own = Guid.Parse((await (await owner.PostJsonAsync($"/v1/workspaces/{org.WorkspaceId}/projects", new { name = "own", retention_days = 5 })).DataAsync())["id"]!.GetValue<string>());
         await using var connection = await cp.Cpdb.OpenConnectionAsync();
-        await connection.ExecuteAsync("UPDATE projects SET updated_at = '2000-01-01' WHERE workspace_id = @w", new { w = org.WorkspaceId });
+        var before = await connection.ExecuteScalarAsync<long>("SELECT coalesce(max(xid), 0) FROM sync_changes");
 
         (await owner.PutJsonAsync($"/v1/orgs/{org.OrgId}", new { default_retention_days = 12 })).EnsureSuccessStatusCode();
 
-        var stamped = (await connection.QueryAsync<(Guid Id, DateTime UpdatedAt)>(
-            "SELECT id, updated_at FROM projects WHERE workspace_id = @w", new { w = org.WorkspaceId })).ToDictionary(p => p.Id, p => p.UpdatedAt.Year);
-        Assert.NotEqual(2000, stamped[org.ProjectId]);
-        Assert.Equal(2000, stamped[Guid.Parse(own)]);
+        // The controllers' stream sends what sync_changes names (cpdb migrations 0008 and 0012).
+        var noted = (await connection.QueryAsync<Guid>(
+            "SELECT object_id FROM sync_changes WHERE kind = 'project' AND xid > @before", new { before })).ToHashSet();
+        Assert.Contains(org.ProjectId, noted);
+        Assert.DoesNotContain(own, noted);
     }
 
     [Fact]
