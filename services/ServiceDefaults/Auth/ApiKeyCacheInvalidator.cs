@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -12,7 +11,7 @@ namespace HoneyHive.ServiceDefaults.Auth;
 /// cache's lifetime. The cache lifetime stays the bound when a notification is lost (this listener reconnecting).
 /// </summary>
 public sealed class ApiKeyCacheInvalidator(
-    [FromKeyedServices("dpdb")] NpgsqlDataSource dpdb, IMemoryCache cache, ILogger<ApiKeyCacheInvalidator> logger) : BackgroundService
+    [FromKeyedServices("dpdb")] NpgsqlDataSource dpdb, ApiKeyDirectory keys, ILogger<ApiKeyCacheInvalidator> logger) : BackgroundService
 {
     public const string Channel = "api_keys_revoked";
 
@@ -23,7 +22,7 @@ public sealed class ApiKeyCacheInvalidator(
             try
             {
                 await using var connection = await dpdb.OpenConnectionAsync(stoppingToken);
-                connection.Notification += (_, e) => cache.Remove(ApiKeyDirectory.CacheKey(e.Payload));
+                connection.Notification += (_, e) => keys.Forget(e.Payload);
                 await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection)) await listen.ExecuteNonQueryAsync(stoppingToken);
                 while (true) await connection.WaitAsync(stoppingToken);
             }

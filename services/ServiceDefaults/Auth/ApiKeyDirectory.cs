@@ -20,14 +20,19 @@ public sealed class ApiKeyDirectory(
 {
     private readonly TimeProvider time = clock ?? TimeProvider.System;
 
+    // Moves on every Forget: a lookup that read dpdb before a revocation must not cache its answer after the revocation
+    // dropped the entry, or the revoked key would work for another cache lifetime.
+    private long forgotten;
+
     public async Task<ApiKeyIdentity?> FindAsync(string presentedKey, CancellationToken cancellationToken)
     {
         var hash = ApiKeys.Hash(presentedKey);
         var cacheKey = CacheKey(Convert.ToHexString(hash));
         if (!cache.TryGetValue(cacheKey, out Found? found) || found is null)
         {
+            var before = Interlocked.Read(ref forgotten);
             found = await LoadAsync(hash, cancellationToken);
-            if (options.CacheDuration > TimeSpan.Zero) cache.Set(cacheKey, found, options.CacheDuration);
+            if (options.CacheDuration > TimeSpan.Zero && Interlocked.Read(ref forgotten) == before) cache.Set(cacheKey, found, options.CacheDuration);
         }
 
         var now = time.GetUtcNow();
@@ -36,8 +41,15 @@ public sealed class ApiKeyDirectory(
         return found.Identity;
     }
 
+    /// <summary>Drops the cached answer for the key whose SHA-256 hash is <paramref name="hashHex"/>: it was revoked or removed.</summary>
+    public void Forget(string hashHex)
+    {
+        Interlocked.Increment(ref forgotten);
+        cache.Remove(CacheKey(hashHex));
+    }
+
     /// <summary>The cache entry of the key whose SHA-256 hash is <paramref name="hashHex"/> (upper-case hex).</summary>
-    internal static string CacheKey(string hashHex) => "apikey:" + hashHex.ToUpperInvariant();
+    private static string CacheKey(string hashHex) => "apikey:" + hashHex.ToUpperInvariant();
 
     /// <summary>A lookup's answer as cached: the key (null when unknown, revoked or expired) and when it expires.</summary>
     private sealed record Found(ApiKeyIdentity? Identity, DateTimeOffset? ExpiresAt);

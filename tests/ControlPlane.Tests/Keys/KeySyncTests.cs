@@ -72,6 +72,23 @@ public sealed class KeySyncTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_key_the_sync_forgets_is_read_again_at_once_and_a_revocation_is_not_hidden_by_the_cache()
+    {
+        var key = await InsertProjectKeyAsync(DateTimeOffset.UtcNow.AddDays(1));
+        await applier.ApplyAsync((await source.ReadAsync(null, CancellationToken.None)).Batch, CancellationToken.None);
+        var caching = new ApiKeyDirectory(dpdb.DataSource, new MemoryCache(new MemoryCacheOptions()),
+            new ApiKeyDirectoryOptions { CacheDuration = TimeSpan.FromHours(1) });
+        Assert.NotNull(await caching.FindAsync(key, CancellationToken.None));
+        await using var dp = await dpdb.DataSource.OpenConnectionAsync();
+        await dp.ExecuteAsync("UPDATE api_keys SET revoked = true WHERE key_hash = @hash", new { hash = ApiKeys.Hash(key) });
+        Assert.NotNull(await caching.FindAsync(key, CancellationToken.None)); // the cached answer, for up to its lifetime
+
+        caching.Forget(Convert.ToHexString(ApiKeys.Hash(key)));
+
+        Assert.Null(await caching.FindAsync(key, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Control_plane_keys_never_reach_the_data_plane()
     {
         var key = "hh_fgcp_" + Guid.NewGuid().ToString("N");
