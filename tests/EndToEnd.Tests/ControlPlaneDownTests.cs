@@ -81,9 +81,9 @@ public sealed class ControlPlaneDownTests(SeparateControlPlaneHost host) : IClas
 
         var marker = Guid.NewGuid().ToString();
         using (var ingest = await api.PostAsync(new Uri("/v1/events/batch", UriKind.Relative), new StringContent(
-            $$$"""{"events":[{"event_type":"tool","event_name":"while the CP is down","metadata":{"marker":"{{{marker}}}"}}]}""", Encoding.UTF8, "application/json")))
+            $$$"""{"events":[{"event_type":"tool","event_name":"while the CP is down","inputs":{"question":"q"},"metadata":{"marker":"{{{marker}}}"}}]}""", Encoding.UTF8, "application/json")))
         {
-            Assert.Equal(HttpStatusCode.OK, ingest.StatusCode);
+            Assert.True(ingest.StatusCode == HttpStatusCode.OK, $"{(int)ingest.StatusCode}: {await ingest.Content.ReadAsStringAsync()}");
         }
         var found = await Eventually.ValueAsync(async () =>
         {
