@@ -89,6 +89,8 @@ cmd_dlq() {
   use_instance up
   load_saved_ports
   ensure_chdb
+  # Dead letters are encrypted under the data plane's master key (README, "Encryption at rest").
+  ensure_secrets
   local extra=()
   if [ "$1" = replay ] && running_pid host >/dev/null; then extra=(--publish); fi
   (
@@ -97,6 +99,7 @@ cmd_dlq() {
     export ClickHouse__ChdbLibrary="$CHDB_LIB"
     export ClickHouse__DataPath="$DATA/clickhouse"
     export ObjectStore__Path="$DATA/objects"
+    export Secrets__MasterKey="$HH_SECRETS_MASTER_KEY"
     dotnet run -c Release --project "$ROOT/services/Writer" -- dlq "$@" "${extra[@]}"
   )
 }
