@@ -55,12 +55,13 @@ public sealed class ModuleRegistrationTests
     }
 
     [Fact]
-    public void Data_plane_api_registers_analytics_object_store_and_the_message_log_only()
+    public void Data_plane_api_registers_analytics_object_store_the_message_log_and_redis_for_its_quotas_only()
     {
-        // The message log for its alert engine: the per-event consumer on events.ingested and notifications.alert.
+        // The message log for its alert engine: the per-event consumer on events.ingested and notifications.alert;
+        // Redis for the per-key request rates every replica shares.
         var parts = ModuleComposition.Compose(b => b.AddDataPlaneApi());
-        Assert.Equal(new[] { nameof(IAnalyticsStore), nameof(IEventPublisher), nameof(INatsConnection), nameof(IObjectStore) }, parts.Services);
-        Assert.Equal(new[] { "analytics", "dpdb", "nats", "objectstore", "self" }, parts.HealthChecks);
+        Assert.Equal(new[] { nameof(IAnalyticsStore), nameof(IConnectionMultiplexer), nameof(IEventPublisher), nameof(INatsConnection), nameof(IObjectStore) }, parts.Services);
+        Assert.Equal(new[] { "analytics", "dpdb", "nats", "objectstore", "redis", "self" }, parts.HealthChecks);
     }
 
     [Fact]
