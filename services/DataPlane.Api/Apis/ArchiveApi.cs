@@ -52,7 +52,7 @@ public static class ArchiveApi
     }
 
     /// <summary>from and to (inclusive UTC days, yyyy-MM-dd), from ≤ to, at most <paramref name="maxDays"/> days.</summary>
-    public static (DateOnly From, DateOnly To) ReadRange(System.Text.Json.Nodes.JsonObject body, int maxDays)
+    private static (DateOnly From, DateOnly To) ReadRange(System.Text.Json.Nodes.JsonObject body, int maxDays)
     {
         var errors = new FieldErrors();
         JsonBody.RejectUnknown(body, Fields, errors);
@@ -62,7 +62,7 @@ public static class ArchiveApi
         return CheckRange(from!.Value, to!.Value, maxDays);
     }
 
-    public static (DateOnly From, DateOnly To) CheckRange(DateOnly from, DateOnly to, int maxDays)
+    private static (DateOnly From, DateOnly To) CheckRange(DateOnly from, DateOnly to, int maxDays)
     {
         if (from > to)
             throw ApiRequestException.BadRequest("from", $"from ({ArchiveLayout.Day(from)}) is after to ({ArchiveLayout.Day(to)}); send from <= to.");

@@ -1,10 +1,7 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
-using HoneyHive.DataPlane.Api.Apis;
 using HoneyHive.Platform.Analytics;
 using HoneyHive.Platform.Objects;
 using HoneyHive.Platform.Postgres;
-using HoneyHive.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace HoneyHive.DataPlane.Api.Lifecycle;
@@ -57,20 +54,26 @@ public static class ArchiveCommand
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 
-        try
+        // The route's rules (ArchiveApi.ReadRange), said as a command says them: no request to answer here.
+        var maxDays = host.Services.GetRequiredService<IOptions<LifecycleOptions>>().Value.MaxRestoreDays;
+        if (Day(One("--from")) is not { } from || Day(One("--to")) is not { } to)
         {
-            var body = new JsonObject { ["from"] = One("--from"), ["to"] = One("--to") };
-            var (from, to) = ArchiveApi.ReadRange(body, host.Services.GetRequiredService<IOptions<LifecycleOptions>>().Value.MaxRestoreDays);
-            var days = await host.Services.GetRequiredService<ArchiveRestorer>().RestoreAsync(project, from, to, cancel.Token);
-            foreach (var day in days) Console.WriteLine($"{day.Day}\t{day.Status}\t{day.Rows} rows");
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"archive restore: project {project} {ArchiveLayout.Day(from)}..{ArchiveLayout.Day(to)}: {days.Where(d => d.Status == ArchiveRestorer.Restored).Sum(d => d.Rows)} rows restored"));
-            return 0;
-        }
-        catch (ApiRequestException e)
-        {
-            await Console.Error.WriteLineAsync($"archive restore: {e.Message}");
+            await Console.Error.WriteLineAsync($"archive restore: --from and --to must be days as yyyy-MM-dd (UTC). {Usage}");
             return 2;
         }
+        if (from > to || to.DayNumber - from.DayNumber + 1 > maxDays)
+        {
+            await Console.Error.WriteLineAsync($"archive restore: send --from <= --to, at most {maxDays} days apart.");
+            return 2;
+        }
+
+        var days = await host.Services.GetRequiredService<ArchiveRestorer>().RestoreAsync(project, from, to, cancel.Token);
+        foreach (var day in days) Console.WriteLine($"{day.Day}\t{day.Status}\t{day.Rows} rows");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"archive restore: project {project} {ArchiveLayout.Day(from)}..{ArchiveLayout.Day(to)}: {days.Where(d => d.Status == ArchiveRestorer.Restored).Sum(d => d.Rows)} rows restored"));
+        return 0;
     }
+
+    private static DateOnly? Day(string? text) =>
+        DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? day : null;
 }
