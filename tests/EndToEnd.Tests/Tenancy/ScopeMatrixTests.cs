@@ -169,6 +169,8 @@ public sealed class ScopeMatrixTests(TenancyHost host)
         var path = route[(route.IndexOf(' ', StringComparison.Ordinal) + 1)..];
         if (path.Split('/', StringSplitOptions.RemoveEmptyEntries).SkipWhile(s => s == "v1").First() is "chat" or "embeddings" or "models" or "model-aliases" or "playground")
             return HoneyHive.ServiceDefaults.Auth.Permissions.LlmInvoke;
+        // A project's archive holds its events: restoring writes events back.
+        if (path.Contains("/archive/", StringComparison.Ordinal)) return $"events:{(scope == Read ? "read" : "write")}";
         var resource = path.Split('/', StringSplitOptions.RemoveEmptyEntries).SkipWhile(s => s == "v1").First() switch
         {
             // Annotation queues are work on a project's events: read with events:read, changed and scored with events:write.
