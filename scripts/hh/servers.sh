@@ -36,7 +36,9 @@ start_nats() {
   mkdir -p "$DATA/nats"
   write_nats_conf
   say "Starting NATS $("$NATS_BIN" --version | awk '{print $2}') on 127.0.0.1:$NATS_PORT (JetStream store $DATA/nats$(tls_on && echo ", TLS only"))"
-  HH_NATS_JS_KEY="${HH_NATS_JS_KEY:-}" spawn nats "$NATS_BIN" -c "$RUN/nats.conf"
+  # nats-server parses a variable's value as config: quoted, a hex key is always a string (unquoted, "78e25…"
+  # reads as a number and the server does not start).
+  HH_NATS_JS_KEY="\"${HH_NATS_JS_KEY:-}\"" spawn nats "$NATS_BIN" -c "$RUN/nats.conf"
   wait_ready nats "$DATA/nats" 60 curl -fsS "http://127.0.0.1:$NATS_MON_PORT/healthz?js-enabled-only=true"
 }
 

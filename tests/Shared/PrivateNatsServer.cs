@@ -91,7 +91,8 @@ public sealed class PrivateNatsServer : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        if (JetStreamKey is not null) info.Environment["HH_NATS_JS_KEY"] = JetStreamKey;
+        // Quoted, as ./hh passes it: nats-server parses the value as config, and a hex key such as "78e25…" reads as a number.
+        if (JetStreamKey is not null) info.Environment["HH_NATS_JS_KEY"] = $"\"{JetStreamKey}\"";
         Log.Clear();
         process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {binary}.");
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) Log.Enqueue(e.Data); };
