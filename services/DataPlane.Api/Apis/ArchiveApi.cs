@@ -34,7 +34,7 @@ public static class ArchiveApi
         IOptions<LifecycleOptions> options, CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(projectId, out var project) || project != user.ProjectId())
-            throw ApiRequestException.NotFound("project_id", "Project not found: the caller may restore its own project only.");
+            throw ApiRequestException.NotFound("project_id", "No archive of this project for the caller: a key or token restores its own project only.");
         var body = await JsonBody.ReadObjectAsync(request, cancellationToken);
         var (from, to) = ReadRange(body, options.Value.MaxRestoreDays);
 
