@@ -72,10 +72,10 @@ public sealed class SamlSignInTests(SamlWebUi web) : IClassFixture<SamlWebUi>
 
         // The IdP's page posts the signed Response to the ACS (HTTP-POST binding); the browser lands signed in.
         await page.WaitForURLAsync($"**/p/{web.ProjectId}/sessions");
-        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sessions" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sessions", Exact = true })).ToBeVisibleAsync();
         await WebUi.ScreenshotAsync(page, "saml-signed-in");
         await page.ReloadAsync();
-        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sessions" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sessions", Exact = true })).ToBeVisibleAsync();
 
         var member = await web.MemberAsync(email);
         Assert.Equal("member", member.GetProperty("role").GetString());
@@ -93,7 +93,7 @@ public sealed class SamlSignInTests(SamlWebUi web) : IClassFixture<SamlWebUi>
         await page.GotoAsync($"{web.Idp.BaseUrl}initiate?sp={Uri.EscapeDataString(web.MetadataUrl(connection))}&email={Uri.EscapeDataString(email)}");
 
         await page.WaitForURLAsync($"**/p/{web.ProjectId}/sessions");
-        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sessions" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sessions", Exact = true })).ToBeVisibleAsync();
         Assert.Equal("member", (await web.MemberAsync(email)).GetProperty("role").GetString());
     }
 }

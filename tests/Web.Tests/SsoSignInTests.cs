@@ -61,11 +61,11 @@ public sealed class SsoSignInTests(SsoWebUi web) : IClassFixture<SsoWebUi>
 
         // Back through the callback, signed in: the landing route opens the org's project.
         await page.WaitForURLAsync($"**/p/{web.ProjectId}/sessions");
-        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sessions" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sessions", Exact = true })).ToBeVisibleAsync();
         await WebUi.ScreenshotAsync(page, "sso-signed-in");
         // The refresh cookie keeps the SSO session across a reload, as a password session.
         await page.ReloadAsync();
-        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sessions" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sessions", Exact = true })).ToBeVisibleAsync();
 
         var member = await web.MemberAsync(email);
         Assert.Equal("member", member.GetProperty("role").GetString());
