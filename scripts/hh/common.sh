@@ -28,7 +28,9 @@ use_instance() {
   INSTANCE=$1
   case $INSTANCE in
     up)
-      DATA="$ROOT/.data"; RUN="$DATA/run"
+      # HH_DATA moves the whole instance (a second platform beside the first, or a test of ./hh up itself).
+      DATA="${HH_DATA:-$ROOT/.data}"; RUN="$DATA/run"
+      case $DATA in /*) ;; *) die "HH_DATA=$DATA is not an absolute path." ;; esac
       PG_HOST_AUTH=scram-sha-256 ;;
     test|bench)
       # .data/test/run is the tests' own scratch folder (HH_TEST_DATA), so pid files go to pids/.
@@ -43,5 +45,6 @@ use_instance() {
 make_dirs() {
   mkdir -p "$DATA" "$RUN" "$LOGS"
   # The postgres user has to walk through these folders to reach its cluster.
-  chmod 755 "$ROOT/.data" "$DATA"
+  chmod 755 "$DATA"
+  if [ -d "$ROOT/.data" ]; then chmod 755 "$ROOT/.data"; fi
 }

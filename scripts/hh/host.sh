@@ -17,19 +17,17 @@ build_host() {
 json_string() { local s=${1//\\/\\\\}; printf '"%s"' "${s//\"/\\\"}"; }
 
 # Written on every start from .data/secrets.env and the ports in force; 0600 because it holds
-# the database passwords and the two master keys (provider secrets, CP signing keys).
+# the database passwords and the two master keys (provider secrets, CP signing keys). Every path under
+# the data folder is written whole, so HH_DATA may move it anywhere.
 write_host_settings() {
-  local file="$DATA/appsettings.Local.json" pair endpoint var endpoints="" controller=""
+  local file="$DATA/appsettings.Local.json" pair endpoint var endpoints="" controller_url=""
   for pair in DataPlaneApi:DP_PORT ControlPlaneApi:CP_PORT OtlpGrpc:OTLP_GRPC_PORT OtlpHttp:OTLP_HTTP_PORT ControllerGrpc:CONTROLLER_PORT WorkflowGrpc:WORKFLOW_PORT; do
     endpoint=${pair%%:*}; var=${pair#*:}
     # appsettings.json already has the default ports: only a moved one is written.
     [ "${!var}" = "$(host_default_port "$endpoint")" ] && continue
     endpoints+="${endpoints:+,
 }      \"$endpoint\": { \"Url\": \"http://127.0.0.1:${!var}\" }"
-    if [ "$endpoint" = ControllerGrpc ]; then
-      controller=",
-  \"Controller\": { \"ControlPlaneUrl\": \"http://127.0.0.1:${!var}\" }"
-    fi
+    if [ "$endpoint" = ControllerGrpc ]; then controller_url="\"ControlPlaneUrl\": \"http://127.0.0.1:${!var}\", "; fi
   done
   if [ -n "$endpoints" ]; then endpoints=",
   \"Kestrel\": {
@@ -43,15 +41,21 @@ $endpoints
 {
   "ConnectionStrings": {
     "nats": "$(tls_on && echo tls || echo nats)://127.0.0.1:$NATS_PORT",
-    "redis": "127.0.0.1:$REDIS_PORT",
-    "cpdb": "Host=127.0.0.1;Port=$PG_PORT;Username=cp;Password=$HH_CP_DB_PASSWORD;Database=cpdb",
-    "dpdb": "Host=127.0.0.1;Port=$PG_PORT;Username=dp;Password=$HH_DP_DB_PASSWORD;Database=dpdb"
+    "redis": "127.0.0.1:$REDIS_PORT$(redis_connection_tls)",
+    "cpdb": "Host=127.0.0.1;Port=$PG_PORT;Username=cp;Password=$HH_CP_DB_PASSWORD;Database=cpdb$(pg_connection_tls)",
+    "dpdb": "Host=127.0.0.1;Port=$PG_PORT;Username=dp;Password=$HH_DP_DB_PASSWORD;Database=dpdb$(pg_connection_tls)"
   },
   "Secrets": { "MasterKey": $(json_string "$HH_SECRETS_MASTER_KEY") },
   "ControlPlane": { "MasterKey": $(json_string "$HH_CP_MASTER_KEY") },
-  "Notification": { "AppUrl": "http://127.0.0.1:${WEB_PORT:-3000}" },
-  "ClickHouse": { "ChdbLibrary": $(json_string "$CHDB_LIB") },
-  "PythonMetric": { "PythonLibrary": $(json_string "$PYTHON_LIB"), "RestrictedPythonPath": $(json_string "$RESTRICTEDPYTHON_PATH") }$endpoints$controller$(host_tls_settings)
+  "Notification": { "AppUrl": "$(scheme)://127.0.0.1:${WEB_PORT:-3000}" },
+  "Bootstrap": { "OutputPath": $(json_string "$DATA/bootstrap.json") },
+  "Controller": {
+    ${controller_url}"IdentityPath": $(json_string "$DATA/dp-identity.pem"),
+    "Sync": { "IdentityKeyPath": $(json_string "$DATA/cp-controller-identity.pem") }
+  },
+  "ObjectStore": { "Path": $(json_string "$DATA/objects") },
+  "ClickHouse": { "ChdbLibrary": $(json_string "$CHDB_LIB"), "DataPath": $(json_string "$DATA/clickhouse") },
+  "PythonMetric": { "PythonLibrary": $(json_string "$PYTHON_LIB"), "RestrictedPythonPath": $(json_string "$RESTRICTEDPYTHON_PATH") }$endpoints$(host_tls_settings)
 }
 JSON
   )
@@ -102,8 +106,8 @@ HoneyHive is up (data in $DATA):
   OTLP gRPC                    127.0.0.1:$OTLP_GRPC_PORT$(tls_on && echo " (TLS)")
   OTLP HTTP                    $(scheme)://127.0.0.1:$OTLP_HTTP_PORT/v1/traces
   CP API                       $(scheme)://127.0.0.1:$CP_PORT
-  Web UI                       http://127.0.0.1:$WEB_PORT
-  NATS / Redis / PostgreSQL    127.0.0.1:$NATS_PORT / 127.0.0.1:$REDIS_PORT / 127.0.0.1:$PG_PORT
+  Web UI                       $(scheme)://127.0.0.1:$WEB_PORT
+  NATS / Redis / PostgreSQL    127.0.0.1:$NATS_PORT / 127.0.0.1:$REDIS_PORT / 127.0.0.1:$PG_PORT$(tls_on && echo " (all TLS only)")
 Bootstrap credentials (admin login, project API key): $DATA/bootstrap.json$([ -f "$DATA/bootstrap.json" ] || echo " (not written yet)")
 Sign in: POST $(scheme)://127.0.0.1:$CP_PORT/v1/auth/login as $(bootstrap_admin_email) (password: admin_password in $DATA/bootstrap.json)
 Database passwords: $DATA/secrets.env; the Host's settings: $DATA/appsettings.Local.json

@@ -8,12 +8,13 @@ cmd_up() {
     shift
   done
   use_instance up
+  any_running && load_saved_ports && load_saved_tls_settings
   check_tls_settings
-  any_running && load_saved_ports
   preflight_ports
   ensure_tools
   make_dirs
   save_ports
+  save_tls_settings
   ensure_secrets
   start_servers
   ensure_database cp cpdb "$HH_CP_DB_PASSWORD"
@@ -46,7 +47,7 @@ component_line() { # name, pid-or-empty, address
 
 cmd_status() {
   use_instance up
-  any_running && load_saved_ports
+  any_running && load_saved_ports && load_saved_tls_settings
   local pid health port
   pid=$(running_pid nats) || pid=""
   component_line nats "$pid" "127.0.0.1:$NATS_PORT (monitoring :$NATS_MON_PORT)"
@@ -58,7 +59,7 @@ cmd_status() {
   pid=$(running_pid host) || pid=""
   component_line host "$pid" "DP :$DP_PORT  CP :$CP_PORT  OTLP :$OTLP_GRPC_PORT/:$OTLP_HTTP_PORT"
   pid=$(running_pid web) || pid=""
-  component_line web "$pid" "http://127.0.0.1:$WEB_PORT"
+  component_line web "$pid" "$(scheme)://127.0.0.1:$WEB_PORT"
   if [ -n "$pid" ]; then
     for port in "$DP_PORT" "$CP_PORT"; do
       health=$(curl_own -s -m 5 -o /dev/null -w '%{http_code}' "$(scheme)://127.0.0.1:$port/health" || true)
@@ -88,6 +89,7 @@ cmd_dlq() {
   [ $# -ge 1 ] || die "Usage: ./hh dlq list | ./hh dlq replay"
   use_instance up
   load_saved_ports
+  load_saved_tls_settings
   ensure_chdb
   # Dead letters are encrypted under the data plane's master key (README, "Encryption at rest").
   ensure_secrets
@@ -95,7 +97,8 @@ cmd_dlq() {
   if [ "$1" = replay ] && running_pid host >/dev/null; then extra=(--publish); fi
   (
     cd "$ROOT"
-    export ConnectionStrings__nats="nats://127.0.0.1:$NATS_PORT"
+    export ConnectionStrings__nats="$(tls_on && echo tls || echo nats)://127.0.0.1:$NATS_PORT"
+    if tls_on && [ -n "${HH_TLS_CA:-}" ]; then SSL_CERT_FILE=$(tls_trust_bundle); export SSL_CERT_FILE; fi
     export ClickHouse__ChdbLibrary="$CHDB_LIB"
     export ClickHouse__DataPath="$DATA/clickhouse"
     export ObjectStore__Path="$DATA/objects"
@@ -126,12 +129,13 @@ cmd_archive() {
   if [ -z "$project" ] || [ -z "$from" ] || [ -z "$to" ]; then die "$usage"; fi
   use_instance up
   [ -f "$RUN/ports.env" ] && load_saved_ports
+  load_saved_tls_settings
   if running_pid host >/dev/null; then
     key=${HH_API_KEY:-$(jq -r '.api_key // empty' "$DATA/bootstrap.json" 2>/dev/null || true)}
     [ -n "$key" ] || die "No API key: set HH_API_KEY to a key of project $project with the write scope."
-    curl -sS --fail-with-body -X POST -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
+    curl_own -sS --fail-with-body -X POST -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
       --data "$(jq -cn --arg from "$from" --arg to "$to" '{from: $from, to: $to}')" \
-      "http://127.0.0.1:$DP_PORT/v1/projects/$project/archive/restore" | jq .
+      "$(scheme)://127.0.0.1:$DP_PORT/v1/projects/$project/archive/restore" | jq .
     return
   fi
   ensure_tools

@@ -72,9 +72,10 @@ start_postgres() {
   init_pg
   is_root && chown postgres: "$PG_HOME"
   ln -sfn "$PG_HOME/postgres.log" "$LOGS/postgres.log"
-  say "Starting PostgreSQL $PG_MAJOR on 127.0.0.1:$PG_PORT (cluster $DATA/pg)"
+  pg_tls_options
+  say "Starting PostgreSQL $PG_MAJOR on 127.0.0.1:$PG_PORT (cluster $DATA/pg$(tls_on && echo "; TLS only"))"
   as_pg "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$PG_HOME/postgres.log" -w -t 60 \
-    -o "-p $PG_PORT -k $PG_SOCKET_DIR -c listen_addresses=127.0.0.1" start >/dev/null \
+    -o "-p $PG_PORT -k $PG_SOCKET_DIR -c listen_addresses=127.0.0.1 $PG_TLS_OPTIONS" start >/dev/null \
     || startup_failed postgres "$DATA/pg"
   head -n 1 "$PGDATA_DIR/postmaster.pid" >"$RUN/postgres.pid"
 }

@@ -19,7 +19,7 @@ write_nats_conf() {
   cat >"$RUN/nats.conf" <<CONF
 # Written by ./hh on every start; edit HH_NATS_SYNC instead (see README, "Durability").
 listen: 127.0.0.1:$NATS_PORT
-http: 127.0.0.1:$NATS_MON_PORT
+$(nats_monitor_line)
 jetstream {
   store_dir: "$DATA/nats"
   $sync_line
@@ -39,7 +39,7 @@ start_nats() {
   # nats-server parses a variable's value as config: quoted, a hex key is always a string (unquoted, "78e25…"
   # reads as a number and the server does not start).
   HH_NATS_JS_KEY="\"${HH_NATS_JS_KEY:-}\"" spawn nats "$NATS_BIN" -c "$RUN/nats.conf"
-  wait_ready nats "$DATA/nats" 60 curl -fsS "http://127.0.0.1:$NATS_MON_PORT/healthz?js-enabled-only=true"
+  wait_ready nats "$DATA/nats" 60 curl_own -fsS "$(scheme)://127.0.0.1:$NATS_MON_PORT/healthz?js-enabled-only=true"
 }
 
 start_redis() {
@@ -47,13 +47,14 @@ start_redis() {
   if pid=$(running_pid redis); then say "Redis is already running (pid $pid)"; return; fi
   require_ports_of redis
   mkdir -p "$DATA/redis"
-  say "Starting Redis on 127.0.0.1:$REDIS_PORT (append-only file in $DATA/redis, fsync every second)"
+  redis_tls_args
+  say "Starting Redis on 127.0.0.1:$REDIS_PORT (append-only file in $DATA/redis, fsync every second$(tls_on && echo "; TLS only"))"
   spawn redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$DATA/redis" \
-    --appendonly yes --appendfsync everysec --daemonize no --logfile ""
+    --appendonly yes --appendfsync everysec --daemonize no --logfile "" "${REDIS_TLS_ARGS[@]}"
   wait_ready redis "$DATA/redis" 60 redis_ping
 }
 
-redis_ping() { [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
+redis_ping() { [ "$(redis_cli_own ping 2>/dev/null)" = PONG ]; }
 
 start_servers() {
   start_nats

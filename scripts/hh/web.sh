@@ -53,14 +53,20 @@ build_web() {
   echo "$hash" >"$stamp"
 }
 
-web_healthy() { curl -fsS -m 5 -o /dev/null "http://127.0.0.1:$WEB_PORT/login"; }
+web_healthy() { curl_own -fsS -m 5 -o /dev/null "$(scheme)://127.0.0.1:$WEB_PORT/login"; }
 
 start_web() {
   local pid
   if pid=$(running_pid web); then say "Web UI is already running (pid $pid)"; return; fi
   require_port WEB_PORT
   build_web
-  say "Starting the web UI on 127.0.0.1:$WEB_PORT"
+  say "Starting the web UI on $(scheme)://127.0.0.1:$WEB_PORT"
+  local server=$WEB_SERVER
+  if tls_on; then
+    # Next's own server.js speaks HTTP only: web/server-https.js serves the same build over TLS from beside it.
+    server="$WEB_DIR/.next/standalone/server-https.js"
+    cp "$WEB_DIR/server-https.js" "$server"
+  fi
   (
     cd "$WEB_DIR/.next/standalone"
     export PORT="$WEB_PORT" HOSTNAME=127.0.0.1 NODE_ENV=production NEXT_TELEMETRY_DISABLED=1
@@ -68,7 +74,8 @@ start_web() {
     export HH_DP_URL="$api_scheme://127.0.0.1:$DP_PORT" HH_CP_URL="$api_scheme://127.0.0.1:$CP_PORT" HH_OTLP_URL="$api_scheme://127.0.0.1:$OTLP_HTTP_PORT"
     # The UI's server calls the APIs: over TLS it trusts HH_TLS_CA as well as Node's own roots.
     if tls_on && [ -n "${HH_TLS_CA:-}" ]; then export NODE_EXTRA_CA_CERTS="$HH_TLS_CA"; fi
-    spawn web node "$WEB_SERVER"
+    if tls_on; then export HH_TLS_CERT HH_TLS_KEY; fi
+    spawn web node "$server"
   )
   wait_ready web "" 60 web_healthy
 }
