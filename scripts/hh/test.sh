@@ -117,12 +117,16 @@ cmd_test_fast() {
   local target="$ROOT/HoneyHive.sln"
   if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then target=$1; shift; fi
   command -v dotnet >/dev/null || die "The .NET SDK (dotnet) is not on PATH; install the .NET 10 SDK first."
-  local results="$ROOT/.data/fast/results" rc=0
+  local results="$ROOT/.data/fast/results" rc=0 filter="Servers=None" rest=()
+  # dotnet test takes one --filter: a filter of the caller's narrows Servers=None rather than replacing it.
+  while [ $# -gt 0 ]; do
+    if [ "$1" = --filter ] && [ $# -ge 2 ]; then filter="Servers=None&($2)"; shift 2; else rest+=("$1"); shift; fi
+  done
   rm -rf "$results"
   mkdir -p "$results"
-  say "dotnet test ${target#"$ROOT"/} --filter Servers=None $* (no servers)"
-  dotnet test "$target" --filter "Servers=None" --logger "console;verbosity=normal" --logger trx \
-    --results-directory "$results" "$@" || rc=$?
+  say "dotnet test ${target#"$ROOT"/} --filter '$filter' ${rest[*]} (no servers)"
+  dotnet test "$target" --filter "$filter" --logger "console;verbosity=normal" --logger trx \
+    --results-directory "$results" "${rest[@]}" || rc=$?
   echo
   list_failures "$results"
   count_totals "$results"

@@ -141,6 +141,28 @@ public sealed partial class DaprDeploymentTests
     }
 
     [Fact]
+    public void Every_app_that_opens_the_object_store_gets_the_master_key_that_wraps_its_data_keys()
+    {
+        var writers = AppsWhoseCodeMentions("AddObjectStore");
+        Assert.Contains(AppIds.Writer, writers);
+        var deployments = KubernetesDeployments();
+        foreach (var appId in writers)
+        {
+            var container = Assert.Single(Sequence(Mapping(deployments[appId], "spec", "template", "spec"), "containers").Cast<YamlMappingNode>(),
+                c => Scalar(c, "name") == appId);
+            var wholeSecret = OptionalSequence(container, "envFrom").Cast<YamlMappingNode>()
+                .Any(from => from.Children.ContainsKey(new YamlScalarNode("secretRef")) && Scalar(from, "secretRef", "name") == "honeyhive-dp");
+            var oneKey = OptionalSequence(container, "env").Cast<YamlMappingNode>()
+                .Any(e => Scalar(e, "name") == "Secrets__MasterKey" && Scalar(e, "valueFrom", "secretKeyRef", "name") == "honeyhive-dp"
+                          && Scalar(e, "valueFrom", "secretKeyRef", "key") == "Secrets__MasterKey");
+            Assert.True(wholeSecret || oneKey, $"{appId} opens the object store but is given no Secrets__MasterKey: it would write objects unencrypted.");
+        }
+    }
+
+    private static IEnumerable<YamlNode> OptionalSequence(YamlMappingNode node, string key) =>
+        node.Children.TryGetValue(new YamlScalarNode(key), out var value) ? (YamlSequenceNode)value : [];
+
+    [Fact]
     public void Streams_are_provisioned_by_the_single_node_code_before_every_sidecar_that_uses_pubsub()
     {
         var users = PubSubUsers();
