@@ -97,7 +97,9 @@ cmd_dlq() {
   if [ "$1" = replay ] && running_pid host >/dev/null; then extra=(--publish); fi
   (
     cd "$ROOT"
-    export ConnectionStrings__nats="$(tls_on && echo tls || echo nats)://127.0.0.1:$NATS_PORT"
+    local nats_scheme=nats
+    if tls_on; then nats_scheme=tls; fi
+    export ConnectionStrings__nats="$nats_scheme://127.0.0.1:$NATS_PORT"
     if tls_on && [ -n "${HH_TLS_CA:-}" ]; then SSL_CERT_FILE=$(tls_trust_bundle); export SSL_CERT_FILE; fi
     export ClickHouse__ChdbLibrary="$CHDB_LIB"
     export ClickHouse__DataPath="$DATA/clickhouse"
