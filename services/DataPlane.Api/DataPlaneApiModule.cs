@@ -82,6 +82,7 @@ public static class DataPlaneApiModule
         group.MapChartsApi();
         group.MapAlertsApi();
         group.MapArchiveApi();
+        group.MapDataKeysApi();
         return group;
     }
 

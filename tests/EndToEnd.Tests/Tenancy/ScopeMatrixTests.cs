@@ -383,6 +383,9 @@ public sealed class ScopeMatrixTests(TenancyHost host)
 
             // Loading archived days back writes events into the project.
             ["POST /v1/projects/{project_id}/archive/restore"] = Write,
+            // The keys that encrypt a project's payloads and archives: managed like provider secrets.
+            ["GET /v1/projects/{project_id}/data_keys"] = Admin,
+            ["POST /v1/projects/{project_id}/data_keys/rotate"] = Admin,
 
             ["GET /v1/queues"] = Read,
             ["POST /v1/queues"] = Write,

@@ -120,6 +120,9 @@ public static class TenancyProbes
             // Restoring B's archive into the event store: A may restore its own project only.
             new("POST /v1/projects/{project_id}/archive/restore", Expect.Hidden, Post, $"/v1/projects/{tb.ProjectId}/archive/restore",
                 Json(new { from = "2020-01-01", to = "2020-01-02" })),
+            // B's data keys: A's admin key neither lists nor rotates them.
+            new("GET /v1/projects/{project_id}/data_keys", Expect.Hidden, Get, $"/v1/projects/{tb.ProjectId}/data_keys"),
+            new("POST /v1/projects/{project_id}/data_keys/rotate", Expect.Hidden, Post, $"/v1/projects/{tb.ProjectId}/data_keys/rotate"),
 
             // Running (and saving) B's configuration: not found for A, and no version is added to it (B's snapshot).
             new("POST /v1/playground/run", Expect.Hidden, Post, "/v1/playground/run",

@@ -11,6 +11,12 @@ namespace HoneyHive.Platform.Objects.Encryption;
 /// <summary>One version of a scope's data key, unwrapped.</summary>
 public sealed record ObjectDataKey(string Scope, string Id, byte[] Key, DateTimeOffset CreatedAt);
 
+/// <summary>One version of a scope's data key as listed: never its key material.</summary>
+/// <param name="Id">Its id, as object headers name it; ids sort by creation time.</param>
+/// <param name="CreatedAt">When it was made.</param>
+/// <param name="MasterKeyId">The master key it is sealed under (what re-wrapping after a master-key rotation changes).</param>
+public sealed record DataKeyVersion(string Id, DateTimeOffset CreatedAt, string MasterKeyId);
+
 /// <summary>What re-wrapping under the current master key did.</summary>
 public sealed record DataKeyRewrapResult(int Rewrapped, int AlreadyCurrent, int Unreadable, string MasterKeyId);
 
@@ -67,6 +73,21 @@ public sealed class ObjectDataKeys(IObjectStore store, MasterKeyRing ring, Objec
         }
     }
 
+    /// <summary>Every version of <paramref name="scope"/>, oldest first; the last one takes new writes.</summary>
+    public async Task<IReadOnlyList<DataKeyVersion>> ListAsync(string scope, CancellationToken cancellationToken)
+    {
+        var prefix = $"{ObjectEncryptionScopes.DataKeyPrefix}{scope}/";
+        var versions = new List<DataKeyVersion>();
+        await foreach (var path in store.ListAsync(prefix, cancellationToken))
+        {
+            var name = path[prefix.Length..];
+            if (!name.EndsWith(".json", StringComparison.Ordinal) || !IsId(name[..^5])) continue;
+            if (await ReadAsync(path, cancellationToken) is not { } stored) continue;
+            versions.Add(new DataKeyVersion(stored.Id, stored.CreatedAt, MasterKeyIdOf(stored)));
+        }
+        return versions.OrderBy(v => v.Id, StringComparer.Ordinal).ToList();
+    }
+
     /// <summary>The version named in an object's header.</summary>
     /// <exception cref="CryptographicException">No such version in this scope, or its master key is not configured.</exception>
     public async ValueTask<ObjectDataKey> GetAsync(string scope, string id, CancellationToken cancellationToken)
@@ -90,7 +111,7 @@ public sealed class ObjectDataKeys(IObjectStore store, MasterKeyRing ring, Objec
         {
             var stored = await ReadAsync(path, cancellationToken);
             if (stored is null) continue;
-            var kekId = stored.Key.Split('.', 3) is [_, var id, _] ? id : "";
+            var kekId = MasterKeyIdOf(stored);
             if (kekId == ring.CurrentId) { alreadyCurrent++; continue; }
             if (!ring.TryGet(kekId, out _)) { unreadable++; continue; }
             var key = Open(stored.Scope, stored.Id, stored);
@@ -156,6 +177,9 @@ public sealed class ObjectDataKeys(IObjectStore store, MasterKeyRing ring, Objec
             throw new CryptographicException($"Data key file {path} is not a data key.", e);
         }
     }
+
+    // A sealed text is "v1.<master key id>.<sealed bytes>".
+    private static string MasterKeyIdOf(StoredDataKey stored) => stored.Key.Split('.', 3) is [_, var id, _] ? id : "";
 
     private static string PathOf(string scope, string id) => $"{ObjectEncryptionScopes.DataKeyPrefix}{scope}/{id}.json";
 

@@ -15,6 +15,9 @@ public static class ObjectEncryptionScopes
     /// <summary>Where the wrapped data keys live; never encrypted by data keys themselves, hidden from listings.</summary>
     public const string DataKeyPrefix = "datakeys/";
 
+    /// <summary>The scope of a project's payloads and archives.</summary>
+    public static string Project(Guid projectId) => $"projects/{projectId:D}";
+
     /// <summary>The scope of <paramref name="key"/>, or null when it is stored unencrypted.</summary>
     public static string? For(string key)
     {
