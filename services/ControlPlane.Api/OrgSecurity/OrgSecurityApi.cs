@@ -84,6 +84,8 @@ public static class OrgSecurityApi
             throw ApiRequestException.BadRequest(requireSso is not null ? "require_sso" : "break_glass_user_ids",
                 "An organization that requires single sign-on needs at least one break-glass account in break_glass_user_ids, so an admin can still sign in if the identity provider fails.");
 
+        if (after.RequireSso && !before.RequireSso) await SsoRequirement.EnsureConnectionForAsync(connection, transaction, orgId, cancellationToken);
+
         if (after.RequireMfa == before.RequireMfa && after.RequireSso == before.RequireSso && after.BreakGlassUserIds.SequenceEqual(before.BreakGlassUserIds))
             return TypedResults.Ok(Envelope.Of(before));
 

@@ -6,6 +6,7 @@ using Dapper;
 using HoneyHive.ControlPlane.Api.Audit;
 using HoneyHive.ControlPlane.Api.Authorization;
 using HoneyHive.ControlPlane.Api.Http;
+using HoneyHive.ControlPlane.Api.OrgSecurity;
 using HoneyHive.ControlPlane.Api.Roles;
 using HoneyHive.ControlPlane.Api.Tokens;
 using HoneyHive.Platform.Security;
@@ -139,6 +140,7 @@ public static partial class SsoConnectionsApi
                 secrets = secret is null ? null : SsoConnectionStore.SealSecrets(deps.Ring, id, new JsonObject { ["client_secret"] = secret }),
             }, transaction, cancellationToken: ct));
         await ClaimDomainsAsync(connection, transaction, after, ct);
+        if (before.Enabled && !after.Enabled) await SsoRequirement.EnsureStillMetAsync(connection, transaction, org.OrgId, "enabled", ct);
         // A new secret is audited as the fact that it changed; the value stays out of the log.
         await AuditLog.AppendAsync(connection, transaction, new AuditEntry(org.OrgId, caller,
             secret is null ? "sso_connection.updated" : "sso_connection.updated.secret_rotated", TargetType, id.ToString(), before.ToItem(deps.Options), after.ToItem(deps.Options)), ct);
@@ -159,6 +161,7 @@ public static partial class SsoConnectionsApi
             $"UPDATE sso_connections SET deleted_at = now(), updated_at = now(), enabled = false, secrets_sealed = NULL WHERE id = @id RETURNING {SsoConnectionRow.Columns}",
             new { id }, transaction, cancellationToken: ct));
         await ClaimDomainsAsync(connection, transaction, after, ct);
+        if (before.Enabled) await SsoRequirement.EnsureStillMetAsync(connection, transaction, org.OrgId, null, ct);
         await AuditLog.AppendAsync(connection, transaction, new AuditEntry(org.OrgId, caller, "sso_connection.deleted", TargetType, id.ToString(), before.ToItem(deps.Options), null), ct);
         await transaction.CommitAsync(ct);
         return TypedResults.Ok(Envelope.Of(after.ToItem(deps.Options)));

@@ -80,6 +80,15 @@ public static class MfaSteps
         return (org, project);
     }
 
+    /// <summary>An enabled OIDC connection of <paramref name="org"/>, as an org has one before it may require SSO (written directly: these tests sign in by password).</summary>
+    public static async Task AddSsoConnectionAsync(this ControlPlaneApp cp, Guid org)
+    {
+        await using var connection = await cp.Database.OpenConnectionAsync();
+        await connection.ExecuteAsync(
+            "INSERT INTO sso_connections (id, org_id, protocol, name, default_role, config) VALUES (@id, @org, 'oidc', 'Test IdP', 'member', '{}')",
+            new { id = Guid.NewGuid(), org });
+    }
+
     /// <summary>Sets the org's sign-in policy through PUT /v1/orgs/{org_id}/security as <paramref name="admin"/>; fails the test unless it is 200.</summary>
     public static async Task SetSecurityAsync(this ControlPlaneApp cp, SignedIn admin, Guid org, object settings)
     {

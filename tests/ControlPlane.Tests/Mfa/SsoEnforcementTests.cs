@@ -25,6 +25,7 @@ public sealed class SsoEnforcementTests(ControlPlaneApp cp) : IClassFixture<Cont
         var (admin, session) = await cp.OwnerAsync(org);
         var member = await cp.CreateUserAsync(BuiltInRoles.Admin, org);
         if (beforeRequiring is not null) await beforeRequiring(member);
+        await cp.AddSsoConnectionAsync(org);
         await cp.SetSecurityAsync(session, org, new { require_sso = true, break_glass_user_ids = new[] { admin.Id } });
         return new SsoOrg(org, name, project, admin, session, member);
     }

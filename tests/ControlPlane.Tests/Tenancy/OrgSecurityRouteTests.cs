@@ -18,6 +18,7 @@ public sealed class OrgSecurityRouteTests(TenancyApp cp) : IClassFixture<Tenancy
         Assert.False(initial["require_sso"]!.GetValue<bool>());
         Assert.Empty(initial["break_glass_user_ids"]!.AsArray());
 
+        await AddSsoConnectionAsync(org.OrgId);
         var set = await (await client.PutJsonAsync($"/v1/orgs/{org.OrgId}/security", new { require_mfa = true, require_sso = true, break_glass_user_ids = new[] { org.OwnerId } })).DataAsync();
         Assert.True(set["require_sso"]!.GetValue<bool>());
         Assert.Equal(org.OwnerId.ToString(), set["break_glass_user_ids"]![0]!.GetValue<string>());
@@ -57,8 +58,45 @@ public sealed class OrgSecurityRouteTests(TenancyApp cp) : IClassFixture<Tenancy
         Assert.Contains("break-glass", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
 
         // Nor can the last break-glass account be removed while SSO is required.
+        await AddSsoConnectionAsync(org.OrgId);
         (await owner.PutJsonAsync($"/v1/orgs/{org.OrgId}/security", new { require_sso = true, break_glass_user_ids = new[] { org.OwnerId } })).EnsureSuccessStatusCode();
         await (await owner.PutJsonAsync($"/v1/orgs/{org.OrgId}/security", new { break_glass_user_ids = Array.Empty<Guid>() })).ProblemAsync(400, "break_glass_user_ids");
+    }
+
+    [Fact]
+    public async Task Requiring_sso_needs_an_enabled_connection_and_its_last_one_is_kept_while_sso_is_required()
+    {
+        var org = await cp.SeedOrgAsync();
+        var owner = await cp.AsUserAsync(org.OwnerId);
+        var policy = new { require_sso = true, break_glass_user_ids = new[] { org.OwnerId } };
+
+        var none = await (await owner.PutJsonAsync($"/v1/orgs/{org.OrgId}/security", policy)).ProblemAsync(409, "require_sso");
+        Assert.Contains("sso_connections", none["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.False(await cp.ScalarAsync<bool>("SELECT require_sso FROM orgs WHERE id = @o", new { o = org.OrgId }));
+
+        var connection = await AddSsoConnectionAsync(org.OrgId);
+        (await owner.PutJsonAsync($"/v1/orgs/{org.OrgId}/security", policy)).EnsureSuccessStatusCode();
+
+        // The only connection can be neither disabled nor deleted while the org requires SSO: its members would be locked out.
+        var item = $"/v1/orgs/{org.OrgId}/sso_connections/{connection}";
+        await (await owner.PutJsonAsync(item, new { enabled = false })).ProblemAsync(409, "enabled");
+        using (var deleted = await owner.DeleteAsync(new Uri(item, UriKind.Relative)))
+            Assert.Equal(System.Net.HttpStatusCode.Conflict, deleted.StatusCode);
+        Assert.Equal(1L, await cp.ScalarAsync<long>("SELECT count(*) FROM sso_connections WHERE id = @connection AND enabled AND deleted_at IS NULL", new { connection }));
+
+        // Once SSO is optional again, it goes.
+        (await owner.PutJsonAsync($"/v1/orgs/{org.OrgId}/security", new { require_sso = false })).EnsureSuccessStatusCode();
+        using (var deleted = await owner.DeleteAsync(new Uri(item, UriKind.Relative)))
+            Assert.Equal(System.Net.HttpStatusCode.OK, deleted.StatusCode);
+    }
+
+    private async Task<Guid> AddSsoConnectionAsync(Guid orgId)
+    {
+        var id = Guid.NewGuid();
+        await cp.ExecuteAsync(
+            "INSERT INTO sso_connections (id, org_id, protocol, name, default_role, config) VALUES (@id, @orgId, 'oidc', 'Test IdP', 'member', '{}')",
+            new { id, orgId });
+        return id;
     }
 
     [Fact]
