@@ -98,7 +98,10 @@ cmd_test() {
   prepare_web_tests
   local results="$DATA/results" rc=0
   say "dotnet test ${target#"$ROOT"/} $*"
+  # A test stuck for 15 minutes (none takes a third of that) is killed with its test host and named, so a hang
+  # fails the run with its culprit instead of running into CI's limit with nothing said.
   dotnet test "$target" --logger "console;verbosity=normal" --logger trx \
+    --blame-hang-timeout 15m --blame-hang-dump-type none \
     --results-directory "$results" "$@" || rc=$?
   # Servers are stopped first so the totals are the last line, where CI looks for them.
   stop_all
