@@ -9,6 +9,7 @@ using HoneyHive.Bench.Report;
 using HoneyHive.DataPlane.Api;
 using HoneyHive.Platform.Postgres;
 using HoneyHive.Platform.Security;
+using HoneyHive.Tests.Shared;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
@@ -125,26 +126,28 @@ public static class SyncCommand
         var dpdbConnection = await CreateDatabaseAsync("hh_bench_resync_" + Guid.NewGuid().ToString("N")[..10], ct);
         await using var dpdb = NpgsqlDataSource.Create(dpdbConnection);
         await PostgresMigrator.MigrateAsync(dpdb, typeof(DataPlaneApiModule).Assembly, NullLogger.Instance, ct);
-        var cpUrl = $"http://127.0.0.1:{FreePort()}";
+        var cpUrl = $"http://127.0.0.1:{ControllerProcess.FreePort()}";
         await using var cp = ControllerProcess.Start("ControlPlane.Controller", new Dictionary<string, string>
         {
             ["ConnectionStrings__cpdb"] = host.CpdbConnectionString,
             ["Kestrel__Endpoints__Grpc__Url"] = cpUrl,
             ["Kestrel__Endpoints__Grpc__Protocols"] = "Http2",
             ["Controller__Sync__IdentityKeyPath"] = Path.Combine(folder, "cp.pem"),
-        });
+        }, logLevel: "Warning");
         var dpSettings = new Dictionary<string, string>
         {
             ["ConnectionStrings__dpdb"] = dpdbConnection,
-            ["Kestrel__Endpoints__Http__Url"] = $"http://127.0.0.1:{FreePort()}",
+            ["Kestrel__Endpoints__Http__Url"] = $"http://127.0.0.1:{ControllerProcess.FreePort()}",
             ["Controller__ControlPlaneUrl"] = cpUrl,
             ["Controller__DataPlaneId"] = "bench-resync",
             ["Controller__IdentityPath"] = Path.Combine(folder, "dp.pem"),
         };
 
-        await using (var first = ControllerProcess.Start("DataPlane.Controller", dpSettings))
+        await using (var first = ControllerProcess.Start("DataPlane.Controller", dpSettings, logLevel: "Warning"))
         {
             await WaitForVersionAsync(dpdb, await CpVersionAsync(cpdb, ct), first, ct);
+            // SIGTERM: a stopped DP, not a crashed one.
+            await first.StopAsync();
         }
 
         // Away: the new keys land on the CP while no DP controller runs.
@@ -172,7 +175,7 @@ public static class SyncCommand
         var cpRead = baseline.Elapsed.TotalSeconds;
 
         var resync = Stopwatch.StartNew();
-        await using var back = ControllerProcess.Start("DataPlane.Controller", dpSettings);
+        await using var back = ControllerProcess.Start("DataPlane.Controller", dpSettings, logLevel: "Warning");
         await WaitForVersionAsync(dpdb, target, back, ct);
         var seconds = resync.Elapsed.TotalSeconds;
         await using var count = await dpdb.OpenConnectionAsync(ct);
@@ -224,58 +227,5 @@ public static class SyncCommand
         return at + 1 < args.Length && int.TryParse(args[at + 1], CultureInfo.InvariantCulture, out var value) && value > 0
             ? value
             : throw new ArgumentException($"{name} needs a positive whole number.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>A controller's build output run as its own process (Release, else Debug).</summary>
-    private sealed class ControllerProcess : IAsyncDisposable
-    {
-        private readonly Process process;
-        private readonly StringBuilder output = new();
-
-        private ControllerProcess(Process process) => this.process = process;
-
-        public bool HasExited => process.HasExited;
-
-        public string Output { get { lock (output) return output.ToString(); } }
-
-        public static ControllerProcess Start(string project, IReadOnlyDictionary<string, string> environment)
-        {
-            var repo = AppContext.BaseDirectory;
-            while (!File.Exists(Path.Combine(repo, "HoneyHive.sln"))) repo = Path.GetDirectoryName(repo.TrimEnd('/'))!;
-            var dll = new[] { "Release", "Debug" }.Select(c => Path.Combine(repo, "services", project, "bin", c, "net10.0", $"HoneyHive.{project}.dll"))
-                .FirstOrDefault(File.Exists) ?? throw new InvalidOperationException($"services/{project} is not built.");
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            start.ArgumentList.Add(dll);
-            start.ArgumentList.Add("--contentRoot");
-            start.ArgumentList.Add(Path.GetDirectoryName(dll)!);
-            start.Environment["Logging__LogLevel__Default"] = "Warning";
-            foreach (var (key, value) in environment) start.Environment[key] = value;
-            var started = new ControllerProcess(Process.Start(start) ?? throw new InvalidOperationException($"Could not start {project}."));
-            started.process.OutputDataReceived += (_, e) => { lock (started.output) started.output.AppendLine(e.Data); };
-            started.process.ErrorDataReceived += (_, e) => { lock (started.output) started.output.AppendLine(e.Data); };
-            started.process.BeginOutputReadLine();
-            started.process.BeginErrorReadLine();
-            return started;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!process.HasExited)
-            {
-                // SIGTERM: a stopped DP, not a crashed one.
-                using (var term = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)])) await term.WaitForExitAsync();
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-                try { await process.WaitForExitAsync(timeout.Token); }
-                catch (OperationCanceledException) { process.Kill(); }
-            }
-            process.Dispose();
-        }
     }
 }

@@ -1,14 +1,16 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
 
-namespace HoneyHive.ControlPlane.Tests;
+namespace HoneyHive.Tests.Shared;
 
 /// <summary>
 /// A controller (ControlPlane.Controller or DataPlane.Controller) as a real process, from its build output, so a test
-/// can kill it with SIGKILL: no graceful shutdown, no flush, whatever it was doing cut off.
+/// can kill it with SIGKILL (no graceful shutdown, no flush, whatever it was doing cut off) and a benchmark can stop it
+/// with SIGTERM. Also compiled into bench/Bench (linked there), which cannot reference a test project.
 /// </summary>
 public sealed class ControllerProcess : IAsyncDisposable
 {
@@ -22,7 +24,9 @@ public sealed class ControllerProcess : IAsyncDisposable
     public bool HasExited => process.HasExited;
 
     /// <param name="project">ControlPlane.Controller or DataPlane.Controller.</param>
-    public static ControllerProcess Start(string project, IReadOnlyDictionary<string, string> environment)
+    /// <param name="environment">Its settings, as environment variables.</param>
+    /// <param name="logLevel">Logging:LogLevel:Default; tests read the output, a benchmark keeps it quiet.</param>
+    public static ControllerProcess Start(string project, IReadOnlyDictionary<string, string> environment, string logLevel = "Information")
     {
         var dll = Locate(project);
         var start = new ProcessStartInfo("dotnet")
@@ -35,7 +39,7 @@ public sealed class ControllerProcess : IAsyncDisposable
         start.ArgumentList.Add(dll);
         start.ArgumentList.Add("--contentRoot");
         start.ArgumentList.Add(Path.GetDirectoryName(dll)!);
-        start.Environment["Logging__LogLevel__Default"] = "Information";
+        start.Environment["Logging__LogLevel__Default"] = logLevel;
         foreach (var (key, value) in environment) start.Environment[key] = value;
         var started = new ControllerProcess(Process.Start(start) ?? throw new InvalidOperationException($"Could not start {project}."));
         started.process.OutputDataReceived += (_, e) => { lock (started.output) started.output.AppendLine(e.Data); };
@@ -45,12 +49,28 @@ public sealed class ControllerProcess : IAsyncDisposable
         return started;
     }
 
-    /// <summary>SIGKILL, and wait until it is gone.</summary>
+    /// <summary>SIGKILL, and wait until it is gone: a crash.</summary>
     public async Task KillAsync()
     {
         if (process.HasExited) return;
         process.Kill();
         await process.WaitForExitAsync();
+    }
+
+    /// <summary>SIGTERM, as an operator stops it, and wait up to 30 s for it to exit (then SIGKILL).</summary>
+    public async Task StopAsync()
+    {
+        if (process.HasExited) return;
+        using (var term = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)])!) await term.WaitForExitAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            await KillAsync();
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -66,13 +86,16 @@ public sealed class ControllerProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>The controller built in the caller's configuration, else in the other one.</summary>
     private static string Locate(string project)
     {
         var configuration = typeof(ControllerProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
         var repo = AppContext.BaseDirectory;
         while (!File.Exists(Path.Combine(repo, "HoneyHive.sln"))) repo = Path.GetDirectoryName(repo.TrimEnd('/'))
-            ?? throw new InvalidOperationException("HoneyHive.sln not found above the test assembly.");
-        var dll = Path.Combine(repo, "services", project, "bin", configuration, "net10.0", $"HoneyHive.{project}.dll");
-        return File.Exists(dll) ? dll : throw new InvalidOperationException($"{dll} is missing; build the tests first (they reference {project}).");
+            ?? throw new InvalidOperationException("HoneyHive.sln not found above the running assembly.");
+        var candidates = new[] { configuration, configuration == "Release" ? "Debug" : "Release" }
+            .Select(c => Path.Combine(repo, "services", project, "bin", c, "net10.0", $"HoneyHive.{project}.dll"));
+        return candidates.FirstOrDefault(File.Exists)
+            ?? throw new InvalidOperationException($"services/{project} is not built ({string.Join(", ", candidates)} are missing); build the solution first.");
     }
 }
