@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json.Serialization;
-using Dapper;
 using HoneyHive.DataPlane.Api.Infrastructure;
 using HoneyHive.DataPlane.Api.Lifecycle;
 using HoneyHive.ServiceDefaults;
@@ -33,17 +32,10 @@ public static class ArchiveApi
         [FromKeyedServices(DataPlaneApiModule.Database)] NpgsqlDataSource dpdb, ArchiveRestorer restorer,
         IOptions<LifecycleOptions> options, CancellationToken cancellationToken)
     {
-        if (!Guid.TryParse(projectId, out var project) || project != user.ProjectId())
-            throw ApiRequestException.NotFound("project_id", "No archive of this project for the caller: a key or token restores its own project only.");
+        var project = await OwnProject.RequireAsync(user, projectId, dpdb,
+            "No archive of this project for the caller: a key or token restores its own project only.", cancellationToken);
         var body = await JsonBody.ReadObjectAsync(request, cancellationToken);
         var (from, to) = ReadRange(body, options.Value.MaxRestoreDays);
-
-        await using (var connection = await dpdb.OpenConnectionAsync(cancellationToken))
-        {
-            var known = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-                "SELECT EXISTS (SELECT 1 FROM projects WHERE id = @project)", new { project }, cancellationToken: cancellationToken));
-            if (!known) throw ApiRequestException.NotFound("project_id", "Project not found on this data plane.");
-        }
 
         var days = await restorer.RestoreAsync(project, from, to, cancellationToken);
         return TypedResults.Ok(new RestoreResponse(

@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using System.Text.Json.Serialization;
-using Dapper;
 using HoneyHive.Platform.Objects.Encryption;
 using HoneyHive.ServiceDefaults;
 using HoneyHive.ServiceDefaults.Auth;
@@ -20,6 +19,8 @@ namespace HoneyHive.DataPlane.Api.Apis;
 /// </summary>
 public static class DataKeysApi
 {
+    private const string NotTheCallers = "No data keys of this project for the caller: a key or token manages its own project's keys only.";
+
     public static void MapDataKeysApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/projects/{project_id}/data_keys").RequirePermission(Permissions.SecretsManage);
@@ -32,7 +33,7 @@ public static class DataKeysApi
         [FromKeyedServices(DataPlaneApiModule.Database)] NpgsqlDataSource dpdb, IServiceProvider services,
         CancellationToken cancellationToken)
     {
-        var project = await OwnProjectAsync(user, projectId, dpdb, cancellationToken);
+        var project = await OwnProject.RequireAsync(user, projectId, dpdb, NotTheCallers, cancellationToken);
         if (services.GetService<ObjectDataKeys>() is not { } keys)
             return TypedResults.Ok(new DataKeysResponse(project.ToString("D"), Encrypted: false, []));
         var versions = await keys.ListAsync(ObjectEncryptionScopes.Project(project), cancellationToken);
@@ -45,7 +46,7 @@ public static class DataKeysApi
         [FromKeyedServices(DataPlaneApiModule.Database)] NpgsqlDataSource dpdb, IServiceProvider services,
         ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        var project = await OwnProjectAsync(user, projectId, dpdb, cancellationToken);
+        var project = await OwnProject.RequireAsync(user, projectId, dpdb, NotTheCallers, cancellationToken);
         var keys = services.GetService<ObjectDataKeys>() ?? throw ApiRequestException.Conflict(null,
             "Object-store encryption is off on this data plane (Secrets:MasterKey is not set), so there is no data key to rotate.");
         var scope = ObjectEncryptionScopes.Project(project);
@@ -55,17 +56,6 @@ public static class DataKeysApi
         loggers.CreateLogger(typeof(DataKeysApi)).LogInformation(
             "Data key of project {ProjectId} rotated to {KeyId} (was {PreviousId})", project, fresh.Id, previous?.Id);
         return TypedResults.Ok(new RotatedResponse(project.ToString("D"), fresh.Id, fresh.CreatedAt, previous?.Id));
-    }
-
-    /// <summary>The caller's own project, known on this data plane; any other id is a 404 like an unknown one.</summary>
-    private static async Task<Guid> OwnProjectAsync(ClaimsPrincipal user, string projectId, NpgsqlDataSource dpdb, CancellationToken cancellationToken)
-    {
-        if (!Guid.TryParse(projectId, out var project) || project != user.ProjectId())
-            throw ApiRequestException.NotFound("project_id", "No data keys of this project for the caller: a key or token manages its own project's keys only.");
-        await using var connection = await dpdb.OpenConnectionAsync(cancellationToken);
-        var known = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "SELECT EXISTS (SELECT 1 FROM projects WHERE id = @project)", new { project }, cancellationToken: cancellationToken));
-        return known ? project : throw ApiRequestException.NotFound("project_id", "This project is not on this data plane.");
     }
 
     public sealed record DataKeyView(
