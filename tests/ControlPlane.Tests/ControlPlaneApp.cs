@@ -164,6 +164,13 @@ public class ControlPlaneApp : IAsyncLifetime
 
     public Task<SignedIn> LoginAsync(TestUser user) => LoginAsync(user.Email, user.Password);
 
+    /// <summary>One value read from cpdb, for assertions on what a route stored.</summary>
+    public async Task<T?> ScalarAsync<T>(string sql, object? parameters = null)
+    {
+        await using var connection = await Database.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<T>(sql, parameters);
+    }
+
     /// <summary>The value of the refresh cookie a response set, or null.</summary>
     public static string? RefreshCookie(HttpResponseMessage response) =>
         SetCookie(response, AuthApi.RefreshCookie) is { } header ? header.Split(';')[0][(AuthApi.RefreshCookie.Length + 1)..] : null;

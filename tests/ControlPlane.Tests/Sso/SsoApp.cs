@@ -7,8 +7,16 @@ using Microsoft.AspNetCore.WebUtilities;
 
 namespace HoneyHive.ControlPlane.Tests.Sso;
 
-/// <summary>The answer of a callback: where the browser is sent, the SSO refusal reason (null on success) and the refresh cookie set.</summary>
-public sealed record CallbackAnswer(HttpStatusCode Status, Uri? Location, string? SsoError, string? RefreshToken);
+/// <summary>The answer of a callback (OIDC) or ACS post (SAML): where the browser is sent, the SSO refusal reason (null on success) and the refresh cookie set.</summary>
+public sealed record CallbackAnswer(HttpStatusCode Status, Uri? Location, string? SsoError, string? RefreshToken)
+{
+    public static CallbackAnswer Of(HttpResponseMessage response)
+    {
+        var location = response.Headers.Location;
+        var error = location is null ? null : QueryHelpers.ParseQuery(location.Query).GetValueOrDefault("sso_error").ToString() is { Length: > 0 } e ? e : null;
+        return new CallbackAnswer(response.StatusCode, location, error, ControlPlaneApp.RefreshCookie(response));
+    }
+}
 
 /// <summary>A started sign-in: the provider's authorization URL and the binding cookie the browser got.</summary>
 public sealed record StartedSignIn(Uri AuthorizationUrl, string Binding)
@@ -110,9 +118,7 @@ public sealed class SsoApp() : ControlPlaneApp(new Dictionary<string, string?>
         using var request = new HttpRequestMessage(HttpMethod.Get, callback.PathAndQuery);
         if (binding is not null) request.Headers.Add("Cookie", $"{OidcRelyingParty.BindingCookie}={binding}");
         using var response = await client.SendAsync(request);
-        var location = response.Headers.Location;
-        var error = location is null ? null : QueryHelpers.ParseQuery(location.Query).GetValueOrDefault("sso_error").ToString() is { Length: > 0 } e ? e : null;
-        return new CallbackAnswer(response.StatusCode, location, error, RefreshCookie(response));
+        return CallbackAnswer.Of(response);
     }
 
     /// <summary>The whole flow for <paramref name="email"/> through <paramref name="connectionId"/> at <paramref name="idp"/>.</summary>
@@ -121,11 +127,5 @@ public sealed class SsoApp() : ControlPlaneApp(new Dictionary<string, string?>
         var started = await StartAsync(connectionId, returnTo);
         Assert.StartsWith(idp.IssuerText, started.AuthorizationUrl.AbsoluteUri, StringComparison.Ordinal);
         return await CallbackAsync(await idp.AuthorizeAsync(started.AuthorizationUrl, email), started.Binding);
-    }
-
-    public async Task<T?> ScalarAsync<T>(string sql, object? parameters = null)
-    {
-        await using var connection = await Database.OpenConnectionAsync();
-        return await connection.ExecuteScalarAsync<T>(sql, parameters);
     }
 }

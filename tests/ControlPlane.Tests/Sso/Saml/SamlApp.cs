@@ -108,9 +108,7 @@ public sealed class SamlApp() : ControlPlaneApp(new Dictionary<string, string?>
         using var request = new HttpRequestMessage(HttpMethod.Post, post.Action.PathAndQuery) { Content = new FormUrlEncodedContent(fields) };
         if (requestCookie is not null) request.Headers.Add("Cookie", $"{SamlAuthApi.RequestCookie}={requestCookie}");
         using var response = await client.SendAsync(request);
-        var location = response.Headers.Location;
-        var error = location is null ? null : QueryHelpers.ParseQuery(location.Query).GetValueOrDefault("sso_error").ToString() is { Length: > 0 } e ? e : null;
-        return new CallbackAnswer(response.StatusCode, location, error, RefreshCookie(response));
+        return CallbackAnswer.Of(response);
     }
 
     /// <summary>The whole SP-initiated flow for <paramref name="email"/>: start, the IdP's page, the POST back.</summary>
@@ -119,12 +117,6 @@ public sealed class SamlApp() : ControlPlaneApp(new Dictionary<string, string?>
         var started = await StartAsync(connectionId, returnTo);
         Assert.StartsWith(idp.SsoUrl + "?", started.IdpUrl.AbsoluteUri, StringComparison.Ordinal);
         return await PostAsync(await idp.SignInAsync(started.IdpUrl, email), started.RequestCookie);
-    }
-
-    public async Task<T?> ScalarAsync<T>(string sql, object? parameters = null)
-    {
-        await using var connection = await Database.OpenConnectionAsync();
-        return await connection.ExecuteScalarAsync<T>(sql, parameters);
     }
 
     /// <summary>Fails the test, with the refusals the app logged, unless <paramref name="answer"/> signed the browser in.</summary>
