@@ -149,3 +149,15 @@ export function requiredPermission(error: unknown): string | null {
   const match = /'([a-z_]+:[a-z_]+)'/.exec(error.detail ?? "");
   return match ? match[1] : null;
 }
+
+// ---- The org's sign-in policy and its SSO connections (services/ControlPlane.Api/OrgSecurity, Sso) ----
+
+export type OrgSecurity = { org_id: string; require_mfa: boolean; require_sso: boolean; break_glass_user_ids: string[] };
+export type SsoConnection = { id: string; protocol: "oidc" | "saml" | string; name: string; email_domains: string[]; default_role: string; enabled: boolean };
+
+export const getOrgSecurity = async (orgId: string) => (await cp<Envelope<OrgSecurity>>(`/v1/orgs/${orgId}/security`)).data;
+
+export const setOrgSecurity = async (orgId: string, body: Omit<OrgSecurity, "org_id">) =>
+  (await cp<Envelope<OrgSecurity>>(`/v1/orgs/${orgId}/security`, { method: "PUT", body })).data;
+
+export const listSsoConnections = async (orgId: string) => (await cp<Envelope<SsoConnection[]>>(`/v1/orgs/${orgId}/sso_connections`)).data;

@@ -1,5 +1,6 @@
 "use client";
-// Settings: API keys, members and roles, provider keys, the project, and the user's own two-factor authentication. The tab is in the URL (?tab=keys), so each
+// Settings: API keys, members and roles, provider keys, the project, the user's own two-factor authentication and the
+// org's sign-in policy. The tab is in the URL (?tab=keys), so each
 // one is a link; arrow keys move between tabs, as a tablist should.
 import { Suspense, useRef, type KeyboardEvent } from "react";
 import { useParams, usePathname, useRouter, useSearchParams } from "next/navigation";
@@ -9,6 +10,7 @@ import { MembersTab } from "./MembersTab";
 import { ProvidersTab } from "./ProvidersTab";
 import { ProjectTab } from "./ProjectTab";
 import { SecurityTab } from "./SecurityTab";
+import { OrgSecurityTab } from "./OrgSecurityTab";
 
 const tabs = [
   { key: "keys", label: "API keys" },
@@ -16,6 +18,7 @@ const tabs = [
   { key: "providers", label: "Provider keys" },
   { key: "project", label: "Project" },
   { key: "security", label: "Two-factor authentication" },
+  { key: "org-security", label: "Organization security" },
 ] as const;
 type TabKey = (typeof tabs)[number]["key"];
 
@@ -69,6 +72,7 @@ function Settings() {
         {tab === "providers" && <ProvidersTab projectId={projectId} />}
         {tab === "project" && <ProjectTab projectId={projectId} />}
         {tab === "security" && <SecurityTab />}
+        {tab === "org-security" && <OrgSecurityTab projectId={projectId} />}
       </div>
     </div>
   );
