@@ -82,7 +82,7 @@ public sealed class BacklogLimitTests(HostWithTinyBacklogLimit host) : IClassFix
             DeliverPolicy = NATS.Client.JetStream.Models.ConsumerConfigDeliverPolicy.New,
             AckPolicy = NATS.Client.JetStream.Models.ConsumerConfigAckPolicy.Explicit,
         });
-        using var client = host.Client(host.OtlpHttp, host.ApiKey);
+        using var client = host.Client(host.OtlpHttp, host.ApiKey, retryBackpressure: false);
         var refusedWith429 = false;
         TimeSpan? retryAfter = null;
         var accepted = false;

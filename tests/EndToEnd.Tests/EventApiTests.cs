@@ -278,7 +278,7 @@ public sealed class EventApiBackpressureTests(OverloadedHost host) : IClassFixtu
     [Fact]
     public async Task An_over_limit_backlog_gets_429_and_a_down_message_log_503_both_with_Retry_After()
     {
-        using var client = host.Client(host.DataPlaneApi, host.ApiKey);
+        using var client = host.Client(host.DataPlaneApi, host.ApiKey, retryBackpressure: false);
         const string evt = """{"event_type":"tool","inputs":{}}""";
         var status = HttpStatusCode.OK;
         HttpResponseMessage? overloaded = null;

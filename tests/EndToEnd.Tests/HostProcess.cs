@@ -184,9 +184,15 @@ public class HostProcess : IAsyncLifetime
 
     public JsonElement ReadBootstrap() => JsonDocument.Parse(File.ReadAllText(BootstrapPath)).RootElement.Clone();
 
-    public HttpClient Client(Uri baseAddress, string? apiKey = null)
+    /// <param name="retryBackpressure">
+    /// Send again what the ingestion back-pressure refused, as clients do (<see cref="BackpressureRetryHandler"/>); false
+    /// for the tests of the back-pressure itself.
+    /// </param>
+    public HttpClient Client(Uri baseAddress, string? apiKey = null, bool retryBackpressure = true)
     {
-        var client = new HttpClient(CreateHandler()) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        var handler = retryBackpressure ? new BackpressureRetryHandler(CreateHandler(), TimeSpan.FromSeconds(60)) : CreateHandler();
+        // The timeout bounds the whole send, retries included.
+        var client = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(retryBackpressure ? 100 : 30) };
         if (apiKey is not null) client.DefaultRequestHeaders.Authorization = new("Bearer", apiKey);
         return client;
     }
