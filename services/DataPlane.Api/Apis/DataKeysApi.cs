@@ -37,8 +37,10 @@ public static class DataKeysApi
         if (services.GetService<ObjectDataKeys>() is not { } keys)
             return TypedResults.Ok(new DataKeysResponse(project.ToString("D"), Encrypted: false, []));
         var versions = await keys.ListAsync(ObjectEncryptionScopes.Project(project), cancellationToken);
+        // The newest is current only while it takes new writes: an aged-out one is replaced at the next write.
+        var newestTakesWrites = keys.NewestTakesWrites(versions);
         return TypedResults.Ok(new DataKeysResponse(project.ToString("D"), Encrypted: true,
-            versions.Select((v, i) => new DataKeyView(v.Id, v.CreatedAt, v.MasterKeyId, Current: i == versions.Count - 1)).ToList()));
+            versions.Select((v, i) => new DataKeyView(v.Id, v.CreatedAt, v.MasterKeyId, Current: i == versions.Count - 1 && newestTakesWrites)).ToList()));
     }
 
     private static async Task<Ok<RotatedResponse>> RotateAsync(

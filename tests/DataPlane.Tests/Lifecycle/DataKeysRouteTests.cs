@@ -136,6 +136,24 @@ public sealed class DataKeysRouteTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_newest_version_past_its_lifetime_is_listed_but_not_as_current()
+    {
+        var aging = new ObjectDataKeys(inner, MasterKeyRing.FromKeys(RandomNumberGenerator.GetBytes(MasterKeyRing.KeySize)),
+            new ObjectEncryptionOptions { DataKeyLifetime = TimeSpan.FromMilliseconds(1) }, TimeProvider.System, NullLogger<ObjectDataKeys>.Instance);
+        await using var app = await StartAsync(aging);
+        var (rotated, made) = await SendAsync(app, HttpMethod.Post, "key-lifecycle-a", ProjectA, "/rotate");
+        await Task.Delay(20);
+
+        var (status, listed) = await SendAsync(app, HttpMethod.Get, "key-lifecycle-a", ProjectA);
+
+        Assert.Equal(HttpStatusCode.OK, rotated);
+        Assert.Equal(HttpStatusCode.OK, status);
+        var only = Assert.Single(listed!["data_keys"]!.AsArray());
+        Assert.Equal(made!["id"]!.GetValue<string>(), only!["id"]!.GetValue<string>());
+        Assert.False(only["current"]!.GetValue<bool>());
+    }
+
+    [Fact]
     public async Task Another_projects_keys_are_404_and_nothing_is_made_for_it()
     {
         var (listed, _) = await SendAsync(encrypted, HttpMethod.Get, "key-lifecycle-a", ProjectB);

@@ -88,6 +88,13 @@ public sealed class ObjectDataKeys(IObjectStore store, MasterKeyRing ring, Objec
         return versions.OrderBy(v => v.Id, StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>
+    /// Whether <paramref name="versions"/>' newest (oldest first, as <see cref="ListAsync"/> answers) takes new writes:
+    /// once it is older than <see cref="ObjectEncryptionOptions.DataKeyLifetime"/>, the next write makes a new one.
+    /// </summary>
+    public bool NewestTakesWrites(IReadOnlyList<DataKeyVersion> versions) =>
+        versions.Count > 0 && versions[^1].CreatedAt + options.DataKeyLifetime > clock.GetUtcNow();
+
     /// <summary>The version named in an object's header.</summary>
     /// <exception cref="CryptographicException">No such version in this scope, or its master key is not configured.</exception>
     public async ValueTask<ObjectDataKey> GetAsync(string scope, string id, CancellationToken cancellationToken)
