@@ -181,6 +181,8 @@ public sealed class PlaygroundTests(PlaygroundUi web)
         var (id, _) = await CreateConfigurationAsync(model);
         var page = await web.SignedInPageAsync();
         await page.GotoAsync($"/p/{web.ProjectId}/playground?config={id}");
+        // The configuration's model is in the form before Run (a click before it loads answers "Choose a model").
+        await Assertions.Expect(page.GetByTestId("model-string")).ToHaveTextAsync($"openai/{model}");
         await page.GetByTestId("variable-question").FillAsync("Will this work?");
 
         await page.GetByTestId("run").ClickAsync();
