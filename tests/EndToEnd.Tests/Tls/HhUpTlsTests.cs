@@ -29,11 +29,13 @@ public sealed class HhUpWithTls : IAsyncLifetime
             : throw new InvalidOperationException("HH_TEST_DATA is not set: run the tests with ./hh test."),
         "hh-up-tls-" + Guid.NewGuid().ToString("N")[..8]);
 
-    public IReadOnlyDictionary<string, int> Ports { get; } = new[]
-    {
+    private static readonly string[] PortVariables =
+    [
         "HH_NATS_PORT", "HH_NATS_MONITOR_PORT", "HH_REDIS_PORT", "HH_PG_PORT", "HH_DP_API_PORT", "HH_CP_API_PORT",
         "HH_OTLP_GRPC_PORT", "HH_OTLP_HTTP_PORT", "HH_CONTROLLER_PORT", "HH_WORKFLOW_GRPC_PORT", "HH_WEB_PORT",
-    }.ToDictionary(name => name, _ => FreePort(), StringComparer.Ordinal);
+    ];
+
+    public IReadOnlyDictionary<string, int> Ports { get; private set; } = new Dictionary<string, int>();
 
     public string UpOutput { get; private set; } = "";
 
@@ -44,10 +46,18 @@ public sealed class HhUpWithTls : IAsyncLifetime
         environment["HH_TLS_CERT"] = certificate;
         environment["HH_TLS_KEY"] = key;
         environment["HH_TLS_CA"] = Ca.CaPath;
-        foreach (var (name, port) in Ports) environment[name] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var (code, output) = await RunHhAsync(UpLimit, "up", "-d");
-        UpOutput = output;
-        if (code != 0) throw new InvalidOperationException($"./hh up -d exited with {code}:\n{output}\n{LogTails()}");
+        // Free ports are picked ahead and other tests pick theirs meanwhile: ./hh up checks every port before it starts
+        // anything, so a port taken in between is answered by picking again.
+        for (var attempt = 1; ; attempt++)
+        {
+            Ports = PortVariables.ToDictionary(name => name, _ => FreePort(), StringComparer.Ordinal);
+            foreach (var (name, port) in Ports) environment[name] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var (code, output) = await RunHhAsync(UpLimit, "up", "-d");
+            UpOutput = output;
+            if (code == 0) return;
+            if (attempt < 3 && output.Contains("is already in use by another process", StringComparison.Ordinal)) continue;
+            throw new InvalidOperationException($"./hh up -d exited with {code}:\n{output}\n{LogTails()}");
+        }
     }
 
     public async Task DisposeAsync()
